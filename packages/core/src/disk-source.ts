@@ -1,0 +1,35 @@
+import type { OperationOptions } from './progress.js';
+
+export interface Extent {
+  offset: number;
+  length: number;
+}
+
+/** Changed extents since a token, or `unknown` when tracking was lost (→ resync by checksums). */
+export type ChangeSet =
+  | { kind: 'extents'; extents: AsyncIterable<Extent>; nextToken: string }
+  | { kind: 'unknown'; reason: string; nextToken?: string };
+
+/**
+ * How the replication engine reads one disk of a snapshot, whatever the platform.
+ * The engine does the rest for every adapter: initial copy, deltas, resync, verify, resume.
+ */
+export interface DiskSource {
+  readonly diskId: string;
+  readonly sizeBytes: number;
+  /** Extents holding data; the whole disk when the platform cannot tell. */
+  allocated(options?: OperationOptions): AsyncIterable<Extent>;
+  changedSince(token: string | undefined, options?: OperationOptions): Promise<ChangeSet>;
+  read(extent: Extent, options?: OperationOptions): Promise<Uint8Array>;
+  /**
+   * Per-block digests computed next to the data (e.g. over SSH), so a resync moves hashes,
+   * not the disk. Absent where the source cannot hash remotely.
+   */
+  hashBlocks?(extent: Extent, blockSize: number, options?: OperationOptions): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export interface ReplicationOps {
+  /** Opens one disk of a taken snapshot for reading. */
+  openDisk(snapshotId: string, machineId: string, diskId: string, options?: OperationOptions): Promise<DiskSource>;
+}

@@ -1,0 +1,47 @@
+/**
+ * The HTTP transport adapters speak through (vSphere SOAP, SAN REST). Injected into an
+ * adapter, so record/replay can wrap it and the adapter never knows what is on the far side.
+ */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
+  /** Path and query, e.g. `/sdk`. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string | string[]>;
+  /** Must be drained or `cancel`led, or the connection is not reused. */
+  body: AsyncIterable<Uint8Array>;
+  cancel(): void;
+}
+
+export interface HttpTransport {
+  /** scheme://host:port, no credentials, no path. */
+  readonly origin: string;
+  request(request: HttpRequest): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export async function readBody(response: HttpResponse, limitBytes = 64 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > limitBytes) {
+      response.cancel();
+      throw new RangeError(`response body over ${limitBytes} bytes`);
+    }
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return Buffer.concat(chunks);
+}
+
+export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}

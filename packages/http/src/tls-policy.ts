@@ -1,0 +1,32 @@
+import { DrkitError } from '@drkit/core';
+
+/**
+ * How a TLS endpoint is trusted. Verification is the default; a self-signed endpoint is
+ * pinned by the SHA-256 thumbprint of its certificate; `insecure` trusts anything and the
+ * caller must warn. Each policy applies to one connection pool — never process-wide.
+ */
+export type TlsPolicy =
+  | { mode: 'verify'; ca?: string | Buffer }
+  | { mode: 'pin'; sha256: string }
+  | { mode: 'insecure' };
+
+/** Accepts `AB:CD:…`, `abcd…` or `SHA256:`-prefixed hex; returns 64 upper-case hex digits. */
+export function normalizeThumbprint(value: string): string {
+  const hex = value.replace(/^sha256:/i, '').replace(/[:\s]/g, '').toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) {
+    throw new DrkitError(
+      'bad-input',
+      'a thumbprint must be the certificate\'s SHA-256 digest: 64 hex digits, colons allowed',
+    );
+  }
+  return hex;
+}
+
+/** Node's `fingerprint256` (AB:CD:…) as 64 upper-case hex digits. */
+export function fingerprintHex(fingerprint256: string): string {
+  return fingerprint256.replace(/:/g, '').toUpperCase();
+}
+
+export function formatThumbprint(hex: string): string {
+  return hex.match(/../g)?.join(':') ?? hex;
+}
