@@ -1,5 +1,5 @@
 import type { Capabilities } from './capabilities.js';
-import type { InventoryItem, SiteInfo } from './inventory.js';
+import type { InventoryEntryKind, InventoryItem, SiteInfo } from './inventory.js';
 import type { OperationOptions } from './progress.js';
 import type { SnapshotOps } from './snapshot.js';
 import type { ReplicationOps } from './disk-source.js';
@@ -30,5 +30,5 @@ export interface Adapter {
 
 export interface DiscoverOptions extends OperationOptions {
   /** Restrict to these item kinds; all when absent. */
-  kinds?: ReadonlyArray<InventoryItem['kind']>;
+  kinds?: ReadonlyArray<InventoryEntryKind>;
 }

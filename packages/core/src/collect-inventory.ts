@@ -23,6 +23,10 @@ export async function collectInventory(
   };
   const seen = new Set<string>();
   for await (const item of items) {
+    if (item.kind === 'warning') {
+      inventory.warnings.push(item.message);
+      continue;
+    }
     const entry = itemEntry(item);
     const key = `${item.kind}:${entry.id}`;
     if (seen.has(key)) throw new DrkitError('protocol', `discovery yielded ${item.kind} ${entry.id} twice`);
@@ -38,7 +42,7 @@ export async function collectInventory(
   return inventory;
 }
 
-export function itemEntry(item: InventoryItem): { id: string; name: string } {
+export function itemEntry(item: Exclude<InventoryItem, { kind: 'warning' }>): { id: string; name: string } {
   switch (item.kind) {
     case 'machine': return item.machine;
     case 'host': return item.host;

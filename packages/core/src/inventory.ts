@@ -96,7 +96,11 @@ export type InventoryItem =
   | { kind: 'host'; host: Host }
   | { kind: 'cluster'; cluster: Cluster }
   | { kind: 'storage'; storage: Storage }
-  | { kind: 'network'; network: Network };
+  | { kind: 'network'; network: Network }
+  /** Something the pass could not see or had to work around; lands in Inventory.warnings. */
+  | { kind: 'warning'; message: string };
+
+export type InventoryEntryKind = Exclude<InventoryItem['kind'], 'warning'>;
 
 export interface SiteInfo {
   adapter: string;

@@ -1,0 +1,12 @@
+import { startVcsim } from '../harness/vcsim.ts';
+import { createHttpTransport } from '@drkit/http';
+import { createVSphereAdapter } from '@drkit/vsphere';
+import { collectInventory } from '@drkit/core';
+const sim = await startVcsim({ pageCap: 3 });
+const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint } });
+const a = createVSphereAdapter({ transport, credentials: { username: sim.username, password: async () => sim.password }, endpoint: 'x' });
+console.log(await a.connect());
+const inv = await collectInventory(a.site, a.discover());
+console.log(JSON.stringify(inv, null, 1).slice(0, 4000));
+console.log(sim.machines, inv.machines.length, inv.hosts.length, inv.clusters.length, inv.storage.length, inv.networks.length);
+await a.close(); await sim.stop();
