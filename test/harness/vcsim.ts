@@ -107,6 +107,7 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
     host: u.hostname,
     port: Number(u.port),
     async stop() {
+      if (process.env.VCSIM_DEBUG) process.stderr.write(stderr);
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.stdin!.end();

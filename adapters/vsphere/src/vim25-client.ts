@@ -16,6 +16,14 @@ export function morefXml(name: string, ref: MoRef): string {
   return `<${name} type="${xmlEscape(ref.type)}">${xmlEscape(ref.value)}</${name}>`;
 }
 
+/**
+ * Methods safe to send twice: reads and session calls. When a pooled keep-alive socket
+ * turns out to be closed by the server (vCenter's reverse proxy drops idle ones) before any
+ * response byte, these are resent once. Task-creating methods never are: a resent
+ * CreateSnapshot_Task could make two snapshots.
+ */
+const SAFE_TO_RESEND = new Set(['RetrieveServiceContent', 'RetrievePropertiesEx', 'CreateContainerView', 'DestroyView', 'Login', 'Logout', 'CurrentTime']);
+
 export interface InvokeOptions {
   signal?: AbortSignal;
   /** Stream elements at this depth below the method response (1 = children of returnval). */
@@ -69,7 +77,15 @@ export class Vim25Client {
       soapaction: this.#soapAction,
     };
     if (this.#cookie) headers.cookie = this.#cookie;
-    const response = await this.transport.request({ method: 'POST', path: this.path, headers, body: envelope, signal: options.signal });
+    const send = () => this.transport.request({ method: 'POST', path: this.path, headers, body: envelope, signal: options.signal });
+    let response;
+    try {
+      response = await send();
+    } catch (error) {
+      const staleSocket = DrkitError.isInstance(error) && error.fault === 'UND_ERR_SOCKET';
+      if (!staleSocket || !SAFE_TO_RESEND.has(method)) throw error;
+      response = await send();
+    }
 
     const setCookie = headerValue(response.headers, 'set-cookie');
     const session = setCookie && /vmware_soap_session=("[^"]*"|[^;]*)/.exec(setCookie);

@@ -20,7 +20,8 @@ export interface RedactorOptions {
   credentialHeaders?: string[];
 }
 
-export const DEFAULT_FIELDS = ['password', 'passwd', 'userName', 'username', 'api_token', 'api-token', 'token', 'sessionToken', 'secret'];
+// Not `token`: vim25 paging tokens are single-use and session-bound, and a fixture must show them.
+export const DEFAULT_FIELDS = ['password', 'passwd', 'userName', 'username', 'api_token', 'api-token', 'sessionToken', 'secret'];
 export const DEFAULT_CREDENTIAL_HEADERS = ['cookie', 'set-cookie', 'authorization', 'x-auth-token', 'api-token', 'x-api-key', 'proxy-authorization'];
 
 const IPV4 = /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.])/g;

@@ -51,7 +51,7 @@ func (pc *pagingCollector) RetrievePropertiesEx(ctx *simulator.Context, r *types
 	if r.Options.MaxObjects > 0 && int(r.Options.MaxObjects) < size {
 		size = int(r.Options.MaxObjects)
 	}
-	body.Res.Returnval = page(ctx.Session.Key, body.Res.Returnval.Objects, size)
+	body.Res.Returnval = page(sessionKey(ctx), body.Res.Returnval.Objects, size)
 	return body
 }
 
@@ -61,7 +61,7 @@ func (pc *pagingCollector) ContinueRetrievePropertiesEx(ctx *simulator.Context, 
 	p, ok := pagesLeft[r.Token]
 	delete(pagesLeft, r.Token) // single-use
 	pagesMu.Unlock()
-	if !ok || p.session != ctx.Session.Key {
+	if !ok || p.session != sessionKey(ctx) {
 		body.Fault_ = simulator.Fault("invalid token", &types.InvalidArgument{InvalidProperty: "token"})
 		return body
 	}
@@ -87,4 +87,12 @@ func page(session string, objects []types.ObjectContent, size int) *types.Retrie
 	pagesLeft[token] = pendingPage{session: session, rest: objects[size:]}
 	pagesMu.Unlock()
 	return &types.RetrieveResult{Token: token, Objects: objects[:size]}
+}
+
+// sessionKey is "" for calls without a session: 0.24.2 serves RetrievePropertiesEx to them.
+func sessionKey(ctx *simulator.Context) string {
+	if ctx.Session == nil {
+		return ""
+	}
+	return ctx.Session.Key
 }

@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import { DrkitError, type Adapter } from '@drkit/core';
+import { createHttpTransport, normalizeThumbprint, type HttpTransport, type TlsPolicy } from '@drkit/http';
+import { Redactor, recordHttp, replayHttp, type HttpRecorder } from '@drkit/record';
+import { createVSphereAdapter, parseVSphereEndpoint } from '@drkit/vsphere';
+import { passwordSource } from './password-source.js';
+
+export interface ConnectionFlags {
+  thumbprint?: string;
+  insecure?: boolean;
+  caFile?: string;
+  passwordFile?: string;
+  record?: string;
+  replay?: string;
+  /** Objects per page (vSphere). */
+  pageSize?: number;
+}
+
+export interface OpenedAdapter {
+  adapter: Adapter;
+  /** Writes the recording's manifest, when recording. */
+  finish(): Promise<void>;
+}
+
+/** Builds an adapter for an endpoint URL — or for a recorded fixture, with --replay. */
+export async function openAdapter(endpoint: string | undefined, flags: ConnectionFlags, warn: (line: string) => void): Promise<OpenedAdapter> {
+  if (flags.replay) {
+    const transport = await replayHttp(flags.replay);
+    if (transport.manifest.adapter !== 'vsphere') throw new DrkitError('bad-input', `${flags.replay}: no replay support for ${transport.manifest.adapter} fixtures`);
+    const adapter = createVSphereAdapter({
+      transport,
+      // Replay compares requests with credentials redacted, so any values match.
+      credentials: { username: 'replay', password: async () => 'replay' },
+      endpoint: transport.manifest.endpoint,
+      maxObjects: flags.pageSize,
+    });
+    return { adapter, finish: async () => {} };
+  }
+  if (!endpoint) throw new DrkitError('bad-input', 'give an endpoint (vsphere://user@host) or --replay <fixture dir>');
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(endpoint)?.[1]?.toLowerCase();
+  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://`);
+
+  const ep = parseVSphereEndpoint(endpoint);
+  const tls = await tlsPolicy(flags, warn);
+  const password = passwordSource({ passwordFile: flags.passwordFile, prompt: `password for ${ep.display}: ` });
+  let transport: HttpTransport = createHttpTransport({ url: ep.url, tls });
+  let recorder: HttpRecorder | undefined;
+  if (flags.record) {
+    const secret = await password();
+    const redactor = new Redactor({ secrets: [secret, ep.username], hosts: [ep.host] });
+    recorder = await recordHttp(transport, flags.record, redactor);
+    transport = recorder;
+  }
+  const adapter = createVSphereAdapter({
+    transport,
+    credentials: { username: ep.username, password },
+    endpoint: ep.display,
+    path: ep.path,
+    maxObjects: flags.pageSize,
+  });
+  return {
+    adapter,
+    finish: async () => {
+      await recorder?.finish({
+        adapter: 'vsphere',
+        product: adapter.site.product,
+        version: adapter.site.version,
+        endpoint: ep.display,
+        notes: 'recorded with drkit discover --record',
+      });
+    },
+  };
+}
+
+async function tlsPolicy(flags: ConnectionFlags, warn: (line: string) => void): Promise<TlsPolicy> {
+  const chosen = [flags.thumbprint, flags.insecure, flags.caFile].filter(Boolean).length;
+  if (chosen > 1) throw new DrkitError('bad-input', 'choose one of --thumbprint, --ca-file and --insecure');
+  if (flags.thumbprint) return { mode: 'pin', sha256: normalizeThumbprint(flags.thumbprint) };
+  if (flags.insecure) {
+    warn('drkit: WARNING: --insecure: the server certificate is not checked; anyone on the path can read the password');
+    return { mode: 'insecure' };
+  }
+  if (flags.caFile) return { mode: 'verify', ca: await readFile(flags.caFile) };
+  return { mode: 'verify' };
+}

@@ -1,0 +1,15 @@
+import type { Adapter } from '@drkit/core';
+
+export interface AdapterContractOptions {
+  /** Shown in test names, e.g. `vsphere (live simulator)`. */
+  name: string;
+  /** A fresh, unconnected adapter per call: every test gets its own. */
+  adapter: () => Promise<Adapter> | Adapter;
+  /** What the site is known to hold, where the test knows it (a simulator's topology). */
+  expect?: {
+    machines?: number;
+    hosts?: number;
+  };
+  /** Per-test timeout in ms. Default 60 s. */
+  timeoutMs?: number;
+}

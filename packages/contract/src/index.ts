@@ -1,0 +1,5 @@
+export { describeAdapterContract } from './describe-adapter-contract.js';
+export { describeDiscoveryContract } from './discovery-contract.js';
+export { describeUndeclaredCapabilities } from './capability-contract.js';
+export type { AdapterContractOptions } from './contract-options.js';
+export { withAdapter, discoverOnce } from './adapter-session.js';

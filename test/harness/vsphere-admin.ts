@@ -1,0 +1,38 @@
+import { createHttpTransport } from '@drkit/http';
+import { Vim25Client, type XmlNode } from '@drkit/vsphere';
+import type { Vcsim } from './vcsim.js';
+
+/**
+ * A second, independent vim25 session used by tests to end other sessions the way an
+ * administrator (or vCenter's idle timeout) would: SessionManager.TerminateSession.
+ * Morefs are the simulator's fixed ones.
+ */
+export async function terminateOtherSessions(sim: Vcsim): Promise<number> {
+  const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint } });
+  const client = new Vim25Client(transport);
+  const sm = { type: 'SessionManager', value: 'SessionManager' };
+  const pc = { type: 'PropertyCollector', value: 'propertyCollector' };
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  try {
+    await client.invoke('Login', sm, `<userName>${esc(sim.username)}</userName><password>${esc(sim.password)}</password>`);
+    const res = await client.invoke(
+      'RetrievePropertiesEx',
+      pc,
+      '<specSet><propSet><type>SessionManager</type><pathSet>sessionList</pathSet><pathSet>currentSession</pathSet></propSet>' +
+        '<objectSet><obj type="SessionManager">SessionManager</obj></objectSet></specSet><options/>',
+    );
+    const props = find(res, 'propSet');
+    const value = (name: string) => props.find((p) => p.children.find((c) => c.name === 'name')?.text === name)?.children.find((c) => c.name === 'val');
+    const mine = value('currentSession')?.children.find((c) => c.name === 'key')?.text;
+    const keys = (value('sessionList')?.children ?? []).map((s) => s.children.find((c) => c.name === 'key')?.text).filter((k): k is string => !!k && k !== mine);
+    if (keys.length > 0) await client.invoke('TerminateSession', sm, keys.map((k) => `<sessionId>${esc(k)}</sessionId>`).join(''));
+    await client.invoke('Logout', sm);
+    return keys.length;
+  } finally {
+    await transport.close();
+  }
+}
+
+function find(node: XmlNode, name: string): XmlNode[] {
+  return node.name === name ? [node] : node.children.flatMap((c) => find(c, name));
+}

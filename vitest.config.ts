@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// One config for the whole workspace: tests import package sources directly, no build.
+export default defineConfig({
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'adapters/*/src/**/*.test.ts', 'adapters/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // The simulator build is shared; tests start their own simulator processes.
+    globalSetup: ['test/harness/global-setup.ts'],
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
