@@ -61,7 +61,7 @@ export class Redactor {
 
   /** Hides `value` from now on. Short values are refused: they would shred unrelated text. */
   addSecret(value: string): void {
-    if (value.length < 4 || this.#secrets.has(value)) return;
+    if (value.length < 4 || isMark(value) || this.#secrets.has(value)) return;
     this.#secrets.set(value, `«secret-${this.#secrets.size + 1}»`);
   }
 
@@ -84,7 +84,7 @@ export class Redactor {
     let out = input;
     for (const pattern of this.#fieldPatterns) {
       out = out.replace(pattern, (_m, open: string, value: string, close: string) => {
-        if (value.length >= 3 && !this.#secrets.has(value) && !this.#words.has(value)) {
+        if (value.length >= 3 && !isMark(value) && !this.#secrets.has(value) && !this.#words.has(value)) {
           this.#words.set(value, `«value-${this.#words.size + 1}»`);
         }
         return `${open}«redacted»${close}`;
@@ -139,6 +139,11 @@ export class Redactor {
     }
     return mark;
   }
+}
+
+/** Redaction marks are never secrets themselves: a recorded body can be redacted again. */
+function isMark(value: string): boolean {
+  return /^«[\w-]+»$/.test(value);
 }
 
 function forms(secret: string): string[] {

@@ -1,0 +1,36 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readManifest } from '../src/index.js';
+
+const ROOT = new URL('../../../fixtures/', import.meta.url).pathname;
+
+async function fixtureDirs(): Promise<string[]> {
+  const out: string[] = [];
+  for (const adapter of await readdir(ROOT)) {
+    if (!(await stat(join(ROOT, adapter))).isDirectory()) continue;
+    for (const scenario of await readdir(join(ROOT, adapter))) out.push(join(ROOT, adapter, scenario));
+  }
+  return out;
+}
+
+describe('every shipped fixture', () => {
+  it('exists: the scan below is not vacuous', async () => {
+    expect((await fixtureDirs()).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('is redacted: no credential, session cookie, thumbprint or non-documentation address', async () => {
+    for (const dir of await fixtureDirs()) {
+      const manifest = await readManifest(dir);
+      expect(manifest.redactions.length, dir).toBeGreaterThan(0);
+      const text = (await Promise.all((await readdir(dir)).map((f) => readFile(join(dir, f), 'utf8')))).join('\n');
+      expect(text, dir).not.toMatch(/<password>(?!«redacted»<)/);
+      expect(text, dir).not.toMatch(/<userName>(?!«redacted»<)/);
+      expect(text, dir).not.toMatch(/vmware_soap_session="?(?!«)[^";«]/);
+      expect(text, dir).not.toMatch(/(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])/);
+      expect(text, dir).not.toMatch(/(?:[0-9A-F]{2}:){19,}[0-9A-F]{2}/);
+      const addresses = text.match(/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g) ?? [];
+      expect(addresses.filter((a) => !/^(192\.0\.2|198\.51\.100|203\.0\.113)\./.test(a)), dir).toEqual([]);
+    }
+  });
+});
