@@ -39,7 +39,7 @@ export async function recordScenario(sim: Vcsim, dir: string, options: { expireA
   await adapter.connect();
   const inventory = await collectInventory(adapter.site, adapter.discover());
   await adapter.close();
-  await recorder.finish({ adapter: 'vsphere', product: adapter.site.product, version: adapter.site.version, endpoint, notes: options.notes });
+  await recorder.finish({ adapter: 'vsphere', product: adapter.site.product, version: adapter.site.version, endpoint, notes: options.notes, parameters: { maxObjects: 5 } });
   console.log(`${dir}: ${inventory.machines.length} machines, ${inventory.warnings.length} warnings, ${recorder.origin}`);
 }
 

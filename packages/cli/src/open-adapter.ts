@@ -32,7 +32,7 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
       // Replay compares requests with credentials redacted, so any values match.
       credentials: { username: 'replay', password: async () => 'replay' },
       endpoint: transport.manifest.endpoint,
-      maxObjects: flags.pageSize,
+      maxObjects: flags.pageSize ?? numberParameter(transport.manifest.parameters?.maxObjects),
     });
     return { adapter, finish: async () => {} };
   }
@@ -43,6 +43,7 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
   const ep = parseVSphereEndpoint(endpoint);
   const tls = await tlsPolicy(flags, warn);
   const password = passwordSource({ passwordFile: flags.passwordFile, prompt: `password for ${ep.display}: ` });
+  const maxObjects = flags.pageSize ?? DEFAULT_PAGE_SIZE;
   let transport: HttpTransport = createHttpTransport({ url: ep.url, tls });
   let recorder: HttpRecorder | undefined;
   if (flags.record) {
@@ -56,7 +57,7 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
     credentials: { username: ep.username, password },
     endpoint: ep.display,
     path: ep.path,
-    maxObjects: flags.pageSize,
+    maxObjects,
   });
   return {
     adapter,
@@ -67,9 +68,16 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
         version: adapter.site.version,
         endpoint: ep.display,
         notes: 'recorded with drkit discover --record',
+        parameters: { maxObjects },
       });
     },
   };
+}
+
+const DEFAULT_PAGE_SIZE = 500;
+
+function numberParameter(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
 }
 
 async function tlsPolicy(flags: ConnectionFlags, warn: (line: string) => void): Promise<TlsPolicy> {

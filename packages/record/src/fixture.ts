@@ -23,6 +23,8 @@ export interface FixtureManifest {
   /** The redaction rules that ran before anything was written. */
   redactions: string[];
   exchanges: number;
+  /** Client settings a replay must reuse to ask the same questions (e.g. page size). */
+  parameters?: Record<string, string | number | boolean>;
   /** How it was made, e.g. the command line, with no secret. */
   notes?: string;
 }
