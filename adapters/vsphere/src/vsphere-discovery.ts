@@ -87,9 +87,10 @@ async function* onePass(
   if (!kinds.has('machine')) return;
 
   let count = 0;
-  const map = (o: ObjectContent) => ({ o, machine: mapMachine(o, hostCluster, portgroups) });
+  // Keep only the mapped machine per object: the XML tree is garbage as soon as it is mapped.
+  const map = (o: ObjectContent) => ({ obj: o.obj, missing: o.missing, machine: mapMachine(o, hostCluster, portgroups) });
   for await (const page of retrieveAll(ctx, ['VirtualMachine'], [VM_PROPERTIES], map, signal)) {
-    for (const { o, machine } of page) {
+    for (const { machine, ...o } of page) {
       count++;
       yield* warningsOf(o);
       if (fresh('machine', machine.id)) yield { kind: 'machine', machine };
@@ -154,7 +155,7 @@ function isSessionLoss(error: unknown): boolean {
   return DrkitError.isInstance(error) && (error.code === 'session-expired' || error.fault === 'ManagedObjectNotFound');
 }
 
-function* warningsOf(o: ObjectContent): Generator<InventoryItem> {
+function* warningsOf(o: Pick<ObjectContent, 'obj' | 'missing'>): Generator<InventoryItem> {
   for (const m of o.missing) {
     if (m.fault === 'NotAuthenticated') throw new DrkitError('session-expired', `${o.obj.type} ${o.obj.value}: ${m.path} not returned`, { fault: 'NotAuthenticated' });
     yield { kind: 'warning', message: `${o.obj.type} ${o.obj.value}: property ${m.path} not visible (${m.fault})` };
