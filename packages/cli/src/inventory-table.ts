@@ -1,6 +1,16 @@
 import type { Inventory } from '@drkit/core';
 
-const GiB = 1024 ** 3;
+/** 1536 → `1.5K`, 33554432 → `32M`: binary units, at most one decimal. */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)}${units[unit]}`;
+}
 
 /** A readable summary: site, counts, then one line per machine, sorted by name. */
 export function formatInventory(inv: Inventory): string {
@@ -20,8 +30,8 @@ export function formatInventory(inv: Inventory): string {
       m.powerState,
       m.os.family,
       String(m.cpuCount ?? '-'),
-      m.memoryBytes !== undefined ? `${(m.memoryBytes / GiB).toFixed(1)}G` : '-',
-      `${m.disks.length}/${(m.disks.reduce((n, d) => n + d.capacityBytes, 0) / GiB).toFixed(1)}G`,
+      m.memoryBytes !== undefined ? humanBytes(m.memoryBytes) : '-',
+      `${m.disks.length}/${humanBytes(m.disks.reduce((n, d) => n + d.capacityBytes, 0))}`,
       m.addresses[0] ?? '-',
       (m.hostId && hostName.get(m.hostId)) ?? '-',
     ]);

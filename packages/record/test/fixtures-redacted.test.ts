@@ -9,7 +9,9 @@ async function fixtureDirs(): Promise<string[]> {
   const out: string[] = [];
   for (const adapter of await readdir(ROOT)) {
     if (!(await stat(join(ROOT, adapter))).isDirectory()) continue;
-    for (const scenario of await readdir(join(ROOT, adapter))) out.push(join(ROOT, adapter, scenario));
+    for (const scenario of await readdir(join(ROOT, adapter))) {
+      if ((await stat(join(ROOT, adapter, scenario))).isDirectory()) out.push(join(ROOT, adapter, scenario));
+    }
   }
   return out;
 }
