@@ -9,6 +9,8 @@ export default defineConfig({
     // The simulator build is shared; tests start their own simulator processes.
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
-    reporters: ['default'],
+    // CI asks for a JSON report too (DRKIT_TEST_REPORT=<file>) to print a plain closing line.
+    reporters: process.env.DRKIT_TEST_REPORT ? ['default', 'json'] : ['default'],
+    ...(process.env.DRKIT_TEST_REPORT && { outputFile: { json: process.env.DRKIT_TEST_REPORT } }),
   },
 });
