@@ -23,7 +23,8 @@ export interface DiskSource {
   read(extent: Extent, options?: OperationOptions): Promise<Uint8Array>;
   /**
    * Per-block digests computed next to the data (e.g. over SSH), so a resync moves hashes,
-   * not the disk. Absent where the source cannot hash remotely.
+   * not the disk. Absent where the source cannot hash remotely. One SHA-256 (32 bytes) per
+   * block, concatenated; an all-zero block is 32 zero bytes (the store's convention).
    */
   hashBlocks?(extent: Extent, blockSize: number, options?: OperationOptions): AsyncIterable<Uint8Array>;
   close(): Promise<void>;

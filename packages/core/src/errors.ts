@@ -19,6 +19,7 @@ export type DrkitErrorCode =
   | 'unsupported'
   | 'protocol'
   | 'replay-mismatch'
+  | 'integrity'
   | 'platform';
 
 /** Codes that describe a passing condition: a retry can succeed. */

@@ -46,6 +46,8 @@ export interface TakenSnapshot {
   vss?: VssReport;
   /** Change-tracking tokens per disk at this snapshot, for the next delta. */
   changeTokens: Record<string, string>;
+  /** The disks captured, as replication will read them. */
+  disks: Array<{ diskId: string; name: string; sizeBytes: number }>;
   tag: string;
 }
 

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { DrkitError, abortError } from '../errors.js';
+import type { Consistency } from '../capabilities.js';
+import type { OperationOptions } from '../progress.js';
+import type { PreparedSnapshot, TakenSnapshot } from '../snapshot.js';
+import type { AppFailurePolicy, GroupMember, GroupPoint, GroupStatement, MemberPoint } from './group-point.js';
+
+export interface GroupPointRequest extends OperationOptions {
+  members: GroupMember[];
+  consistency: Consistency;
+  /** For app requests: fail the point, or take a crash-consistent one and say why. Default `require`. */
+  policy?: AppFailurePolicy;
+  /**
+   * Longest time any member may stay frozen, ms. VSS holds a freeze ~10 s at most (its
+   * writers time out after that); the default stays well under it.
+   */
+  freezeBudgetMs?: number;
+  /** Marks the snapshots so leftovers can be found. Default `drkit-<uuid>`. */
+  tag?: string;
+}
+
+export const DEFAULT_FREEZE_BUDGET_MS = 6000;
+
+/** A member failure that the `fallback-to-crash` policy may recover from. */
+const APP_FAULTS = new Set(['platform', 'invalid-state', 'unsupported', 'timeout']);
+
+/**
+ * Takes one recovery point across machines that may sit behind different adapters:
+ * prepare (freeze) every member in parallel → take every snapshot in parallel → release
+ * (thaw) every member, always — after failure and abort too. If any member fails, the
+ * snapshots already taken are deleted: a group point exists whole or not at all.
+ */
+export async function takeGroupPoint(request: GroupPointRequest): Promise<GroupPoint> {
+  if (request.members.length === 0) throw new DrkitError('bad-input', 'a consistency group needs at least one member');
+  const policy = request.policy ?? 'require';
+  const tag = request.tag ?? `drkit-${randomUUID()}`;
+  if (request.consistency === 'crash') return attempt(request, 'crash', tag);
+
+  const unable = request.members.filter((m) => !m.adapter.capabilities.snapshot.consistency.includes('app'));
+  if (unable.length > 0) {
+    const reason = `app consistency not available for ${unable.map((m) => m.name ?? m.machineId).join(', ')}`;
+    if (policy === 'require') throw new DrkitError('unsupported', `${reason}; the group policy requires it`);
+    return withFallback(await attempt(request, 'crash', tag), reason);
+  }
+  try {
+    const point = await attempt(request, 'app', tag);
+    const short = point.members.filter((m) => m.snapshot.achieved !== 'app');
+    if (short.length === 0) return point;
+    // A platform fell back silently (and the adapter caught it): the point is weaker than asked.
+    const reason = short.map((m) => `${m.member.name ?? m.member.machineId}: ${m.snapshot.warnings.join('; ') || 'app consistency not achieved'}`).join('; ');
+    if (policy === 'require') {
+      await rollback(point.members, request);
+      throw new DrkitError('platform', `app-consistent point not achieved (${reason}); the group policy requires it`);
+    }
+    point.statement.reason = reason;
+    return point;
+  } catch (error) {
+    if (policy === 'require' || request.signal?.aborted || !DrkitError.isInstance(error) || !APP_FAULTS.has(error.code)) throw error;
+    return withFallback(await attempt(request, 'crash', tag), `app-consistent attempt failed: ${error.message}`);
+  }
+}
+
+function withFallback(point: GroupPoint, reason: string): GroupPoint {
+  point.statement.requested = 'app';
+  point.statement.reason = reason;
+  point.warnings.push(`fell back to a crash-consistent point: ${reason}`);
+  for (const m of point.members) m.snapshot.requested = 'app';
+  return point;
+}
+
+async function attempt(request: GroupPointRequest, consistency: Consistency, tag: string): Promise<GroupPoint> {
+  const budget = request.freezeBudgetMs ?? DEFAULT_FREEZE_BUDGET_MS;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(request.signal?.reason);
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = controller.signal;
+  const prepared: PreparedSnapshot[] = [];
+  const taken: MemberPoint[] = [];
+  const failures: string[] = [];
+  let firstError: unknown;
+  const fail = (member: GroupMember, phase: string, error: unknown) => {
+    failures.push(`${member.name ?? member.machineId} (${phase}): ${(error as Error).message}`);
+    firstError ??= error;
+  };
+  let frozenMs = 0;
+  let window = { start: Infinity, end: 0 };
+  let budgetTimer: NodeJS.Timeout | undefined;
+  try {
+    const freezeDeadline = Date.now() + budget;
+    request.onProgress?.({ kind: 'phase', phase: 'prepare', detail: `${request.members.length} members, ${consistency}` });
+    await Promise.all(
+      request.members.map(async (member) => {
+        try {
+          prepared.push(await member.adapter.snapshots.prepare({ machineId: member.machineId, consistency, tag, freezeDeadline, signal }));
+        } catch (error) {
+          fail(member, 'prepare', error);
+        }
+      }),
+    );
+    if (firstError) throw firstError;
+    const frozen = prepared.filter((p) => p.frozenAt !== undefined);
+    // The budget runs from the first freeze: past it, takes are aborted and the point fails.
+    if (frozen.length > 0) {
+      const first = Math.min(...frozen.map((p) => p.frozenAt!));
+      budgetTimer = setTimeout(() => controller.abort(new DrkitError('timeout', `freeze budget of ${budget} ms exceeded`)), Math.max(0, first + budget - Date.now()));
+    }
+    request.onProgress?.({ kind: 'phase', phase: 'take' });
+    await Promise.all(
+      prepared.map(async (p) => {
+        const member = request.members.find((m) => m.machineId === p.machineId)!;
+        const started = Date.now();
+        try {
+          const snapshot = await member.adapter.snapshots.take(p, { signal });
+          window = { start: Math.min(window.start, started), end: Math.max(window.end, Date.now()) };
+          taken.push({ member, snapshot });
+        } catch (error) {
+          fail(member, 'take', signal.aborted ? abortError(signal) : error);
+        }
+      }),
+    );
+    if (firstError) throw firstError;
+    if (signal.aborted) throw abortError(signal);
+  } catch (error) {
+    await rollback(taken, request);
+    const summary = failures.length > 0 ? failures.join('; ') : (error as Error).message;
+    throw DrkitError.isInstance(error)
+      ? new DrkitError(error.code, `group point not taken: ${summary}`, { cause: error, fault: error.fault, retryable: error.retryable })
+      : new DrkitError('platform', `group point not taken: ${summary}`, { cause: error });
+  } finally {
+    clearTimeout(budgetTimer);
+    request.signal?.removeEventListener('abort', onAbort);
+    frozenMs = await releaseAll(prepared, request);
+  }
+  if (frozenMs > budget) {
+    await rollback(taken, request);
+    throw new DrkitError('timeout', `group point not taken: a member stayed frozen ${frozenMs} ms, over the ${budget} ms budget`);
+  }
+  return { tag, members: taken, statement: statementOf(request, consistency, taken, prepared, window, frozenMs), warnings: taken.flatMap((m) => m.snapshot.warnings) };
+}
+
+/** Thaws every prepared member, in parallel, whatever happened; returns the longest freeze. */
+async function releaseAll(prepared: PreparedSnapshot[], request: GroupPointRequest): Promise<number> {
+  request.onProgress?.({ kind: 'phase', phase: 'release' });
+  const now = () => Date.now();
+  const durations = await Promise.all(
+    prepared.map(async (p) => {
+      try {
+        await request.members.find((m) => m.machineId === p.machineId)!.adapter.snapshots.release(p);
+      } catch (error) {
+        request.onProgress?.({ kind: 'warning', message: `release of ${p.machineId} failed: ${(error as Error).message}` });
+      }
+      return p.frozenAt === undefined ? 0 : now() - p.frozenAt;
+    }),
+  );
+  return Math.max(0, ...durations);
+}
+
+async function rollback(taken: MemberPoint[], request: GroupPointRequest): Promise<void> {
+  await Promise.all(
+    taken.map(async ({ member, snapshot }) => {
+      try {
+        await member.adapter.snapshots.delete(snapshot);
+      } catch (error) {
+        request.onProgress?.({ kind: 'warning', message: `could not delete snapshot ${snapshot.id} of ${member.machineId}; it carries tag ${snapshot.tag} for cleanup: ${(error as Error).message}` });
+      }
+    }),
+  );
+  taken.length = 0;
+}
+
+function statementOf(
+  request: GroupPointRequest,
+  consistency: Consistency,
+  taken: MemberPoint[],
+  prepared: PreparedSnapshot[],
+  window: { start: number; end: number },
+  frozenMs: number,
+): GroupStatement {
+  const achieved: Consistency = taken.every((m) => m.snapshot.achieved === 'app') ? 'app' : 'crash';
+  // A shared barrier needs every member frozen before the first take and thawed after the last.
+  const everyoneFrozen = prepared.length === taken.length && prepared.every((p) => p.frozenAt !== undefined);
+  const fused = request.members.some((m) => m.adapter.capabilities.snapshot.fusedPhases);
+  const basis = everyoneFrozen && !fused && achieved === 'app' ? 'shared-freeze' : 'independent';
+  return {
+    requested: consistency,
+    achieved,
+    basis,
+    skewMs: Number.isFinite(window.start) ? window.end - window.start : 0,
+    frozenMs,
+  };
+}

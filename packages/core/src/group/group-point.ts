@@ -1,0 +1,45 @@
+import type { Adapter } from '../adapter.js';
+import type { Consistency } from '../capabilities.js';
+import type { TakenSnapshot } from '../snapshot.js';
+
+/** What to do when app consistency cannot be had for a member. */
+export type AppFailurePolicy = 'require' | 'fallback-to-crash';
+
+export interface GroupMember {
+  adapter: Adapter;
+  machineId: string;
+  /** For people: the machine's name. */
+  name?: string;
+}
+
+/**
+ * What holds across the members of a group point — never more than was achieved.
+ * - `shared-freeze`: every member was frozen before the first snapshot and thawed after
+ *   the last, so the point is one instant for all of them (app-consistent when `achieved`
+ *   says so).
+ * - `independent`: each member is consistent on its own (fused platforms, or no freeze);
+ *   across members the point is crash-consistent within `skewMs`, the window in which all
+ *   snapshots were taken.
+ */
+export interface GroupStatement {
+  requested: Consistency;
+  achieved: Consistency;
+  basis: 'shared-freeze' | 'independent';
+  skewMs: number;
+  /** The longest any member was held frozen, ms. */
+  frozenMs: number;
+  /** Why achieved < requested, when it is. */
+  reason?: string;
+}
+
+export interface MemberPoint {
+  member: GroupMember;
+  snapshot: TakenSnapshot;
+}
+
+export interface GroupPoint {
+  tag: string;
+  members: MemberPoint[];
+  statement: GroupStatement;
+  warnings: string[];
+}

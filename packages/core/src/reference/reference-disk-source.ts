@@ -1,0 +1,49 @@
+import { open } from 'node:fs/promises';
+import { DrkitError } from '../errors.js';
+import type { ChangeSet, DiskSource, Extent } from '../disk-source.js';
+import type { OperationOptions } from '../progress.js';
+import { changesBetween } from './reference-change-log.js';
+import type { FaultInjector } from './reference-faults.js';
+
+/** Reads one disk of a reference snapshot; changes come from the machine's change log. */
+export async function openReferenceDisk(args: {
+  diskId: string;
+  image: string;
+  machineDir: string;
+  machine: string;
+  token: string;
+  faults: FaultInjector;
+}): Promise<DiskSource> {
+  const file = await open(args.image, 'r');
+  const sizeBytes = (await file.stat()).size;
+  return {
+    diskId: args.diskId,
+    sizeBytes,
+    async *allocated(): AsyncIterable<Extent> {
+      // A raw file cannot tell holes from data portably; the engine skips zero blocks.
+      yield { offset: 0, length: sizeBytes };
+    },
+    async changedSince(token: string | undefined, _options?: OperationOptions): Promise<ChangeSet> {
+      if (!token) return { kind: 'unknown', reason: 'no previous token', nextToken: args.token };
+      const changes = await changesBetween(args.machineDir, args.diskId, token, args.token);
+      if (typeof changes === 'string') return { kind: 'unknown', reason: changes, nextToken: args.token };
+      return {
+        kind: 'extents',
+        nextToken: args.token,
+        extents: (async function* () {
+          yield* changes;
+        })(),
+      };
+    },
+    async read(extent: Extent): Promise<Uint8Array> {
+      await args.faults.at('read', args.machine, extent.length);
+      if (extent.offset + extent.length > sizeBytes) throw new DrkitError('bad-input', `read past the end of ${args.diskId}`);
+      const buf = Buffer.alloc(extent.length);
+      await file.read(buf, 0, extent.length, extent.offset);
+      return buf;
+    },
+    async close() {
+      await file.close();
+    },
+  };
+}

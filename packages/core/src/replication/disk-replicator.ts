@@ -1,0 +1,177 @@
+import { DrkitError, throwIfAborted } from '../errors.js';
+import type { DiskSource, Extent } from '../disk-source.js';
+import type { OperationOptions } from '../progress.js';
+import { blockHash, blockHashes, HASH_BYTES } from '../store/block-hash.js';
+import type { PointDisk, ReplicationMode } from '../store/point-manifest.js';
+import type { DiskWriter, StoreRun } from '../store/target-store.js';
+import { collectExtents, planChunks, wholeDisk } from './extent-plan.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+export interface DiskJob {
+  key: string;
+  diskId: string;
+  name: string;
+  source: DiskSource;
+  /** The source's change token at this snapshot, for the next run's delta. */
+  changeToken?: string;
+  /** Compare checksums over the whole disk even if change tracking is available. */
+  forceResync?: boolean;
+}
+
+export interface EngineOptions extends OperationOptions {
+  /** Bytes read, hashed and compared as one unit. Default 1 MiB. */
+  chunkBytes?: number;
+  /** Changed blocks gathered before one journal-then-write batch. Default 8 MiB. */
+  batchBytes?: number;
+  limiter?: RateLimiter;
+}
+
+interface Counters {
+  read: number;
+  written: number;
+  skipped: number;
+  undo: number;
+}
+
+/**
+ * Replicates one disk into a store run: initial copy, delta from change tracking, or
+ * resync by checksums — one loop for all three, because every block is hashed and
+ * compared with the replica's map before it is written. So a source that over-reports
+ * changes costs reads, not writes, and a resumed run skips what already landed.
+ */
+export async function replicateDisk(run: StoreRun, job: DiskJob, options: EngineOptions = {}): Promise<PointDisk> {
+  const { source } = job;
+  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  const writer = await run.openDisk(job.key, source.sizeBytes);
+  const bs = writer.blockSize;
+  if (chunkBytes % bs !== 0) throw new DrkitError('bad-input', `chunk size ${chunkBytes} is not a multiple of the block size ${bs}`);
+  const previous = run.previous(job.key);
+
+  let mode: ReplicationMode;
+  let resyncReason: string | undefined;
+  let chunks: Extent[];
+  let nextToken = job.changeToken;
+  if (!writer.hasReplica) {
+    mode = 'initial';
+    chunks = planChunks(await collectExtents(source.allocated(options)), source.sizeBytes, bs, chunkBytes);
+  } else {
+    const why = job.forceResync
+      ? 'resync requested'
+      : !previous?.changeToken
+        ? 'no change token from the previous point'
+        : writer.previousSize !== source.sizeBytes
+          ? `disk size changed from ${writer.previousSize} to ${source.sizeBytes} bytes`
+          : undefined;
+    const changes = why ? undefined : await source.changedSince(previous!.changeToken, options);
+    if (changes?.kind === 'extents') {
+      mode = 'delta';
+      chunks = planChunks(await collectExtents(changes.extents), source.sizeBytes, bs, chunkBytes);
+      nextToken ??= changes.nextToken;
+    } else {
+      mode = 'resync';
+      resyncReason = why ?? (changes?.kind === 'unknown' ? changes.reason : 'unknown');
+      chunks = wholeDisk(source.sizeBytes, chunkBytes);
+      if (changes?.kind === 'unknown') nextToken ??= changes.nextToken;
+    }
+  }
+
+  const counters: Counters = { read: 0, written: 0, skipped: 0, undo: 0 };
+  const remote = mode === 'resync' && source.hashBlocks ? source.hashBlocks.bind(source) : undefined;
+  let batch: Array<{ index: number; data: Buffer; hash: Buffer }> = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    const { undoBytes } = await writer.writeBlocks(batch);
+    counters.undo += undoBytes;
+    batch = [];
+    batchBytes = 0;
+  };
+
+  // Read one chunk ahead, so source I/O overlaps hashing and store writes.
+  const fetch = (e: Extent) => (remote ? remoteCandidates(source, remote, e, bs, writer, options) : localCandidates(source, e, bs, writer, options));
+  let ahead = chunks[0] ? fetch(chunks[0]) : undefined;
+  for (let i = 0; i < chunks.length; i++) {
+    throwIfAborted(options.signal);
+    const current = await ahead!;
+    ahead = chunks[i + 1] ? fetch(chunks[i + 1]!) : undefined;
+    await options.limiter?.take(current.readBytes, options.signal);
+    counters.read += current.readBytes;
+    counters.skipped += chunks[i]!.length - current.blocks.reduce((n, b) => n + b.data.length, 0);
+    for (const b of current.blocks) {
+      batch.push(b);
+      batchBytes += b.data.length;
+      counters.written += b.data.length;
+    }
+    if (batchBytes >= (options.batchBytes ?? 8 << 20)) await flush();
+    options.onProgress?.({ kind: 'bytes', read: counters.read, sent: counters.written, skipped: counters.skipped, total: source.sizeBytes });
+  }
+  await flush();
+  const root = await writer.finish();
+  return {
+    diskId: job.diskId,
+    key: job.key,
+    name: job.name,
+    sizeBytes: source.sizeBytes,
+    blockSize: bs,
+    root,
+    ...(nextToken !== undefined && { changeToken: nextToken }),
+    mode,
+    ...(resyncReason !== undefined && { resyncReason }),
+    bytesRead: counters.read,
+    bytesWritten: counters.written,
+    bytesSkipped: counters.skipped,
+  };
+}
+
+interface Candidates {
+  readBytes: number;
+  blocks: Array<{ index: number; data: Buffer; hash: Buffer }>;
+}
+
+/** Reads the chunk, hashes every block, keeps the ones whose checksum differs from the replica's. */
+async function localCandidates(source: DiskSource, e: Extent, bs: number, writer: DiskWriter, options: OperationOptions): Promise<Candidates> {
+  const [data, map] = await Promise.all([source.read(e, options), writer.readMap(e.offset / bs, Math.ceil(e.length / bs))]);
+  if (data.length !== e.length) throw new DrkitError('protocol', `source returned ${data.length} bytes for a ${e.length}-byte read at ${e.offset}`);
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const hashes = blockHashes(buf, bs);
+  const blocks: Candidates['blocks'] = [];
+  for (let i = 0; i < Math.ceil(e.length / bs); i++) {
+    const h = hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
+    if (!h.equals(map.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES))) {
+      blocks.push({ index: e.offset / bs + i, data: Buffer.from(buf.subarray(i * bs, Math.min(e.length, (i + 1) * bs))), hash: Buffer.from(h) });
+    }
+  }
+  return { readBytes: e.length, blocks };
+}
+
+/**
+ * Hashes computed where the data is: compare them with the map, then read only the
+ * differing blocks — each checked against its remote hash on arrival.
+ */
+async function remoteCandidates(
+  source: DiskSource,
+  hashBlocks: NonNullable<DiskSource['hashBlocks']>,
+  e: Extent,
+  bs: number,
+  writer: DiskWriter,
+  options: OperationOptions,
+): Promise<Candidates> {
+  const parts: Uint8Array[] = [];
+  for await (const h of hashBlocks(e, bs, options)) parts.push(h);
+  const remote = Buffer.concat(parts);
+  const count = Math.ceil(e.length / bs);
+  if (remote.length !== count * HASH_BYTES) throw new DrkitError('protocol', `source sent ${remote.length / HASH_BYTES} block hashes for ${count} blocks`);
+  const map = await writer.readMap(e.offset / bs, count);
+  const blocks: Candidates['blocks'] = [];
+  let readBytes = 0;
+  for (let i = 0; i < count; i++) {
+    const h = remote.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
+    if (h.equals(map.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES))) continue;
+    const extent = { offset: e.offset + i * bs, length: Math.min(bs, e.offset + e.length - (e.offset + i * bs)) };
+    const data = Buffer.from(await source.read(extent, options));
+    readBytes += data.length;
+    const actual = blockHash(data);
+    if (!actual.equals(h)) throw new DrkitError('integrity', `block at ${extent.offset} does not match the hash the source sent`);
+    blocks.push({ index: e.offset / bs + i, data, hash: Buffer.from(actual) });
+  }
+  return { readBytes, blocks };
+}

@@ -1,0 +1,84 @@
+import { DrkitError } from '../errors.js';
+import { takeGroupPoint, type GroupPointRequest } from '../group/group-coordinator.js';
+import type { GroupPoint } from '../group/group-point.js';
+import type { PointDisk, PointManifest, PointMember } from '../store/point-manifest.js';
+import { diskKey } from '../store/store-layout.js';
+import type { TargetStore } from '../store/target-store.js';
+import { replicateDisk } from './disk-replicator.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export interface ReplicateGroupRequest extends GroupPointRequest {
+  store: TargetStore;
+  /** Compare checksums over whole disks even where change tracking is available. */
+  resync?: boolean;
+  /** Disks replicated at once. Default 2. */
+  concurrency?: number;
+  /** Source read limit across the run, bytes per second. */
+  maxBytesPerSecond?: number;
+  /** Keep the source snapshots after the run (default: delete them). */
+  keepSnapshots?: boolean;
+}
+
+export interface ReplicationResult {
+  point: PointManifest;
+  group: GroupPoint;
+  /** True when the run continued one a crash or a dropped connection interrupted. */
+  resumed: boolean;
+}
+
+/**
+ * One run = one new recovery point: take a group point, replicate every member's disks
+ * into the store (initial, delta or resync per disk), commit the point. A run that fails
+ * after writing leaves its journal in the store: the next run over the same disks resumes
+ * it, and anything else rolls it back — a listed point always restores.
+ */
+export async function replicateGroup(request: ReplicateGroupRequest): Promise<ReplicationResult> {
+  for (const m of request.members) {
+    if (!m.adapter.capabilities.replication.diskRead) throw new DrkitError('unsupported', `${m.adapter.kind}: disk replication is not available for ${m.name ?? m.machineId}`);
+  }
+  const group = await takeGroupPoint(request);
+  try {
+    const jobs = group.members.flatMap(({ member, snapshot }) =>
+      snapshot.disks.map((d) => ({ member, snapshot, disk: d, key: diskKey(member.machineId, d.diskId) })),
+    );
+    const run = await request.store.beginRun({ diskKeys: jobs.map((j) => j.key) });
+    const limiter = new RateLimiter(request.maxBytesPerSecond);
+    const results = new Map<string, PointDisk>();
+    const queue = [...jobs];
+    const worker = async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const source = await job.member.adapter.replication.openDisk(job.snapshot.id, job.member.machineId, job.disk.diskId, { signal: request.signal });
+        try {
+          request.onProgress?.({ kind: 'phase', phase: 'replicate', detail: `${job.member.name ?? job.member.machineId}/${job.disk.name}` });
+          results.set(
+            job.key,
+            await replicateDisk(run, { key: job.key, diskId: job.disk.diskId, name: job.disk.name, source, changeToken: job.snapshot.changeTokens[job.disk.diskId], forceResync: request.resync }, {
+              signal: request.signal,
+              onProgress: request.onProgress,
+              limiter,
+            }),
+          );
+        } finally {
+          await source.close();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(request.concurrency ?? 2, jobs.length) }, worker));
+    const members: PointMember[] = group.members.map(({ member, snapshot }) => ({
+      machineId: member.machineId,
+      name: member.name ?? member.machineId,
+      adapter: member.adapter.kind,
+      snapshotId: snapshot.id,
+      requested: snapshot.requested,
+      achieved: snapshot.achieved,
+      warnings: snapshot.warnings,
+      disks: snapshot.disks.map((d) => results.get(diskKey(member.machineId, d.diskId))!),
+    }));
+    const point = await run.commit({ consistency: group.statement, members, warnings: group.warnings });
+    return { point, group, resumed: run.resumed };
+  } finally {
+    if (!request.keepSnapshots) {
+      await Promise.all(group.members.map(({ member, snapshot }) => member.adapter.snapshots.delete(snapshot).catch(() => {})));
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { hash } from 'node:crypto';
+
+/** Bytes in one tracked block: the granularity of change tracking, checksums and undo. */
+export const DEFAULT_BLOCK_SIZE = 4096;
+export const HASH_BYTES = 32;
+
+/** The map stores this for a block of zeros, so a fresh (sparse, zero-filled) map means "all zero". */
+export const ZERO_ENTRY = Buffer.alloc(HASH_BYTES);
+
+/** SHA-256 of one block; all-zero blocks map to ZERO_ENTRY. */
+export function blockHash(block: Uint8Array): Buffer {
+  return isZero(block) ? ZERO_ENTRY : hash('sha256', block, 'buffer');
+}
+
+/** Hashes each block of `data` (a whole number of blocks, except maybe the last) into one buffer. */
+export function blockHashes(data: Uint8Array, blockSize: number): Buffer {
+  const count = Math.ceil(data.length / blockSize);
+  const out = Buffer.allocUnsafe(count * HASH_BYTES);
+  for (let i = 0; i < count; i++) {
+    blockHash(data.subarray(i * blockSize, Math.min(data.length, (i + 1) * blockSize))).copy(out, i * HASH_BYTES);
+  }
+  return out;
+}
+
+const ZERO_PAGE = Buffer.alloc(65536);
+
+export function isZero(data: Uint8Array): boolean {
+  for (let o = 0; o < data.length; o += ZERO_PAGE.length) {
+    const part = data.subarray(o, Math.min(data.length, o + ZERO_PAGE.length));
+    if (!Buffer.from(part.buffer, part.byteOffset, part.byteLength).equals(ZERO_PAGE.subarray(0, part.length))) return false;
+  }
+  return true;
+}

@@ -1,0 +1,110 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { BlockMap } from './block-map.js';
+import { HASH_BYTES, ZERO_ENTRY } from './block-hash.js';
+import type { StoreLayout } from './store-layout.js';
+import type { DiskWriter } from './target-store.js';
+import { UndoJournalWriter } from './undo-journal.js';
+
+/**
+ * Writes one disk's blocks into its replica for a run: old content to the undo journal
+ * (fsynced) first, then the new data and checksums in place. A disk new to the store needs
+ * no undo: rolling back its first run removes it.
+ */
+export class DirDiskWriter implements DiskWriter {
+  private constructor(
+    private readonly replica: FileHandle,
+    private readonly map: BlockMap,
+    private readonly journal: UndoJournalWriter | undefined,
+    readonly blockSize: number,
+    readonly hasReplica: boolean,
+    readonly previousSize: number,
+    private readonly sizeBytes: number,
+  ) {}
+
+  static async open(layout: StoreLayout, key: string, sizeBytes: number, blockSize: number, hasReplica: boolean, oldSize: number): Promise<DirDiskWriter> {
+    const replica = await open(layout.replica(key), 'a+').then(async (f) => {
+      await f.close();
+      return open(layout.replica(key), 'r+');
+    });
+    const current = (await replica.stat()).size;
+    const map = await BlockMap.open(layout.map(key), Math.ceil(Math.max(current, sizeBytes) / blockSize));
+    const journal = hasReplica ? await UndoJournalWriter.open(layout.stagedUndo(key), blockSize, oldSize) : undefined;
+    const writer = new DirDiskWriter(replica, map, journal, blockSize, hasReplica, oldSize, sizeBytes);
+    if (sizeBytes < current) await writer.#shrink(current);
+    else if (sizeBytes > current) await replica.truncate(sizeBytes);
+    await map.resize(Math.ceil(sizeBytes / blockSize));
+    return writer;
+  }
+
+  /** A shrinking disk loses its tail: journal the non-zero blocks being cut off first. */
+  async #shrink(current: number): Promise<void> {
+    const first = Math.ceil(this.sizeBytes / this.blockSize);
+    const last = Math.ceil(current / this.blockSize);
+    const hashes = await this.map.read(first, last - first);
+    for (let i = first; i < last; i++) {
+      const h = hashes.subarray((i - first) * HASH_BYTES, (i - first + 1) * HASH_BYTES);
+      if (h.equals(ZERO_ENTRY)) continue;
+      const data = Buffer.alloc(this.blockSize);
+      await this.replica.read(data, 0, this.blockSize, i * this.blockSize);
+      this.journal?.append(i * this.blockSize, Buffer.from(h), data);
+    }
+    await this.journal?.flush();
+    await this.replica.truncate(this.sizeBytes);
+  }
+
+  readMap(firstBlock: number, count: number): Promise<Buffer> {
+    return this.map.read(firstBlock, count);
+  }
+
+  async writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<{ undoBytes: number }> {
+    if (blocks.length === 0) return { undoBytes: 0 };
+    blocks.sort((a, b) => a.index - b.index);
+    const runs = contiguousRuns(blocks);
+    let undoBytes = 0;
+    if (this.journal) {
+      for (const run of runs) {
+        const first = run[0]!.index;
+        const old = Buffer.alloc(run.length * this.blockSize);
+        await this.replica.read(old, 0, old.length, first * this.blockSize);
+        const oldHashes = await this.map.read(first, run.length);
+        for (let i = 0; i < run.length; i++) {
+          this.journal.append((first + i) * this.blockSize, oldHashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), old.subarray(i * this.blockSize, (i + 1) * this.blockSize));
+        }
+      }
+      undoBytes = await this.journal.flush();
+    }
+    for (const run of runs) {
+      const first = run[0]!.index;
+      const data = run.length === 1 ? run[0]!.data : Buffer.concat(run.map((b) => b.data));
+      await this.replica.write(data, 0, data.length, first * this.blockSize);
+      await this.map.write(first, run.length === 1 ? run[0]!.hash : Buffer.concat(run.map((b) => b.hash)));
+    }
+    return { undoBytes };
+  }
+
+  async finish(): Promise<string> {
+    await this.replica.sync();
+    await this.map.sync();
+    return this.map.root(this.sizeBytes);
+  }
+
+  #closed = false;
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.journal?.close();
+    await this.replica.close().catch(() => {});
+    await this.map.close().catch(() => {});
+  }
+}
+
+function contiguousRuns<T extends { index: number }>(sorted: T[]): T[][] {
+  const runs: T[][] = [];
+  for (const b of sorted) {
+    const run = runs.at(-1);
+    if (run && run.at(-1)!.index + 1 === b.index) run.push(b);
+    else runs.push([b]);
+  }
+  return runs;
+}

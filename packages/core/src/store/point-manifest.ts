@@ -1,0 +1,46 @@
+import type { Consistency } from '../capabilities.js';
+import type { GroupStatement } from '../group/group-point.js';
+
+/** What one recovery point holds: written once, atomically, when the point is whole. */
+export interface PointManifest {
+  format: 'drkit-point/1';
+  id: string;
+  /** Order of points in the store, from 1. */
+  seq: number;
+  createdAt: string;
+  consistency: GroupStatement;
+  members: PointMember[];
+  warnings: string[];
+}
+
+export interface PointMember {
+  machineId: string;
+  name: string;
+  adapter: string;
+  snapshotId: string;
+  requested: Consistency;
+  achieved: Consistency;
+  warnings: string[];
+  disks: PointDisk[];
+}
+
+export type ReplicationMode = 'initial' | 'delta' | 'resync';
+
+export interface PointDisk {
+  diskId: string;
+  /** The store's key for this disk's replica. */
+  key: string;
+  name: string;
+  sizeBytes: number;
+  blockSize: number;
+  /** Root over the per-block checksums at this point: what restore and verify check. */
+  root: string;
+  /** The source's change token at this point, for the next delta. */
+  changeToken?: string;
+  mode: ReplicationMode;
+  /** Why a resync ran instead of a delta, when it did. */
+  resyncReason?: string;
+  bytesRead: number;
+  bytesWritten: number;
+  bytesSkipped: number;
+}

@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+/**
+ * The `dir:` store on disk:
+ *   store.json                       format and block size
+ *   disks/<key>/replica.img          newest point of the disk (sparse raw)
+ *   disks/<key>/blocks.map           per-block SHA-256 of the replica
+ *   points/<seq>-<id>.json           one manifest per recovery point
+ *   journals/<point id>/<key>.undo   what the next run overwrote: replica → this point
+ *   staging/<key>.undo               the running run's undo journal
+ *   run.json                         the running run's intent (present only mid-run)
+ *   lock                             the pid holding the store
+ */
+export class StoreLayout {
+  constructor(readonly root: string) {}
+  get config() { return join(this.root, 'store.json'); }
+  get lock() { return join(this.root, 'lock'); }
+  get intent() { return join(this.root, 'run.json'); }
+  get points() { return join(this.root, 'points'); }
+  get staging() { return join(this.root, 'staging'); }
+  disk(key: string) { return join(this.root, 'disks', key); }
+  replica(key: string) { return join(this.disk(key), 'replica.img'); }
+  map(key: string) { return join(this.disk(key), 'blocks.map'); }
+  stagedUndo(key: string) { return join(this.staging, `${key}.undo`); }
+  journalDir(pointId: string) { return join(this.root, 'journals', pointId); }
+  journal(pointId: string, key: string) { return join(this.journalDir(pointId), `${key}.undo`); }
+  point(seq: number, id: string) { return join(this.points, `${String(seq).padStart(8, '0')}-${id}.json`); }
+}
+
+/** A file-name-safe, stable key for a machine's disk. */
+export function diskKey(machineId: string, diskId: string): string {
+  const slug = `${machineId}-${diskId}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-48);
+  const h = createHash('sha256').update(`${machineId}\u0000${diskId}`).digest('hex').slice(0, 12);
+  return `${slug}-${h}`;
+}

@@ -1,0 +1,74 @@
+import type { OperationOptions } from '../progress.js';
+import type { PointManifest, PointDisk, PointMember } from './point-manifest.js';
+
+/**
+ * Where replicas and recovery points live. The local `dir:` store implements it; the
+ * interface is kept free of file-system notions so an Azure page-blob store (replica =
+ * page blob, point = blob snapshot + undo ranges) can implement it too.
+ */
+export interface TargetStore {
+  readonly location: string;
+  /** Points, oldest first. Settles an interrupted run first (see DirStore). */
+  listPoints(): Promise<PointManifest[]>;
+  beginRun(plan: RunPlan): Promise<StoreRun>;
+  restore(pointId: string, outDir: string, options?: OperationOptions): Promise<RestoreResult>;
+  verify(pointId?: string, options?: OperationOptions): Promise<VerifyResult[]>;
+  /** Drops the oldest points beyond `keep` or older than `olderThanMs`; never the newest. */
+  prune(rule: PruneRule): Promise<PruneResult>;
+  close(): Promise<void>;
+}
+
+export interface RunPlan {
+  /** Every disk the run will write, by store key. */
+  diskKeys: string[];
+}
+
+export interface StoreRun {
+  readonly id: string;
+  /** True when this run continues one a crash interrupted. */
+  readonly resumed: boolean;
+  /** The newest committed point holding this disk, if any: its token drives the delta. */
+  previous(key: string): PointDisk | undefined;
+  openDisk(key: string, sizeBytes: number): Promise<DiskWriter>;
+  commit(point: Omit<PointManifest, 'format' | 'id' | 'seq' | 'createdAt'>): Promise<PointManifest>;
+  /** Rolls back everything this run wrote. */
+  abort(): Promise<void>;
+}
+
+export interface DiskWriter {
+  readonly blockSize: number;
+  /** False the first time the store sees this disk. */
+  readonly hasReplica: boolean;
+  readonly previousSize: number;
+  readMap(firstBlock: number, count: number): Promise<Buffer>;
+  /**
+   * Journals the current content of these blocks (fsync), then writes the new data and
+   * checksums in place. Blocks are whole `blockSize` units except at the disk's end.
+   */
+  writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<{ undoBytes: number }>;
+  /** Flushes and returns the root of the disk at this run. */
+  finish(): Promise<string>;
+}
+
+export interface RestoreResult {
+  pointId: string;
+  files: Array<{ machine: string; disk: string; path: string; sizeBytes: number; root: string }>;
+}
+
+export interface VerifyResult {
+  pointId: string;
+  ok: boolean;
+  disks: Array<{ key: string; name: string; ok: boolean; expected: string; actual: string }>;
+}
+
+export interface PruneRule {
+  keep?: number;
+  olderThanMs?: number;
+}
+
+export interface PruneResult {
+  removed: string[];
+  freedBytes: number;
+}
+
+export type { PointManifest, PointMember, PointDisk };
