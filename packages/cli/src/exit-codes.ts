@@ -8,7 +8,7 @@ export const EXIT = {
   auth: 3,
   tls: 4,
   unreachable: 5,
-  partial: 6,
+  integrity: 6,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
@@ -24,6 +24,8 @@ export function exitCodeFor(error: unknown): number {
     case 'unreachable':
     case 'timeout':
       return EXIT.unreachable;
+    case 'integrity':
+      return EXIT.integrity;
     default:
       return EXIT.failure;
   }

@@ -3,6 +3,7 @@ import { inventorySchemaV1 } from '@drkit/core';
 import { runDiscover, type DiscoverFlags } from './discover-command.js';
 import { exitCodeFor, oneLineReason } from './exit-codes.js';
 import { DEFAULT_FIXTURE } from './default-fixture.js';
+import { runPoints, runReplicate, runRestore, runSnapshot, runVerify, type GroupFlags } from './point-commands.js';
 
 const program = new Command()
   .name('drkit')
@@ -40,12 +41,73 @@ program
     await runDiscover(endpoint, flags, io);
   });
 
+const groupOptions = (c: Command) =>
+  c
+    .option('--machine <id|name>', 'a machine of the endpoint (repeat for a group; default: all)', collect, [])
+    .option('--group <file>', 'a group config file spanning several endpoints')
+    .option('--consistency <crash|app>', 'consistency to take (default crash)', oneOf(['crash', 'app']))
+    .option('--policy <require|fallback-to-crash>', 'when app consistency fails (default require)', oneOf(['require', 'fallback-to-crash']))
+    .option('--freeze-budget <ms>', 'longest a member may stay frozen (default 6000)', positiveInt)
+    .option('--thumbprint <sha256>', "pin the server certificate's SHA-256 thumbprint")
+    .option('--ca-file <pem>', 'trust this CA bundle')
+    .option('--insecure', 'do not check the server certificate (warns)')
+    .option('--password-file <file>', 'read the password from a file')
+    .option('--json', 'print JSON (and nothing else) on stdout');
+
+groupOptions(program.command('snapshot').argument('[endpoint]', 'vsphere://… or file://<site>').description('take one group snapshot at the source (kept, tagged)')).action(
+  (endpoint: string | undefined, flags: GroupFlags) => runSnapshot(endpoint, flags, io),
+);
+
+groupOptions(program.command('replicate').argument('[endpoint]', 'vsphere://… or file://<site>').description('replicate into a target: one run, one new recovery point'))
+  .option('--target <dir:path>', 'where replicas and recovery points live')
+  .option('--resync', 'compare checksums over whole disks, whatever change tracking says')
+  .option('--max-rate <bytes/s>', 'limit source reads', positiveInt)
+  .action((endpoint: string | undefined, flags: GroupFlags & { target?: string; resync?: boolean; maxRate?: number }) => runReplicate(endpoint, flags, io));
+
+program
+  .command('points')
+  .argument('<target>', 'dir:<path>')
+  .description('list recovery points, oldest first')
+  .option('--prune', 'apply retention first')
+  .option('--keep <n>', 'with --prune: keep the newest n points', positiveInt)
+  .option('--retention-hours <h>', 'with --prune: drop points older than this (default 24)', positiveInt)
+  .option('--json', 'print JSON on stdout')
+  .action((target: string, flags: { json?: boolean; prune?: boolean; keep?: number; retentionHours?: number }) => runPoints(target, flags, io));
+
+program
+  .command('restore')
+  .argument('<target>', 'dir:<path>')
+  .argument('<point-id>', 'a point id (or a unique prefix of at least 4 characters)')
+  .description('write one raw image per disk under <out>/<machine>/, every block verified')
+  .option('--out <dir>', 'where to write the images')
+  .option('--json', 'print JSON on stdout')
+  .action((target: string, pointId: string, flags: { out?: string; json?: boolean }) => runRestore(target, pointId, flags, io));
+
+program
+  .command('verify')
+  .argument('<target>', 'dir:<path>')
+  .argument('[point-id]', 'one point; all when absent')
+  .description('check recovery points against their checksums without writing')
+  .option('--json', 'print JSON on stdout')
+  .action((target: string, pointId: string | undefined, flags: { json?: boolean }) => runVerify(target, pointId, flags, io));
+
 program
   .command('schema')
   .description('print the JSON Schema of `discover --json`')
   .action(() => {
     io.out(JSON.stringify(inventorySchemaV1, null, 2) + '\n');
   });
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function oneOf<T extends string>(values: T[]) {
+  return (value: string): T => {
+    if (!values.includes(value as T)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+    return value as T;
+  };
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { DrkitError, type Adapter } from '@drkit/core';
+import { fileURLToPath } from 'node:url';
+import { DrkitError, createReferenceAdapter, type Adapter } from '@drkit/core';
 import { createHttpTransport, normalizeThumbprint, type HttpTransport, type TlsPolicy } from '@drkit/http';
 import { Redactor, recordHttp, replayHttp, type HttpRecorder } from '@drkit/record';
 import { createVSphereAdapter, parseVSphereEndpoint } from '@drkit/vsphere';
@@ -38,7 +39,11 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
   }
   if (!endpoint) throw new DrkitError('bad-input', 'give an endpoint (vsphere://user@host) or --replay <fixture dir>');
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(endpoint)?.[1]?.toLowerCase();
-  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://`);
+  if (scheme === 'file') {
+    if (flags.record) throw new DrkitError('bad-input', '--record is for network endpoints; a file:// site is already on disk');
+    return { adapter: createReferenceAdapter({ root: fileURLToPath(endpoint) }), finish: async () => {} };
+  }
+  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere:// and file://`);
 
   const ep = parseVSphereEndpoint(endpoint);
   const tls = await tlsPolicy(flags, warn);

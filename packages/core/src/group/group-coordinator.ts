@@ -120,6 +120,8 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
     );
     if (firstError) throw firstError;
     if (signal.aborted) throw abortError(signal);
+    // Report members in the order they were asked for, not the order their takes finished.
+    taken.sort((a, b) => request.members.indexOf(a.member) - request.members.indexOf(b.member));
   } catch (error) {
     await rollback(taken, request);
     const summary = failures.length > 0 ? failures.join('; ') : (error as Error).message;

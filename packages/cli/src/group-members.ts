@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { collectInventory, DrkitError, type Adapter, type AppFailurePolicy, type Consistency, type GroupMember, type Machine } from '@drkit/core';
+import { openAdapter, type ConnectionFlags } from './open-adapter.js';
+
+/**
+ * A group config file, for groups that span endpoints:
+ *   { "consistency": "app", "policy": "fallback-to-crash",
+ *     "members": [ { "endpoint": "file:///srv/site", "machine": "web" },
+ *                  { "endpoint": "vsphere://dr@vc01", "machine": "db01", "thumbprint": "AB:…" } ] }
+ */
+export interface GroupConfig {
+  consistency?: Consistency;
+  policy?: AppFailurePolicy;
+  freezeBudgetMs?: number;
+  members: Array<{ endpoint: string; machine: string } & Pick<ConnectionFlags, 'thumbprint' | 'insecure' | 'caFile' | 'passwordFile'>>;
+}
+
+export interface OpenedGroup {
+  members: GroupMember[];
+  config: Partial<GroupConfig>;
+  close(): Promise<void>;
+}
+
+/** Connects every endpoint once and resolves `--machine` (id or name) on it; all machines when none is named. */
+export async function openGroup(endpoint: string | undefined, machines: string[], flags: ConnectionFlags & { group?: string }, warn: (l: string) => void): Promise<OpenedGroup> {
+  const wanted = new Map<string, { flags: ConnectionFlags; machines: string[] }>();
+  let config: Partial<GroupConfig> = {};
+  if (flags.group) {
+    config = JSON.parse(await readFile(flags.group, 'utf8')) as GroupConfig;
+    if (!Array.isArray(config.members) || config.members.length === 0) throw new DrkitError('bad-input', `${flags.group}: no members`);
+    for (const m of config.members) {
+      const entry = wanted.get(m.endpoint) ?? { flags: { ...flags, ...m }, machines: [] };
+      entry.machines.push(m.machine);
+      wanted.set(m.endpoint, entry);
+    }
+  }
+  if (endpoint) wanted.set(endpoint, { flags, machines: [...(wanted.get(endpoint)?.machines ?? []), ...machines] });
+  if (wanted.size === 0) throw new DrkitError('bad-input', 'give an endpoint, or --group <file>');
+
+  const adapters: Adapter[] = [];
+  const members: GroupMember[] = [];
+  try {
+    for (const [ep, { flags: f, machines: names }] of wanted) {
+      const { adapter } = await openAdapter(ep, f, warn);
+      adapters.push(adapter);
+      await adapter.connect();
+      const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: ['machine'] }));
+      for (const m of pick(inventory.machines, names, ep)) members.push({ adapter, machineId: m.id, name: m.name });
+    }
+  } catch (error) {
+    await Promise.all(adapters.map((a) => a.close()));
+    throw error;
+  }
+  return { members, config, close: async () => void (await Promise.all(adapters.map((a) => a.close()))) };
+}
+
+function pick(machines: Machine[], names: string[], endpoint: string): Machine[] {
+  if (names.length === 0) {
+    if (machines.length === 0) throw new DrkitError('bad-input', `${endpoint}: no machines`);
+    return machines;
+  }
+  return names.map((n) => {
+    const byId = machines.find((m) => m.id === n);
+    const byName = machines.filter((m) => m.name === n);
+    if (byId) return byId;
+    if (byName.length > 1) throw new DrkitError('bad-input', `${endpoint}: ${byName.length} machines are named ${n}; use the id`);
+    if (!byName[0]) throw new DrkitError('bad-input', `${endpoint}: no machine with id or name ${n}`);
+    return byName[0];
+  });
+}
+
+export function parseTarget(target: string | undefined): string {
+  if (!target) throw new DrkitError('bad-input', 'give --target dir:<path>');
+  if (!target.startsWith('dir:') || target.length <= 4) throw new DrkitError('bad-input', `unknown target ${target}: this build knows dir:<path>`);
+  return target.slice(4);
+}
