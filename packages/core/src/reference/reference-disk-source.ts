@@ -4,6 +4,7 @@ import type { ChangeSet, DiskSource, Extent } from '../disk-source.js';
 import type { OperationOptions } from '../progress.js';
 import { changesBetween } from './reference-change-log.js';
 import type { FaultInjector } from './reference-faults.js';
+import { ownedBuffer } from '../store/hash-pool.js';
 
 /** Reads one disk of a reference snapshot; changes come from the machine's change log. */
 export async function openReferenceDisk(args: {
@@ -38,7 +39,8 @@ export async function openReferenceDisk(args: {
     async read(extent: Extent): Promise<Uint8Array> {
       await args.faults.at('read', args.machine, extent.length);
       if (extent.offset + extent.length > sizeBytes) throw new DrkitError('bad-input', `read past the end of ${args.diskId}`);
-      const buf = Buffer.alloc(extent.length);
+      // Owning its memory, the buffer can move to a hashing thread without a copy.
+      const buf = ownedBuffer(extent.length);
       await file.read(buf, 0, extent.length, extent.offset);
       return buf;
     },

@@ -1,7 +1,8 @@
 import { DrkitError, throwIfAborted } from '../errors.js';
 import type { DiskSource, Extent } from '../disk-source.js';
 import type { OperationOptions } from '../progress.js';
-import { blockHash, blockHashes, HASH_BYTES } from '../store/block-hash.js';
+import { blockHash, HASH_BYTES } from '../store/block-hash.js';
+import { sharedHashPool } from '../store/hash-pool.js';
 import type { PointDisk, ReplicationMode } from '../store/point-manifest.js';
 import type { DiskWriter, StoreRun } from '../store/target-store.js';
 import { collectExtents, planChunks, wholeDisk } from './extent-plan.js';
@@ -23,6 +24,8 @@ export interface EngineOptions extends OperationOptions {
   chunkBytes?: number;
   /** Changed blocks gathered before one journal-then-write batch. Default 8 MiB. */
   batchBytes?: number;
+  /** Chunks read and hashed ahead of the one being written. Default 3 (hashing runs on every core). */
+  readAhead?: number;
   limiter?: RateLimiter;
 }
 
@@ -86,13 +89,22 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
     batchBytes = 0;
   };
 
-  // Read one chunk ahead, so source I/O overlaps hashing and store writes.
+  // Read and hash a few chunks ahead, so source I/O, hashing (on worker threads) and
+  // store writes overlap. Memory stays bounded: readAhead + 1 chunks plus one batch.
   const fetch = (e: Extent) => (remote ? remoteCandidates(source, remote, e, bs, writer, options) : localCandidates(source, e, bs, writer, options));
-  let ahead = chunks[0] ? fetch(chunks[0]) : undefined;
+  const depth = Math.max(1, options.readAhead ?? 3);
+  const ahead: Array<Promise<Candidates>> = chunks.slice(0, depth).map(fetch);
+  // A failed read ahead of the one awaited must not surface as an unhandled rejection.
+  for (const p of ahead) p.catch(() => {});
   for (let i = 0; i < chunks.length; i++) {
     throwIfAborted(options.signal);
-    const current = await ahead!;
-    ahead = chunks[i + 1] ? fetch(chunks[i + 1]!) : undefined;
+    const current = await ahead.shift()!;
+    const next = chunks[i + depth];
+    if (next) {
+      const p = fetch(next);
+      p.catch(() => {});
+      ahead.push(p);
+    }
     await options.limiter?.take(current.readBytes, options.signal);
     counters.read += current.readBytes;
     counters.skipped += chunks[i]!.length - current.blocks.reduce((n, b) => n + b.data.length, 0);
@@ -131,14 +143,20 @@ interface Candidates {
 async function localCandidates(source: DiskSource, e: Extent, bs: number, writer: DiskWriter, options: OperationOptions): Promise<Candidates> {
   const [data, map] = await Promise.all([source.read(e, options), writer.readMap(e.offset / bs, Math.ceil(e.length / bs))]);
   if (data.length !== e.length) throw new DrkitError('protocol', `source returned ${data.length} bytes for a ${e.length}-byte read at ${e.offset}`);
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const hashes = blockHashes(buf, bs);
+  const { data: buf, hashes } = await sharedHashPool().hash(Buffer.from(data.buffer, data.byteOffset, data.byteLength), bs);
+  // Runs of consecutive changed blocks, as slices of the chunk (no copy): an initial copy
+  // becomes one write per chunk, a sparse delta one write per changed block.
   const blocks: Candidates['blocks'] = [];
-  for (let i = 0; i < Math.ceil(e.length / bs); i++) {
-    const h = hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
-    if (!h.equals(map.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES))) {
-      blocks.push({ index: e.offset / bs + i, data: Buffer.from(buf.subarray(i * bs, Math.min(e.length, (i + 1) * bs))), hash: Buffer.from(h) });
+  const count = Math.ceil(e.length / bs);
+  for (let i = 0; i < count; ) {
+    if (hashes.compare(map, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0) {
+      i++;
+      continue;
     }
+    let j = i + 1;
+    while (j < count && hashes.compare(map, j * HASH_BYTES, (j + 1) * HASH_BYTES, j * HASH_BYTES, (j + 1) * HASH_BYTES) !== 0) j++;
+    blocks.push({ index: e.offset / bs + i, data: buf.subarray(i * bs, Math.min(e.length, j * bs)), hash: hashes.subarray(i * HASH_BYTES, j * HASH_BYTES) });
+    i = j;
   }
   return { readBytes: e.length, blocks };
 }

@@ -59,15 +59,16 @@ export class DirDiskWriter implements DiskWriter {
   async writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<{ undoBytes: number }> {
     if (blocks.length === 0) return { undoBytes: 0 };
     blocks.sort((a, b) => a.index - b.index);
-    const runs = contiguousRuns(blocks);
+    const runs = contiguousRuns(blocks, this.blockSize);
     let undoBytes = 0;
     if (this.journal) {
       for (const run of runs) {
         const first = run[0]!.index;
-        const old = Buffer.alloc(run.length * this.blockSize);
+        const count = run.reduce((n, b) => n + Math.ceil(b.data.length / this.blockSize), 0);
+        const old = Buffer.alloc(count * this.blockSize);
         await this.replica.read(old, 0, old.length, first * this.blockSize);
-        const oldHashes = await this.map.read(first, run.length);
-        for (let i = 0; i < run.length; i++) {
+        const oldHashes = await this.map.read(first, count);
+        for (let i = 0; i < count; i++) {
           this.journal.append((first + i) * this.blockSize, oldHashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), old.subarray(i * this.blockSize, (i + 1) * this.blockSize));
         }
       }
@@ -99,11 +100,13 @@ export class DirDiskWriter implements DiskWriter {
   }
 }
 
-function contiguousRuns<T extends { index: number }>(sorted: T[]): T[][] {
+/** Groups items (each one or more whole blocks from `index`) that follow each other on disk. */
+function contiguousRuns<T extends { index: number; data: Buffer }>(sorted: T[], blockSize: number): T[][] {
   const runs: T[][] = [];
   for (const b of sorted) {
     const run = runs.at(-1);
-    if (run && run.at(-1)!.index + 1 === b.index) run.push(b);
+    const last = run?.at(-1);
+    if (run && last && last.index + Math.ceil(last.data.length / blockSize) === b.index) run.push(b);
     else runs.push([b]);
   }
   return runs;

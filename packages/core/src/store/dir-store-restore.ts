@@ -1,14 +1,28 @@
-import { mkdir, open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DrkitError } from '../errors.js';
 import type { OperationOptions } from '../progress.js';
-import type { PointManifest } from './point-manifest.js';
-import { readPointDisk } from './point-reader.js';
+import type { PointDisk, PointManifest } from './point-manifest.js';
+import { inParallel, pointView, verifyPointDisk } from './point-reader.js';
 import type { StoreLayout } from './store-layout.js';
 import type { RestoreResult, VerifyResult } from './target-store.js';
 
-/** Raw images, one per disk, under `<out>/<machine name>/<disk name>.img`, every block verified. */
-export async function restorePoint(layout: StoreLayout, points: PointManifest[], pointId: string, outDir: string, options: OperationOptions): Promise<RestoreResult> {
+export interface RestoreOptions extends OperationOptions {
+  /** fsync every image before returning. Default true. */
+  durable?: boolean;
+}
+
+/**
+ * Raw images, one per disk, under `<out>/<machine name>/<disk name>.img`. The kernel clones
+ * the replica where the file system can (reflink) and copies it otherwise
+ * (copy_file_range), while every block of the point — the replica's blocks with the undo
+ * journals' older blocks laid over them, the very bytes the image is made of — is hashed
+ * on worker threads and checked against the manifest's root. Then the older blocks are
+ * written over the copy. An image whose point does not verify is deleted, never left
+ * looking restored. (A one-pass read-hash-write in user space measured slower here.)
+ */
+export async function restorePoint(layout: StoreLayout, points: PointManifest[], pointId: string, outDir: string, options: RestoreOptions): Promise<RestoreResult> {
   const point = findPoint(points, pointId);
   const files: RestoreResult['files'] = [];
   for (const member of point.members) {
@@ -16,20 +30,43 @@ export async function restorePoint(layout: StoreLayout, points: PointManifest[],
     await mkdir(dir, { recursive: true });
     for (const disk of member.disks) {
       const path = join(dir, `${safeName(disk.name)}.img`);
-      const out = await open(path, 'w', 0o600);
       try {
-        const root = await readPointDisk(layout, points, point, disk, async (chunk, offset) => {
-          await out.write(chunk, 0, chunk.length, offset);
-        }, options);
-        await out.truncate(disk.sizeBytes);
-        await out.sync();
+        const root = await restoreDisk(layout, points, point, disk, path, options);
         files.push({ machine: member.name, disk: disk.name, path, sizeBytes: disk.sizeBytes, root });
-      } finally {
-        await out.close();
+      } catch (error) {
+        await rm(path, { force: true });
+        throw error;
       }
     }
   }
   return { pointId: point.id, files };
+}
+
+async function restoreDisk(layout: StoreLayout, points: PointManifest[], point: PointManifest, disk: PointDisk, path: string, options: RestoreOptions): Promise<string> {
+  const [root] = await Promise.all([
+    verifyPointDisk(layout, points, point, disk, options),
+    copyFile(layout.replica(disk.key), path, constants.COPYFILE_FICLONE),
+  ]);
+  const out = await open(path, 'r+');
+  const view = await pointView(layout, points, point, disk);
+  try {
+    await out.truncate(disk.sizeBytes);
+    const writes = [...view.overrides]
+      .filter(([index]) => index * disk.blockSize < disk.sizeBytes)
+      .map(([index, o]) => async () => {
+        const offset = index * disk.blockSize;
+        const length = Math.min(disk.blockSize, disk.sizeBytes - offset);
+        const block = Buffer.allocUnsafe(length);
+        await o.journal.read(block, 0, length, o.position);
+        await out.write(block, 0, length, offset);
+      });
+    await inParallel(writes);
+    if (options.durable !== false) await out.sync();
+    return root;
+  } finally {
+    await view.close();
+    await out.close();
+  }
 }
 
 export async function verifyPoint(layout: StoreLayout, points: PointManifest[], pointId: string, options: OperationOptions): Promise<VerifyResult> {
@@ -38,7 +75,7 @@ export async function verifyPoint(layout: StoreLayout, points: PointManifest[], 
   for (const member of point.members) {
     for (const disk of member.disks) {
       try {
-        const actual = await readPointDisk(layout, points, point, disk, undefined, options);
+        const actual = await verifyPointDisk(layout, points, point, disk, options);
         disks.push({ key: disk.key, name: disk.name, ok: true, expected: disk.root, actual });
       } catch (error) {
         if (!DrkitError.isInstance(error) || error.code !== 'integrity') throw error;

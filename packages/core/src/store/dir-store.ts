@@ -5,7 +5,7 @@ import { DEFAULT_BLOCK_SIZE } from './block-hash.js';
 import { BlockMap } from './block-map.js';
 import { syncDir, writeFileAtomic } from './atomic-file.js';
 import { DirDiskWriter } from './dir-disk-writer.js';
-import { restorePoint, verifyPoint } from './dir-store-restore.js';
+import { restorePoint, verifyPoint, type RestoreOptions } from './dir-store-restore.js';
 import type { PointManifest } from './point-manifest.js';
 import { readUndoJournal } from './undo-journal.js';
 import type { RunIntent } from './run-intent.js';
@@ -145,7 +145,7 @@ export class DirStore implements TargetStore {
     return new DirStoreRun(this, this.layout, intent, committed, resumed);
   }
 
-  async restore(pointId: string, outDir: string, options: OperationOptions = {}): Promise<RestoreResult> {
+  async restore(pointId: string, outDir: string, options: RestoreOptions = {}): Promise<RestoreResult> {
     const points = await this.listPoints();
     return restorePoint(this.layout, points, pointId, outDir, options);
   }

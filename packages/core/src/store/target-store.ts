@@ -11,7 +11,8 @@ export interface TargetStore {
   /** Points, oldest first. Settles an interrupted run first (see DirStore). */
   listPoints(): Promise<PointManifest[]>;
   beginRun(plan: RunPlan): Promise<StoreRun>;
-  restore(pointId: string, outDir: string, options?: OperationOptions): Promise<RestoreResult>;
+  /** `durable: false` skips the final fsync of each image (default: fsync). */
+  restore(pointId: string, outDir: string, options?: OperationOptions & { durable?: boolean }): Promise<RestoreResult>;
   verify(pointId?: string, options?: OperationOptions): Promise<VerifyResult[]>;
   /** Drops the oldest points beyond `keep` or older than `olderThanMs`; never the newest. */
   prune(rule: PruneRule): Promise<PruneResult>;
@@ -43,7 +44,8 @@ export interface DiskWriter {
   readMap(firstBlock: number, count: number): Promise<Buffer>;
   /**
    * Journals the current content of these blocks (fsync), then writes the new data and
-   * checksums in place. Blocks are whole `blockSize` units except at the disk's end.
+   * checksums in place. Each item is one or more whole blocks from block `index` (only the
+   * disk's last block may be short), with one 32-byte checksum per block in `hash`.
    */
   writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<{ undoBytes: number }>;
   /** Flushes and returns the root of the disk at this run. */
