@@ -15,3 +15,10 @@ export async function withAdapter<T>(options: AdapterContractOptions, fn: (adapt
 export function discoverOnce(options: AdapterContractOptions): Promise<Inventory> {
   return withAdapter(options, (adapter) => collectInventory(adapter.site, adapter.discover()));
 }
+
+/** The machine the contract works on: the one named in the options, else the first discovered. */
+export async function contractMachine(adapter: Adapter, options: AdapterContractOptions): Promise<string> {
+  if (options.machineId) return options.machineId;
+  for await (const item of adapter.discover({ kinds: ['machine'] })) if (item.kind === 'machine' && item.machine.disks.length > 0) return item.machine.id;
+  throw new Error('the contract needs a machine with disks at the endpoint');
+}

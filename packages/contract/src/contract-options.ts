@@ -10,6 +10,8 @@ export interface AdapterContractOptions {
     machines?: number;
     hosts?: number;
   };
+  /** The machine the snapshot and replication modules use; the first discovered when absent. */
+  machineId?: string;
   /** Per-test timeout in ms. Default 60 s. */
   timeoutMs?: number;
 }

@@ -2,6 +2,8 @@ import { describe } from 'vitest';
 import type { AdapterContractOptions } from './contract-options.js';
 import { describeUndeclaredCapabilities } from './capability-contract.js';
 import { describeDiscoveryContract } from './discovery-contract.js';
+import { describeReplicationContract } from './replication-contract.js';
+import { describeSnapshotContract } from './snapshot-contract.js';
 
 /**
  * The shared suite every adapter's tests call with a factory:
@@ -11,6 +13,8 @@ import { describeDiscoveryContract } from './discovery-contract.js';
 export function describeAdapterContract(options: AdapterContractOptions): void {
   describe(`adapter contract: ${options.name}`, () => {
     describeDiscoveryContract(options);
+    describeSnapshotContract(options);
+    describeReplicationContract(options);
     describeUndeclaredCapabilities(options);
   });
 }

@@ -85,7 +85,7 @@ describe('replication into a dir: store', () => {
     await adapter.connect();
     const prepared = await adapter.snapshots.prepare({ machineId: 'vm', consistency: 'crash', tag: 'drkit-test' });
     const snap = await adapter.snapshots.take(prepared);
-    const inner = await adapter.replication.openDisk(snap.id, 'vm', 'os');
+    const inner = await adapter.replication.openDisk(snap.id, 'vm', 'vm/os');
     const hashing: DiskSource = {
       ...inner,
       diskId: inner.diskId,
@@ -98,8 +98,9 @@ describe('replication into a dir: store', () => {
     let read = 0;
     const counting: DiskSource = { ...hashing, read: async (e, o) => { read += e.length; return inner.read(e, o); } };
     const store = await openDirStore(h.storeDir);
-    const run = await store.beginRun({ diskKeys: [diskKey('vm', 'os')] });
-    const disk = await replicateDisk(run, { key: diskKey('vm', 'os'), diskId: 'os', name: 'os', source: counting, changeToken: snap.changeTokens.os, forceResync: true });
+    const key = diskKey('vm', 'vm/os');
+    const run = await store.beginRun({ diskKeys: [key] });
+    const disk = await replicateDisk(run, { key, diskId: 'vm/os', name: 'os', source: counting, changeToken: snap.changeTokens['vm/os'], forceResync: true });
     await run.commit({ consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 }, members: [{ machineId: 'vm', name: 'vm', adapter: 'file', snapshotId: snap.id, requested: 'crash', achieved: 'crash', warnings: [], disks: [disk] }], warnings: [] });
     await store.close();
     expect(disk.mode).toBe('resync');

@@ -72,7 +72,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
       await mkdir(dir, { recursive: true });
       const tokens: Record<string, string> = {};
       // Token first, data second: a write logged before the token is already in the file.
-      for (const d of m.disks) tokens[d.name] = await currentToken(m.dir, d.name);
+      for (const d of m.disks) tokens[diskId(m.folder, d.name)] = await currentToken(m.dir, d.name);
       for (const d of m.disks) await copyFile(d.path, join(dir, `${d.name}.img`));
       const requested = prepared.request.consistency;
       const warnings: string[] = [];
@@ -94,7 +94,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
         achieved,
         warnings,
         changeTokens: tokens,
-        disks: m.disks.map((d) => ({ diskId: d.name, name: d.name, sizeBytes: d.sizeBytes })),
+        disks: m.disks.map((d) => ({ diskId: diskId(m.folder, d.name), name: d.name, sizeBytes: d.sizeBytes })),
         tag: meta.tag,
       };
     },
@@ -115,13 +115,14 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
   };
 
   const replication: ReplicationOps = {
-    async openDisk(snapshotId, machineId, diskId) {
+    async openDisk(snapshotId, machineId, id) {
       const f = ready();
       const meta = await readFile(join(snapshotsDir, snapshotId, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as SnapshotMeta, () => undefined);
       if (!meta || meta.machineId !== machineId) throw new DrkitError('not-found', `no snapshot ${snapshotId} of ${machineId}`);
-      const token = meta.tokens[diskId];
-      if (token === undefined) throw new DrkitError('not-found', `snapshot ${snapshotId} has no disk ${diskId}`);
-      return openReferenceDisk({ diskId, image: join(snapshotsDir, snapshotId, `${diskId}.img`), machineDir: join(root, machineId), machine: machineId, token, faults: f });
+      const token = meta.tokens[id];
+      if (token === undefined) throw new DrkitError('not-found', `snapshot ${snapshotId} has no disk ${id}`);
+      const name = id.slice(machineId.length + 1);
+      return openReferenceDisk({ diskId: id, disk: name, image: join(snapshotsDir, snapshotId, `${name}.img`), machineDir: join(root, machineId), machine: machineId, token, faults: f });
     },
   };
 
@@ -165,7 +166,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
               powerState: m.config.powerState ?? 'on',
               os: { family: m.config.os ?? 'unknown' },
               hostId: 'local',
-              disks: m.disks.map((d) => ({ id: d.name, name: d.name, capacityBytes: d.sizeBytes, path: d.path, storageId: 'dir', changeTracking: true })),
+              disks: m.disks.map((d) => ({ id: diskId(m.folder, d.name), name: d.name, capacityBytes: d.sizeBytes, path: d.path, storageId: 'dir', changeTracking: true })),
               nics: [],
               addresses: [],
               storageIds: ['dir'],
@@ -179,4 +180,9 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
     replication,
     async close() {},
   };
+}
+
+/** Disk ids are unique across the site: `<machine folder>/<disk file name>`. */
+function diskId(machine: string, disk: string): string {
+  return `${machine}/${disk}`;
 }

@@ -9,6 +9,8 @@ import { ownedBuffer } from '../store/hash-pool.js';
 /** Reads one disk of a reference snapshot; changes come from the machine's change log. */
 export async function openReferenceDisk(args: {
   diskId: string;
+  /** The disk's file name in the machine folder, without `.img`. */
+  disk: string;
   image: string;
   machineDir: string;
   machine: string;
@@ -26,7 +28,7 @@ export async function openReferenceDisk(args: {
     },
     async changedSince(token: string | undefined, _options?: OperationOptions): Promise<ChangeSet> {
       if (!token) return { kind: 'unknown', reason: 'no previous token', nextToken: args.token };
-      const changes = await changesBetween(args.machineDir, args.diskId, token, args.token);
+      const changes = await changesBetween(args.machineDir, args.disk, token, args.token);
       if (typeof changes === 'string') return { kind: 'unknown', reason: changes, nextToken: args.token };
       return {
         kind: 'extents',
