@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 
 /** Bytes in one tracked block: the granularity of change tracking, checksums and undo. */
 export const DEFAULT_BLOCK_SIZE = 4096;
@@ -30,4 +31,20 @@ export function isZero(data: Uint8Array): boolean {
     if (!Buffer.from(part.buffer, part.byteOffset, part.byteLength).equals(ZERO_PAGE.subarray(0, part.length))) return false;
   }
   return true;
+}
+
+/**
+ * The fast per-block check used when reading points back (restore, verify): CRC-32, 0 for
+ * an all-zero block (so a sparse, zero-filled file means "all zero"), never 0 otherwise.
+ * Corruption detection only — the SHA-256 map, not this, decides what differs.
+ */
+export function blockCrc(block: Uint8Array): number {
+  return isZero(block) ? 0 : crc32(block) || 1;
+}
+
+export function blockCrcs(data: Uint8Array, blockSize: number): Buffer {
+  const count = Math.ceil(data.length / blockSize);
+  const out = Buffer.alloc(count * 4);
+  for (let i = 0; i < count; i++) out.writeUInt32LE(blockCrc(data.subarray(i * blockSize, Math.min(data.length, (i + 1) * blockSize))), i * 4);
+  return out;
 }

@@ -11,34 +11,36 @@ export class BlockMap {
   private constructor(
     private readonly file: FileHandle,
     public blocks: number,
+    readonly entryBytes: number,
   ) {}
 
-  static async open(path: string, blocks: number): Promise<BlockMap> {
+  /** `entryBytes`: 32 for the SHA-256 map, 4 for the CRC map. */
+  static async open(path: string, blocks: number, entryBytes = HASH_BYTES): Promise<BlockMap> {
     const file = await open(path, 'a+').then(async (f) => {
       await f.close();
       return open(path, 'r+');
     });
-    const map = new BlockMap(file, blocks);
+    const map = new BlockMap(file, blocks, entryBytes);
     await map.resize(blocks);
     return map;
   }
 
   async resize(blocks: number): Promise<void> {
     this.blocks = blocks;
-    await this.file.truncate(blocks * HASH_BYTES);
+    await this.file.truncate(blocks * this.entryBytes);
   }
 
   async read(first: number, count: number): Promise<Buffer> {
-    const out = Buffer.alloc(count * HASH_BYTES);
-    await this.file.read(out, 0, out.length, first * HASH_BYTES);
+    const out = Buffer.alloc(count * this.entryBytes);
+    await this.file.read(out, 0, out.length, first * this.entryBytes);
     return out;
   }
 
   async write(first: number, entries: Buffer): Promise<void> {
-    await this.file.write(entries, 0, entries.length, first * HASH_BYTES);
+    await this.file.write(entries, 0, entries.length, first * this.entryBytes);
   }
 
-  /** A root over every entry and the disk size: one value that pins the whole disk. */
+  /** A root over every entry and the disk size: one value that pins the whole disk (SHA-256 map). */
   async root(sizeBytes: number): Promise<string> {
     const digest = createHash('sha256').update(`drkit-map-v1:${sizeBytes}:`);
     const chunk = Buffer.alloc(1 << 20);

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { BlockMap } from './block-map.js';
-import { HASH_BYTES, ZERO_ENTRY } from './block-hash.js';
+import { blockCrcs, HASH_BYTES, ZERO_ENTRY } from './block-hash.js';
 import type { StoreLayout } from './store-layout.js';
 import type { DiskWriter } from './target-store.js';
 import { UndoJournalWriter } from './undo-journal.js';
@@ -14,6 +14,7 @@ export class DirDiskWriter implements DiskWriter {
   private constructor(
     private readonly replica: FileHandle,
     private readonly map: BlockMap,
+    private readonly crcs: BlockMap,
     private readonly journal: UndoJournalWriter | undefined,
     readonly blockSize: number,
     readonly hasReplica: boolean,
@@ -27,12 +28,15 @@ export class DirDiskWriter implements DiskWriter {
       return open(layout.replica(key), 'r+');
     });
     const current = (await replica.stat()).size;
-    const map = await BlockMap.open(layout.map(key), Math.ceil(Math.max(current, sizeBytes) / blockSize));
+    const blocks = Math.ceil(Math.max(current, sizeBytes) / blockSize);
+    const map = await BlockMap.open(layout.map(key), blocks);
+    const crcs = await BlockMap.open(layout.crc(key), blocks, 4);
     const journal = hasReplica ? await UndoJournalWriter.open(layout.stagedUndo(key), blockSize, oldSize) : undefined;
-    const writer = new DirDiskWriter(replica, map, journal, blockSize, hasReplica, oldSize, sizeBytes);
+    const writer = new DirDiskWriter(replica, map, crcs, journal, blockSize, hasReplica, oldSize, sizeBytes);
     if (sizeBytes < current) await writer.#shrink(current);
     else if (sizeBytes > current) await replica.truncate(sizeBytes);
     await map.resize(Math.ceil(sizeBytes / blockSize));
+    await crcs.resize(Math.ceil(sizeBytes / blockSize));
     return writer;
   }
 
@@ -79,6 +83,7 @@ export class DirDiskWriter implements DiskWriter {
       const data = run.length === 1 ? run[0]!.data : Buffer.concat(run.map((b) => b.data));
       await this.replica.write(data, 0, data.length, first * this.blockSize);
       await this.map.write(first, run.length === 1 ? run[0]!.hash : Buffer.concat(run.map((b) => b.hash)));
+      await this.crcs.write(first, blockCrcs(data, this.blockSize));
     }
     return { undoBytes };
   }
@@ -86,6 +91,7 @@ export class DirDiskWriter implements DiskWriter {
   async finish(): Promise<string> {
     await this.replica.sync();
     await this.map.sync();
+    await this.crcs.sync();
     return this.map.root(this.sizeBytes);
   }
 
@@ -97,6 +103,7 @@ export class DirDiskWriter implements DiskWriter {
     await this.journal?.close();
     await this.replica.close().catch(() => {});
     await this.map.close().catch(() => {});
+    await this.crcs.close().catch(() => {});
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { DrkitError } from '../errors.js';
-import { DEFAULT_BLOCK_SIZE } from './block-hash.js';
+import { blockCrcs, DEFAULT_BLOCK_SIZE } from './block-hash.js';
 import { BlockMap } from './block-map.js';
 import { syncDir, writeFileAtomic } from './atomic-file.js';
 import { DirDiskWriter } from './dir-disk-writer.js';
@@ -97,11 +97,13 @@ export class DirStore implements TargetStore {
         await rm(this.layout.stagedUndo(d.key), { force: true });
         continue;
       }
-      await undoInto(this.layout.stagedUndo(d.key), this.layout.replica(d.key), this.layout.map(d.key), this.blockSize);
+      await undoInto(this.layout.stagedUndo(d.key), this.layout.replica(d.key), this.layout.map(d.key), this.blockSize, this.layout.crc(d.key));
       await truncate(this.layout.replica(d.key), d.oldSize);
-      const map = await BlockMap.open(this.layout.map(d.key), Math.ceil(d.oldSize / this.blockSize));
-      await map.sync();
-      await map.close();
+      for (const [path, entry] of [[this.layout.map(d.key), 32], [this.layout.crc(d.key), 4]] as const) {
+        const map = await BlockMap.open(path, Math.ceil(d.oldSize / this.blockSize), entry);
+        await map.sync();
+        await map.close();
+      }
       await rm(this.layout.stagedUndo(d.key), { force: true });
     }
     await rm(this.layout.intent, { force: true });
@@ -241,12 +243,14 @@ class DirStoreRun implements StoreRun {
 }
 
 /** Applies an undo journal to a replica and its map, newest record first. */
-export async function undoInto(journalPath: string, replicaPath: string, mapPath: string | undefined, blockSize: number): Promise<number> {
+export async function undoInto(journalPath: string, replicaPath: string, mapPath: string | undefined, blockSize: number, crcPath?: string): Promise<number> {
   const exists = await stat(journalPath).then(() => true, () => false);
   if (!exists) return 0;
   const journal = await readUndoJournal(journalPath);
   const replica = await open(replicaPath, 'r+');
-  const map = mapPath ? await BlockMap.open(mapPath, Math.ceil((await replica.stat()).size / blockSize)) : undefined;
+  const blocks = Math.ceil((await replica.stat()).size / blockSize);
+  const map = mapPath ? await BlockMap.open(mapPath, blocks) : undefined;
+  const crcs = crcPath ? await BlockMap.open(crcPath, blocks, 4) : undefined;
   let applied = 0;
   try {
     for await (const r of journal.reverse()) {
@@ -255,17 +259,25 @@ export async function undoInto(journalPath: string, replicaPath: string, mapPath
         if (map.blocks < r.offset / blockSize + 1) await map.resize(r.offset / blockSize + 1);
         await map.write(r.offset / blockSize, Buffer.from(r.hash));
       }
+      // A disk's last block may be short: its CRC covers its real length, not the padding.
+      const length = Math.min(blockSize, journal.oldSize - r.offset);
+      if (crcs && length > 0) {
+        if (crcs.blocks < r.offset / blockSize + 1) await crcs.resize(r.offset / blockSize + 1);
+        await crcs.write(r.offset / blockSize, blockCrcs(r.data.subarray(0, length), blockSize));
+      }
       applied++;
     }
     await replica.truncate(journal.oldSize);
     await replica.sync();
-    if (map) {
-      await map.resize(Math.ceil(journal.oldSize / blockSize));
-      await map.sync();
+    for (const m of [map, crcs]) {
+      if (!m) continue;
+      await m.resize(Math.ceil(journal.oldSize / blockSize));
+      await m.sync();
     }
   } finally {
     await replica.close();
     await map?.close();
+    await crcs?.close();
   }
   return applied;
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { blockHashes } from './block-hash.js';
+import { blockCrcs, blockHashes } from './block-hash.js';
 
 /**
  * Block hashing on worker threads, so checksums use every core while the main thread does
@@ -11,14 +11,18 @@ import { blockHashes } from './block-hash.js';
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const { hash } = require('node:crypto');
+const { crc32 } = require('node:zlib');
 const ZERO = Buffer.alloc(65536);
-parentPort.on('message', ({ id, buffer, length, blockSize }) => {
+parentPort.on('message', ({ id, buffer, length, blockSize, op }) => {
   const data = Buffer.from(buffer, 0, length);
   const count = Math.ceil(length / blockSize);
-  const out = Buffer.alloc(count * 32);
+  const size = op === 'crc' ? 4 : 32;
+  const out = Buffer.alloc(count * size);
   for (let i = 0; i < count; i++) {
     const block = data.subarray(i * blockSize, Math.min(length, (i + 1) * blockSize));
-    if (!block.equals(ZERO.subarray(0, block.length))) hash('sha256', block, 'buffer').copy(out, i * 32);
+    if (block.equals(ZERO.subarray(0, block.length))) continue;
+    if (op === 'crc') out.writeUInt32LE(crc32(block) || 1, i * 4);
+    else hash('sha256', block, 'buffer').copy(out, i * 32);
   }
   parentPort.postMessage({ id, buffer, hashes: out.buffer }, [buffer, out.buffer]);
 });
@@ -71,15 +75,24 @@ export class HashPool {
    * back as a new Buffer over the same memory).
    */
   hash(data: Buffer, blockSize: number): Promise<{ data: Buffer; hashes: Buffer }> {
+    return this.#run(data, blockSize, 'sha256');
+  }
+
+  /** Per-block CRC-32s (blockCrc's convention), 4 bytes each: for fast read-back checks. */
+  crc(data: Buffer, blockSize: number): Promise<{ data: Buffer; hashes: Buffer }> {
+    return this.#run(data, blockSize, 'crc');
+  }
+
+  #run(data: Buffer, blockSize: number, op: 'sha256' | 'crc'): Promise<{ data: Buffer; hashes: Buffer }> {
     if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || this.#workers.length === 0) {
-      return Promise.resolve({ data, hashes: blockHashes(data, blockSize) });
+      return Promise.resolve({ data, hashes: op === 'crc' ? blockCrcs(data, blockSize) : blockHashes(data, blockSize) });
     }
     const id = this.#next++;
     const worker = this.#workers[this.#turn++ % this.#workers.length]!;
     return new Promise((resolve, reject) => {
       if (this.#jobs.size === 0) this.#busy();
       this.#jobs.set(id, { resolve, reject });
-      worker.postMessage({ id, buffer: data.buffer, length: data.length, blockSize }, [data.buffer as ArrayBuffer]);
+      worker.postMessage({ id, buffer: data.buffer, length: data.length, blockSize, op }, [data.buffer as ArrayBuffer]);
     });
   }
 
@@ -97,7 +110,10 @@ export function sharedHashPool(): HashPool {
   return shared;
 }
 
-/** A buffer that owns its ArrayBuffer, so it can be transferred to a worker. */
+/**
+ * A buffer that owns its ArrayBuffer, so it can be transferred to a worker. Not zeroed:
+ * callers fill all of it (readAt zero-fills what lies past the end of a file).
+ */
 export function ownedBuffer(length: number): Buffer {
-  return Buffer.from(new ArrayBuffer(length));
+  return Buffer.allocUnsafeSlow(length);
 }

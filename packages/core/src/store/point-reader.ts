@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { DrkitError, throwIfAborted } from '../errors.js';
 import type { OperationOptions } from '../progress.js';
-import { HASH_BYTES } from './block-hash.js';
+import { blockHash, HASH_BYTES } from './block-hash.js';
 import { latestWith } from './dir-store.js';
 import { ownedBuffer, sharedHashPool } from './hash-pool.js';
 import type { PointDisk, PointManifest } from './point-manifest.js';
@@ -55,44 +55,11 @@ export async function pointView(layout: StoreLayout, points: PointManifest[], po
   return { overrides, close: async () => void (await Promise.all(handles.map((h) => h.close()))) };
 }
 
-/**
- * Hashes a disk image chunk by chunk — reads ahead, hashes on worker threads — and
- * returns the root over its block checksums (the same root BlockMap.root computes).
- */
-export async function rootOf(
-  read: (offset: number, length: number) => Promise<Buffer>,
-  disk: PointDisk,
-  options: OperationOptions = {},
-  sink?: (data: Buffer, offset: number) => Promise<unknown>,
-): Promise<string> {
-  const digest = createHash('sha256').update(`drkit-map-v1:${disk.sizeBytes}:`);
-  const pool = sharedHashPool();
-  const offsets: number[] = [];
-  for (let o = 0; o < disk.sizeBytes; o += CHUNK) offsets.push(o);
-  const hashAt = (o: number) => read(o, Math.min(CHUNK, disk.sizeBytes - o)).then((b) => pool.hash(b, disk.blockSize));
-  const ahead = offsets.slice(0, READ_AHEAD).map(hashAt);
-  for (const p of ahead) p.catch(() => {});
-  for (let i = 0; i < offsets.length; i++) {
-    throwIfAborted(options.signal);
-    const { data, hashes } = await ahead.shift()!;
-    digest.update(hashes);
-    // Chunks behind this one are already being read and hashed while it is written.
-    if (sink) await sink(data, offsets[i]!);
-    const next = offsets[i + READ_AHEAD];
-    if (next !== undefined) {
-      const p = hashAt(next);
-      p.catch(() => {});
-      ahead.push(p);
-    }
-    options.onProgress?.({ kind: 'bytes', read: Math.min(disk.sizeBytes, offsets[i]! + CHUNK), sent: 0, skipped: 0, total: disk.sizeBytes });
-  }
-  return digest.digest('hex');
-}
-
 /** Reads `length` bytes at `offset` of a file, zero-filled past its end, into an owned buffer. */
 export async function readAt(file: FileHandle, fileSize: number, offset: number, length: number): Promise<Buffer> {
   const buf = ownedBuffer(length);
-  if (offset < fileSize) await file.read(buf, 0, Math.min(length, fileSize - offset), offset);
+  const { bytesRead } = offset < fileSize ? await file.read(buf, 0, Math.min(length, fileSize - offset), offset) : { bytesRead: 0 };
+  if (bytesRead < length) buf.fill(0, bytesRead);
   return buf;
 }
 
@@ -104,37 +71,89 @@ export function checkRoot(root: string, disk: PointDisk, point: PointManifest): 
 }
 
 /**
- * Reads a point's disk — the replica with the point's overrides laid over it — hashing
- * every block; hands each chunk to `sink` when given (restore), and checks the root.
+ * Verifies a point's disk without writing, every block, in two links chained to the
+ * manifest: (1) the point's SHA-256 map — the replica's map with the journals' entries for
+ * older blocks laid over it — must give the manifest's root; (2) every block's data must
+ * match it: replica blocks by their CRC-32 (kept beside the map, checked on worker threads
+ * at several GB/s), journal blocks by SHA-256 against the journal's own entry.
  */
-export async function verifyPointDisk(
-  layout: StoreLayout,
-  points: PointManifest[],
-  point: PointManifest,
-  disk: PointDisk,
-  options: OperationOptions = {},
-  sink?: (data: Buffer, offset: number) => Promise<unknown>,
-): Promise<string> {
+export async function verifyPointDisk(layout: StoreLayout, points: PointManifest[], point: PointManifest, disk: PointDisk, options: OperationOptions = {}): Promise<string> {
   const view = await pointView(layout, points, point, disk);
+  const bs = disk.blockSize;
+  const blocks = Math.ceil(disk.sizeBytes / bs);
   const replica = await open(layout.replica(disk.key), 'r');
+  const map = await open(layout.map(disk.key), 'r');
+  const crcs = await open(layout.crc(disk.key), 'r');
   try {
-    const size = (await replica.stat()).size;
-    const bs = disk.blockSize;
-    const root = await rootOf(async (offset, length) => {
-      const buf = await readAt(replica, size, offset, length);
+    // Link 1: the point's map against the manifest root.
+    const digest = createHash('sha256').update(`drkit-map-v1:${disk.sizeBytes}:`);
+    const perChunk = CHUNK / bs;
+    for (let first = 0; first < blocks; first += perChunk) {
+      const count = Math.min(perChunk, blocks - first);
+      const entries = Buffer.alloc(count * HASH_BYTES);
+      await map.read(entries, 0, entries.length, first * HASH_BYTES);
       const reads: Array<() => Promise<unknown>> = [];
-      for (let b = 0; b < Math.ceil(length / bs); b++) {
-        const o = view.overrides.get(offset / bs + b);
-        if (o) reads.push(() => o.journal.read(buf, b * bs, Math.min(bs, length - b * bs), o.position));
+      for (let i = 0; i < count; i++) {
+        const o = view.overrides.get(first + i);
+        if (o) reads.push(() => o.journal.read(entries, i * HASH_BYTES, HASH_BYTES, o.position - HASH_BYTES));
       }
       await inParallel(reads);
-      return buf;
-    }, disk, options, sink);
-    return checkRoot(root, disk, point);
+      digest.update(entries);
+    }
+    checkRoot(digest.digest('hex'), disk, point);
+
+    // Link 2: every block's data against that map.
+    const size = (await replica.stat()).size;
+    const pool = sharedHashPool();
+    const offsets: number[] = [];
+    for (let o = 0; o < disk.sizeBytes; o += CHUNK) offsets.push(o);
+    const check = async (offset: number) => {
+      const length = Math.min(CHUNK, disk.sizeBytes - offset);
+      const [{ hashes: actual }, expected] = await Promise.all([
+        readAt(replica, size, offset, length).then((b) => pool.crc(b, bs)),
+        readAt(crcs, Math.ceil(size / bs) * 4, (offset / bs) * 4, Math.ceil(length / bs) * 4),
+      ]);
+      const journalBlocks: Array<() => Promise<unknown>> = [];
+      for (let i = 0; i < Math.ceil(length / bs); i++) {
+        const o = view.overrides.get(offset / bs + i);
+        if (o) {
+          journalBlocks.push(async () => {
+            const blockLength = Math.min(bs, disk.sizeBytes - (offset + i * bs));
+            const data = Buffer.alloc(blockLength);
+            const entry = Buffer.alloc(HASH_BYTES);
+            await Promise.all([o.journal.read(data, 0, blockLength, o.position), o.journal.read(entry, 0, HASH_BYTES, o.position - HASH_BYTES)]);
+            if (!blockHash(data).equals(entry)) throw corrupt(disk, point, offset + i * bs, 'undo journal');
+          });
+        } else if (actual.readUInt32LE(i * 4) !== expected.readUInt32LE(i * 4)) {
+          throw corrupt(disk, point, offset + i * bs, 'replica');
+        }
+      }
+      await inParallel(journalBlocks);
+    };
+    const ahead = offsets.slice(0, READ_AHEAD).map(check);
+    for (const p of ahead) p.catch(() => {});
+    for (let i = 0; i < offsets.length; i++) {
+      throwIfAborted(options.signal);
+      await ahead.shift()!;
+      const next = offsets[i + READ_AHEAD];
+      if (next !== undefined) {
+        const p = check(next);
+        p.catch(() => {});
+        ahead.push(p);
+      }
+      options.onProgress?.({ kind: 'bytes', read: Math.min(disk.sizeBytes, offsets[i]! + CHUNK), sent: 0, skipped: 0, total: disk.sizeBytes });
+    }
+    return disk.root;
   } finally {
     await replica.close();
+    await map.close();
+    await crcs.close();
     await view.close();
   }
+}
+
+function corrupt(disk: PointDisk, point: PointManifest, offset: number, where: string): DrkitError {
+  return new DrkitError('integrity', `disk ${disk.name} at point ${point.id}: the block at byte ${offset} does not match its checksum (${where})`);
 }
 
 /** Runs small I/O calls with a bounded number in flight, so libuv's pool overlaps them. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
  *   store.json                       format and block size
  *   disks/<key>/replica.img          newest point of the disk (sparse raw)
  *   disks/<key>/blocks.map           per-block SHA-256 of the replica
+ *   disks/<key>/blocks.crc           per-block CRC-32 of the replica (fast read-back checks)
  *   points/<seq>-<id>.json           one manifest per recovery point
  *   journals/<point id>/<key>.undo   what the next run overwrote: replica → this point
  *   staging/<key>.undo               the running run's undo journal
@@ -22,6 +23,7 @@ export class StoreLayout {
   disk(key: string) { return join(this.root, 'disks', key); }
   replica(key: string) { return join(this.disk(key), 'replica.img'); }
   map(key: string) { return join(this.disk(key), 'blocks.map'); }
+  crc(key: string) { return join(this.disk(key), 'blocks.crc'); }
   stagedUndo(key: string) { return join(this.staging, `${key}.undo`); }
   journalDir(pointId: string) { return join(this.root, 'journals', pointId); }
   journal(pointId: string, key: string) { return join(this.journalDir(pointId), `${key}.undo`); }
