@@ -183,3 +183,42 @@ describe('replication into a dir: store', () => {
     await a.close();
   });
 });
+
+describe('verification catches corruption wherever it is', () => {
+  async function twoPoints() {
+    const site = await makeSite({ vm: { disks: { os: 1 * MiB } } });
+    const h = await replicationHarness(site);
+    const first = (await h.replicate()).point;
+    await randomWrites(site, 'vm', 'os', 1 * MiB, 20);
+    const second = (await h.replicate()).point;
+    return { h, first, second, key: first.members[0]!.disks[0]!.key };
+  }
+  const flip = async (path: string, at: number) => {
+    const f = await open(path, 'r+');
+    const b = Buffer.alloc(1);
+    await f.read(b, 0, 1, at);
+    b[0] = b[0]! ^ 0xff;
+    await f.write(b, 0, 1, at);
+    await f.close();
+  };
+
+  it('a damaged undo journal fails the older point, and only it', async () => {
+    const { h, first, second, key } = await twoPoints();
+    await flip(join(h.storeDir, 'journals', first.id, `${key}.undo`), 32 + 8 + 32 + 100);
+    const store = await h.store();
+    const results = await store.verify();
+    await store.close();
+    expect(results.map((r) => [r.pointId, r.ok])).toEqual([[first.id, false], [second.id, true]]);
+    expect(results[0]!.disks[0]!.actual).toMatch(/undo journal/);
+  });
+
+  it('a damaged checksum map no longer matches the manifest root', async () => {
+    const { h, second, key } = await twoPoints();
+    await flip(join(h.storeDir, 'disks', key, 'blocks.map'), 5 * 32 + 3);
+    const store = await h.store();
+    const [result] = await store.verify(second.id);
+    await store.close();
+    expect(result!.ok).toBe(false);
+    expect(result!.disks[0]!.actual).toMatch(/checksum root/);
+  });
+});
