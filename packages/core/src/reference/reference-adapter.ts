@@ -150,10 +150,12 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
     },
     discover(opts: DiscoverOptions = {}): AsyncIterable<InventoryItem> {
       const f = ready();
+      const wanted = (kind: InventoryItem['kind']) => !opts.kinds || opts.kinds.includes(kind as never);
       return (async function* () {
         await f.at('discover');
-        yield { kind: 'host', host: { id: 'local', nativeId: 'local', name: 'local', powerState: 'on', storageIds: ['dir'], networkIds: [] } } as InventoryItem;
-        yield { kind: 'storage', storage: { id: 'dir', nativeId: root, name: root, type: 'directory' } } as InventoryItem;
+        if (wanted('host')) yield { kind: 'host', host: { id: 'local', nativeId: 'local', name: 'local', powerState: 'on', storageIds: ['dir'], networkIds: [] } } as InventoryItem;
+        if (wanted('storage')) yield { kind: 'storage', storage: { id: 'dir', nativeId: root, name: root, type: 'directory' } } as InventoryItem;
+        if (!wanted('machine')) return;
         for (const m of await listMachines(root)) {
           throwIfAborted(opts.signal);
           if (m.disks.length === 0) continue;

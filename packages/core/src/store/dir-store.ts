@@ -98,6 +98,8 @@ export class DirStore implements TargetStore {
         continue;
       }
       await undoInto(this.layout.stagedUndo(d.key), this.layout.replica(d.key), this.layout.map(d.key), this.blockSize, this.layout.crc(d.key));
+      // Also when the run died before journaling anything (no journal to undo): a grown
+      // replica and its maps go back to the size of the last point.
       await truncate(this.layout.replica(d.key), d.oldSize);
       for (const [path, entry] of [[this.layout.map(d.key), 32], [this.layout.crc(d.key), 4]] as const) {
         const map = await BlockMap.open(path, Math.ceil(d.oldSize / this.blockSize), entry);
