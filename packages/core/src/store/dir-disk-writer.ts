@@ -81,9 +81,11 @@ export class DirDiskWriter implements DiskWriter {
     for (const run of runs) {
       const first = run[0]!.index;
       const data = run.length === 1 ? run[0]!.data : Buffer.concat(run.map((b) => b.data));
+      // The SHA-256 map last: it is what a resumed run trusts to skip a block (and a resume
+      // re-derives the maps of every journaled block anyway, see resume-repair.ts).
       await this.replica.write(data, 0, data.length, first * this.blockSize);
-      await this.map.write(first, run.length === 1 ? run[0]!.hash : Buffer.concat(run.map((b) => b.hash)));
       await this.crcs.write(first, blockCrcs(data, this.blockSize));
+      await this.map.write(first, run.length === 1 ? run[0]!.hash : Buffer.concat(run.map((b) => b.hash)));
     }
     return { undoBytes };
   }

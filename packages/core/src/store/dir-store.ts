@@ -9,6 +9,7 @@ import { restorePoint, verifyPoint, type RestoreOptions } from './dir-store-rest
 import type { PointManifest } from './point-manifest.js';
 import { readUndoJournal } from './undo-journal.js';
 import type { RunIntent } from './run-intent.js';
+import { repairTouchedBlocks } from './resume-repair.js';
 import { StoreLayout } from './store-layout.js';
 import type { DiskWriter, PruneResult, PruneRule, RestoreResult, RunPlan, StoreRun, TargetStore, VerifyResult } from './target-store.js';
 import type { OperationOptions } from '../progress.js';
@@ -135,6 +136,7 @@ export class DirStore implements TargetStore {
     const points = await this.#readPoints();
     const resumed = !!pending && !!sameDisks && !points.some((p) => p.id === pending.pointId);
     if (pending && !resumed) await this.settle();
+    if (resumed) await repairTouchedBlocks(this.layout, pending!, this.blockSize);
     const committed = resumed ? points : await this.#readPoints();
     const intent: RunIntent = resumed
       ? pending!
