@@ -36,7 +36,7 @@ export async function* discoverSite(ctx: DiscoveryContext, options: DiscoverOpti
       if (!isSessionLoss(error) || restart >= ctx.maxRestarts) throw error;
       const reason = `session lost during discovery (${(error as DrkitError).fault ?? (error as DrkitError).code}); logged in again and restarted the pass`;
       options.onProgress?.({ kind: 'retry', reason, attempt: restart + 1 });
-      await ensureSession(ctx, options.signal, true);
+      await ctx.session.relogin(options.signal);
       yield { kind: 'warning', message: `${reason}; ${seen.size} objects reported before the restart were not reported again` };
     }
   }
@@ -138,17 +138,14 @@ async function destroyView(ctx: DiscoveryContext, view: MoRef): Promise<void> {
  * Confirms the session is alive. An expired session on real vCenter can answer with empty
  * results instead of a fault, so an empty answer is only believed once this passes.
  */
-async function ensureSession(ctx: DiscoveryContext, signal: AbortSignal | undefined, relogin = false): Promise<void> {
-  if (!relogin) {
-    try {
-      const current = await retrieveObject(ctx.client, ctx.content.propertyCollector, ctx.content.sessionManager, ['currentSession'], signal);
-      if (current?.props.get('currentSession')) return;
-    } catch (error) {
-      if (!isSessionLoss(error)) throw error;
-    }
-    throw new DrkitError('session-expired', 'empty result from a session that is no longer active', { fault: 'NotAuthenticated' });
+async function ensureSession(ctx: DiscoveryContext, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    const current = await retrieveObject(ctx.client, ctx.content.propertyCollector, ctx.content.sessionManager, ['currentSession'], signal);
+    if (current?.props.get('currentSession')) return;
+  } catch (error) {
+    if (!isSessionLoss(error)) throw error;
   }
-  await ctx.session.relogin(signal);
+  throw new DrkitError('session-expired', 'empty result from a session that is no longer active', { fault: 'NotAuthenticated' });
 }
 
 function isSessionLoss(error: unknown): boolean {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { DEFAULT_POLICY, DrkitError, openDirStore, replicateGroup, takeGroupPoint, type AppFailurePolicy, type Consistency, type DirStore } from '@drkit/core';
 import type { CommandIo } from './discover-command.js';
 import { openGroup, parseTarget } from './group-members.js';
@@ -77,7 +78,6 @@ export async function runReplicate(endpoint: string | undefined, flags: GroupFla
 
 export async function withStore<T>(target: string, fn: (store: DirStore) => Promise<T>, io: CommandIo): Promise<T> {
   const path = target.startsWith('dir:') ? target.slice(4) : target;
-  const { stat } = await import('node:fs/promises');
   if (!(await stat(`${path}/store.json`).then(() => true, () => false))) throw new DrkitError('bad-input', `${target} is not a drkit store`);
   const store = await openDirStore(path);
   try {

@@ -120,9 +120,7 @@ describe('replication into a dir: store', () => {
     const resumed = await h.replicate();
     expect(resumed.resumed).toBe(true);
     expect((await h.restore(resumed.point.id)).get('vm/os')!.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(true);
-    const store = await h.store();
-    expect((await store.verify()).every((v) => v.ok)).toBe(true);
-    await store.close();
+    expect(await h.everyPointVerifies()).toBe(true);
     expect(first.id).not.toBe(resumed.point.id);
   });
 

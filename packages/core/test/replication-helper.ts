@@ -12,6 +12,8 @@ export interface Harness {
   /** Every disk of every machine as it is now, by `<machine>/<disk>`. */
   sourceImages(): Promise<Map<string, Buffer>>;
   restore(pointId: string): Promise<Map<string, Buffer>>;
+  /** True when every listed point passes `verify`. */
+  everyPointVerifies(): Promise<boolean>;
 }
 
 export async function replicationHarness(site: string): Promise<Harness> {
@@ -42,6 +44,7 @@ export async function replicationHarness(site: string): Promise<Harness> {
       for (const m of machines) for (const f of (await readdir(join(site, m))).filter((x) => x.endsWith('.img'))) out.set(`${m}/${f.slice(0, -4)}`, await readFile(join(site, m, f)));
       return out;
     },
+    everyPointVerifies: () => withStore(async (s) => (await s.verify()).every((v) => v.ok)),
     async restore(pointId) {
       const out = await mkdtemp(join(tmpdir(), 'drkit-restore-'));
       const result = await withStore((s) => s.restore(pointId, out));

@@ -1,4 +1,4 @@
-import { DrkitError, type DrkitErrorCode } from '@drkit/core';
+import { DrkitError } from '@drkit/core';
 
 const UNREACHABLE = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
@@ -27,15 +27,4 @@ export function mapNetworkError(error: unknown, where: string): DrkitError {
   if (TIMEOUT.has(code)) return new DrkitError('timeout', `${where}: timed out (${code})`, { cause: error, fault: code });
   if (UNREACHABLE.has(code)) return new DrkitError('unreachable', `${where}: unreachable (${code})`, { cause: error, fault: code });
   return new DrkitError('unreachable', `${where}: ${(error as Error).message ?? String(error)}`, { cause: error, fault: code || undefined });
-}
-
-/** HTTP status → error code, for REST APIs (SOAP faults are mapped by the SOAP client). */
-export function statusErrorCode(status: number): DrkitErrorCode {
-  if (status === 401) return 'auth-failed';
-  if (status === 403) return 'permission-denied';
-  if (status === 404) return 'not-found';
-  if (status === 409) return 'conflict';
-  if (status === 429 || status === 503) return 'busy';
-  if (status >= 500) return 'unreachable';
-  return 'protocol';
 }

@@ -27,20 +27,6 @@ export interface HttpTransport {
   close(): Promise<void>;
 }
 
-export async function readBody(response: HttpResponse, limitBytes = 64 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > limitBytes) {
-      response.cancel();
-      throw new RangeError(`response body over ${limitBytes} bytes`);
-    }
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  }
-  return Buffer.concat(chunks);
-}
-
 export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
   const value = headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;

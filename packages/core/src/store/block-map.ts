@@ -60,10 +60,3 @@ export class BlockMap {
     await this.file.close();
   }
 }
-
-/** The root of a map held in memory (restore verification computes it this way). */
-export function rootOfEntries(entries: Iterable<Buffer>, sizeBytes: number): string {
-  const digest = createHash('sha256').update(`drkit-map-v1:${sizeBytes}:`);
-  for (const e of entries) digest.update(e);
-  return digest.digest('hex');
-}

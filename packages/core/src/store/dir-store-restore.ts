@@ -108,6 +108,6 @@ function findPoint(points: PointManifest[], id: string): PointManifest {
   return matches[0];
 }
 
-export function safeName(name: string): string {
+function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || '_';
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { DrkitError } from '../errors.js';
 import { blockCrcs, DEFAULT_BLOCK_SIZE } from './block-hash.js';
 import { BlockMap } from './block-map.js';
@@ -98,15 +98,7 @@ export class DirStore implements TargetStore {
         await rm(this.layout.stagedUndo(d.key), { force: true });
         continue;
       }
-      await undoInto(this.layout.stagedUndo(d.key), this.layout.replica(d.key), this.layout.map(d.key), this.blockSize, this.layout.crc(d.key));
-      // Also when the run died before journaling anything (no journal to undo): a grown
-      // replica and its maps go back to the size of the last point.
-      await truncate(this.layout.replica(d.key), d.oldSize);
-      for (const [path, entry] of [[this.layout.map(d.key), 32], [this.layout.crc(d.key), 4]] as const) {
-        const map = await BlockMap.open(path, Math.ceil(d.oldSize / this.blockSize), entry);
-        await map.sync();
-        await map.close();
-      }
+      await undoInto(this.layout, d.key, d.oldSize, this.blockSize);
       await rm(this.layout.stagedUndo(d.key), { force: true });
     }
     await rm(this.layout.intent, { force: true });
@@ -133,11 +125,11 @@ export class DirStore implements TargetStore {
   async beginRun(plan: RunPlan): Promise<StoreRun> {
     const pending = await this.#pending();
     const sameDisks = pending && sameSet(pending.disks.map((d) => d.key), plan.diskKeys);
-    const points = await this.#readPoints();
-    const resumed = !!pending && !!sameDisks && !points.some((p) => p.id === pending.pointId);
+    // Settling moves journals and the replica, never a manifest: this list stays true.
+    const committed = await this.#readPoints();
+    const resumed = !!pending && !!sameDisks && !committed.some((p) => p.id === pending.pointId);
     if (pending && !resumed) await this.settle();
     if (resumed) await repairTouchedBlocks(this.layout, pending!, this.blockSize);
-    const committed = resumed ? points : await this.#readPoints();
     const intent: RunIntent = resumed
       ? pending!
       : { runId: randomUUID(), pointId: randomUUID(), startedAt: new Date().toISOString(), disks: [] };
@@ -246,44 +238,35 @@ class DirStoreRun implements StoreRun {
   }
 }
 
-/** Applies an undo journal to a replica and its map, newest record first. */
-export async function undoInto(journalPath: string, replicaPath: string, mapPath: string | undefined, blockSize: number, crcPath?: string): Promise<number> {
-  const exists = await stat(journalPath).then(() => true, () => false);
-  if (!exists) return 0;
-  const journal = await readUndoJournal(journalPath);
-  const replica = await open(replicaPath, 'r+');
-  const blocks = Math.ceil((await replica.stat()).size / blockSize);
-  const map = mapPath ? await BlockMap.open(mapPath, blocks) : undefined;
-  const crcs = crcPath ? await BlockMap.open(crcPath, blocks, 4) : undefined;
-  let applied = 0;
+/**
+ * Rebuilds a disk as it was before a run: its undo records applied newest first (replica
+ * data, SHA-256 and CRC entries), then replica and maps cut back to the old size — also
+ * when the run died before journaling anything, so a grown replica shrinks back.
+ */
+async function undoInto(layout: StoreLayout, key: string, oldSize: number, blockSize: number): Promise<void> {
+  const replica = await open(layout.replica(key), 'r+');
+  const blocks = Math.ceil(Math.max((await replica.stat()).size, oldSize) / blockSize);
+  const map = await BlockMap.open(layout.map(key), blocks);
+  const crcs = await BlockMap.open(layout.crc(key), blocks, 4);
   try {
-    for await (const r of journal.reverse()) {
+    const journal = await readUndoJournal(layout.stagedUndo(key)).catch(() => undefined);
+    for await (const r of journal?.reverse() ?? []) {
       await replica.write(r.data, 0, r.data.length, r.offset);
-      if (map) {
-        if (map.blocks < r.offset / blockSize + 1) await map.resize(r.offset / blockSize + 1);
-        await map.write(r.offset / blockSize, Buffer.from(r.hash));
-      }
+      await map.write(r.offset / blockSize, Buffer.from(r.hash));
       // A disk's last block may be short: its CRC covers its real length, not the padding.
-      const length = Math.min(blockSize, journal.oldSize - r.offset);
-      if (crcs && length > 0) {
-        if (crcs.blocks < r.offset / blockSize + 1) await crcs.resize(r.offset / blockSize + 1);
-        await crcs.write(r.offset / blockSize, blockCrcs(r.data.subarray(0, length), blockSize));
-      }
-      applied++;
+      await crcs.write(r.offset / blockSize, blockCrcs(r.data.subarray(0, Math.min(blockSize, oldSize - r.offset)), blockSize));
     }
-    await replica.truncate(journal.oldSize);
+    await replica.truncate(oldSize);
     await replica.sync();
     for (const m of [map, crcs]) {
-      if (!m) continue;
-      await m.resize(Math.ceil(journal.oldSize / blockSize));
+      await m.resize(Math.ceil(oldSize / blockSize));
       await m.sync();
     }
   } finally {
     await replica.close();
-    await map?.close();
-    await crcs?.close();
+    await map.close();
+    await crcs.close();
   }
-  return applied;
 }
 
 export function latestWith(points: PointManifest[], key: string): PointManifest | undefined {
