@@ -20,6 +20,7 @@ export function exitCodeFor(error: unknown): number {
     case 'permission-denied':
       return EXIT.auth;
     case 'tls-mismatch':
+    case 'host-key-mismatch':
       return EXIT.tls;
     case 'unreachable':
     case 'timeout':

@@ -9,6 +9,7 @@ export type DrkitErrorCode =
   | 'permission-denied'
   | 'session-expired'
   | 'tls-mismatch'
+  | 'host-key-mismatch'
   | 'unreachable'
   | 'timeout'
   | 'aborted'
