@@ -16,6 +16,7 @@ export * from './store/point-manifest.js';
 export { openDirStore, DirStore, type DirStoreOptions } from './store/dir-store.js';
 export { diskKey } from './store/store-layout.js';
 export { DEFAULT_BLOCK_SIZE, blockHash } from './store/block-hash.js';
+export { ownedBuffer } from './store/hash-pool.js';
 export * from './replication/disk-replicator.js';
 export * from './replication/replicate-group.js';
 export { RateLimiter } from './replication/rate-limiter.js';

@@ -1,0 +1,41 @@
+import type { InventoryItem } from '@drkit/core';
+import type { LinuxDisk } from './linux-disks.js';
+import type { LinuxFacts } from './linux-facts.js';
+
+/** A Linux server is both the host and the one machine on it. */
+export function linuxInventory(facts: LinuxFacts, disks: LinuxDisk[]): InventoryItem[] {
+  const nics = facts.interfaces.filter((i) => i.mac);
+  const addresses = facts.interfaces.filter((i) => i.name !== 'lo').flatMap((i) => i.addresses);
+  const osName = facts.os.PRETTY_NAME ?? facts.os.NAME;
+  return [
+    {
+      kind: 'host',
+      host: { id: `host:${facts.machineId}`, nativeId: facts.machineId, name: facts.hostname, product: facts.kernel, version: facts.os.VERSION_ID, powerState: 'on', storageIds: [], networkIds: [] },
+    },
+    {
+      kind: 'machine',
+      machine: {
+        id: facts.machineId,
+        nativeId: facts.machineId,
+        name: facts.hostname,
+        powerState: 'on',
+        os: { family: 'linux', ...(osName && { name: osName }) },
+        ...(facts.cpuCount !== undefined && { cpuCount: facts.cpuCount }),
+        ...(facts.memoryBytes !== undefined && { memoryBytes: facts.memoryBytes }),
+        hostId: `host:${facts.machineId}`,
+        disks: disks.map((d) => ({
+          id: d.id,
+          name: d.device.kname,
+          capacityBytes: d.device.sizeBytes,
+          path: d.device.path,
+          provisioning: d.mechanism.kind === 'none' ? 'no-snapshot' : `snapshot:${d.mechanism.kind}`,
+          changeTracking: false,
+        })),
+        nics: nics.map((i) => ({ id: `${facts.machineId}/${i.name}`, name: i.name, macAddress: i.mac!, addresses: i.addresses, connected: i.up })),
+        addresses,
+        storageIds: [],
+        networkIds: [],
+      },
+    },
+  ];
+}

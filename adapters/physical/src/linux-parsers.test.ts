@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parseIpAddr, parseLosetup, parseLsblk, parseOsRelease } from './linux-parsers.js';
+import { splitSections } from './linux-facts.js';
+
+// Shapes as util-linux and iproute2 print them; the old lsblk form is from util-linux 2.33
+// (Debian 10), the new one from 2.38 (Debian 12).
+describe('Linux tool output', () => {
+  it('reads lsblk ≥ 2.37 (mountpoints arrays, numeric sizes, boolean ro)', () => {
+    const [disk] = parseLsblk(
+      JSON.stringify({
+        blockdevices: [
+          {
+            name: 'sda', kname: 'sda', path: '/dev/sda', size: 53687091200, type: 'disk', fstype: null, mountpoints: [null], serial: 'S3Z9NB0K', wwn: '0x5002538e40a1b2c3', model: 'Samsung SSD', ro: false,
+            children: [{ name: 'sda1', kname: 'sda1', path: '/dev/sda1', size: 536870912, type: 'part', fstype: 'vfat', mountpoints: ['/boot/efi'], ro: false }, { name: 'sda2', kname: 'sda2', path: '/dev/sda2', size: 1000, type: 'part', fstype: 'btrfs', mountpoints: ['/home', '/'], ro: false }],
+          },
+        ],
+      }),
+    );
+    expect(disk).toMatchObject({ path: '/dev/sda', sizeBytes: 53687091200, wwn: '0x5002538e40a1b2c3', readOnly: false, mountpoints: [] });
+    expect(disk!.children.map((c) => c.mountpoints)).toEqual([['/boot/efi'], ['/home', '/']]);
+  });
+
+  it('reads lsblk < 2.37 (one mountpoint, sizes as strings, ro as "0", no PATH column)', () => {
+    const [disk] = parseLsblk('{"blockdevices": [{"name": "vda", "kname": "vda", "size": "10737418240", "type": "disk", "fstype": null, "mountpoint": null, "ro": "0", "children": [{"name": "vda1", "kname": "vda1", "size": "10736369664", "type": "part", "fstype": "ext4", "mountpoint": "/", "ro": "0"}]}]}');
+    expect(disk).toMatchObject({ path: '/dev/vda', sizeBytes: 10737418240, readOnly: false });
+    expect(disk!.children[0]!.mountpoints).toEqual(['/']);
+  });
+
+  it('refuses lsblk output without sizes rather than guessing', () => {
+    expect(() => parseLsblk('{"blockdevices":[{"name":"sdb","size":"1.8T"}]}')).toThrow(/byte size/);
+    expect(() => parseLsblk('lsblk: unknown column')).toThrow(/not JSON/);
+  });
+
+  it('maps loop devices to backing files, deleted ones included', () => {
+    const m = parseLosetup('{"loopdevices":[{"name":"/dev/loop0","back-file":"/srv/disks/a.img"},{"name":"/dev/loop1","back-file":"/srv/disks/b.img (deleted)"},{"name":"/dev/loop2","back-file":null}]}');
+    expect([...m]).toEqual([
+      ['/dev/loop0', '/srv/disks/a.img'],
+      ['/dev/loop1', '/srv/disks/b.img'],
+    ]);
+  });
+
+  it('reads ip -j addr and os-release', () => {
+    const nics = parseIpAddr('[{"ifname":"lo","link_type":"loopback","address":"00:00:00:00:00:00","flags":["LOOPBACK","UP"],"addr_info":[{"family":"inet","local":"127.0.0.1"}]},{"ifname":"eth0","link_type":"ether","address":"52:54:00:12:34:56","flags":["BROADCAST","UP"],"addr_info":[{"family":"inet","local":"192.0.2.10"},{"family":"inet6","local":"2001:db8::10"}]}]');
+    expect(nics).toEqual([
+      { name: 'lo', up: true, addresses: ['127.0.0.1'] },
+      { name: 'eth0', mac: '52:54:00:12:34:56', up: true, addresses: ['192.0.2.10', '2001:db8::10'] },
+    ]);
+    expect(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n# c\n')).toEqual({ PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)', ID: 'debian', VERSION_ID: '12' });
+  });
+
+  it('splits the facts script output into sections, empty ones included', () => {
+    const s = splitSections('\n=== hostname\nweb1\n\n=== tools\n\n=== kernel\nLinux 6.1.0\n');
+    expect(s.get('hostname')).toBe('web1\n');
+    expect(s.get('tools')).toBe('');
+    expect(s.get('kernel')).toBe('Linux 6.1.0\n');
+  });
+});

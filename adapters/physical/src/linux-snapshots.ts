@@ -1,0 +1,168 @@
+import { dirname, relative } from 'node:path/posix';
+import { DrkitError, type PreparedSnapshot, type SnapshotOps, type SnapshotRequest, type TakenSnapshot } from '@drkit/core';
+import type { SshSession } from '@drkit/ssh';
+import type { LinuxDisk } from './linux-disks.js';
+import { freezeFilesystems, type Freeze } from './linux-freeze.js';
+
+/** Where drkit keeps its snapshots: beside the data, in a folder no one else uses. */
+export const SNAPSHOT_DIR = '.drkit-snapshots';
+
+// Arguments: the snapshot name, then pairs of (b <subvolume> | r <file>). One btrfs
+// snapshot per subvolume captures every disk file in it at one instant.
+const TAKE_SCRIPT = String.raw`
+name=$1; shift
+while [ $# -ge 2 ]; do
+  kind=$1; src=$2; shift 2
+  case $kind in
+    b) mkdir -p "$src/.drkit-snapshots" && btrfs subvolume snapshot -r "$src" "$src/.drkit-snapshots/$name" >/dev/null || exit 5 ;;
+    r) d=$(dirname "$src")/.drkit-snapshots/$name
+       mkdir -p "$d" && cp --reflink=always --sparse=always "$src" "$d/" || exit 6 ;;
+  esac
+done
+`;
+
+const DELETE_SCRIPT = String.raw`
+name=$1; shift; rc=0
+while [ $# -ge 2 ]; do
+  kind=$1; src=$2; shift 2
+  case $kind in
+    b) p="$src/.drkit-snapshots/$name"; [ ! -e "$p" ] || btrfs subvolume delete "$p" >/dev/null || rc=5 ;;
+    r) rm -rf "$(dirname "$src")/.drkit-snapshots/$name" || rc=6 ;;
+  esac
+done
+exit $rc
+`;
+
+const LIST_SCRIPT = String.raw`for d; do [ -d "$d" ] && ls -1 "$d"; done; true`;
+
+export interface LinuxSnapshotContext {
+  session: () => Promise<SshSession>;
+  machineId: string;
+  disks: () => LinuxDisk[];
+  hooks?: { pre?: string[]; post?: string[] };
+  /** Default freeze budget when the request gives no deadline. */
+  freezeBudgetMs?: number;
+}
+
+interface Handle {
+  disks: LinuxDisk[];
+  freeze?: Freeze;
+  warnings: string[];
+  postHook: boolean;
+}
+
+/** The data file of `disk` inside snapshot `name`. */
+export function snapshotFile(disk: LinuxDisk, name: string): string {
+  const m = disk.mechanism;
+  if (m.kind === 'btrfs') return `${m.subvolume}/${SNAPSHOT_DIR}/${name}/${relative(m.subvolume, m.file)}`;
+  if (m.kind === 'reflink') return `${dirname(m.file)}/${SNAPSHOT_DIR}/${name}/${m.file.slice(m.file.lastIndexOf('/') + 1)}`;
+  throw new DrkitError('unsupported', m.reason);
+}
+
+export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
+  const checkName = (name: string) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(name)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-"`);
+    return name;
+  };
+  const targets = (disks: LinuxDisk[]) => {
+    const args: string[] = [];
+    const seen = new Set<string>();
+    for (const d of disks) {
+      const m = d.mechanism;
+      if (m.kind === 'none') throw new DrkitError('unsupported', `${m.reason}; narrow the machine to other disks with --disk`);
+      const key = m.kind === 'btrfs' ? `b ${m.subvolume}` : `r ${m.file}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      args.push(m.kind === 'btrfs' ? 'b' : 'r', m.kind === 'btrfs' ? m.subvolume : m.file);
+    }
+    return args;
+  };
+  const snapshotDirs = (disks: LinuxDisk[]) => [
+    ...new Set(disks.flatMap((d) => (d.mechanism.kind === 'btrfs' ? [`${d.mechanism.subvolume}/${SNAPSHOT_DIR}`] : d.mechanism.kind === 'reflink' ? [`${dirname(d.mechanism.file)}/${SNAPSHOT_DIR}`] : []))),
+  ];
+  const checkMachine = (machineId: string) => {
+    if (machineId !== ctx.machineId) throw new DrkitError('not-found', `this host is machine ${ctx.machineId}, not ${machineId}`);
+  };
+  const runHook = async (argv: string[] | undefined, signal?: AbortSignal) => {
+    if (argv && argv.length > 0) await (await ctx.session()).exec({ argv }, { signal, timeoutMs: 120_000 });
+  };
+
+  return {
+    async prepare(request: SnapshotRequest): Promise<PreparedSnapshot> {
+      checkMachine(request.machineId);
+      checkName(request.tag);
+      const disks = ctx.disks();
+      targets(disks); // refuse early, before anything is frozen
+      const handle: Handle = { disks, warnings: [], postHook: false };
+      if (request.consistency !== 'app') return { machineId: ctx.machineId, request, handle };
+      const mounts = [...new Set(disks.flatMap((d) => d.mountpoints))];
+      if (mounts.length === 0) {
+        handle.warnings.push('no filesystem is mounted from these disks: nothing to freeze, the point is crash-consistent');
+        return { machineId: ctx.machineId, request, handle };
+      }
+      await runHook(ctx.hooks?.pre, request.signal);
+      handle.postHook = true;
+      const budget = request.freezeDeadline ? request.freezeDeadline - Date.now() : (ctx.freezeBudgetMs ?? 10_000);
+      if (budget <= 0) throw new DrkitError('timeout', 'the freeze deadline passed before the freeze began');
+      try {
+        handle.freeze = await freezeFilesystems(await ctx.session(), mounts, budget, request.signal);
+      } catch (e) {
+        await runHook(ctx.hooks?.post).catch(() => {});
+        throw e;
+      }
+      return { machineId: ctx.machineId, request, frozenAt: handle.freeze.frozenAt, handle };
+    },
+
+    async take(prepared, options = {}): Promise<TakenSnapshot> {
+      const h = prepared.handle as Handle;
+      const name = `${checkName(prepared.request.tag)}.${Date.now()}`;
+      const args = [name, ...targets(h.disks)];
+      try {
+        await (await ctx.session()).exec({ script: TAKE_SCRIPT, args }, { signal: options.signal, timeoutMs: 120_000 });
+      } catch (e) {
+        // A half-taken snapshot is removed here: it never became a TakenSnapshot to roll back.
+        await ctx
+          .session()
+          .then((s) => s.exec({ script: DELETE_SCRIPT, args }, { timeoutMs: 120_000 }))
+          .catch(() => {});
+        throw e;
+      }
+      const requested = prepared.request.consistency;
+      const achieved = requested === 'app' && !h.freeze ? 'crash' : requested;
+      return {
+        id: name,
+        machineId: ctx.machineId,
+        takenAt: new Date().toISOString(),
+        requested,
+        achieved,
+        warnings: [...h.warnings],
+        changeTokens: {},
+        disks: h.disks.map((d) => ({ diskId: d.id, name: d.device.kname, sizeBytes: d.device.sizeBytes })),
+        tag: prepared.request.tag,
+      };
+    },
+
+    async release(prepared) {
+      const h = prepared.handle as Handle;
+      try {
+        await h.freeze?.thaw();
+      } finally {
+        if (h.postHook) {
+          h.postHook = false;
+          await runHook(ctx.hooks?.post);
+        }
+      }
+    },
+
+    async delete(snapshot, options = {}) {
+      checkMachine(snapshot.machineId);
+      await (await ctx.session()).exec({ script: DELETE_SCRIPT, args: [checkName(snapshot.id), ...targets(ctx.disks())] }, { signal: options.signal, timeoutMs: 120_000 });
+    },
+
+    async listTagged(tag, options = {}) {
+      const { stdout } = await (await ctx.session()).exec({ script: LIST_SCRIPT, args: snapshotDirs(ctx.disks()) }, { signal: options.signal, timeoutMs: 60_000 });
+      const names = [...new Set(stdout.toString('utf8').split('\n').filter((n) => n.startsWith(`${tag}`) && /\.\d+$/.test(n)))];
+      return names.map((id) => ({ id, machineId: ctx.machineId, takenAt: new Date(Number(id.slice(id.lastIndexOf('.') + 1))).toISOString() }));
+    },
+  };
+}
