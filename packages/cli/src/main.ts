@@ -23,7 +23,7 @@ const io = {
 
 program
   .command('discover')
-  .argument('[endpoint]', 'vsphere://user@host[:port][/sdk]')
+  .argument('[endpoint]', 'vsphere://user@host[:port][/sdk], ssh://user@host[:port] or file://<site>')
   .description('list the machines, hosts, clusters, storage and networks of a site')
   .option('--json', 'print the schema-versioned inventory as JSON (and nothing else) on stdout')
   .option('--record <dir>', 'record the session, redacted, into a fixture folder')
@@ -33,6 +33,10 @@ program
   .option('--insecure', 'do not check the server certificate (warns)')
   .option('--password-file <file>', 'read the password from a file (else DRKIT_PASSWORD, else a prompt)')
   .option('--page-size <n>', 'objects per RetrievePropertiesEx page', positiveInt)
+  .option('--identity <key file>', 'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE')
+  .option('--known-hosts <file>', 'ssh://: verify the host key against this file (default ~/.ssh/known_hosts)')
+  .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint")
+  .option('--disk <device>', 'ssh://: protect only this block device (repeat)', collect, [])
   .action(async (endpoint: string | undefined, flags: DiscoverFlags) => {
     if (!endpoint && !flags.replay) {
       flags.replay = DEFAULT_FIXTURE;
@@ -50,15 +54,19 @@ const groupOptions = (c: Command) =>
     .option('--freeze-budget <ms>', 'longest a member may stay frozen (default 6000)', positiveInt)
     .option('--thumbprint <sha256>', "pin the server certificate's SHA-256 thumbprint")
     .option('--ca-file <pem>', 'trust this CA bundle')
-    .option('--insecure', 'do not check the server certificate (warns)')
+    .option('--insecure', 'do not check the server certificate or SSH host key (warns)')
     .option('--password-file <file>', 'read the password from a file')
+    .option('--identity <key file>', 'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE')
+    .option('--known-hosts <file>', 'ssh://: verify the host key against this file (default ~/.ssh/known_hosts)')
+    .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint")
+    .option('--disk <device>', 'ssh://: protect only this block device (repeat)', collect, [])
     .option('--json', 'print JSON (and nothing else) on stdout');
 
-groupOptions(program.command('snapshot').argument('[endpoint]', 'vsphere://… or file://<site>').description('take one group snapshot at the source (kept, tagged)')).action(
+groupOptions(program.command('snapshot').argument('[endpoint]', 'vsphere://…, ssh://… or file://<site>').description('take one group snapshot at the source (kept, tagged)')).action(
   (endpoint: string | undefined, flags: GroupFlags) => runSnapshot(endpoint, flags, io),
 );
 
-groupOptions(program.command('replicate').argument('[endpoint]', 'vsphere://… or file://<site>').description('replicate into a target: one run, one new recovery point'))
+groupOptions(program.command('replicate').argument('[endpoint]', 'vsphere://…, ssh://… or file://<site>').description('replicate into a target: one run, one new recovery point'))
   .option('--target <dir:path>', 'where replicas and recovery points live')
   .option('--resync', 'compare checksums over whole disks, whatever change tracking says')
   .option('--max-rate <bytes/s>', 'limit source reads', positiveInt)

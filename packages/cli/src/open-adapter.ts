@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DrkitError, createReferenceAdapter, type Adapter } from '@drkit/core';
 import { createHttpTransport, normalizeThumbprint, type HttpTransport, type TlsPolicy } from '@drkit/http';
 import { Redactor, recordHttp, replayHttp, type HttpRecorder } from '@drkit/record';
+import { createPhysicalAdapter, parsePhysicalEndpoint } from '@drkit/physical';
+import type { HostKeyPolicy } from '@drkit/ssh';
 import { createVSphereAdapter, parseVSphereEndpoint } from '@drkit/vsphere';
 import { passwordSource } from './password-source.js';
 
@@ -15,6 +19,14 @@ export interface ConnectionFlags {
   replay?: string;
   /** Objects per page (vSphere). */
   pageSize?: number;
+  /** SSH private key file (ssh://). */
+  identity?: string;
+  /** known_hosts file (ssh://); default ~/.ssh/known_hosts. */
+  knownHosts?: string;
+  /** Pinned host key fingerprint, SHA256:… (ssh://). */
+  fingerprint?: string;
+  /** Block devices to protect (ssh://); all whole disks when absent. */
+  disk?: string[];
 }
 
 export interface OpenedAdapter {
@@ -43,7 +55,11 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
     if (flags.record) throw new DrkitError('bad-input', '--record is for network endpoints; a file:// site is already on disk');
     return { adapter: createReferenceAdapter({ root: fileURLToPath(endpoint) }), finish: async () => {} };
   }
-  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere:// and file://`);
+  if (scheme === 'ssh') {
+    if (flags.record) throw new DrkitError('bad-input', '--record is not available for ssh:// endpoints yet');
+    return { adapter: await openPhysical(endpoint, flags, warn), finish: async () => {} };
+  }
+  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://, ssh:// and file://`);
 
   const ep = parseVSphereEndpoint(endpoint);
   const tls = await tlsPolicy(flags, warn);
@@ -80,6 +96,41 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
 }
 
 const DEFAULT_PAGE_SIZE = 500;
+
+async function openPhysical(endpoint: string, flags: ConnectionFlags, warn: (line: string) => void): Promise<Adapter> {
+  const ep = parsePhysicalEndpoint(endpoint);
+  const chosen = [flags.knownHosts, flags.fingerprint, flags.insecure].filter(Boolean).length;
+  if (chosen > 1) throw new DrkitError('bad-input', 'choose one of --known-hosts, --fingerprint and --insecure');
+  if (flags.thumbprint || flags.caFile) throw new DrkitError('bad-input', '--thumbprint and --ca-file are for TLS endpoints; an ssh:// host is pinned with --fingerprint or --known-hosts');
+  const hostKey: HostKeyPolicy = flags.fingerprint
+    ? { kind: 'fingerprint', sha256: flags.fingerprint }
+    : flags.insecure
+      ? { kind: 'insecure' }
+      : { kind: 'known-hosts', file: flags.knownHosts ?? join(homedir(), '.ssh', 'known_hosts') };
+  let privateKey: Buffer | undefined;
+  if (flags.identity) {
+    try {
+      privateKey = await readFile(flags.identity);
+    } catch (cause) {
+      throw new DrkitError('bad-input', `cannot read the identity file ${flags.identity}`, { cause });
+    }
+  }
+  // A key needs no password; without one, the password comes from the usual places.
+  const password = privateKey ? undefined : await passwordSource({ passwordFile: flags.passwordFile, prompt: `password for ${ep.display}: ` })();
+  return createPhysicalAdapter({
+    ssh: {
+      host: ep.host,
+      port: ep.port,
+      username: ep.username,
+      hostKey,
+      ...(privateKey && { privateKey }),
+      ...(password !== undefined && { password }),
+      ...(process.env.DRKIT_KEY_PASSPHRASE && { passphrase: process.env.DRKIT_KEY_PASSPHRASE }),
+      warn: (m) => warn(`drkit: WARNING: ${m}`),
+    },
+    ...(flags.disk && flags.disk.length > 0 && { disks: flags.disk }),
+  });
+}
 
 function numberParameter(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;

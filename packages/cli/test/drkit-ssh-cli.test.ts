@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Inventory } from '@drkit/core';
+import { createLoopDisks, loopDisksAvailable, type LoopDisks } from '../../../test/harness/loop-disks.js';
+import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.js';
+
+const BIN = new URL('../bin/drkit.js', import.meta.url).pathname;
+
+async function drkit(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+// The CLI against a real sshd and real loop-device disks.
+describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', () => {
+  let sshd: Sshd;
+  let loops: LoopDisks;
+  let auth: string[];
+  let endpoint: string;
+  beforeAll(async () => {
+    [sshd, loops] = await Promise.all([startSshd(), createLoopDisks()]);
+    endpoint = `ssh://root@127.0.0.1:${sshd.port}`;
+    auth = ['--identity', sshd.clientKeyFile, '--known-hosts', sshd.knownHostsFile, ...loops.disks.flatMap((d) => ['--disk', d.device])];
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    await loops?.teardown();
+  });
+
+  it('discovers the server: one machine, the chosen disks with their snapshot mechanism', async () => {
+    const run = await drkit(['discover', endpoint, ...auth, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const inv = JSON.parse(run.stdout) as Inventory;
+    expect(inv.machines).toHaveLength(1);
+    expect(inv.machines[0]!.os.family).toBe('linux');
+    expect(inv.machines[0]!.disks.map((d) => [d.path, d.capacityBytes, d.provisioning])).toEqual(loops.disks.map((d) => [d.device, d.sizeBytes, 'snapshot:btrfs']));
+  });
+
+  it('replicates app-consistently, then resyncs by remote checksums, and the newest point verifies', async () => {
+    const target = `dir:${join(await mkdtemp(join(tmpdir(), 'drkit-ssh-cli-')), 'store')}`;
+    const first = await drkit(['replicate', endpoint, ...auth, '--consistency', 'app', '--target', target, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const p1 = JSON.parse(first.stdout);
+    // fsfreeze held across both filesystems while btrfs snapshotted the subvolume.
+    expect(p1.consistency).toMatchObject({ achieved: 'app', basis: 'shared-freeze' });
+    expect(p1.members[0].achieved).toBe('app');
+    expect(p1.members[0].disks.map((d: { mode: string }) => d.mode)).toEqual(['initial', 'initial']);
+    await writeFile(join(loops.disks[0]!.mountpoint, 'changed.bin'), Buffer.alloc(1 << 20, 7));
+    const second = await drkit(['replicate', endpoint, ...auth, '--consistency', 'app', '--target', target, '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    const p2 = JSON.parse(second.stdout);
+    expect(p2.members[0].disks.map((d: { mode: string }) => d.mode)).toEqual(['resync', 'resync']);
+    // Only what differs crossed: far less than the disks' size.
+    const written = p2.members[0].disks.reduce((n: number, d: { bytesWritten: number }) => n + d.bytesWritten, 0);
+    expect(written).toBeGreaterThanOrEqual(1 << 20);
+    expect(written).toBeLessThan(32 << 20);
+    const verify = await drkit(['verify', target]);
+    expect(verify.code, verify.stderr).toBe(0);
+  });
+
+  it('refuses a host whose key is not the pinned one, with exit code 4', async () => {
+    const run = await drkit(['discover', endpoint, '--identity', sshd.clientKeyFile, '--fingerprint', `SHA256:${'B'.repeat(43)}`]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/does not match the pinned.*\[host-key-mismatch\]/);
+  });
+
+  it('warns loudly with --insecure, and says which disks cannot be snapshotted', async () => {
+    const run = await drkit(['discover', endpoint, '--identity', sshd.clientKeyFile, '--insecure']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/WARNING: .*host key NOT verified/);
+    expect(run.stdout + run.stderr).toMatch(/no block-level snapshot mechanism/);
+  });
+});
