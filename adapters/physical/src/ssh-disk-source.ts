@@ -20,8 +20,14 @@ export interface SshDiskOptions {
  * run after the first is a resync by these remote checksums.
  */
 export async function openSshDisk(session: SshSession, options: SshDiskOptions): Promise<DiskSource> {
-  const proc = await session.open({ argv: ['python3', '-c', BLOCK_HELPER, options.path, options.compress ? '1' : '0'] });
-  const channel = new BlockChannel(proc, `${session.where} ${options.path}`);
+  // Two helpers: hashing and reading run on two host cores, and a read never waits in line
+  // behind the hashes of chunks asked for ahead.
+  const start = async () => {
+    const proc = await session.open({ argv: ['python3', '-c', BLOCK_HELPER, options.path, options.compress ? '1' : '0'] });
+    return { proc, channel: new BlockChannel(proc, `${session.where} ${options.path}`) };
+  };
+  const reader = await start();
+  let hasher: Promise<Awaited<ReturnType<typeof start>>> | undefined;
   const { sizeBytes } = options;
   const inRange = (e: Extent) => {
     if (e.offset < 0 || e.length < 0 || e.offset + e.length > sizeBytes) throw new DrkitError('bad-input', `extent ${e.offset}+${e.length} is outside ${options.diskId} (${sizeBytes} bytes)`);
@@ -39,16 +45,18 @@ export async function openSshDisk(session: SshSession, options: SshDiskOptions):
     async read(extent, opts = {}) {
       throwIfAborted(opts.signal);
       inRange(extent);
-      return channel.read(extent.offset, extent.length);
+      return reader.channel.read(extent.offset, extent.length);
     },
     async *hashBlocks(extent, blockSize, opts = {}) {
       throwIfAborted(opts.signal);
       inRange(extent);
-      yield await channel.hash(extent.offset, extent.length, blockSize);
+      hasher ??= start();
+      yield await (await hasher).channel.hash(extent.offset, extent.length, blockSize);
     },
     async close() {
-      channel.close();
-      await proc.done.catch(() => {});
+      const helpers = [reader, ...(hasher ? [await hasher.catch(() => undefined)] : [])];
+      for (const h of helpers) h?.channel.close();
+      await Promise.all(helpers.map((h) => h?.proc.done.catch(() => {})));
     },
   };
 }

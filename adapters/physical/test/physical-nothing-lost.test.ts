@@ -44,19 +44,22 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
     })();
     const dir = await mkdtemp(join(tmpdir(), 'drkit-cut-'));
     const store = await openDirStore(join(dir, 'store'));
-    const seed = randomInt(1 << 30);
+    // The cut points of this run, printed with any failure so it can be replayed.
+    const budgets: number[] = [];
     const errors: string[] = [];
     const replicateThroughCuts = async (cuts: number): Promise<ReplicationResult> => {
       for (let attempt = 0; ; attempt++) {
         // Each attempt is cut after 64 KiB–2 MiB on the wire (a resync here moves ~4 MiB),
         // until `cuts` attempts have failed.
-        proxy.cutAfter(attempt < cuts ? randomInt(64 << 10, 2 << 20) : undefined);
+        const budget = attempt < cuts ? randomInt(64 << 10, 2 << 20) : undefined;
+        if (budget) budgets.push(budget);
+        proxy.cutAfter(budget);
         try {
           return await replicateGroup({ members: [{ adapter, machineId: machine!.id, name: 'srv' }], consistency: 'app', store, keepSnapshots: true });
         } catch (e) {
           if (!DrkitError.isInstance(e) || !e.retryable) throw e;
           errors.push(`${e.code}: ${e.message}`);
-          if (attempt > cuts + 3) throw new Error(`seed ${seed}: no run landed after ${attempt + 1} attempts: ${errors.join(' | ')}`);
+          if (attempt > cuts + 3) throw new Error(`cuts at ${budgets} bytes: no run landed after ${attempt + 1} attempts: ${errors.join(' | ')}`);
         }
       }
     };
@@ -66,7 +69,7 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
       execFileSync('sync');
       const first = await replicateThroughCuts(2);
       // The run that landed continued one a cut interrupted, not a fresh start.
-      expect(first.resumed, `seed ${seed}`).toBe(true);
+      expect(first.resumed, `cuts at ${budgets} bytes`).toBe(true);
       await expectIdentical(first, store, dir, 'first');
 
       // Random 4 KiB blocks rewritten, then a resync through 3 cuts.
@@ -74,8 +77,8 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
       execFileSync('sync');
       const cutsBefore = proxy.cuts;
       const second = await replicateThroughCuts(3);
-      expect(proxy.cuts - cutsBefore, `seed ${seed}`).toBeGreaterThanOrEqual(3);
-      expect(second.resumed, `seed ${seed}`).toBe(true);
+      expect(proxy.cuts - cutsBefore, `cuts at ${budgets} bytes`).toBeGreaterThanOrEqual(3);
+      expect(second.resumed, `cuts at ${budgets} bytes`).toBe(true);
       expect(second.point.members[0]!.disks[0]!.mode).toBe('resync');
       await expectIdentical(second, store, dir, 'second');
 
@@ -97,7 +100,7 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
       const snapshotImage = join(loops.dir, 'pool', 'disks', SNAPSHOT_DIR, snap.id, `data-${disk.fstype}.img`);
       const [a, b] = await Promise.all([readFile(restored.files[0]!.path), readFile(snapshotImage)]);
       expect(a.length).toBe(b.length);
-      expect(a.equals(b), `seed ${seed}: ${label} restore differs from its snapshot`).toBe(true);
+      expect(a.equals(b), `cuts at ${budgets} bytes: ${label} restore differs from its snapshot`).toBe(true);
     }
   }, 240_000);
 });

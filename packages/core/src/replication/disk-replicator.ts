@@ -26,6 +26,12 @@ export interface EngineOptions extends OperationOptions {
   batchBytes?: number;
   /** Chunks read and hashed ahead of the one being written. Default 3 (hashing runs on every core). */
   readAhead?: number;
+  /**
+   * Chunks whose hashes are asked for ahead when the source hashes remotely. Default 16:
+   * a chunk in flight holds only its hashes and its differing blocks, and a deep pipeline
+   * hides the link's round trips behind the host's hashing.
+   */
+  remoteReadAhead?: number;
   limiter?: RateLimiter;
 }
 
@@ -90,9 +96,10 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
   };
 
   // Read and hash a few chunks ahead, so source I/O, hashing (on worker threads) and
-  // store writes overlap. Memory stays bounded: readAhead + 1 chunks plus one batch.
+  // store writes overlap. Memory stays bounded: readAhead + 1 chunks plus one batch
+  // (remote hashing: remoteReadAhead chunks of hashes and differing blocks).
   const fetch = (e: Extent) => (remote ? remoteCandidates(source, remote, e, bs, writer, options) : localCandidates(source, e, bs, writer, options));
-  const depth = Math.max(1, options.readAhead ?? 3);
+  const depth = Math.max(1, remote ? (options.remoteReadAhead ?? 16) : (options.readAhead ?? 3));
   const ahead: Array<Promise<Candidates>> = chunks.slice(0, depth).map(fetch);
   // A failed read ahead of the one awaited must not surface as an unhandled rejection.
   for (const p of ahead) p.catch(() => {});
@@ -179,17 +186,35 @@ async function remoteCandidates(
   const count = Math.ceil(e.length / bs);
   if (remote.length !== count * HASH_BYTES) throw new DrkitError('protocol', `source sent ${remote.length / HASH_BYTES} block hashes for ${count} blocks`);
   const map = await writer.readMap(e.offset / bs, count);
-  const blocks: Candidates['blocks'] = [];
-  let readBytes = 0;
-  for (let i = 0; i < count; i++) {
-    const h = remote.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
-    if (h.equals(map.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES))) continue;
-    const extent = { offset: e.offset + i * bs, length: Math.min(bs, e.offset + e.length - (e.offset + i * bs)) };
-    const data = Buffer.from(await source.read(extent, options));
-    readBytes += data.length;
-    const actual = blockHash(data);
-    if (!actual.equals(h)) throw new DrkitError('integrity', `block at ${extent.offset} does not match the hash the source sent`);
-    blocks.push({ index: e.offset / bs + i, data, hash: Buffer.from(actual) });
+  // Runs of differing blocks, fetched all at once: a pipelining source (SSH) answers them
+  // in one round trip, and a run is one read, not one per block.
+  const runs: Array<{ first: number; count: number }> = [];
+  for (let i = 0; i < count; ) {
+    if (remote.compare(map, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < count && remote.compare(map, j * HASH_BYTES, (j + 1) * HASH_BYTES, j * HASH_BYTES, (j + 1) * HASH_BYTES) !== 0) j++;
+    runs.push({ first: i, count: j - i });
+    i = j;
   }
-  return { readBytes, blocks };
+  const end = e.offset + e.length;
+  const fetched = await Promise.all(
+    runs.map(async (r) => {
+      const offset = e.offset + r.first * bs;
+      const length = Math.min(r.count * bs, end - offset);
+      const data = Buffer.from(await source.read({ offset, length }, options));
+      if (data.length !== length) throw new DrkitError('protocol', `source returned ${data.length} bytes for a ${length}-byte read at ${offset}`);
+      const hashes = Buffer.allocUnsafe(r.count * HASH_BYTES);
+      for (let k = 0; k < r.count; k++) {
+        const actual = blockHash(data.subarray(k * bs, (k + 1) * bs));
+        const expected = remote.subarray((r.first + k) * HASH_BYTES, (r.first + k + 1) * HASH_BYTES);
+        if (!actual.equals(expected)) throw new DrkitError('integrity', `block at ${offset + k * bs} does not match the hash the source sent`);
+        hashes.set(actual, k * HASH_BYTES);
+      }
+      return { index: e.offset / bs + r.first, data, hash: hashes };
+    }),
+  );
+  return { readBytes: fetched.reduce((n, b) => n + b.data.length, 0), blocks: fetched };
 }
