@@ -29,7 +29,7 @@ export function linuxInventory(facts: LinuxFacts, disks: LinuxDisk[]): Inventory
           capacityBytes: d.device.sizeBytes,
           path: d.device.path,
           provisioning: d.mechanism.kind === 'none' ? 'no-snapshot' : `snapshot:${d.mechanism.kind}`,
-          changeTracking: false,
+          changeTracking: d.mechanism.kind !== 'none',
         })),
         nics: nics.map((i) => ({ id: `${facts.machineId}/${i.name}`, name: i.name, macAddress: i.mac!, addresses: i.addresses, connected: i.up })),
         addresses,

@@ -21,18 +21,34 @@ while [ $# -ge 2 ]; do
 done
 `;
 
+// Deleting retires: the newest snapshot of each store stays, marked `<name>.base`, as what
+// the next run diffs its extent map against (extent-diff-script.ts); older bases and
+// anything older than the current base are removed. (A read-only btrfs snapshot cannot be
+// renamed, hence a marker rather than a move.) One base per store: it costs the blocks
+// changed since it was taken.
 const DELETE_SCRIPT = String.raw`
-name=$1; shift; rc=0
+suffix() { printf '%s' "$1" | sed 's/.*[.]//'; }
+remove() { if [ "$1" = b ]; then btrfs subvolume delete "$2" >/dev/null; else rm -rf "$2"; fi; }
+name=$1; shift; rc=0; ts=$(suffix "$name")
 while [ $# -ge 2 ]; do
   kind=$1; src=$2; shift 2
-  case $kind in
-    b) p="$src/.drkit-snapshots/$name"; [ ! -e "$p" ] || btrfs subvolume delete "$p" >/dev/null || rc=5 ;;
-    r) rm -rf "$(dirname "$src")/.drkit-snapshots/$name" || rc=6 ;;
-  esac
+  if [ "$kind" = b ]; then root=$src; else root=$(dirname "$src"); fi
+  dir="$root/.drkit-snapshots"
+  [ -e "$dir/$name" ] || continue
+  [ -e "$dir/$name.base" ] && continue
+  keep=1
+  for m in "$dir"/*.base; do
+    [ -e "$m" ] || continue
+    old=$(printf '%s' "$m" | sed 's/[.]base$//'); ots=$(suffix "$old")
+    case $ots in *[!0-9]*|'') continue ;; esac
+    if [ "$ots" -gt "$ts" ]; then keep=0; else { [ ! -e "$old" ] || remove "$kind" "$old"; } && rm -f "$m" || rc=5; fi
+  done
+  if [ $keep = 1 ]; then : > "$dir/$name.base" || rc=5; else remove "$kind" "$dir/$name" || rc=5; fi
 done
 exit $rc
 `;
 
+// Retired bases (marked .base) are not leftovers: they are listed apart and never returned.
 const LIST_SCRIPT = String.raw`for d; do [ -d "$d" ] && ls -1 "$d"; done; true`;
 
 export interface LinuxSnapshotContext {
@@ -57,6 +73,11 @@ export function snapshotFile(disk: LinuxDisk, name: string): string {
   if (m.kind === 'btrfs') return `${m.subvolume}/${SNAPSHOT_DIR}/${name}/${relative(m.subvolume, m.file)}`;
   if (m.kind === 'reflink') return `${dirname(m.file)}/${SNAPSHOT_DIR}/${name}/${m.file.slice(m.file.lastIndexOf('/') + 1)}`;
   throw new DrkitError('unsupported', m.reason);
+}
+
+/** A snapshot name as drkit writes it (`<tag>.<epoch ms>`); anything else is refused. */
+export function isSnapshotName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.\d+$/.test(name);
 }
 
 export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
@@ -136,7 +157,8 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
         requested,
         achieved,
         warnings: [...h.warnings],
-        changeTokens: {},
+        // The next run diffs its snapshot's extent map against this one's.
+        changeTokens: Object.fromEntries(h.disks.map((d) => [d.id, name])),
         disks: h.disks.map((d) => ({ diskId: d.id, name: d.device.kname, sizeBytes: d.device.sizeBytes })),
         tag: prepared.request.tag,
       };
@@ -161,7 +183,9 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
 
     async listTagged(tag, options = {}) {
       const { stdout } = await (await ctx.session()).exec({ script: LIST_SCRIPT, args: snapshotDirs(ctx.disks()) }, { signal: options.signal, timeoutMs: 60_000 });
-      const names = [...new Set(stdout.toString('utf8').split('\n').filter((n) => n.startsWith(`${tag}`) && /\.\d+$/.test(n)))];
+      const listed = stdout.toString('utf8').split('\n');
+      const bases = new Set(listed.filter((n) => n.endsWith('.base')).map((n) => n.slice(0, -'.base'.length)));
+      const names = [...new Set(listed.filter((n) => n.startsWith(tag) && isSnapshotName(n) && !bases.has(n)))];
       return names.map((id) => ({ id, machineId: ctx.machineId, takenAt: new Date(Number(id.slice(id.lastIndexOf('.') + 1))).toISOString() }));
     },
   };

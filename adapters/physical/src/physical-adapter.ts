@@ -3,7 +3,7 @@ import { SshSession, type SshEndpoint } from '@drkit/ssh';
 import { linuxDisks, type LinuxDisk } from './linux-disks.js';
 import { gatherLinuxFacts, type LinuxFacts } from './linux-facts.js';
 import { linuxInventory } from './linux-inventory.js';
-import { linuxSnapshotOps, snapshotFile } from './linux-snapshots.js';
+import { isSnapshotName, linuxSnapshotOps, snapshotFile } from './linux-snapshots.js';
 import { openSshDisk } from './ssh-disk-source.js';
 
 export interface PhysicalAdapterOptions {
@@ -60,7 +60,14 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
       if (machineId !== f.machineId) throw new DrkitError('not-found', `this host is machine ${f.machineId}, not ${machineId}`);
       const disk = ds.find((d) => d.id === diskId);
       if (!disk) throw new DrkitError('not-found', `no disk ${diskId} on ${f.hostname}`);
-      return openSshDisk(await currentSession(), { diskId, path: snapshotFile(disk, snapshotId), sizeBytes: disk.device.sizeBytes, ...(options.compress && { compress: true }) });
+      return openSshDisk(await currentSession(), {
+        diskId,
+        path: snapshotFile(disk, snapshotId),
+        sizeBytes: disk.device.sizeBytes,
+        token: snapshotId,
+        baseFiles: (token) => (isSnapshotName(token) && token !== snapshotId ? [snapshotFile(disk, token)] : []),
+        ...(options.compress && { compress: true }),
+      });
     },
   };
 
@@ -81,7 +88,7 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
           fusedPhases: false,
           mechanisms: [...new Set(disks.map((d) => d.mechanism.kind).filter((k) => k !== 'none')), ...(canFreeze ? ['fsfreeze'] : [])],
         },
-        replication: { diskRead: snapshotable && facts.tools.has('python3'), changeTracking: false, remoteHashing: facts.tools.has('python3') },
+        replication: { diskRead: snapshotable && facts.tools.has('python3'), changeTracking: snapshotable && facts.tools.has('python3'), remoteHashing: facts.tools.has('python3') },
       };
       return capabilities;
     },

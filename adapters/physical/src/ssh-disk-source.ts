@@ -1,7 +1,8 @@
 import { DrkitError, throwIfAborted, type ChangeSet, type DiskSource, type Extent } from '@drkit/core';
-import type { SshSession } from '@drkit/ssh';
+import { shellQuote, type SshSession } from '@drkit/ssh';
 import { BlockChannel } from './block-channel.js';
 import { BLOCK_HELPER } from './block-helper-script.js';
+import { EXTENT_DIFF } from './extent-diff-script.js';
 
 export interface SshDiskOptions {
   diskId: string;
@@ -10,14 +11,26 @@ export interface SshDiskOptions {
   sizeBytes: number;
   /** zlib level 1 on the wire, per request; worth it on slow links, not on fast ones. */
   compress?: boolean;
+  /** This snapshot's change token (its name). */
+  token: string;
+  /** Where the snapshot named by an earlier token may still be, to diff extent maps against; none when it cannot be. */
+  baseFiles(token: string): string[];
 }
+
+// Runs the extent diff against the first base that still exists; exit 3 = none does.
+const DIFF_SCRIPT = String.raw`
+new=$1; shift
+for f; do [ -f "$f" ] && exec python3 -c "$DRKIT_DIFF" "$f" "$new"; done
+exit 3
+`;
 
 /**
  * A snapshot disk read over SSH through the block helper: reads are streamed on an exec
  * channel (never SFTP, which reports 0-byte device files as done), and a resync asks the
  * host for block hashes, so only hashes — and then the differing blocks — cross the wire.
- * There is no block change tracking on a plain Linux host without a kernel module, so every
- * run after the first is a resync by these remote checksums.
+ * Changes come from the copy-on-write clones themselves: the extent maps of this snapshot
+ * and the previous run's (kept as a base) are compared on the host, no data read. Without
+ * a base, a run is a resync by remote checksums.
  */
 export async function openSshDisk(session: SshSession, options: SshDiskOptions): Promise<DiskSource> {
   // Two helpers: hashing and reading run on two host cores, and a read never waits in line
@@ -39,8 +52,23 @@ export async function openSshDisk(session: SshSession, options: SshDiskOptions):
       // Holes cost a read but no write: the engine skips zero blocks.
       yield { offset: 0, length: sizeBytes };
     },
-    async changedSince(): Promise<ChangeSet> {
-      return { kind: 'unknown', reason: 'a Linux host keeps no block change log: resync by remote checksums' };
+    async changedSince(token, opts = {}): Promise<ChangeSet> {
+      const nextToken = options.token;
+      const bases = token ? options.baseFiles(token) : [];
+      if (!token || bases.length === 0) return { kind: 'unknown', reason: token ? `no snapshot ${token} to compare with` : 'no previous snapshot', nextToken };
+      const { stdout, code } = await session.exec(
+        { script: `DRKIT_DIFF=${shellQuote(EXTENT_DIFF)}; ${DIFF_SCRIPT}`, args: [options.path, ...bases] },
+        { signal: opts.signal, okCodes: [3], timeoutMs: 600_000 },
+      );
+      if (code === 3) return { kind: 'unknown', reason: `the base snapshot ${token} is gone: resync by remote checksums`, nextToken };
+      const extents = parseExtents(stdout.toString('utf8'), sizeBytes);
+      return {
+        kind: 'extents',
+        nextToken,
+        extents: (async function* () {
+          yield* extents;
+        })(),
+      };
     },
     async read(extent, opts = {}) {
       throwIfAborted(opts.signal);
@@ -59,4 +87,17 @@ export async function openSshDisk(session: SshSession, options: SshDiskOptions):
       await Promise.all(helpers.map((h) => h?.proc.done.catch(() => {})));
     },
   };
+}
+
+function parseExtents(text: string, sizeBytes: number): Extent[] {
+  const out: Extent[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const m = /^(\d+) (\d+)$/.exec(line);
+    if (!m) throw new DrkitError('protocol', `the extent diff printed ${JSON.stringify(line.slice(0, 80))}`);
+    const offset = Number(m[1]);
+    const length = Math.min(Number(m[2]), sizeBytes - offset);
+    if (length > 0) out.push({ offset, length });
+  }
+  return out;
 }

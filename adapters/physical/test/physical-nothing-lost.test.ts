@@ -47,15 +47,15 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
     // The cut points of this run, printed with any failure so it can be replayed.
     const budgets: number[] = [];
     const errors: string[] = [];
-    const replicateThroughCuts = async (cuts: number): Promise<ReplicationResult> => {
+    const replicateThroughCuts = async (cuts: number, maxBudget: number, resync = false): Promise<ReplicationResult> => {
       for (let attempt = 0; ; attempt++) {
-        // Each attempt is cut after 64 KiB–2 MiB on the wire (a resync here moves ~4 MiB),
-        // until `cuts` attempts have failed.
-        const budget = attempt < cuts ? randomInt(64 << 10, 2 << 20) : undefined;
+        // Each attempt is cut after 48 KiB–maxBudget on the wire (past the snapshot's few KiB,
+        // short of the run's total), until `cuts` attempts have failed.
+        const budget = attempt < cuts ? randomInt(48 << 10, maxBudget) : undefined;
         if (budget) budgets.push(budget);
         proxy.cutAfter(budget);
         try {
-          return await replicateGroup({ members: [{ adapter, machineId: machine!.id, name: 'srv' }], consistency: 'app', store, keepSnapshots: true });
+          return await replicateGroup({ members: [{ adapter, machineId: machine!.id, name: 'srv' }], consistency: 'app', store, keepSnapshots: true, resync });
         } catch (e) {
           if (!DrkitError.isInstance(e) || !e.retryable) throw e;
           errors.push(`${e.code}: ${e.message}`);
@@ -67,20 +67,27 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
       // Fill the disk with data worth replicating, then an initial copy through 2 cuts.
       await writeRandomBlocks(join(disk.mountpoint, 'data.bin'), 24 << 20, 0, true);
       execFileSync('sync');
-      const first = await replicateThroughCuts(2);
+      const first = await replicateThroughCuts(2, 2 << 20);
       // The run that landed continued one a cut interrupted, not a fresh start.
       expect(first.resumed, `cuts at ${budgets} bytes`).toBe(true);
       await expectIdentical(first, store, dir, 'first');
 
-      // Random 4 KiB blocks rewritten, then a resync through 3 cuts.
-      await writeRandomBlocks(join(disk.mountpoint, 'data.bin'), 24 << 20, 400, false);
-      execFileSync('sync');
-      const cutsBefore = proxy.cuts;
-      const second = await replicateThroughCuts(3);
-      expect(proxy.cuts - cutsBefore, `cuts at ${budgets} bytes`).toBeGreaterThanOrEqual(3);
-      expect(second.resumed, `cuts at ${budgets} bytes`).toBe(true);
-      expect(second.point.members[0]!.disks[0]!.mode).toBe('resync');
-      await expectIdentical(second, store, dir, 'second');
+      // Random 4 KiB blocks rewritten, then a delta (extent maps of the two snapshots)
+      // through 3 cuts, then again, as a resync by remote checksums.
+      for (const [label, resync] of [
+        ['delta', false],
+        ['resync', true],
+      ] as const) {
+        await writeRandomBlocks(join(disk.mountpoint, 'data.bin'), 24 << 20, 400, false);
+        execFileSync('sync');
+        const cutsBefore = proxy.cuts;
+        // A delta moves ~1.7 MiB here, a resync ~4 MiB (hashes of 320 MiB, then the blocks).
+        const result = await replicateThroughCuts(3, 1 << 20, resync);
+        expect(proxy.cuts - cutsBefore, `cuts at ${budgets} bytes`).toBeGreaterThanOrEqual(3);
+        expect(result.resumed, `cuts at ${budgets} bytes`).toBe(true);
+        expect(result.point.members[0]!.disks[0]!.mode).toBe(label);
+        await expectIdentical(result, store, dir, label);
+      }
 
       // Cut runs left tagged snapshots behind; they are found by tag and removed.
       const leftovers = await adapter.snapshots.listTagged('drkit-');

@@ -45,7 +45,7 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', 
     expect(inv.machines[0]!.disks.map((d) => [d.path, d.capacityBytes, d.provisioning])).toEqual(loops.disks.map((d) => [d.device, d.sizeBytes, 'snapshot:btrfs']));
   });
 
-  it('replicates app-consistently, then resyncs by remote checksums, and the newest point verifies', async () => {
+  it('replicates app-consistently, then deltas from the snapshots\' extent maps, resyncs on request, and every point verifies', async () => {
     const target = `dir:${join(await mkdtemp(join(tmpdir(), 'drkit-ssh-cli-')), 'store')}`;
     const first = await drkit(['replicate', endpoint, ...auth, '--consistency', 'app', '--target', target, '--json']);
     expect(first.code, first.stderr).toBe(0);
@@ -58,11 +58,17 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', 
     const second = await drkit(['replicate', endpoint, ...auth, '--consistency', 'app', '--target', target, '--json']);
     expect(second.code, second.stderr).toBe(0);
     const p2 = JSON.parse(second.stdout);
-    expect(p2.members[0].disks.map((d: { mode: string }) => d.mode)).toEqual(['resync', 'resync']);
-    // Only what differs crossed: far less than the disks' size.
-    const written = p2.members[0].disks.reduce((n: number, d: { bytesWritten: number }) => n + d.bytesWritten, 0);
-    expect(written).toBeGreaterThanOrEqual(1 << 20);
-    expect(written).toBeLessThan(32 << 20);
+    expect(p2.members[0].disks.map((d: { mode: string }) => d.mode)).toEqual(['delta', 'delta']);
+    // Only what changed was read: the 1 MiB file and some metadata, not 448 MiB of disks.
+    const read = p2.members[0].disks.reduce((n: number, d: { bytesRead: number }) => n + d.bytesRead, 0);
+    expect(read).toBeGreaterThanOrEqual(1 << 20);
+    expect(read).toBeLessThan(32 << 20);
+    const third = await drkit(['replicate', endpoint, ...auth, '--resync', '--target', target, '--json']);
+    expect(third.code, third.stderr).toBe(0);
+    const p3 = JSON.parse(third.stdout);
+    expect(p3.members[0].disks.map((d: { mode: string }) => d.mode)).toEqual(['resync', 'resync']);
+    // Remote checksums: hashes crossed, the data did not (nothing changed since the delta).
+    expect(p3.members[0].disks.reduce((n: number, d: { bytesRead: number }) => n + d.bytesRead, 0)).toBeLessThan(1 << 20);
     const verify = await drkit(['verify', target]);
     expect(verify.code, verify.stderr).toBe(0);
   });
