@@ -72,7 +72,7 @@ try {
   const rsync = () =>
     run('rsync', ['--inplace', '--no-whole-file', '--ignore-times', '-e', `ssh -p ${proxy.port} -i ${sshd.clientKeyFile} -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes`, `root@127.0.0.1:${image}`, rsyncCopy]);
   const t0 = performance.now();
-  const drkit = () => replicateGroup({ members: [{ adapter, machineId, name: 'srv' }], consistency: 'crash', store, onProgress: (e) => { if (process.env.DRKIT_BENCH_TRACE && e.kind === 'phase') console.error(((performance.now() - t0) / 1000).toFixed(2), e.phase); } });
+  const drkit = () => replicateGroup({ members: [{ adapter, machineId, name: 'srv' }], consistency: 'crash', store, onProgress: (e) => { if (process.env.DRKIT_BENCH_TRACE) console.error(((performance.now() - t0) / 1000).toFixed(2), JSON.stringify(e)); } });
 
   console.error(`initial copies of ${SIZE / 1024 ** 3} GiB (not timed)…`);
   await drkit();

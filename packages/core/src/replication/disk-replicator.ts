@@ -24,16 +24,19 @@ export interface EngineOptions extends OperationOptions {
   chunkBytes?: number;
   /** Changed blocks gathered before one journal-then-write batch. Default 8 MiB. */
   batchBytes?: number;
-  /** Chunks read and hashed ahead of the one being written. Default 3 (hashing runs on every core). */
+  /** Chunk-sizes of data read and hashed ahead of the one being written. Default 3 (hashing runs on every core). */
   readAhead?: number;
   /**
-   * Chunks whose hashes are asked for ahead when the source hashes remotely. Default 16:
+   * Chunk-sizes asked for ahead when the source hashes remotely. Default 16:
    * a chunk in flight holds only its hashes and its differing blocks, and a deep pipeline
    * hides the link's round trips behind the host's hashing.
    */
   remoteReadAhead?: number;
   limiter?: RateLimiter;
 }
+
+/** Chunks in flight at most, however small: bounds promises and per-request state. */
+const MAX_AHEAD = 1024;
 
 interface Counters {
   read: number;
@@ -95,23 +98,31 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
     batchBytes = 0;
   };
 
-  // Read and hash a few chunks ahead, so source I/O, hashing (on worker threads) and
-  // store writes overlap. Memory stays bounded: readAhead + 1 chunks plus one batch
-  // (remote hashing: remoteReadAhead chunks of hashes and differing blocks).
+  // Read and hash ahead, so source I/O, hashing (on worker threads) and store writes
+  // overlap. The window is in bytes, not chunks: a sparse delta of 4 KiB extents keeps
+  // hundreds of small reads in flight (one round trip each over a network), an initial copy
+  // a few 1 MiB chunks. Memory stays bounded by the window plus one batch.
   const fetch = (e: Extent) => (remote ? remoteCandidates(source, remote, e, bs, writer, options) : localCandidates(source, e, bs, writer, options));
-  const depth = Math.max(1, remote ? (options.remoteReadAhead ?? 16) : (options.readAhead ?? 3));
-  const ahead: Array<Promise<Candidates>> = chunks.slice(0, depth).map(fetch);
-  // A failed read ahead of the one awaited must not surface as an unhandled rejection.
-  for (const p of ahead) p.catch(() => {});
-  for (let i = 0; i < chunks.length; i++) {
-    throwIfAborted(options.signal);
-    const current = await ahead.shift()!;
-    const next = chunks[i + depth];
-    if (next) {
-      const p = fetch(next);
+  const windowBytes = Math.max(1, remote ? (options.remoteReadAhead ?? 16) : (options.readAhead ?? 3)) * chunkBytes;
+  const ahead: Array<Promise<Candidates>> = [];
+  let aheadBytes = 0;
+  let queued = 0;
+  const fill = () => {
+    while (queued < chunks.length && (ahead.length === 0 || (aheadBytes + chunks[queued]!.length <= windowBytes && ahead.length < MAX_AHEAD))) {
+      const p = fetch(chunks[queued]!);
+      // A failed read ahead of the one awaited must not surface as an unhandled rejection.
       p.catch(() => {});
       ahead.push(p);
+      aheadBytes += chunks[queued]!.length;
+      queued++;
     }
+  };
+  for (let i = 0; i < chunks.length; i++) {
+    throwIfAborted(options.signal);
+    fill();
+    const current = await ahead.shift()!;
+    aheadBytes -= chunks[i]!.length;
+    fill();
     await options.limiter?.take(current.readBytes, options.signal);
     counters.read += current.readBytes;
     counters.skipped += chunks[i]!.length - current.blocks.reduce((n, b) => n + b.data.length, 0);

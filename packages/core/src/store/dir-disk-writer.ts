@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { BlockMap } from './block-map.js';
+import { inParallel } from './in-parallel.js';
 import { blockCrcs, HASH_BYTES, ZERO_ENTRY } from './block-hash.js';
 import type { StoreLayout } from './store-layout.js';
 import type { DiskWriter } from './target-store.js';
@@ -66,27 +67,36 @@ export class DirDiskWriter implements DiskWriter {
     const runs = contiguousRuns(blocks, this.blockSize);
     let undoBytes = 0;
     if (this.journal) {
-      for (const run of runs) {
-        const first = run[0]!.index;
-        const count = run.reduce((n, b) => n + Math.ceil(b.data.length / this.blockSize), 0);
-        const old = Buffer.alloc(count * this.blockSize);
-        await this.replica.read(old, 0, old.length, first * this.blockSize);
-        const oldHashes = await this.map.read(first, count);
+      // Old data and checksums of every run at once (a sparse delta is thousands of runs),
+      // appended to the journal in order afterwards.
+      const olds = new Array<{ first: number; count: number; old: Buffer; oldHashes: Buffer }>(runs.length);
+      await inParallel(
+        runs.map((run, r) => async () => {
+          const first = run[0]!.index;
+          const count = run.reduce((n, b) => n + Math.ceil(b.data.length / this.blockSize), 0);
+          const old = Buffer.alloc(count * this.blockSize);
+          const [, oldHashes] = await Promise.all([this.replica.read(old, 0, old.length, first * this.blockSize), this.map.read(first, count)]);
+          olds[r] = { first, count, old, oldHashes };
+        }),
+      );
+      for (const { first, count, old, oldHashes } of olds) {
         for (let i = 0; i < count; i++) {
           this.journal.append((first + i) * this.blockSize, oldHashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), old.subarray(i * this.blockSize, (i + 1) * this.blockSize));
         }
       }
       undoBytes = await this.journal.flush();
     }
-    for (const run of runs) {
-      const first = run[0]!.index;
-      const data = run.length === 1 ? run[0]!.data : Buffer.concat(run.map((b) => b.data));
-      // The SHA-256 map last: it is what a resumed run trusts to skip a block (and a resume
-      // re-derives the maps of every journaled block anyway, see resume-repair.ts).
-      await this.replica.write(data, 0, data.length, first * this.blockSize);
-      await this.crcs.write(first, blockCrcs(data, this.blockSize));
-      await this.map.write(first, run.length === 1 ? run[0]!.hash : Buffer.concat(run.map((b) => b.hash)));
-    }
+    // Data and CRCs of all runs, then the SHA-256 map: it is what a resumed run trusts to
+    // skip a block (and a resume re-derives the maps of every journaled block anyway, see
+    // resume-repair.ts, because writes are not ordered on disk).
+    await inParallel(
+      runs.map((run) => async () => {
+        const first = run[0]!.index;
+        const data = run.length === 1 ? run[0]!.data : Buffer.concat(run.map((b) => b.data));
+        await Promise.all([this.replica.write(data, 0, data.length, first * this.blockSize), this.crcs.write(first, blockCrcs(data, this.blockSize))]);
+      }),
+    );
+    await inParallel(runs.map((run) => () => this.map.write(run[0]!.index, run.length === 1 ? run[0]!.hash : Buffer.concat(run.map((b) => b.hash)))));
     return { undoBytes };
   }
 

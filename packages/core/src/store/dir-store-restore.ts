@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { DrkitError } from '../errors.js';
 import type { OperationOptions } from '../progress.js';
 import type { PointDisk, PointManifest } from './point-manifest.js';
-import { inParallel, pointView, verifyPointDisk } from './point-reader.js';
+import { inParallel } from './in-parallel.js';
+import { pointView, verifyPointDisk } from './point-reader.js';
 import type { StoreLayout } from './store-layout.js';
 import type { RestoreResult, VerifyResult } from './target-store.js';
 

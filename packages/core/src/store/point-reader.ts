@@ -1,3 +1,4 @@
+import { inParallel } from './in-parallel.js';
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { DrkitError, throwIfAborted } from '../errors.js';
@@ -158,13 +159,4 @@ export async function verifyPointDisk(layout: StoreLayout, points: PointManifest
 
 function corrupt(disk: PointDisk, point: PointManifest, offset: number, where: string): DrkitError {
   return new DrkitError('integrity', `disk ${disk.name} at point ${point.id}: the block at byte ${offset} does not match its checksum (${where})`);
-}
-
-/** Runs small I/O calls with a bounded number in flight, so libuv's pool overlaps them. */
-export async function inParallel(calls: Array<() => Promise<unknown>>, limit = 32): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < calls.length) await calls[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, calls.length) }, lane));
 }
