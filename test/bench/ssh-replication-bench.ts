@@ -1,6 +1,6 @@
 /**
  * Physical-server replication over SSH against rsync (issue 5), one run, same sshd:
- *   pnpm bench:ssh [-- --gib 1 --repeat 5 --percent 1]
+ *   pnpm bench:ssh [-- --gib 1 --repeat 5 --percent 1 --resync 0|1]
  * A 1 GiB loop-device disk (random data, on a btrfs pool) is replicated once; then, each
  * round, 1% of its 4 KiB blocks are rewritten at random and both sides bring their copy up
  * to date: drkit (btrfs snapshot, remote block hashes, only differing blocks sent, written
@@ -28,6 +28,8 @@ const arg = (name: string, fallback: number) => {
 const SIZE = arg('gib', 1) * 1024 ** 3;
 const REPEAT = arg('repeat', 5);
 const PERCENT = arg('percent', 1);
+// 0: delta from the snapshots' extent maps (the normal run); 1: resync by remote checksums.
+const RESYNC = arg('resync', 0) === 1;
 const BLOCK = 4096;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const run = promisify(execFile);
@@ -72,7 +74,7 @@ try {
   const rsync = () =>
     run('rsync', ['--inplace', '--no-whole-file', '--ignore-times', '-e', `ssh -p ${proxy.port} -i ${sshd.clientKeyFile} -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes`, `root@127.0.0.1:${image}`, rsyncCopy]);
   const t0 = performance.now();
-  const drkit = () => replicateGroup({ members: [{ adapter, machineId, name: 'srv' }], consistency: 'crash', store, onProgress: (e) => { if (process.env.DRKIT_BENCH_TRACE) console.error(((performance.now() - t0) / 1000).toFixed(2), JSON.stringify(e)); } });
+  const drkit = () => replicateGroup({ members: [{ adapter, machineId, name: 'srv' }], consistency: 'crash', store, resync: RESYNC, onProgress: (e) => { if (process.env.DRKIT_BENCH_TRACE) console.error(((performance.now() - t0) / 1000).toFixed(2), JSON.stringify(e)); } });
 
   console.error(`initial copies of ${SIZE / 1024 ** 3} GiB (not timed)…`);
   await drkit();
@@ -108,6 +110,7 @@ try {
   const r = { seconds: median(of('rsync').map((r) => r.seconds)), wire: median(of('rsync').map((r) => r.wire)) };
   const result = {
     bench: 'ssh-replication',
+    mode: RESYNC ? 'resync' : 'delta',
     sizeBytes: SIZE,
     changedPercent: PERCENT,
     rounds: REPEAT,
@@ -119,7 +122,7 @@ try {
     goal: { timeRatioAtMost: 0.5, wireRatioAtMost: 1 },
   };
   console.log(JSON.stringify(result, null, 2));
-  await writeFile(new URL('./results/ssh-replication.json', import.meta.url), JSON.stringify(result, null, 2) + '\n').catch(() => {});
+  await writeFile(new URL(`./results/ssh-replication-${RESYNC ? 'resync' : 'delta'}.json`, import.meta.url), JSON.stringify(result, null, 2) + '\n').catch(() => {});
 } finally {
   for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => {});
   await rm(work, { recursive: true, force: true });

@@ -54,6 +54,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   };
   const server = createServer((client) => {
     const upstream = connect(targetPort, targetHost);
+    // Transparent: no Nagle delay added to either side's small packets.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     open.add(client).add(upstream);
     client.on('data', (c: Buffer) => {
       up += c.length;

@@ -4,9 +4,12 @@ import type { RemoteProcess } from '@drkit/ssh';
 
 const OP_READ = 1;
 const OP_HASH = 2;
+const OP_DIFF = 3;
+/** Status of a diff whose older clone no longer exists. */
+export const BASE_GONE = Symbol('base gone');
 
 interface Pending {
-  resolve: (data: Buffer) => void;
+  resolve: (data: Buffer | typeof BASE_GONE) => void;
   reject: (error: unknown) => void;
   what: string;
   length: number;
@@ -44,20 +47,29 @@ export class BlockChannel {
     return this.request(OP_HASH, offset, length, blockSize, `hashes of ${length} bytes at ${offset}`);
   }
 
+  /** Changed ranges since the clone at `basePath`, as "offset length" lines, or BASE_GONE. */
+  async diff(basePath: string): Promise<string | typeof BASE_GONE> {
+    const path = Buffer.from(basePath, 'utf8');
+    const answer = await this.request(OP_DIFF, 0, path.length, 0, `extent diff against ${basePath}`, path);
+    return answer === BASE_GONE ? BASE_GONE : answer.toString('utf8');
+  }
+
   close(): void {
     this.proc.stdin.end();
   }
 
-  private request(op: number, offset: number, length: number, blockSize: number, what: string): Promise<Buffer> {
+  private request(op: number, offset: number, length: number, blockSize: number, what: string): Promise<Buffer>;
+  private request(op: number, offset: number, length: number, blockSize: number, what: string, body: Buffer): Promise<Buffer | typeof BASE_GONE>;
+  private request(op: number, offset: number, length: number, blockSize: number, what: string, body?: Buffer): Promise<Buffer | typeof BASE_GONE> {
     if (this.failed) return Promise.reject(this.failed);
     const hdr = Buffer.allocUnsafe(17);
     hdr.writeUInt8(op, 0);
     hdr.writeBigUInt64BE(BigInt(offset), 1);
     hdr.writeUInt32BE(length, 9);
     hdr.writeUInt32BE(blockSize, 13);
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<Buffer | typeof BASE_GONE>((resolve, reject) => {
       this.pending.push({ resolve, reject, what, length });
-      this.proc.stdin.write(hdr);
+      this.proc.stdin.write(body ? Buffer.concat([hdr, body]) : hdr);
     });
   }
 
@@ -79,6 +91,10 @@ export class BlockChannel {
         if (status === 2) throw new DrkitError('platform', `${this.label}: ${frame.toString('utf8')}`);
         if (status === 3) {
           p.resolve(ownedBuffer(p.length).fill(0));
+          continue;
+        }
+        if (status === 4) {
+          p.resolve(BASE_GONE);
           continue;
         }
         const data = status === 1 ? inflateSync(frame) : frame;

@@ -18,6 +18,11 @@ export interface LinuxFacts {
   interfaces: NetInterface[];
   /** Snapshot and helper tools found on PATH. */
   tools: Set<string>;
+  /**
+   * The system python3 by absolute path, ahead of whatever PATH finds (a user's pyenv shim
+   * costs a shell script per start and may be any version). Absent: no disk reads.
+   */
+  python?: string;
 }
 
 export interface BackingStore {
@@ -40,7 +45,8 @@ section meminfo; grep MemTotal /proc/meminfo
 section lsblk; lsblk -J -b -o NAME,KNAME,PATH,SIZE,TYPE,FSTYPE,MOUNTPOINTS,SERIAL,WWN,MODEL,RO 2>/dev/null || lsblk -J -b -o NAME,KNAME,SIZE,TYPE,FSTYPE,MOUNTPOINT,SERIAL,WWN,MODEL,RO
 section losetup; losetup -J -l -O NAME,BACK-FILE 2>/dev/null
 section ip; ip -j addr 2>/dev/null
-section tools; for t in btrfs fsfreeze lvcreate zfs python3 timeout; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done
+section tools; for t in btrfs fsfreeze lvcreate zfs timeout; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done
+section python; for p in /usr/bin/python3 /usr/local/bin/python3 "$(command -v python3)"; do [ -x "$p" ] && { echo "$p"; break; }; done
 `;
 
 // Per backing file: its filesystem type and, on btrfs, the subvolume root above it
@@ -89,6 +95,7 @@ export async function gatherLinuxFacts(session: SshSession, signal?: AbortSignal
     backingStore,
     interfaces: parseIpAddr(sections.get('ip') ?? ''),
     tools: new Set((sections.get('tools') ?? '').split('\n').map((t) => t.trim()).filter(Boolean)),
+    ...(sections.get('python')?.trim() && { python: sections.get('python')!.trim() }),
   };
 }
 

@@ -60,7 +60,9 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
       if (machineId !== f.machineId) throw new DrkitError('not-found', `this host is machine ${f.machineId}, not ${machineId}`);
       const disk = ds.find((d) => d.id === diskId);
       if (!disk) throw new DrkitError('not-found', `no disk ${diskId} on ${f.hostname}`);
+      if (!f.python) throw new DrkitError('unsupported', `${f.hostname} has no python3: disk reads need it`);
       return openSshDisk(await currentSession(), {
+        python: f.python,
         diskId,
         path: snapshotFile(disk, snapshotId),
         sizeBytes: disk.device.sizeBytes,
@@ -88,7 +90,7 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
           fusedPhases: false,
           mechanisms: [...new Set(disks.map((d) => d.mechanism.kind).filter((k) => k !== 'none')), ...(canFreeze ? ['fsfreeze'] : [])],
         },
-        replication: { diskRead: snapshotable && facts.tools.has('python3'), changeTracking: snapshotable && facts.tools.has('python3'), remoteHashing: facts.tools.has('python3') },
+        replication: { diskRead: snapshotable && !!facts.python, changeTracking: snapshotable && !!facts.python, remoteHashing: !!facts.python },
       };
       return capabilities;
     },

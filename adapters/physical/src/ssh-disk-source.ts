@@ -1,8 +1,7 @@
 import { DrkitError, throwIfAborted, type ChangeSet, type DiskSource, type Extent } from '@drkit/core';
-import { shellQuote, type SshSession } from '@drkit/ssh';
-import { BlockChannel } from './block-channel.js';
+import type { SshSession } from '@drkit/ssh';
+import { BASE_GONE, BlockChannel } from './block-channel.js';
 import { BLOCK_HELPER } from './block-helper-script.js';
-import { EXTENT_DIFF } from './extent-diff-script.js';
 
 export interface SshDiskOptions {
   diskId: string;
@@ -11,18 +10,14 @@ export interface SshDiskOptions {
   sizeBytes: number;
   /** zlib level 1 on the wire, per request; worth it on slow links, not on fast ones. */
   compress?: boolean;
+  /** The host's python3, by absolute path (see linux-facts.ts). */
+  python: string;
   /** This snapshot's change token (its name). */
   token: string;
   /** Where the snapshot named by an earlier token may still be, to diff extent maps against; none when it cannot be. */
   baseFiles(token: string): string[];
 }
 
-// Runs the extent diff against the first base that still exists; exit 3 = none does.
-const DIFF_SCRIPT = String.raw`
-new=$1; shift
-for f; do [ -f "$f" ] && exec python3 -c "$DRKIT_DIFF" "$f" "$new"; done
-exit 3
-`;
 
 /**
  * A snapshot disk read over SSH through the block helper: reads are streamed on an exec
@@ -36,7 +31,7 @@ export async function openSshDisk(session: SshSession, options: SshDiskOptions):
   // Two helpers: hashing and reading run on two host cores, and a read never waits in line
   // behind the hashes of chunks asked for ahead.
   const start = async () => {
-    const proc = await session.open({ argv: ['python3', '-c', BLOCK_HELPER, options.path, options.compress ? '1' : '0'] });
+    const proc = await session.open({ argv: [options.python, '-c', BLOCK_HELPER, options.path, options.compress ? '1' : '0'] });
     return { proc, channel: new BlockChannel(proc, `${session.where} ${options.path}`) };
   };
   const reader = await start();
@@ -56,12 +51,11 @@ export async function openSshDisk(session: SshSession, options: SshDiskOptions):
       const nextToken = options.token;
       const bases = token ? options.baseFiles(token) : [];
       if (!token || bases.length === 0) return { kind: 'unknown', reason: token ? `no snapshot ${token} to compare with` : 'no previous snapshot', nextToken };
-      const { stdout, code } = await session.exec(
-        { script: `DRKIT_DIFF=${shellQuote(EXTENT_DIFF)}; ${DIFF_SCRIPT}`, args: [options.path, ...bases] },
-        { signal: opts.signal, okCodes: [3], timeoutMs: 600_000 },
-      );
-      if (code === 3) return { kind: 'unknown', reason: `the base snapshot ${token} is gone: resync by remote checksums`, nextToken };
-      const extents = parseExtents(stdout.toString('utf8'), sizeBytes);
+      throwIfAborted(opts.signal);
+      let lines: string | typeof BASE_GONE = BASE_GONE;
+      for (const base of bases) if ((lines = await reader.channel.diff(base)) !== BASE_GONE) break;
+      if (lines === BASE_GONE) return { kind: 'unknown', reason: `the base snapshot ${token} is gone: resync by remote checksums`, nextToken };
+      const extents = parseExtents(lines, sizeBytes);
       return {
         kind: 'extents',
         nextToken,
