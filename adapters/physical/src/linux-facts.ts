@@ -1,5 +1,5 @@
 import { DrkitError } from '@drkit/core';
-import type { SshSession } from '@drkit/ssh';
+import type { SshRunner } from '@drkit/ssh';
 import { parseIpAddr, parseLosetup, parseLsblk, parseMemTotal, parseOsRelease, type BlockDevice, type NetInterface } from './linux-parsers.js';
 
 /** What one look at a Linux host tells: identity, OS, devices, addresses, tools. */
@@ -63,7 +63,7 @@ for f; do
 done
 `;
 
-export async function gatherLinuxFacts(session: SshSession, signal?: AbortSignal): Promise<LinuxFacts> {
+export async function gatherLinuxFacts(session: SshRunner, signal?: AbortSignal): Promise<LinuxFacts> {
   const { stdout } = await session.exec({ script: FACTS_SCRIPT }, { signal, timeoutMs: 60_000 });
   const sections = splitSections(stdout.toString('utf8'));
   const need = (name: string) => {

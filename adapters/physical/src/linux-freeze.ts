@@ -1,5 +1,5 @@
 import { DrkitError } from '@drkit/core';
-import type { RemoteProcess, SshSession } from '@drkit/ssh';
+import type { RemoteProcess, SshRunner } from '@drkit/ssh';
 
 /**
  * fsfreeze held by a remote watchdog: the filesystems stay frozen until we send a line,
@@ -28,7 +28,7 @@ export interface Freeze {
   thaw(): Promise<void>;
 }
 
-export async function freezeFilesystems(session: SshSession, mountpoints: string[], budgetMs: number, signal?: AbortSignal): Promise<Freeze> {
+export async function freezeFilesystems(session: SshRunner, mountpoints: string[], budgetMs: number, signal?: AbortSignal): Promise<Freeze> {
   const budget = Math.max(1, Math.ceil(budgetMs / 100) / 10).toFixed(1);
   const proc = await session.open({ script: FREEZE_SCRIPT, args: [budget, ...mountpoints] }, { signal });
   await waitForLine(proc, 'frozen');

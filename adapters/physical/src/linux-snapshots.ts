@@ -1,6 +1,6 @@
 import { dirname, relative } from 'node:path/posix';
 import { DrkitError, type PreparedSnapshot, type SnapshotOps, type SnapshotRequest, type TakenSnapshot } from '@drkit/core';
-import type { SshSession } from '@drkit/ssh';
+import type { SshRunner } from '@drkit/ssh';
 import type { LinuxDisk } from './linux-disks.js';
 import { freezeFilesystems, type Freeze } from './linux-freeze.js';
 
@@ -52,7 +52,7 @@ exit $rc
 const LIST_SCRIPT = String.raw`for d; do [ -d "$d" ] && ls -1 "$d"; done; true`;
 
 export interface LinuxSnapshotContext {
-  session: () => Promise<SshSession>;
+  session: () => Promise<SshRunner>;
   machineId: string;
   disks: () => LinuxDisk[];
   hooks?: { pre?: string[]; post?: string[] };

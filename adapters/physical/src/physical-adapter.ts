@@ -1,5 +1,5 @@
 import { DrkitError, type Adapter, type Capabilities, type DiscoverOptions, type InventoryItem, type ReplicationOps, type SiteInfo } from '@drkit/core';
-import { SshSession, type SshEndpoint } from '@drkit/ssh';
+import { SshSession, type SshEndpoint, type SshRunner } from '@drkit/ssh';
 import { linuxDisks, type LinuxDisk } from './linux-disks.js';
 import { gatherLinuxFacts, type LinuxFacts } from './linux-facts.js';
 import { linuxInventory } from './linux-inventory.js';
@@ -7,7 +7,10 @@ import { isSnapshotName, linuxSnapshotOps, snapshotFile } from './linux-snapshot
 import { openSshDisk } from './ssh-disk-source.js';
 
 export interface PhysicalAdapterOptions {
-  ssh: SshEndpoint;
+  /** The host to log in to. */
+  ssh?: SshEndpoint;
+  /** Or an injected connection — a recorder, a replay — opened at connect and after a drop. */
+  runner?: () => Promise<SshRunner>;
   /** Narrows the machine to these block devices (`/dev/loop3`); all whole disks when absent. */
   disks?: string[];
   /** Commands run before the freeze and after the thaw of an app-consistent point (argv). */
@@ -24,22 +27,24 @@ export interface PhysicalAdapterOptions {
  * clones of disk images, and disk reads through a Python block helper on the host.
  */
 export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter {
-  let session: SshSession | undefined;
+  if (!options.ssh === !options.runner) throw new DrkitError('bad-input', 'physical: give either ssh (an endpoint) or runner (an injected connection)');
+  const openRunner = options.runner ?? ((signal?: AbortSignal) => SshSession.open(options.ssh!, { signal }));
+  let session: SshRunner | undefined;
   let facts: LinuxFacts | undefined;
   let disks: LinuxDisk[] | undefined;
   let capabilities: Capabilities | undefined;
-  const where = `ssh://${options.ssh.username}@${options.ssh.host}${options.ssh.port && options.ssh.port !== 22 ? `:${options.ssh.port}` : ''}`;
+  const where = options.ssh ? `ssh://${options.ssh.username}@${options.ssh.host}${options.ssh.port && options.ssh.port !== 22 ? `:${options.ssh.port}` : ''}` : 'ssh://(injected)';
   const live = () => {
     if (!facts || !disks) throw new DrkitError('invalid-state', 'physical: call connect() first');
     return { facts, disks };
   };
   // A dropped connection is not the end of the adapter: the next call logs in again (a
   // freeze held by the lost one thaws on the host by itself).
-  let reopening: Promise<SshSession> | undefined;
-  const currentSession = async (): Promise<SshSession> => {
+  let reopening: Promise<SshRunner> | undefined;
+  const currentSession = async (): Promise<SshRunner> => {
     if (!facts) throw new DrkitError('invalid-state', 'physical: call connect() first');
     if (session && !session.closed) return session;
-    reopening ??= SshSession.open(options.ssh).finally(() => (reopening = undefined));
+    reopening ??= openRunner().finally(() => (reopening = undefined));
     session = await reopening;
     return session;
   };
@@ -77,7 +82,7 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
     specificationVersion: 'v1',
     kind: 'physical',
     async connect(opts = {}) {
-      if (!session || session.closed) session = await SshSession.open(options.ssh, { signal: opts.signal });
+      if (!session || session.closed) session = await openRunner(opts.signal);
       facts = await gatherLinuxFacts(session, opts.signal);
       disks = linuxDisks(facts, options.disks);
       const snapshotable = disks.length > 0 && disks.every((d) => d.mechanism.kind !== 'none');

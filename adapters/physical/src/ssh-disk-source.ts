@@ -1,5 +1,5 @@
 import { DrkitError, throwIfAborted, type ChangeSet, type DiskSource, type Extent } from '@drkit/core';
-import type { SshSession } from '@drkit/ssh';
+import type { SshRunner } from '@drkit/ssh';
 import { BASE_GONE, BlockChannel } from './block-channel.js';
 import { BLOCK_HELPER } from './block-helper-script.js';
 
@@ -27,7 +27,7 @@ export interface SshDiskOptions {
  * and the previous run's (kept as a base) are compared on the host, no data read. Without
  * a base, a run is a resync by remote checksums.
  */
-export async function openSshDisk(session: SshSession, options: SshDiskOptions): Promise<DiskSource> {
+export async function openSshDisk(session: SshRunner, options: SshDiskOptions): Promise<DiskSource> {
   // Two helpers: hashing and reading run on two host cores, and a read never waits in line
   // behind the hashes of chunks asked for ahead.
   const start = async () => {

@@ -43,4 +43,16 @@ describe('the redactor', () => {
     const sha256 = 'ab'.repeat(32);
     expect(r.text(`<sslThumbprint>${sha1}</sslThumbprint> ${sha256}`)).toBe('<sslThumbprint>«thumbprint-1»</sslThumbprint> «thumbprint-2»');
   });
+
+  it('maps MAC addresses into the documentation block, not onto IPv6', () => {
+    const r = new Redactor();
+    expect(r.text('"address":"52:54:00:12:34:56","broadcast":"ff:ff:ff:ff:ff:ff","lo":"00:00:00:00:00:00" 52:54:00:12:34:56')).toBe(
+      '"address":"00:00:5e:00:53:01","broadcast":"ff:ff:ff:ff:ff:ff","lo":"00:00:00:00:00:00" 00:00:5e:00:53:01',
+    );
+  });
+
+  it('replaces host names as whole names only, so a host called `vm` leaves `libvmx` alone', () => {
+    const r = new Redactor({ hosts: ['vm'] });
+    expect(r.text('uname -n: vm; vm.lab.local; libvmx; vm-2')).toBe('uname -n: host-1.example.invalid; host-1.example.invalid.lab.local; libvmx; vm-2');
+  });
 });

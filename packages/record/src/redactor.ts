@@ -30,6 +30,9 @@ const IPV6 = /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])|(?<!
 const THUMB_COLON = /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{2}:){19,63}[0-9A-Fa-f]{2}(?![0-9A-Fa-f:])/g;
 const THUMB_HEX = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])/g;
 const DOC_V4 = ['192.0.2.', '198.51.100.', '203.0.113.'];
+// Before IPv6: a MAC looks like six IPv6 groups. Mapped into RFC 7042's documentation block.
+const MAC = /(?<![\w:])(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}(?![\w:])/g;
+const MAC_SHAPE = /^(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
 
 export class Redactor {
   readonly rules: string[];
@@ -41,6 +44,7 @@ export class Redactor {
   #v4 = new Map<string, string>();
   #v6 = new Map<string, string>();
   #thumbs = new Map<string, string>();
+  #macs = new Map<string, string>();
   #fieldPatterns: RegExp[];
   #credentialHeaders: Set<string>;
 
@@ -56,7 +60,7 @@ export class Redactor {
       ];
     });
     this.#credentialHeaders = new Set([...DEFAULT_CREDENTIAL_HEADERS, ...(options.credentialHeaders ?? [])]);
-    this.rules = ['caller-secrets', 'fields:' + fields.join(','), 'credential-headers', 'thumbprints', 'hosts', 'ip-addresses'];
+    this.rules = ['caller-secrets', 'fields:' + fields.join(','), 'credential-headers', 'thumbprints', 'hosts', 'mac-addresses', 'ip-addresses'];
   }
 
   /** Hides `value` from now on. Short values are refused: they would shred unrelated text. */
@@ -97,13 +101,15 @@ export class Redactor {
     for (const [word, mark] of [...this.#words].sort((a, b) => b[0].length - a[0].length)) {
       out = out.replace(new RegExp(`(?<![\\w.-])${escapeRegExp(word)}(?![\\w.-])`, 'g'), mark);
     }
+    // Whole names only: a host called `vm` must not shred `libvmx` or a script.
     for (const [host, mark] of [...this.#hosts].sort((a, b) => b[0].length - a[0].length)) {
-      out = out.replace(new RegExp(escapeRegExp(host), 'gi'), mark);
+      out = out.replace(new RegExp(`(?<![\\w-])${escapeRegExp(host)}(?![\\w-])`, 'gi'), mark);
     }
     out = out.replace(THUMB_COLON, (m) => this.#mapped(this.#thumbs, m.toUpperCase(), (n) => `«thumbprint-${n}»`));
     out = out.replace(THUMB_HEX, (m) => this.#mapped(this.#thumbs, m.toUpperCase(), (n) => `«thumbprint-${n}»`));
+    out = out.replace(MAC, (m) => (/^00:00:5e:00:53:/i.test(m) || m === '00:00:00:00:00:00' || /^ff(:ff){5}$/i.test(m) ? m : this.#mapped(this.#macs, m.toLowerCase(), (n) => `00:00:5e:00:53:${(n % 256).toString(16).padStart(2, '0')}`)));
     out = out.replace(IPV4, (m) => (isDocV4(m) ? m : this.#mapped(this.#v4, m, docV4)));
-    out = out.replace(IPV6, (m) => (m.toLowerCase().startsWith('2001:db8:') ? m : this.#mapped(this.#v6, m.toLowerCase(), (n) => `2001:db8::${n.toString(16)}`)));
+    out = out.replace(IPV6, (m) => (m.toLowerCase().startsWith('2001:db8:') || MAC_SHAPE.test(m) ? m : this.#mapped(this.#v6, m.toLowerCase(), (n) => `2001:db8::${n.toString(16)}`)));
     return out;
   }
 

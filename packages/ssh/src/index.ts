@@ -2,3 +2,6 @@ export { SshSession, tcpSocket, type ExecOptions, type ExecResult, type RemotePr
 export { fingerprintOf, normalizeFingerprint, type HostKeyPolicy } from './host-key-policy.js';
 export { checkHostKey, knownHostName, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './known-hosts.js';
 export { commandLine, shellQuote, type RemoteCommand } from './remote-command.js';
+export type { SshRunner } from './ssh-runner.js';
+export { commandName } from './remote-command.js';
+export { exitError } from './ssh-errors.js';

@@ -5,6 +5,7 @@ import { abortError, DrkitError } from '@drkit/core';
 import { hostKeyCheck, type HostKeyPolicy } from './host-key-policy.js';
 import { commandLine, commandName, PID_LINE, type RemoteCommand } from './remote-command.js';
 import { SessionSlots } from './session-slots.js';
+import type { SshRunner } from './ssh-runner.js';
 import { exitError, mapConnectError } from './ssh-errors.js';
 
 export interface SshEndpoint {
@@ -65,7 +66,7 @@ const STDERR_KEPT = 64 << 10;
  * RemoteCommand); a burst beyond the server's MaxSessions queues; an abort or a timeout
  * kills the remote process; a dropped connection fails every open call as `unreachable`.
  */
-export class SshSession {
+export class SshSession implements SshRunner {
   private readonly slots: SessionSlots;
   private lost: DrkitError | undefined;
   private readonly live = new Set<(error: DrkitError) => void>();

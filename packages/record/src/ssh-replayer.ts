@@ -1,0 +1,125 @@
+import { PassThrough, Writable } from 'node:stream';
+import { DrkitError } from '@drkit/core';
+import { commandLine, commandName, exitError, type ExecOptions, type RemoteCommand, type RemoteProcess, type SshRunner } from '@drkit/ssh';
+import { readCassette, readManifest, type Exchange, type FixtureManifest } from './fixture.js';
+import type { SshExecRequest, SshExecResponse, SshStreamTranscript } from './ssh-exchange.js';
+import { LiveBindings } from './volatile-tokens.js';
+
+type SshExchange = Exchange<SshExecRequest, SshExecResponse>;
+
+export interface SshReplay {
+  manifest: FixtureManifest;
+  /** The next recorded connection, in the order they were opened. */
+  connect(): Promise<SshRunner>;
+}
+
+/**
+ * Plays a recorded fixture back: each connect() is the next recorded connection, each call
+ * must be the next recorded one on it (same command, volatile values aside), and answers
+ * come back as recorded — streams chunk by chunk, each once the same input has arrived.
+ * Anything else fails loudly with `replay-mismatch`.
+ */
+export async function replaySsh(dir: string): Promise<SshReplay> {
+  const manifest = await readManifest(dir);
+  if (!manifest.transports.includes('ssh')) throw new DrkitError('bad-input', `${dir}: the fixture has no ssh cassette`);
+  const all = await readCassette<SshExecRequest, SshExecResponse>(dir, 'ssh');
+  const byConnection = new Map<number, SshExchange[]>();
+  for (const e of all) byConnection.set(e.request.connection, [...(byConnection.get(e.request.connection) ?? []), e]);
+  const bindings = new LiveBindings();
+  let next = 0;
+  return {
+    manifest,
+    async connect() {
+      const connection = next++;
+      const queue = byConnection.get(connection);
+      if (!queue) throw new DrkitError('replay-mismatch', `${dir}: connection ${connection} was never recorded (the fixture has ${byConnection.size})`);
+      return replayRunner(manifest.endpoint, queue, bindings);
+    },
+  };
+}
+
+function replayRunner(where: string, queue: SshExchange[], bindings: LiveBindings): SshRunner {
+  let closed = false;
+  const take = (line: string, stream: boolean): SshExchange => {
+    const e = queue.shift();
+    if (!e) throw new DrkitError('replay-mismatch', `unexpected command after the recording ended: ${line.slice(0, 160)}`);
+    if (!!e.request.stream !== stream || !bindings.match(e.request.command, line)) {
+      throw new DrkitError('replay-mismatch', `expected #${e.seq} ${e.request.command.slice(0, 160)}\n     got ${line.slice(0, 160)}`);
+    }
+    return e;
+  };
+  return {
+    where,
+    get closed() {
+      return closed;
+    },
+    async exec(command: RemoteCommand, options: ExecOptions = {}) {
+      const e = take(commandLine(command), false);
+      const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('utf8');
+      if ((e.request.stdin === undefined) !== (stdin === undefined) || (stdin !== undefined && !bindings.match(e.request.stdin!, stdin))) {
+        throw new DrkitError('replay-mismatch', `#${e.seq}: stdin differs from the recording`);
+      }
+      const r = e.response;
+      const stderr = bindings.restore(r.stderr);
+      if (r.signal || (r.code !== 0 && !options.okCodes?.includes(r.code ?? -1))) throw exitError(commandName(command), r.signal ? { signal: r.signal } : { code: r.code! }, stderr);
+      return { stdout: Buffer.from(bindings.restore(r.stdout ?? '')), stderr, code: r.code ?? 0 };
+    },
+    async open(command: RemoteCommand) {
+      const e = take(commandLine(command), true);
+      if (!e.response.stream) throw new DrkitError('replay-mismatch', `#${e.seq} recorded no stream`);
+      return replayStream(commandName(command), e.seq, e.response, e.response.stream);
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}
+
+function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStreamTranscript): RemoteProcess {
+  const expected = Buffer.from(t.input, 'base64');
+  const masked = new Uint8Array(expected.length);
+  for (const [a, b] of t.masks) masked.fill(1, a, b);
+  const stdout = new PassThrough();
+  let received = 0;
+  let stdinEnded = false;
+  let event = 0;
+  let settle: (error?: unknown) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
+  done.catch(() => {});
+  let finished = false;
+  const finish = (error?: unknown) => {
+    if (finished) return;
+    finished = true;
+    stdout.end();
+    if (error) return settle(error);
+    if (end.signal || end.code !== 0) return settle(exitError(name, end.signal ? { signal: end.signal } : { code: end.code ?? -1 }, end.stderr));
+    settle();
+  };
+  const pump = () => {
+    while (event < t.events.length && t.events[event]!.after <= received) stdout.write(Buffer.from(t.events[event++]!.out, 'base64'));
+    if (event === t.events.length && received >= t.endedAfter && (!t.stdinEnded || stdinEnded)) finish();
+  };
+  const stdin = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (let i = 0; i < chunk.length; i++) {
+        const at = received + i;
+        if (at >= expected.length || (!masked[at] && chunk[i] !== expected[at])) {
+          const error = new DrkitError('replay-mismatch', `#${seq} ${name}: input differs from the recording at byte ${at}`);
+          // The error surfaces through `done`; erroring stdin would need a listener nobody has.
+          finish(error);
+          return cb();
+        }
+      }
+      received += chunk.length;
+      pump();
+      cb();
+    },
+    final(cb) {
+      stdinEnded = true;
+      pump();
+      cb();
+    },
+  });
+  queueMicrotask(pump);
+  return { stdin, stdout, done, kill: () => finish(new DrkitError('aborted', `${name} was stopped`, { retryable: false })) };
+}

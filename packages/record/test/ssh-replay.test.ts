@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { replaySsh, VolatileTokens, LiveBindings } from '../src/index.js';
+
+const FIXTURE = new URL('../../../fixtures/physical/linux-host', import.meta.url).pathname;
+
+describe('SSH replay', () => {
+  it('refuses a command the recording does not have next, loudly', async () => {
+    const replay = await replaySsh(FIXTURE);
+    const ssh = await replay.connect();
+    const err = await ssh.exec({ argv: ['rm', '-rf', '/'] }).catch((e) => e);
+    expect(err.code).toBe('replay-mismatch');
+    expect(err.message).toMatch(/^expected #0 LC_ALL=C exec sh -c [\s\S]*\n     got LC_ALL=C exec sh -c .*'rm' '-rf' '\/'$/);
+  });
+
+  it('answers the recorded command with the recorded (redacted) output', async () => {
+    const replay = await replaySsh(FIXTURE);
+    expect(replay.manifest.adapter).toBe('physical');
+    const ssh = await replay.connect();
+    const cassette = (await import('node:fs')).readFileSync(`${FIXTURE}/ssh.jsonl`, 'utf8').split('\n')[0]!;
+    const script = /exec sh -c '.*?; \n([\s\S]*)' drkit$/.exec(JSON.parse(cassette).request.command)![1]!.replace(/'\\''/g, "'");
+    const r = await ssh.exec({ script: '\n' + script });
+    expect(r.stdout.toString()).toContain('=== hostname\nhost-1.example.invalid');
+  });
+
+  it('stands in for volatile values and puts the live ones back', () => {
+    const tokens = new VolatileTokens();
+    const recorded = tokens.standIn("btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-3f1c2b9e-0a4d-4c1e-9b7a-2d6f8e1a5c3b.1795412196302");
+    expect(recorded).toBe('btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-00000000-0000-4000-8000-000000000001.1700000001000');
+    const live = new LiveBindings();
+    expect(live.match(recorded, 'btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999')).toBe(true);
+    expect(live.restore('drkit-contract-00000000-0000-4000-8000-000000000001.1700000001000.base')).toBe('drkit-contract-aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999.base');
+    // The same stand-in cannot stand for two live values.
+    expect(live.match(recorded, 'btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999')).toBe(false);
+    expect(live.match(recorded, 'btrfs subvolume delete /d')).toBe(false);
+  });
+});
