@@ -24,18 +24,28 @@ exit $rc
 
 export interface Freeze {
   frozenAt: number;
+  /**
+   * True once the freeze may have ended: the budget has run out (measured from before the
+   * helper started, so the host's own timer cannot be earlier) or the helper said "thawed".
+   * A snapshot finished after this is not app-consistent.
+   */
+  mayHaveEnded(): boolean;
   /** Thaws now; resolves when the host confirmed every filesystem thawed. Idempotent. */
   thaw(): Promise<void>;
 }
 
 export async function freezeFilesystems(session: SshRunner, mountpoints: string[], budgetMs: number, signal?: AbortSignal): Promise<Freeze> {
-  const budget = Math.max(1, Math.ceil(budgetMs / 100) / 10).toFixed(1);
-  const proc = await session.open({ script: FREEZE_SCRIPT, args: [budget, ...mountpoints] }, { signal });
+  const seconds = Math.max(1, Math.floor(budgetMs / 100) / 10);
+  const heldUntil = Date.now() + seconds * 1000;
+  const proc = await session.open({ script: FREEZE_SCRIPT, args: [seconds.toFixed(1), ...mountpoints] }, { signal });
+  let output = '';
+  proc.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
   await waitForLine(proc, 'frozen');
   const frozenAt = Date.now();
   let thawed: Promise<void> | undefined;
   return {
     frozenAt,
+    mayHaveEnded: () => Date.now() >= heldUntil || output.split('\n').includes('thawed'),
     thaw() {
       thawed ??= (async () => {
         proc.stdin.end('\n');

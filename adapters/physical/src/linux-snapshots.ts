@@ -149,14 +149,19 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
         throw e;
       }
       const requested = prepared.request.consistency;
-      const achieved = requested === 'app' && !h.freeze ? 'crash' : requested;
+      const warnings = [...h.warnings];
+      let achieved = requested === 'app' && !h.freeze ? ('crash' as const) : requested;
+      if (h.freeze?.mayHaveEnded()) {
+        achieved = 'crash';
+        warnings.push('the freeze budget ran out before the snapshot was complete: the filesystems may have thawed first, so the point is crash-consistent');
+      }
       return {
         id: name,
         machineId: ctx.machineId,
         takenAt: new Date().toISOString(),
         requested,
         achieved,
-        warnings: [...h.warnings],
+        warnings,
         // The next run diffs its snapshot's extent map against this one's.
         changeTokens: Object.fromEntries(h.disks.map((d) => [d.id, name])),
         disks: h.disks.map((d) => ({ diskId: d.id, name: d.device.kname, sizeBytes: d.device.sizeBytes })),

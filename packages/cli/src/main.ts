@@ -60,6 +60,8 @@ const groupOptions = (c: Command) =>
     .option('--known-hosts <file>', 'ssh://: verify the host key against this file (default ~/.ssh/known_hosts)')
     .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint")
     .option('--disk <device>', 'ssh://: protect only this block device (repeat)', collect, [])
+    .option('--pre-hook <command>', 'ssh://: run on the host before an app-consistent freeze (sh -c)')
+    .option('--post-hook <command>', 'ssh://: run on the host after the thaw (sh -c)')
     .option('--json', 'print JSON (and nothing else) on stdout');
 
 groupOptions(program.command('snapshot').argument('[endpoint]', 'vsphere://…, ssh://… or file://<site>').description('take one group snapshot at the source (kept, tagged)')).action(

@@ -27,6 +27,9 @@ export interface ConnectionFlags {
   fingerprint?: string;
   /** Block devices to protect (ssh://); all whole disks when absent. */
   disk?: string[];
+  /** Commands the host runs around an app-consistent freeze (ssh://), each through sh -c. */
+  preHook?: string;
+  postHook?: string;
 }
 
 export interface OpenedAdapter {
@@ -129,6 +132,9 @@ async function openPhysical(endpoint: string, flags: ConnectionFlags, warn: (lin
       warn: (m) => warn(`drkit: WARNING: ${m}`),
     },
     ...(flags.disk && flags.disk.length > 0 && { disks: flags.disk }),
+    ...((flags.preHook || flags.postHook) && {
+      hooks: { ...(flags.preHook && { pre: ['sh', '-c', flags.preHook] }), ...(flags.postHook && { post: ['sh', '-c', flags.postHook] }) },
+    }),
   });
 }
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,13 +48,16 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', 
 
   it('replicates app-consistently, then deltas from the snapshots\' extent maps, resyncs on request, and every point verifies', async () => {
     const target = `dir:${join(await mkdtemp(join(tmpdir(), 'drkit-ssh-cli-')), 'store')}`;
-    const first = await drkit(['replicate', endpoint, ...auth, '--consistency', 'app', '--target', target, '--json']);
+    const marker = join(loops.dir, 'hooks.log');
+    const hooks = ['--pre-hook', `echo pre >> ${marker}`, '--post-hook', `echo post >> ${marker}`];
+    const first = await drkit(['replicate', endpoint, ...auth, ...hooks, '--consistency', 'app', '--target', target, '--json']);
     expect(first.code, first.stderr).toBe(0);
     const p1 = JSON.parse(first.stdout);
     // fsfreeze held across both filesystems while btrfs snapshotted the subvolume.
     expect(p1.consistency).toMatchObject({ achieved: 'app', basis: 'shared-freeze' });
     expect(p1.members[0].achieved).toBe('app');
     expect(p1.members[0].disks.map((d: { mode: string }) => d.mode)).toEqual(['initial', 'initial']);
+    expect(readFileSync(marker, 'utf8')).toBe('pre\npost\n');
     await writeFile(join(loops.disks[0]!.mountpoint, 'changed.bin'), Buffer.alloc(1 << 20, 7));
     const second = await drkit(['replicate', endpoint, ...auth, '--consistency', 'app', '--target', target, '--json']);
     expect(second.code, second.stderr).toBe(0);
