@@ -1,6 +1,7 @@
 import { DrkitError } from '@drkit/core';
 import type { SshRunner } from '@drkit/ssh';
 import { parseIpAddr, parseLosetup, parseLsblk, parseMemTotal, parseOsRelease, type BlockDevice, type NetInterface } from './linux-parsers.js';
+import { parseLvs, parseZvols, type LogicalVolume, type Zvol } from './volume-parsers.js';
 
 /** What one look at a Linux host tells: identity, OS, devices, addresses, tools. */
 export interface LinuxFacts {
@@ -18,6 +19,10 @@ export interface LinuxFacts {
   interfaces: NetInterface[];
   /** Snapshot and helper tools found on PATH. */
   tools: Set<string>;
+  /** LVM logical volumes (lvs), when the host has LVM. */
+  logicalVolumes: LogicalVolume[];
+  /** ZFS volumes (zfs list -t volume), when the host has ZFS. */
+  zvols: Zvol[];
   /**
    * The system python3 by absolute path, ahead of whatever PATH finds (a user's pyenv shim
    * costs a shell script per start and may be any version). Absent: no disk reads.
@@ -46,6 +51,9 @@ section lsblk; lsblk -J -b -o NAME,KNAME,PATH,SIZE,TYPE,FSTYPE,MOUNTPOINTS,SERIA
 section losetup; losetup -J -l -O NAME,BACK-FILE 2>/dev/null
 section ip; ip -j addr 2>/dev/null
 section tools; for t in btrfs fsfreeze lvcreate zfs timeout; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done
+section lvs; command -v lvs >/dev/null 2>&1 && lvs --reportformat json --units b --nosuffix -o lv_name,vg_name,lv_size,lv_attr,lv_dm_path,origin,lv_tags 2>/dev/null
+section zvols; command -v zfs >/dev/null 2>&1 && zfs list -H -p -t volume -o name,volsize,snapdev 2>/dev/null | while IFS="$(printf '	')" read -r n s d; do printf '%s	%s	%s	%s
+' "$n" "$s" "$d" "$(readlink -f "/dev/zvol/$n")"; done
 section python; for p in /usr/bin/python3 /usr/local/bin/python3 "$(command -v python3)"; do [ -x "$p" ] && { echo "$p"; break; }; done
 `;
 
@@ -96,6 +104,8 @@ export async function gatherLinuxFacts(session: SshRunner, signal?: AbortSignal)
     interfaces: parseIpAddr(sections.get('ip') ?? ''),
     tools: new Set((sections.get('tools') ?? '').split('\n').map((t) => t.trim()).filter(Boolean)),
     ...(sections.get('python')?.trim() && { python: sections.get('python')!.trim() }),
+    logicalVolumes: parseLvs(sections.get('lvs') ?? ''),
+    zvols: parseZvols(sections.get('zvols') ?? ''),
   };
 }
 

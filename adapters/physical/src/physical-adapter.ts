@@ -3,7 +3,8 @@ import { SshSession, type SshEndpoint, type SshRunner } from '@drkit/ssh';
 import { linuxDisks, type LinuxDisk } from './linux-disks.js';
 import { gatherLinuxFacts, type LinuxFacts } from './linux-facts.js';
 import { linuxInventory } from './linux-inventory.js';
-import { isSnapshotName, linuxSnapshotOps, snapshotFile } from './linux-snapshots.js';
+import { linuxSnapshotOps } from './linux-snapshots.js';
+import { diffable, isSnapshotName, snapshotFile } from './snapshot-commands.js';
 import { openSshDisk } from './ssh-disk-source.js';
 
 export interface PhysicalAdapterOptions {
@@ -72,7 +73,7 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
         path: snapshotFile(disk, snapshotId),
         sizeBytes: disk.device.sizeBytes,
         token: snapshotId,
-        baseFiles: (token) => (isSnapshotName(token) && token !== snapshotId ? [snapshotFile(disk, token)] : []),
+        ...(diffable(disk) && { baseFiles: (token: string) => (isSnapshotName(token) && token !== snapshotId ? [snapshotFile(disk, token)] : []) }),
         ...(options.compress && { compress: true }),
       });
     },
@@ -95,7 +96,7 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
           fusedPhases: false,
           mechanisms: [...new Set(disks.map((d) => d.mechanism.kind).filter((k) => k !== 'none')), ...(canFreeze ? ['fsfreeze'] : [])],
         },
-        replication: { diskRead: snapshotable && !!facts.python, changeTracking: snapshotable && !!facts.python, remoteHashing: !!facts.python },
+        replication: { diskRead: snapshotable && !!facts.python, changeTracking: snapshotable && !!facts.python && disks.every(diffable), remoteHashing: !!facts.python },
       };
       return capabilities;
     },

@@ -14,8 +14,8 @@ export interface SshDiskOptions {
   python: string;
   /** This snapshot's change token (its name). */
   token: string;
-  /** Where the snapshot named by an earlier token may still be, to diff extent maps against; none when it cannot be. */
-  baseFiles(token: string): string[];
+  /** Where the snapshot named by an earlier token may still be, to diff extent maps against; absent for mechanisms without extent maps (LVM, ZFS). */
+  baseFiles?(token: string): string[];
 }
 
 
@@ -49,6 +49,7 @@ export async function openSshDisk(session: SshRunner, options: SshDiskOptions): 
     },
     async changedSince(token, opts = {}): Promise<ChangeSet> {
       const nextToken = options.token;
+      if (!options.baseFiles) return { kind: 'unknown', reason: 'this snapshot mechanism keeps no extent map to diff: resync by remote checksums', nextToken };
       const bases = token ? options.baseFiles(token) : [];
       if (!token || bases.length === 0) return { kind: 'unknown', reason: token ? `no snapshot ${token} to compare with` : 'no previous snapshot', nextToken };
       throwIfAborted(opts.signal);

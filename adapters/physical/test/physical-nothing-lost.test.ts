@@ -9,7 +9,7 @@ import { createLoopDisks, loopDisksAvailable, type LoopDisks } from '../../../te
 import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.js';
 import { startTcpProxy, type TcpProxy } from '../../../test/harness/tcp-proxy.js';
 import { createPhysicalAdapter } from '../src/index.js';
-import { SNAPSHOT_DIR } from '../src/linux-snapshots.js';
+import { SNAPSHOT_DIR } from '../src/snapshot-commands.js';
 
 // Nothing lost when links drop: replicate a real loop-device disk over a real sshd through
 // a proxy that cuts every connection after a random number of bytes, retry until a run
