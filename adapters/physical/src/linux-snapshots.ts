@@ -63,13 +63,14 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
       const h = prepared.handle as Handle;
       const name = `${checkName(prepared.request.tag)}.${Date.now()}`;
       const args = [name, ...targets(h.disks)];
+      const purge = ['purge', ...args];
       try {
         await (await ctx.session()).exec({ script: TAKE_SCRIPT, args }, { signal: options.signal, timeoutMs: 120_000 });
       } catch (e) {
         // A half-taken snapshot is removed here: it never became a TakenSnapshot to roll back.
         await ctx
           .session()
-          .then((s) => s.exec({ script: DELETE_SCRIPT, args }, { timeoutMs: 120_000 }))
+          .then((s) => s.exec({ script: DELETE_SCRIPT, args: purge }, { timeoutMs: 120_000 }))
           .catch(() => {});
         throw e;
       }
@@ -108,7 +109,7 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
 
     async delete(snapshot, options = {}) {
       checkMachine(snapshot.machineId);
-      await (await ctx.session()).exec({ script: DELETE_SCRIPT, args: [checkName(snapshot.id), ...targets(ctx.disks())] }, { signal: options.signal, timeoutMs: 120_000 });
+      await (await ctx.session()).exec({ script: DELETE_SCRIPT, args: ['retire', checkName(snapshot.id), ...targets(ctx.disks())] }, { signal: options.signal, timeoutMs: 120_000 });
     },
 
     async listTagged(tag, options = {}) {

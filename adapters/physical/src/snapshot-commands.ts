@@ -27,15 +27,16 @@ done
 [ $# -eq 0 ] || zfs snapshot "$@" || exit 8
 `;
 
-// Deleting retires a file-level clone: the newest one of each store stays, marked
-// `<name>.base`, as what the next run diffs its extent map against (extent-diff-script.ts);
-// older bases and anything older than the current base are removed. (A read-only btrfs
-// snapshot cannot be renamed, hence a marker rather than a move.) LVM and ZFS snapshots
-// are removed outright: without an extent map to diff, a base would cost space for nothing.
+// Deleting ($1 = retire) keeps a file-level clone, marked `<name>.base`, as what a later run
+// diffs its extent map against (extent-diff-script.ts), and removes all but the newest two
+// bases of its store — two, so a point rolled back after the last good one cannot push out
+// the base the store's newest point needs. ($1 = purge) removes outright: a half-taken
+// snapshot. (A read-only btrfs snapshot cannot be renamed, hence a marker, not a move.)
+// LVM and ZFS snapshots are always removed: without an extent map, a base costs space for
+// nothing.
 export const DELETE_SCRIPT = String.raw`
-suffix() { printf '%s' "$1" | sed 's/.*[.]//'; }
 remove() { if [ "$1" = b ]; then btrfs subvolume delete "$2" >/dev/null; else rm -rf "$2"; fi; }
-name=$1; shift; rc=0; ts=$(suffix "$name")
+mode=$1; name=$2; shift 2; rc=0
 while [ $# -ge 2 ]; do
   kind=$1; src=$2; shift 2
   case $kind in
@@ -49,15 +50,12 @@ while [ $# -ge 2 ]; do
   esac
   dir="$root/.drkit-snapshots"
   [ -e "$dir/$name" ] || continue
-  [ -e "$dir/$name.base" ] && continue
-  keep=1
-  for m in "$dir"/*.base; do
-    [ -e "$m" ] || continue
-    old=$(printf '%s' "$m" | sed 's/[.]base$//'); ots=$(suffix "$old")
-    case $ots in *[!0-9]*|'') continue ;; esac
-    if [ "$ots" -gt "$ts" ]; then keep=0; else { [ ! -e "$old" ] || remove "$kind" "$old"; } && rm -f "$m" || rc=5; fi
-  done
-  if [ $keep = 1 ]; then : > "$dir/$name.base" || rc=5; else remove "$kind" "$dir/$name" || rc=5; fi
+  if [ "$mode" != retire ]; then remove "$kind" "$dir/$name" || rc=5; rm -f "$dir/$name.base"; continue; fi
+  : > "$dir/$name.base" || rc=5
+  ls -1 "$dir" | sed -n 's/[.]base$//p' | awk -F. '$NF ~ /^[0-9]+$/ { print $NF, $0 }' | sort -rn | awk 'NR > 2 { print $2 }' |
+  while read -r old; do
+    { [ ! -e "$dir/$old" ] || remove "$kind" "$dir/$old"; } && rm -f "$dir/$old.base" || exit 5
+  done || rc=5
 done
 exit $rc
 `;
