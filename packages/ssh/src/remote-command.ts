@@ -5,7 +5,14 @@ import { DrkitError } from '@drkit/core';
  * user value is ever parsed as shell syntax; scripts are fixed text that take their
  * values as positional parameters ("$1"), never spliced in.
  */
-export type RemoteCommand = { argv: readonly string[] } | { script: string; args?: readonly string[] };
+export type RemoteCommand =
+  | { argv: readonly string[] }
+  | { script: string; args?: readonly string[] }
+  /**
+   * A line passed verbatim, for hosts whose shell is not POSIX (Windows' OpenSSH starts
+   * cmd.exe). Fixed text only — values travel on stdin — and no process-group kill.
+   */
+  | { raw: string; name: string };
 
 export function shellQuote(value: string): string {
   if (value.includes('\0')) throw new DrkitError('bad-input', 'a command argument cannot contain a NUL byte');
@@ -22,6 +29,7 @@ const ANNOUNCE = `printf 'drkit-pid:%s\\n' "$$" >&2`;
 
 /** The line sent in the exec request; LC_ALL=C so tools print parseable, untranslated text. */
 export function commandLine(command: RemoteCommand): string {
+  if ('raw' in command) return command.raw;
   if ('argv' in command) {
     if (command.argv.length === 0) throw new DrkitError('bad-input', 'empty command');
     return `LC_ALL=C exec sh -c ${shellQuote(`${ANNOUNCE}; exec "$@"`)} drkit ${command.argv.map(shellQuote).join(' ')}`;
@@ -31,5 +39,5 @@ export function commandLine(command: RemoteCommand): string {
 
 /** A short name for errors and progress: the program, never its arguments. */
 export function commandName(command: RemoteCommand): string {
-  return 'argv' in command ? command.argv[0]! : 'sh script';
+  return 'raw' in command ? command.name : 'argv' in command ? command.argv[0]! : 'sh script';
 }
