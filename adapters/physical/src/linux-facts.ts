@@ -1,6 +1,6 @@
 import { DrkitError } from '@drkit/core';
 import type { SshRunner } from '@drkit/ssh';
-import { parseIpAddr, parseLosetup, parseLsblk, parseMemTotal, parseOsRelease, type BlockDevice, type NetInterface } from './linux-parsers.js';
+import { parseFindmnt, parseIpAddr, parseLosetup, parseLsblk, parseMemTotal, parseOsRelease, type BlockDevice, type MountedFilesystem, type NetInterface } from './linux-parsers.js';
 import { parseLvs, parseZvols, type LogicalVolume, type Zvol } from './volume-parsers.js';
 
 /** What one look at a Linux host tells: identity, OS, devices, addresses, tools. */
@@ -17,6 +17,8 @@ export interface LinuxFacts {
   /** Backing file → where a snapshot of it can be taken. */
   backingStore: Map<string, BackingStore>;
   interfaces: NetInterface[];
+  /** Filesystems mounted from block devices. */
+  filesystems: MountedFilesystem[];
   /** Snapshot and helper tools found on PATH. */
   tools: Set<string>;
   /** LVM logical volumes (lvs), when the host has LVM. */
@@ -49,6 +51,7 @@ section nproc; nproc 2>/dev/null
 section meminfo; grep MemTotal /proc/meminfo
 section lsblk; lsblk -J -b -o NAME,KNAME,PATH,SIZE,TYPE,FSTYPE,MOUNTPOINTS,SERIAL,WWN,MODEL,RO 2>/dev/null || lsblk -J -b -o NAME,KNAME,SIZE,TYPE,FSTYPE,MOUNTPOINT,SERIAL,WWN,MODEL,RO
 section losetup; losetup -J -l -O NAME,BACK-FILE 2>/dev/null
+section findmnt; findmnt -J -b -o TARGET,SOURCE,FSTYPE,SIZE,AVAIL 2>/dev/null
 section ip; ip -j addr 2>/dev/null
 section tools; for t in btrfs fsfreeze lvcreate zfs timeout; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done
 section lvs; command -v lvs >/dev/null 2>&1 && lvs --reportformat json --units b --nosuffix -o lv_name,vg_name,lv_size,lv_attr,lv_dm_path,origin,lv_tags 2>/dev/null
@@ -102,6 +105,7 @@ export async function gatherLinuxFacts(session: SshRunner, signal?: AbortSignal)
     loopBacking,
     backingStore,
     interfaces: parseIpAddr(sections.get('ip') ?? ''),
+    filesystems: parseFindmnt(sections.get('findmnt') ?? ''),
     tools: new Set((sections.get('tools') ?? '').split('\n').map((t) => t.trim()).filter(Boolean)),
     ...(sections.get('python')?.trim() && { python: sections.get('python')!.trim() }),
     logicalVolumes: parseLvs(sections.get('lvs') ?? ''),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIpAddr, parseLosetup, parseLsblk, parseOsRelease } from './linux-parsers.js';
+import { parseFindmnt, parseIpAddr, parseLosetup, parseLsblk, parseOsRelease } from './linux-parsers.js';
 import { splitSections } from './linux-facts.js';
 
 // Shapes as util-linux and iproute2 print them; the old lsblk form is from util-linux 2.33
@@ -46,6 +46,16 @@ describe('Linux tool output', () => {
       { name: 'eth0', mac: '52:54:00:12:34:56', up: true, addresses: ['192.0.2.10', '2001:db8::10'] },
     ]);
     expect(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n# c\n')).toEqual({ PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)', ID: 'debian', VERSION_ID: '12' });
+  });
+
+  it('reads findmnt: the tree flattened, only filesystems on block devices, subvolume suffixes dropped', () => {
+    const fs = parseFindmnt(
+      '{"filesystems":[{"target":"/","source":"/dev/sda2[/@]","fstype":"btrfs","size":53687091200,"avail":21474836480,"children":[{"target":"/proc","source":"proc","fstype":"proc","size":0,"avail":0},{"target":"/srv/data","source":"/dev/mapper/vg0-data","fstype":"xfs","size":10737418240,"avail":5368709120},{"target":"/run","source":"tmpfs","fstype":"tmpfs","size":1,"avail":1}]}]}',
+    );
+    expect(fs).toEqual([
+      { target: '/', source: '/dev/sda2', fstype: 'btrfs', sizeBytes: 53687091200, availBytes: 21474836480 },
+      { target: '/srv/data', source: '/dev/mapper/vg0-data', fstype: 'xfs', sizeBytes: 10737418240, availBytes: 5368709120 },
+    ]);
   });
 
   it('splits the facts script output into sections, empty ones included', () => {

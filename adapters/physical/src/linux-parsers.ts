@@ -17,6 +17,15 @@ export interface BlockDevice {
   children: BlockDevice[];
 }
 
+/** A mounted filesystem on a block device, as findmnt prints it. */
+export interface MountedFilesystem {
+  target: string;
+  source: string;
+  fstype: string;
+  sizeBytes?: number;
+  availBytes?: number;
+}
+
 export interface NetInterface {
   name: string;
   mac?: string;
@@ -66,6 +75,30 @@ export function parseLosetup(text: string): Map<string, string> {
     // The kernel appends " (deleted)" when the backing file was unlinked.
     if (name && back) out.set(name, back.replace(/ \(deleted\)$/, ''));
   }
+  return out;
+}
+
+/**
+ * `findmnt -J -b -o TARGET,SOURCE,FSTYPE,SIZE,AVAIL`: a tree, flattened; only filesystems on
+ * block devices (not proc, tmpfs, overlays). A source like `/dev/sda2[/@home]` (a btrfs
+ * subvolume) keeps its device part.
+ */
+export function parseFindmnt(text: string): MountedFilesystem[] {
+  if (!text.trim()) return [];
+  const doc = parseJson(text, 'findmnt') as { filesystems?: unknown[] };
+  const out: MountedFilesystem[] = [];
+  const walk = (raw: unknown) => {
+    const f = raw as Record<string, unknown>;
+    const source = str(f.source)?.replace(/\[.*\]$/, '');
+    const target = str(f.target);
+    if (source?.startsWith('/dev/') && target) {
+      const size = Number(f.size);
+      const avail = Number(f.avail);
+      out.push({ target, source, fstype: str(f.fstype) ?? 'unknown', ...(Number.isSafeInteger(size) && size > 0 && { sizeBytes: size }), ...(Number.isSafeInteger(avail) && f.avail !== null && { availBytes: avail }) });
+    }
+    if (Array.isArray(f.children)) f.children.forEach(walk);
+  };
+  (doc.filesystems ?? []).forEach(walk);
   return out;
 }
 
