@@ -19,6 +19,8 @@ export const BLOCK_HELPER =
   String.raw`
 import hashlib, os, struct, sys, zlib
 fd = os.open(sys.argv[1], os.O_RDONLY)
+try: os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+except (AttributeError, OSError): pass
 compress = sys.argv[2] == '1'
 inp, out = sys.stdin.buffer, sys.stdout.buffer
 Z32 = bytes(32)

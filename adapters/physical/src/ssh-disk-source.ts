@@ -27,6 +27,8 @@ export interface SshDiskOptions {
  * and the previous run's (kept as a base) are compared on the host, no data read. Without
  * a base, a run is a resync by remote checksums.
  */
+const HASHERS = 2;
+
 export async function openSshDisk(session: SshRunner, options: SshDiskOptions): Promise<DiskSource> {
   // Two helpers: hashing and reading run on two host cores, and a read never waits in line
   // behind the hashes of chunks asked for ahead.
@@ -35,7 +37,10 @@ export async function openSshDisk(session: SshRunner, options: SshDiskOptions): 
     return { proc, channel: new BlockChannel(proc, `${session.where} ${options.path}`) };
   };
   const reader = await start();
-  let hasher: Promise<Awaited<ReturnType<typeof start>>> | undefined;
+  // Hashing a whole disk is bound by the host's reads and one core per helper: two
+  // helpers take alternate chunks, so two reads are in flight and two cores hash.
+  const hashers: Array<Promise<Awaited<ReturnType<typeof start>>>> = [];
+  let nextHasher = 0;
   const { sizeBytes } = options;
   const inRange = (e: Extent) => {
     if (e.offset < 0 || e.length < 0 || e.offset + e.length > sizeBytes) throw new DrkitError('bad-input', `extent ${e.offset}+${e.length} is outside ${options.diskId} (${sizeBytes} bytes)`);
@@ -73,11 +78,12 @@ export async function openSshDisk(session: SshRunner, options: SshDiskOptions): 
     async *hashBlocks(extent, blockSize, opts = {}) {
       throwIfAborted(opts.signal);
       inRange(extent);
-      hasher ??= start();
-      yield await (await hasher).channel.hash(extent.offset, extent.length, blockSize);
+      const i = nextHasher++ % HASHERS;
+      hashers[i] ??= start();
+      yield await (await hashers[i]!).channel.hash(extent.offset, extent.length, blockSize);
     },
     async close() {
-      const helpers = [reader, ...(hasher ? [await hasher.catch(() => undefined)] : [])];
+      const helpers = [reader, ...(await Promise.all(hashers.map((h) => h.catch(() => undefined))))];
       for (const h of helpers) h?.channel.close();
       await Promise.all(helpers.map((h) => h?.proc.done.catch(() => {})));
     },
