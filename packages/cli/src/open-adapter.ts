@@ -109,7 +109,9 @@ async function openPhysical(endpoint: string, flags: ConnectionFlags, warn: (lin
     ? { kind: 'fingerprint', sha256: flags.fingerprint }
     : flags.insecure
       ? { kind: 'insecure' }
-      : { kind: 'known-hosts', file: flags.knownHosts ?? join(homedir(), '.ssh', 'known_hosts') };
+      : flags.knownHosts
+        ? { kind: 'known-hosts', file: flags.knownHosts }
+        : { kind: 'known-hosts', file: join(homedir(), '.ssh', 'known_hosts'), optional: true };
   let privateKey: Buffer | undefined;
   if (flags.identity) {
     try {

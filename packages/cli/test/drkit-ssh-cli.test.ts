@@ -77,6 +77,12 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', 
     expect(verify.code, verify.stderr).toBe(0);
   });
 
+  it('refuses a host missing from the default known_hosts, naming the fingerprint to pin', async () => {
+    const run = await drkit(['discover', endpoint, '--identity', sshd.clientKeyFile], { HOME: loops.dir });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain(`is not in ${loops.dir}/.ssh/known_hosts; add its key (ssh-keyscan) or pin it with --fingerprint ${sshd.fingerprint}`);
+  });
+
   it('refuses a host whose key is not the pinned one, with exit code 4', async () => {
     const run = await drkit(['discover', endpoint, '--identity', sshd.clientKeyFile, '--fingerprint', `SHA256:${'B'.repeat(43)}`]);
     expect(run.code).toBe(4);

@@ -8,7 +8,8 @@ import { checkHostKey, knownHostName, parseKnownHosts } from './known-hosts.js';
  * default; `insecure` exists for labs and must be asked for by name.
  */
 export type HostKeyPolicy =
-  | { kind: 'known-hosts'; file: string }
+  /** `optional`: a missing file counts as empty (the default ~/.ssh/known_hosts), so the refusal names the fingerprint to pin. */
+  | { kind: 'known-hosts'; file: string; optional?: boolean }
   /** OpenSSH's form: `SHA256:` + unpadded base64 of the key blob's SHA-256. */
   | { kind: 'fingerprint'; sha256: string }
   | { kind: 'insecure' };
@@ -40,11 +41,11 @@ export async function hostKeyCheck(policy: HostKeyPolicy, host: string, port: nu
       };
     }
     case 'known-hosts': {
-      let text: string;
+      let text = '';
       try {
         text = await readFile(policy.file, 'utf8');
       } catch (cause) {
-        throw new DrkitError('bad-input', `cannot read known_hosts file ${policy.file}`, { cause });
+        if (!(policy.optional && (cause as NodeJS.ErrnoException).code === 'ENOENT')) throw new DrkitError('bad-input', `cannot read known_hosts file ${policy.file}`, { cause });
       }
       const entries = parseKnownHosts(text);
       return (key) => {

@@ -34,7 +34,9 @@ export interface ReplicationResult {
  */
 export async function replicateGroup(request: ReplicateGroupRequest): Promise<ReplicationResult> {
   for (const m of request.members) {
-    if (!m.adapter.capabilities.replication.diskRead) throw new DrkitError('unsupported', `${m.adapter.kind}: disk replication is not available for ${m.name ?? m.machineId}`);
+    if (!m.adapter.capabilities.replication.diskRead) {
+      throw new DrkitError('unsupported', `${m.adapter.kind}: disk replication is not available for ${m.name ?? m.machineId} (drkit discover's warnings say why)`);
+    }
   }
   const group = await takeGroupPoint(request);
   try {
