@@ -2,7 +2,7 @@ import { DrkitError, type PreparedSnapshot, type SnapshotOps, type SnapshotReque
 import type { SshRunner } from '@drkit/ssh';
 import type { LinuxDisk } from './linux-disks.js';
 import { freezeFilesystems, type Freeze } from './linux-freeze.js';
-import { DELETE_SCRIPT, LIST_SCRIPT, TAKE_SCRIPT, listingTargets, namesInListing, targetsOf } from './snapshot-commands.js';
+import { atomicAcross, DELETE_SCRIPT, isSnapshotTag, LIST_SCRIPT, TAKE_SCRIPT, listingTargets, namesInListing, targetsOf } from './snapshot-commands.js';
 
 export interface LinuxSnapshotContext {
   session: () => Promise<SshRunner>;
@@ -22,7 +22,7 @@ interface Handle {
 
 export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
   const checkName = (name: string) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(name)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-"`);
+    if (!isSnapshotTag(name)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-"`);
     return name;
   };
   const targets = (disks: LinuxDisk[]) => targetsOf(disks).flat();
@@ -76,6 +76,9 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
       }
       const requested = prepared.request.consistency;
       const warnings = [...h.warnings];
+      if (!h.freeze && !atomicAcross(targetsOf(h.disks))) {
+        warnings.push(`the disks were snapshotted one after another (${targetsOf(h.disks).length} snapshots, nothing frozen): each disk is crash-consistent, the set is not one instant`);
+      }
       let achieved = requested === 'app' && !h.freeze ? ('crash' as const) : requested;
       if (h.freeze?.mayHaveEnded()) {
         achieved = 'crash';

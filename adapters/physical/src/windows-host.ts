@@ -1,6 +1,7 @@
 import { DrkitError, UnsupportedError, type InventoryItem, type PreparedSnapshot, type SnapshotOps, type TakenSnapshot } from '@drkit/core';
 import { powershellOverSsh, type PowerShellRunner } from '@drkit/powershell';
 import type { HostContext, HostOps } from './host-ops.js';
+import { isSnapshotTag } from './snapshot-commands.js';
 import { parseDiskshadow, parseWriters } from './vss-output.js';
 import { WINDOWS_DISCOVER, WINDOWS_VSS_DELETE, WINDOWS_VSS_LIST, WINDOWS_VSS_TAKE } from './windows-scripts.js';
 
@@ -41,7 +42,7 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
   const snapshots: SnapshotOps = {
     async prepare(request): Promise<PreparedSnapshot> {
       checkMachine(request.machineId);
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(request.tag)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(request.tag)} must be letters, digits, ".", "_" or "-"`);
+      if (!isSnapshotTag(request.tag)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(request.tag)} must be letters, digits, ".", "_" or "-"`);
       return { machineId, request, handle: undefined };
     },
     async take(prepared, options = {}): Promise<TakenSnapshot> {

@@ -63,6 +63,8 @@ describe('physical: LVM and ZFS volumes (stand-in tools)', () => {
     const prepared = await adapter.snapshots.prepare({ machineId, consistency: 'crash', tag: 'drkit-left' });
     const taken = await adapter.snapshots.take(prepared);
     await adapter.snapshots.release(prepared);
+    // Two LVM snapshots and a ZFS one, nothing frozen: not one instant, and said so.
+    expect(taken.warnings.join()).toMatch(/snapshotted one after another \(3 snapshots, nothing frozen\)/);
     expect(await adapter.snapshots.listTagged('drkit-')).toEqual([{ id: taken.id, machineId, takenAt: expect.any(String) }]);
     await adapter.snapshots.delete(taken);
     expect(await adapter.snapshots.listTagged('drkit-')).toEqual([]);
