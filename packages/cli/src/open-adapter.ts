@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DrkitError, createReferenceAdapter, type Adapter } from '@drkit/core';
 import { createHttpTransport, normalizeThumbprint, type HttpTransport, type TlsPolicy } from '@drkit/http';
-import { Redactor, recordHttp, replayHttp, type HttpRecorder } from '@drkit/record';
+import { readManifest, recordSsh, Redactor, recordHttp, replayHttp, replaySsh, type HttpRecorder } from '@drkit/record';
 import { createPhysicalAdapter, parsePhysicalEndpoint } from '@drkit/physical';
-import type { HostKeyPolicy } from '@drkit/ssh';
+import { SshSession, type HostKeyPolicy, type SshEndpoint } from '@drkit/ssh';
 import { createVSphereAdapter, parseVSphereEndpoint } from '@drkit/vsphere';
 import { passwordSource } from './password-source.js';
 
@@ -41,6 +41,13 @@ export interface OpenedAdapter {
 /** Builds an adapter for an endpoint URL — or for a recorded fixture, with --replay. */
 export async function openAdapter(endpoint: string | undefined, flags: ConnectionFlags, warn: (line: string) => void): Promise<OpenedAdapter> {
   if (flags.replay) {
+    const manifest = await readManifest(flags.replay);
+    if (manifest.adapter === 'physical') {
+      const replay = await replaySsh(flags.replay);
+      const disks = typeof manifest.parameters?.disks === 'string' ? manifest.parameters.disks.split(',') : undefined;
+      const adapter = createPhysicalAdapter({ runner: () => replay.connect(), ...(disks && { disks }), compress: manifest.parameters?.compress === true });
+      return { adapter, finish: async () => {} };
+    }
     const transport = await replayHttp(flags.replay);
     if (transport.manifest.adapter !== 'vsphere') throw new DrkitError('bad-input', `${flags.replay}: no replay support for ${transport.manifest.adapter} fixtures`);
     const adapter = createVSphereAdapter({
@@ -58,10 +65,7 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
     if (flags.record) throw new DrkitError('bad-input', '--record is for network endpoints; a file:// site is already on disk');
     return { adapter: createReferenceAdapter({ root: fileURLToPath(endpoint) }), finish: async () => {} };
   }
-  if (scheme === 'ssh') {
-    if (flags.record) throw new DrkitError('bad-input', '--record is not available for ssh:// endpoints yet');
-    return { adapter: await openPhysical(endpoint, flags, warn), finish: async () => {} };
-  }
+  if (scheme === 'ssh') return openPhysical(endpoint, flags, warn);
   if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://, ssh:// and file://`);
 
   const ep = parseVSphereEndpoint(endpoint);
@@ -100,7 +104,7 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
 
 const DEFAULT_PAGE_SIZE = 500;
 
-async function openPhysical(endpoint: string, flags: ConnectionFlags, warn: (line: string) => void): Promise<Adapter> {
+async function openPhysical(endpoint: string, flags: ConnectionFlags, warn: (line: string) => void): Promise<OpenedAdapter> {
   const ep = parsePhysicalEndpoint(endpoint);
   const chosen = [flags.knownHosts, flags.fingerprint, flags.insecure].filter(Boolean).length;
   if (chosen > 1) throw new DrkitError('bad-input', 'choose one of --known-hosts, --fingerprint and --insecure');
@@ -122,22 +126,32 @@ async function openPhysical(endpoint: string, flags: ConnectionFlags, warn: (lin
   }
   // A key needs no password; without one, the password comes from the usual places.
   const password = privateKey ? undefined : await passwordSource({ passwordFile: flags.passwordFile, prompt: `password for ${ep.display}: ` })();
-  return createPhysicalAdapter({
-    ssh: {
-      host: ep.host,
-      port: ep.port,
-      username: ep.username,
-      hostKey,
-      ...(privateKey && { privateKey }),
-      ...(password !== undefined && { password }),
-      ...(process.env.DRKIT_KEY_PASSPHRASE && { passphrase: process.env.DRKIT_KEY_PASSPHRASE }),
-      warn: (m) => warn(`drkit: WARNING: ${m}`),
-    },
-    ...(flags.disk && flags.disk.length > 0 && { disks: flags.disk }),
+  const ssh: SshEndpoint = {
+    host: ep.host,
+    port: ep.port,
+    username: ep.username,
+    hostKey,
+    ...(privateKey && { privateKey }),
+    ...(password !== undefined && { password }),
+    ...(process.env.DRKIT_KEY_PASSPHRASE && { passphrase: process.env.DRKIT_KEY_PASSPHRASE }),
+    warn: (m) => warn(`drkit: WARNING: ${m}`),
+  };
+  const disks = flags.disk && flags.disk.length > 0 ? flags.disk : undefined;
+  const shared = {
+    ...(disks && { disks }),
     ...((flags.preHook || flags.postHook) && {
       hooks: { ...(flags.preHook && { pre: ['sh', '-c', flags.preHook] }), ...(flags.postHook && { post: ['sh', '-c', flags.postHook] }) },
     }),
-  });
+  };
+  if (!flags.record) return { adapter: createPhysicalAdapter({ ssh, ...shared }), finish: async () => {} };
+  // Recorded through the same login; the password and the host are redacted in memory.
+  const recorder = recordSsh(() => SshSession.open(ssh), flags.record, new Redactor({ secrets: password ? [password] : [], hosts: [ep.host] }));
+  const adapter = createPhysicalAdapter({ runner: () => recorder.connect(), ...shared });
+  return {
+    adapter,
+    finish: () =>
+      recorder.finish({ adapter: 'physical', endpoint: new Redactor({ hosts: [ep.host] }).text(ep.display), notes: 'recorded with drkit --record', ...(adapter.site.product && { product: adapter.site.product }), parameters: { ...(disks && { disks: disks.join(',') }) } }),
+  };
 }
 
 function numberParameter(value: unknown): number | undefined {

@@ -97,6 +97,15 @@ describe('drkit discover', () => {
     expect(run.stderr).toMatch(/WARNING: --insecure/);
   });
 
+  it('replays a recorded physical Linux host', async () => {
+    const run = await drkit(['discover', '--replay', 'fixtures/physical/linux-host', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const inv = JSON.parse(run.stdout);
+    expect(inv.machines).toHaveLength(1);
+    expect(inv.machines[0].os.family).toBe('linux');
+    expect(inv.machines[0].disks.map((d: { provisioning: string }) => d.provisioning)).toEqual(['snapshot:btrfs', 'snapshot:btrfs']);
+  });
+
   it('records a session with --record that replays to the same inventory, without the password', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'drkit-rec-')), 'site');
     const live = await drkit(['discover', endpoint(), '--thumbprint', sim.thumbprint, '--record', dir, '--json'], { DRKIT_PASSWORD: sim.password });

@@ -77,6 +77,20 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', 
     expect(verify.code, verify.stderr).toBe(0);
   });
 
+  it('records a discovery with --record that --replay answers the same, anywhere', async () => {
+    const dir = join(loops.dir, 'recorded');
+    const live = await drkit(['discover', endpoint, ...auth, '--json', '--record', dir]);
+    expect(live.code, live.stderr).toBe(0);
+    const replayed = await drkit(['discover', '--replay', dir, '--json']);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const strip = (t: string) => ({ ...JSON.parse(t), collectedAt: 0, site: 0 });
+    // The recording is redacted (addresses, host names), so compare the shape that survives it.
+    const a = strip(live.stdout);
+    const b = strip(replayed.stdout);
+    expect(b.machines.map((m: { id: string; disks: unknown[] }) => [m.id, m.disks.length])).toEqual(a.machines.map((m: { id: string; disks: unknown[] }) => [m.id, m.disks.length]));
+    expect(b.machines[0].addresses.every((x: string) => /^(192\.0\.2|198\.51\.100|203\.0\.113)\.|^2001:db8:/.test(x))).toBe(true);
+  });
+
   it('refuses a host missing from the default known_hosts, naming the fingerprint to pin', async () => {
     const run = await drkit(['discover', endpoint, '--identity', sshd.clientKeyFile], { HOME: loops.dir });
     expect(run.code).toBe(4);
