@@ -1,4 +1,4 @@
-import type { InventoryItem } from '@drkit/core';
+import { normalizeWwn, type InventoryItem } from '@drkit/core';
 import type { LinuxDisk } from './linux-disks.js';
 import type { LinuxFacts } from './linux-facts.js';
 
@@ -35,6 +35,7 @@ export function linuxInventory(facts: LinuxFacts, disks: LinuxDisk[]): Inventory
           path: d.device.path,
           provisioning: d.mechanism.kind === 'none' ? 'no-snapshot' : `snapshot:${d.mechanism.kind}`,
           changeTracking: d.mechanism.kind !== 'none',
+          ...(normalizeWwn(d.device.wwn) && { wwn: normalizeWwn(d.device.wwn) }),
         })),
         nics: nics.map((i) => ({ id: `${facts.machineId}/${i.name}`, name: i.name, macAddress: i.mac!, addresses: i.addresses, connected: i.up })),
         addresses,

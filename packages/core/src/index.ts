@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './retry.js';
 export * from './inventory.js';
 export * from './inventory-schema.js';
+export * from './wwn.js';
 export * from './progress.js';
 export * from './capabilities.js';
 export * from './snapshot.js';

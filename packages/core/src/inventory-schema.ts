@@ -20,6 +20,7 @@ const disk = {
     storageId: id,
     provisioning: { type: 'string' },
     changeTracking: { type: 'boolean' },
+    wwn: { type: 'string', pattern: '^(naa|eui|t10)\\.[0-9a-z]+$' },
   },
 } as const;
 

@@ -20,6 +20,11 @@ export interface Disk {
   provisioning?: string;
   /** Changed-block tracking on this disk, where the platform tells. */
   changeTracking?: boolean;
+  /**
+   * The SCSI/NVMe world-wide name, normalized by `normalizeWwn` (`naa.` + lower-case hex),
+   * where the platform shows it: the key that links a host's disk to an array volume.
+   */
+  wwn?: string;
 }
 
 export interface Nic {

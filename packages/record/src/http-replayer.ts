@@ -4,6 +4,10 @@ import { readCassette, readManifest, type Exchange, type FixtureManifest } from 
 import { decodeBody, normalizeRecorded, normalizeRequest, type RecordedHttpRequest, type RecordedHttpResponse } from './http-exchange.js';
 import { chunked } from './http-recorder.js';
 import { Redactor, type RedactorOptions } from './redactor.js';
+import { LiveBindings } from './volatile-tokens.js';
+
+/** How far past the oldest unplayed exchange a request may match: room for a few requests in flight, no more. */
+const LOOKAHEAD = 16;
 
 export interface HttpReplayer extends HttpTransport {
   readonly manifest: FixtureManifest;
@@ -14,31 +18,44 @@ export interface HttpReplayer extends HttpTransport {
 /**
  * Serves a recorded cassette in order. Each live request is redacted with the same rules
  * as at record time and must equal the next recorded one; anything else fails loudly with
- * the position of the first difference.
+ * the position of the first difference. Requests an adapter sends concurrently may arrive
+ * in another order than recorded: a request may take the earliest unplayed exchange it
+ * equals among the next few, so identical requests (job polls) still replay in order.
+ * A fixture recorded with volatile tokens matches stand-ins against live values and puts
+ * the live values back into the answers.
  */
 export async function replayHttp(dir: string, options: RedactorOptions = {}): Promise<HttpReplayer> {
   const manifest = await readManifest(dir);
   const exchanges = await readCassette<RecordedHttpRequest, RecordedHttpResponse>(dir, 'http');
   const redactor = new Redactor(options);
+  const bindings = manifest.parameters?.volatileTokens === true ? new LiveBindings() : undefined;
+  const played = new Set<number>();
   let next = 0;
+  const matches = (wanted: string, actual: string) => (bindings ? bindings.match(wanted, actual) : wanted === actual);
 
   return {
     origin: 'replay://' + dir,
     manifest,
-    remaining: () => exchanges.length - next,
+    remaining: () => exchanges.length - played.size,
     async request(request: HttpRequest): Promise<HttpResponse> {
-      const expected: Exchange<RecordedHttpRequest, RecordedHttpResponse> | undefined = exchanges[next];
       const actual = normalizeRequest(request, redactor);
-      if (!expected) {
-        throw new DrkitError('replay-mismatch', `replay: unexpected request #${next} after the end of the recording: ${firstLine(actual)}`);
+      if (next >= exchanges.length) {
+        throw new DrkitError('replay-mismatch', `replay: unexpected request #${exchanges.length} after the end of the recording: ${firstLine(actual)}`);
       }
-      const wanted = normalizeRecorded(expected.request);
-      if (actual !== wanted) {
-        throw new DrkitError('replay-mismatch', `replay: request #${expected.seq} differs from the recording ${describeDiff(wanted, actual)}`);
+      let at = -1;
+      for (let i = next; i < Math.min(exchanges.length, next + LOOKAHEAD) && at < 0; i++) {
+        if (!played.has(i) && matches(normalizeRecorded(exchanges[i]!.request), actual)) at = i;
       }
-      next++;
-      const body = decodeBody(expected.response.body, expected.response.bodyEncoding);
-      return { status: expected.response.status, headers: expected.response.headers, body: chunked(body), cancel: () => {} };
+      if (at < 0) {
+        const expected = exchanges[next]!;
+        throw new DrkitError('replay-mismatch', `replay: request #${expected.seq} differs from the recording ${describeDiff(normalizeRecorded(expected.request), actual)}`);
+      }
+      played.add(at);
+      while (played.has(next)) next++;
+      const recorded: Exchange<RecordedHttpRequest, RecordedHttpResponse> = exchanges[at]!;
+      const text = recorded.response.bodyEncoding === undefined && bindings ? bindings.restore(recorded.response.body) : recorded.response.body;
+      const body = decodeBody(text, recorded.response.bodyEncoding);
+      return { status: recorded.response.status, headers: recorded.response.headers, body: chunked(body), cancel: () => {} };
     },
     async close() {},
   };

@@ -182,7 +182,9 @@ function statementOf(
   // A shared barrier needs every member frozen before the first take and thawed after the last.
   const everyoneFrozen = prepared.length === taken.length && prepared.every((p) => p.frozenAt !== undefined);
   const fused = request.members.some((m) => m.adapter.capabilities.snapshot.fusedPhases);
-  const basis = everyoneFrozen && !fused && achieved === 'app' ? 'shared-freeze' : 'independent';
+  // A crash point counts too: arrays that fence writes (ONTAP's two-phase start) hold every
+  // member still across the takes. Not when a member fell short of what was asked.
+  const basis = everyoneFrozen && !fused && achieved === consistency ? 'shared-freeze' : 'independent';
   return {
     requested: consistency,
     achieved,
