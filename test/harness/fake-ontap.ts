@@ -10,6 +10,8 @@ import { at, pick, startFakeRestServer, type BusyFault, type FakeRequest, type F
  * this is a mock, and the tests that use it say so.
  */
 export interface FakeOntapOptions {
+  /** Serve HTTPS with a self-signed certificate. */
+  tls?: boolean;
   username?: string;
   password?: string;
   /** Server-side page size, to exercise paging. Default 2. */
@@ -169,7 +171,7 @@ export async function startFakeOntap(options: FakeOntapOptions = {}): Promise<Fa
   };
 
   const clusterUuid = randomUUID();
-  const server = await startFakeRestServer(handle);
+  const server = await startFakeRestServer(handle, { tls: options.tls === true });
   return {
     ...server,
     username,

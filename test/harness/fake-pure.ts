@@ -11,6 +11,8 @@ import { startFakeRestServer, type FakeRequest, type FakeResponse, type FakeRest
  * tests that use it say so.
  */
 export interface FakePureOptions {
+  /** Serve HTTPS with a self-signed certificate. */
+  tls?: boolean;
   /** Server-side page size. Default 2. */
   pageSize?: number;
 }
@@ -140,7 +142,7 @@ export async function startFakePure(options: FakePureOptions = {}): Promise<Fake
     return err(404, `no such endpoint ${req.method} ${p}`);
   };
 
-  const server = await startFakeRestServer(handle);
+  const server = await startFakeRestServer(handle, { tls: options.tls === true });
   return {
     ...server,
     apiToken,

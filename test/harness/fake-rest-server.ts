@@ -1,5 +1,11 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface FakeRequest {
   method: string;
@@ -27,6 +33,8 @@ export interface BusyFault {
 
 export interface FakeRestServer {
   url: string;
+  /** With TLS: the self-signed certificate's SHA-256 thumbprint, for pinning. */
+  thumbprint?: string;
   /** Every request seen, in order: method, path and query (no headers, no bodies). */
   log: string[];
   busyOnce(fault: BusyFault): void;
@@ -37,10 +45,10 @@ export interface FakeRestServer {
  * A loopback HTTP server for the fake arrays: JSON in, JSON out, a request log, and
  * busy answers (429/503 with Retry-After) injected on demand.
  */
-export async function startFakeRestServer(handler: FakeHandler): Promise<FakeRestServer> {
+export async function startFakeRestServer(handler: FakeHandler, options: { tls?: boolean } = {}): Promise<FakeRestServer> {
   const log: string[] = [];
   const busy: BusyFault[] = [];
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -63,11 +71,14 @@ export async function startFakeRestServer(handler: FakeHandler): Promise<FakeRes
         send({ status: 500, body: { message: `fake array fault: ${(error as Error).message}` } });
       }
     });
-  });
+  };
+  const cert = options.tls ? selfSignedCertificate() : undefined;
+  const server: Server = cert ? createTlsServer({ key: cert.key, cert: cert.cert }, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${cert ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ...(cert && { thumbprint: cert.thumbprint }),
     log,
     busyOnce: (f) => busy.push(f),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -99,4 +110,16 @@ export function pick(record: unknown, fields: string[]): unknown {
 /** The value at a dotted path, for query filters like `location.volume.name=db`. */
 export function at(record: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), record);
+}
+
+/** A throwaway self-signed certificate (openssl), as arrays ship out of the box. */
+function selfSignedCertificate(): { key: string; cert: string; thumbprint: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'drkit-fake-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=array.example.invalid', '-days', '2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert, thumbprint: new X509Certificate(cert).fingerprint256 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -72,7 +72,7 @@ export function* sanInventory(facts: ArrayFacts, view: ArrayView, kinds?: Readon
     }
   }
   if (view.ungrouped.length > 0) {
-    const names = view.ungrouped.slice(0, 5).map((v) => v.name).join(', ');
+    const names = view.ungrouped.slice(0, 5).map((v) => v.path ?? v.name).join(', ');
     yield {
       kind: 'warning',
       message: `${view.ungrouped.length} volume(s) are in no ${facts.vendor === 'netapp' ? 'consistency group' : 'protection group'} and cannot be protected by an array snapshot: ${names}${view.ungrouped.length > 5 ? ', …' : ''}`,

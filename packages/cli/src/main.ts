@@ -23,7 +23,7 @@ const io = {
 
 program
   .command('discover')
-  .argument('[endpoint]', 'vsphere://user@host[:port][/sdk], ssh://user@host[:port] or file://<site>')
+  .argument('[endpoint]', 'vsphere://user@host[:port][/sdk], ssh://user@host[:port], ontap://user@cluster, pure://array or file://<site>')
   .description('list the machines, hosts, clusters, storage and networks of a site')
   .option('--json', 'print the schema-versioned inventory as JSON (and nothing else) on stdout')
   .option('--record <dir>', 'record the session, redacted, into a fixture folder')
@@ -64,11 +64,11 @@ const groupOptions = (c: Command) =>
     .option('--post-hook <command>', 'ssh://: run on the host after the thaw (sh -c)')
     .option('--json', 'print JSON (and nothing else) on stdout');
 
-groupOptions(program.command('snapshot').argument('[endpoint]', 'vsphere://…, ssh://… or file://<site>').description('take one group snapshot at the source (kept, tagged)')).action(
+groupOptions(program.command('snapshot').argument('[endpoint]', 'vsphere://…, ssh://…, ontap://…, pure://… or file://<site>').description('take one group snapshot at the source (kept, tagged)')).action(
   (endpoint: string | undefined, flags: GroupFlags) => runSnapshot(endpoint, flags, io),
 );
 
-groupOptions(program.command('replicate').argument('[endpoint]', 'vsphere://…, ssh://… or file://<site>').description('replicate into a target: one run, one new recovery point'))
+groupOptions(program.command('replicate').argument('[endpoint]', 'vsphere://…, ssh://…, ontap://…, pure://… or file://<site>').description('replicate into a target: one run, one new recovery point'))
   .option('--target <dir:path>', 'where replicas and recovery points live')
   .option('--resync', 'compare checksums over whole disks, whatever change tracking says')
   .option('--max-rate <bytes/s>', 'limit source reads', positiveInt)

@@ -9,6 +9,7 @@ import { createPhysicalAdapter, parsePhysicalEndpoint } from '@drkit/physical';
 import { SshSession, type HostKeyPolicy, type SshEndpoint } from '@drkit/ssh';
 import { createVSphereAdapter, parseVSphereEndpoint } from '@drkit/vsphere';
 import { passwordSource } from './password-source.js';
+import { openSan, replaySan } from './open-san.js';
 
 export interface ConnectionFlags {
   thumbprint?: string;
@@ -48,6 +49,7 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
       const adapter = createPhysicalAdapter({ runner: () => replay.connect(), ...(disks && { disks }), compress: manifest.parameters?.compress === true });
       return { adapter, finish: async () => {} };
     }
+    if (manifest.adapter === 'san') return replaySan(flags.replay);
     const transport = await replayHttp(flags.replay);
     if (transport.manifest.adapter !== 'vsphere') throw new DrkitError('bad-input', `${flags.replay}: no replay support for ${transport.manifest.adapter} fixtures`);
     const adapter = createVSphereAdapter({
@@ -66,7 +68,8 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
     return { adapter: createReferenceAdapter({ root: fileURLToPath(endpoint) }), finish: async () => {} };
   }
   if (scheme === 'ssh') return openPhysical(endpoint, flags, warn);
-  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://, ssh:// and file://`);
+  if (scheme === 'ontap' || scheme === 'pure') return openSan(endpoint, flags, await tlsPolicy(flags, warn));
+  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://, ssh://, ontap://, pure:// and file://`);
 
   const ep = parseVSphereEndpoint(endpoint);
   const tls = await tlsPolicy(flags, warn);

@@ -62,7 +62,8 @@ export class OntapDriver implements ArrayDriver {
     this.#facts = {
       vendor: 'netapp',
       product: 'NetApp ONTAP',
-      version: v.full ?? `${v.generation}.${v.major}.${v.minor}`,
+      // `full` reads "NetApp Release 9.13.1P6: Tue Jul 23 …": keep the release, patch level included.
+      version: /Release (\S+?):/.exec(v.full ?? '')?.[1] ?? `${v.generation}.${v.major}.${v.minor ?? 0}`,
       apiVersion: `${v.generation}.${v.major}.${v.minor ?? 0}`,
       instanceId: cluster.uuid,
       name: cluster.name,

@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Inventory } from '@drkit/core';
+import { startFakeOntap, type FakeOntap } from '../../../test/harness/fake-ontap.js';
+import { startFakePure, type FakePure } from '../../../test/harness/fake-pure.js';
+
+const BIN = new URL('../bin/drkit.js', import.meta.url).pathname;
+
+async function drkit(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+// The CLI against the mock arrays of test/harness (no array simulator exists), over HTTPS
+// with their self-signed certificates, as arrays ship.
+describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', () => {
+  let ontap: FakeOntap;
+  let pure: FakePure;
+  let ontapUrl: string;
+  beforeAll(async () => {
+    [ontap, pure] = await Promise.all([startFakeOntap({ tls: true }), startFakePure({ tls: true })]);
+    ontapUrl = `ontap://${ontap.username}@${new URL(ontap.url).host}`;
+  });
+  afterAll(async () => {
+    await ontap?.stop();
+    await pure?.stop();
+  });
+
+  it('refuses the self-signed certificate unless pinned, and says how to pin it', async () => {
+    const run = await drkit(['discover', ontapUrl, '--json'], { DRKIT_PASSWORD: ontap.password });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/--thumbprint/);
+    expect(run.stderr).not.toContain(ontap.password);
+  });
+
+  it('discovers an ONTAP cluster: consistency groups as machines, LUNs as disks with their NAA ids', async () => {
+    const run = await drkit(['discover', ontapUrl, '--thumbprint', ontap.thumbprint!, '--json'], { DRKIT_PASSWORD: ontap.password });
+    expect(run.code, run.stderr).toBe(0);
+    const inv = JSON.parse(run.stdout) as Inventory;
+    expect(inv.site).toMatchObject({ adapter: 'san', product: 'NetApp ONTAP', apiVersion: '9.13.1' });
+    expect(inv.machines.map((m) => [m.name, m.disks.length]).sort()).toEqual([['cg_db', 2], ['cg_web', 1]]);
+    expect(inv.warnings).toHaveLength(1);
+  });
+
+  it('discovers a FlashArray with an API token (never in the URL)', async () => {
+    const host = new URL(pure.url).host;
+    expect((await drkit(['discover', `pure://token@${host}`, '--insecure'])).code).toBe(2);
+    const run = await drkit(['discover', `pure://${host}`, '--thumbprint', pure.thumbprint!, '--json'], { DRKIT_PASSWORD: pure.apiToken });
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as Inventory).machines.map((m) => m.name).sort()).toEqual(['pg-esx', 'pg-sql']);
+  });
+
+  it('takes one write-order-consistent point across two consistency groups', async () => {
+    const run = await drkit(['snapshot', ontapUrl, '--thumbprint', ontap.thumbprint!, '--machine', 'cg_db', '--machine', 'cg_web', '--json'], { DRKIT_PASSWORD: ontap.password });
+    expect(run.code, run.stderr).toBe(0);
+    const point = JSON.parse(run.stdout);
+    expect(point.statement).toMatchObject({ requested: 'crash', achieved: 'crash', basis: 'shared-freeze' });
+    expect(ontap.snapshotsOf('cg_db')).toEqual([point.tag]);
+    expect(ontap.snapshotsOf('cg_web')).toEqual([point.tag]);
+  });
+
+  it('records a discovery with --record that --replay answers the same, with no secret in the fixture', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'drkit-san-rec-')), 'ontap');
+    const live = await drkit(['discover', ontapUrl, '--thumbprint', ontap.thumbprint!, '--record', dir, '--json'], { DRKIT_PASSWORD: ontap.password });
+    expect(live.code, live.stderr).toBe(0);
+    const replayed = await drkit(['discover', '--replay', dir, '--json']);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const key = (text: string) => (JSON.parse(text) as Inventory).machines.map((m) => `${m.name}:${m.disks.map((d) => `${d.name}/${d.capacityBytes}/${d.wwn}`).join(',')}`).sort();
+    expect(key(replayed.stdout)).toEqual(key(live.stdout));
+    const cassette = await readFile(join(dir, 'http.jsonl'), 'utf8');
+    expect(cassette).not.toContain(ontap.password);
+    expect(cassette).not.toContain(Buffer.from(`${ontap.username}:${ontap.password}`).toString('base64'));
+  });
+});
