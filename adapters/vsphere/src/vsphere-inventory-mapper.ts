@@ -1,4 +1,4 @@
-import type { Cluster, Disk, Host, Machine, Network, Nic, OsFamily, PowerState, Storage } from '@drkit/core';
+import { normalizeWwn, type Cluster, type Disk, type Host, type Machine, type Network, type Nic, type OsFamily, type PowerState, type Storage } from '@drkit/core';
 import { morefList, type ObjectContent } from './vsphere-property-collector.js';
 import { morefOf } from './vsphere-service-content.js';
 import { bool, child, children, num, text, type XmlNode } from './vim25-xml.js';
@@ -88,7 +88,18 @@ function mapDisk(vmId: string, device: XmlNode, cbt: boolean | undefined): Disk 
   const thin = bool(backing, 'thinProvisioned');
   if (thin !== undefined) disk.provisioning = thin ? 'thin' : bool(backing, 'eagerlyScrub') ? 'thick-eager-zeroed' : 'thick';
   if (cbt !== undefined) disk.changeTracking = cbt;
+  const wwn = rdmWwn(text(backing, 'deviceName'));
+  if (wwn) {
+    disk.wwn = wwn;
+    disk.provisioning = 'raw-device-mapping';
+  }
   return disk;
+}
+
+/** A raw device mapping names its LUN: `/vmfs/devices/disks/naa.600a0980…` — the link to the array volume. */
+export function rdmWwn(deviceName: string | undefined): string | undefined {
+  const m = /\/vmfs\/devices\/disks\/((?:naa|eui)\.[0-9a-fA-F]+)$/.exec(deviceName ?? '');
+  return m ? normalizeWwn(m[1]) : undefined;
 }
 
 function mapNic(vmId: string, device: XmlNode, guestNics: XmlNode[], portgroupByKey: ReadonlyMap<string, string>): Nic {

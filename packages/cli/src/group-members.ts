@@ -1,19 +1,28 @@
 import { readFile } from 'node:fs/promises';
 import { collectInventory, DrkitError, type Adapter, type AppFailurePolicy, type Consistency, type GroupMember, type Machine } from '@drkit/core';
+import { volumesBehind } from '@drkit/san';
 import { openAdapter, type ConnectionFlags } from './open-adapter.js';
 
 /**
  * A group config file, for groups that span endpoints:
  *   { "consistency": "app", "policy": "fallback-to-crash",
  *     "members": [ { "endpoint": "file:///srv/site", "machine": "web" },
- *                  { "endpoint": "vsphere://dr@vc01", "machine": "db01", "thumbprint": "AB:…" } ] }
+ *                  { "endpoint": "vsphere://dr@vc01", "machine": "db01", "thumbprint": "AB:…" } ],
+ *     "arrays": [ { "endpoint": "ontap://dr@cluster1", "thumbprint": "…" } ] }
  */
 export interface GroupConfig {
   consistency?: Consistency;
   policy?: AppFailurePolicy;
   freezeBudgetMs?: number;
-  members: Array<{ endpoint: string; machine: string } & Pick<ConnectionFlags, 'thumbprint' | 'insecure' | 'caFile' | 'passwordFile'>>;
+  members: Array<{ endpoint: string; machine: string } & EndpointFlags>;
+  /**
+   * Storage arrays under the members: every consistency group holding a member's LUNs
+   * (matched by NAA id) joins the group, so the point includes the array's own snapshot.
+   */
+  arrays?: Array<{ endpoint: string } & EndpointFlags>;
 }
+
+type EndpointFlags = Pick<ConnectionFlags, 'thumbprint' | 'insecure' | 'caFile' | 'passwordFile'>;
 
 export interface OpenedGroup {
   members: GroupMember[];
@@ -39,13 +48,29 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
 
   const adapters: Adapter[] = [];
   const members: GroupMember[] = [];
+  const chosen: Machine[] = [];
   try {
     for (const [ep, { flags: f, machines: names }] of wanted) {
       const { adapter } = await openAdapter(ep, f, warn);
       adapters.push(adapter);
       await adapter.connect();
       const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: ['machine'] }));
-      for (const m of pick(inventory.machines, names, ep)) members.push({ adapter, machineId: m.id, name: m.name });
+      for (const m of pick(inventory.machines, names, ep)) {
+        members.push({ adapter, machineId: m.id, name: m.name });
+        chosen.push(m);
+      }
+    }
+    for (const array of config.arrays ?? []) {
+      const { adapter } = await openAdapter(array.endpoint, { ...flags, ...array }, warn);
+      adapters.push(adapter);
+      await adapter.connect();
+      const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: ['machine'] }));
+      const links = volumesBehind(chosen, [inventory]);
+      if (links.length === 0) warn(`drkit: ${array.endpoint}: no member's disk is a LUN of this array`);
+      for (const groupId of new Set(links.map((l) => l.groupMachineId))) {
+        const users = [...new Set(links.filter((l) => l.groupMachineId === groupId).map((l) => chosen.find((m) => m.id === l.machineId)!.name))];
+        members.push({ adapter, machineId: groupId, name: `${links.find((l) => l.groupMachineId === groupId)!.groupName} (array group under ${users.join(', ')})` });
+      }
     }
   } catch (error) {
     await Promise.all(adapters.map((a) => a.close()));

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -79,5 +79,27 @@ describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', 
     const cassette = await readFile(join(dir, 'http.jsonl'), 'utf8');
     expect(cassette).not.toContain(ontap.password);
     expect(cassette).not.toContain(Buffer.from(`${ontap.username}:${ontap.password}`).toString('base64'));
+  });
+
+  it('resolves a server in a group config to the array consistency group under its LUNs, and snapshots both', async () => {
+    // A file:// site stands in for the database server: its disks declare the LUN ids a
+    // host would see for /vol/db_data/lun0 and /vol/db_log/lun0.
+    const root = await mkdtemp(join(tmpdir(), 'drkit-san-group-'));
+    await mkdir(join(root, 'site', 'db'), { recursive: true });
+    const naa = (serial: string) => 'naa.600a0980' + Buffer.from(serial).toString('hex');
+    await writeFile(join(root, 'site', 'db', 'data.img'), Buffer.alloc(64 * 1024, 1));
+    await writeFile(join(root, 'site', 'db', 'log.img'), Buffer.alloc(64 * 1024, 2));
+    await writeFile(join(root, 'site', 'db', 'machine.json'), JSON.stringify({ name: 'db01', wwns: { data: naa('wCVovB3Ds7Lk'), log: naa('wCVovB3Ds7Ll') } }));
+    const config = join(root, 'group.json');
+    await writeFile(config, JSON.stringify({
+      members: [{ endpoint: `file://${join(root, 'site')}`, machine: 'db01' }],
+      arrays: [{ endpoint: ontapUrl, thumbprint: ontap.thumbprint }],
+    }));
+    const run = await drkit(['snapshot', '--group', config, '--json'], { DRKIT_PASSWORD: ontap.password });
+    expect(run.code, run.stderr).toBe(0);
+    const point = JSON.parse(run.stdout);
+    expect(point.members.map((m: { name: string; adapter: string }) => [m.name, m.adapter])).toEqual([['db01', 'file'], ['cg_db (array group under db01)', 'san']]);
+    expect(ontap.snapshotsOf('cg_db')).toContain(point.tag);
+    expect(ontap.snapshotsOf('cg_web')).not.toContain(point.tag);
   });
 });

@@ -7,6 +7,7 @@ import { DrkitError, throwIfAborted } from '../errors.js';
 import type { InventoryItem, SiteInfo } from '../inventory.js';
 import type { ReplicationOps } from '../disk-source.js';
 import type { PreparedSnapshot, SnapshotOps, SnapshotRequest, TakenSnapshot } from '../snapshot.js';
+import { normalizeWwn } from '../wwn.js';
 import { currentToken } from './reference-change-log.js';
 import { openReferenceDisk } from './reference-disk-source.js';
 import { FaultInjector, type Fault } from './reference-faults.js';
@@ -168,7 +169,10 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
               powerState: m.config.powerState ?? 'on',
               os: { family: m.config.os ?? 'unknown' },
               hostId: 'local',
-              disks: m.disks.map((d) => ({ id: diskId(m.folder, d.name), name: d.name, capacityBytes: d.sizeBytes, path: d.path, storageId: 'dir', changeTracking: true })),
+              disks: m.disks.map((d) => {
+                const wwn = normalizeWwn(m.config.wwns?.[d.name]);
+                return { id: diskId(m.folder, d.name), name: d.name, capacityBytes: d.sizeBytes, path: d.path, storageId: 'dir', changeTracking: true, ...(wwn && { wwn }) };
+              }),
               nics: [],
               addresses: [],
               storageIds: ['dir'],

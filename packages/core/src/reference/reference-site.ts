@@ -11,6 +11,8 @@ export interface MachineConfig {
   app?: boolean;
   /** Emulates a platform that silently takes a crash snapshot when asked for app (default false). */
   silentAppFallback?: boolean;
+  /** Disk name → the LUN id it stands for, to model a server whose disks live on an array. */
+  wwns?: Record<string, string>;
 }
 
 export interface ReferenceMachine {
