@@ -18,6 +18,10 @@ export interface FakeOntapOptions {
   pageSize?: number;
   /** `running` answers a job gives before it ends. Default 1. */
   jobPolls?: number;
+  /** Extra consistency groups, each of two FlexVols with one LUN each, for benches. Default 0. */
+  extraGroups?: number;
+  /** Delay before every answer, ms: a management network and a busy array. Default 0. */
+  latencyMs?: number;
   /** Version as `[generation, major, minor]`. Default 9.13.1. */
   version?: [number, number, number];
 }
@@ -47,8 +51,10 @@ export async function startFakeOntap(options: FakeOntapOptions = {}): Promise<Fa
   const [gen, major, minor] = options.version ?? [9, 13, 1];
   const svm = { name: 'svm1', uuid: randomUUID() };
   const flexvol = (name: string, size: number) => ({ uuid: randomUUID(), name, style: 'flexvol', svm, space: { size, available: Math.floor(size * 0.6) } });
-  const vols = ['db_data', 'db_log', 'web_data', 'scratch'].map((n, i) => flexvol(n, (i + 1) * 100 * 2 ** 30));
-  const serials = ['wCVovB3Ds7Lk', 'wCVovB3Ds7Ll', 'wCVovB3Ds7Lm', 'wCVovB3Ds7Ln'];
+  const extra = Array.from({ length: options.extraGroups ?? 0 }, (_, g) => [`app${g}_data`, `app${g}_log`]).flat();
+  const vols = ['db_data', 'db_log', 'web_data', 'scratch', ...extra].map((n, i) => flexvol(n, ((i % 4) + 1) * 100 * 2 ** 30));
+  const serials = vols.map((_, i) => `wCVovB3D${i.toString(36).padStart(4, '0')}`);
+  serials.splice(0, 4, 'wCVovB3Ds7Lk', 'wCVovB3Ds7Ll', 'wCVovB3Ds7Lm', 'wCVovB3Ds7Ln');
   const luns = vols.map((v, i) => ({
     uuid: randomUUID(), name: `/vol/${v.name}/lun0`, serial_number: serials[i]!, svm, os_type: 'linux',
     space: { size: (i + 1) * 50 * 2 ** 30 }, location: { volume: { uuid: v.uuid, name: v.name }, logical_unit: 'lun0' },
@@ -59,7 +65,7 @@ export async function startFakeOntap(options: FakeOntapOptions = {}): Promise<Fa
   });
   const igroups = [igroup('db_hosts', 'iqn.1994-05.com.redhat:db01', [0, 1]), igroup('web_hosts', 'iqn.1994-05.com.redhat:web01', [2])];
   const cg = (name: string, idx: number[]) => ({ uuid: randomUUID(), name, svm, volumes: idx.map((i) => ({ uuid: vols[i]!.uuid, name: vols[i]!.name })) });
-  const cgs = [cg('cg_db', [0, 1]), cg('cg_web', [2])];
+  const cgs = [cg('cg_db', [0, 1]), cg('cg_web', [2]), ...Array.from({ length: options.extraGroups ?? 0 }, (_, g) => cg(`cg_app${g}`, [4 + 2 * g, 5 + 2 * g]))];
   const snaps = new Map<string, Snap[]>(cgs.map((c) => [c.uuid, []]));
   const jobs = new Map<string, Job>();
   const failCommit = new Set<string>();
@@ -171,7 +177,7 @@ export async function startFakeOntap(options: FakeOntapOptions = {}): Promise<Fa
   };
 
   const clusterUuid = randomUUID();
-  const server = await startFakeRestServer(handle, { tls: options.tls === true });
+  const server = await startFakeRestServer(handle, { tls: options.tls === true, latencyMs: options.latencyMs ?? 0 });
   return {
     ...server,
     username,

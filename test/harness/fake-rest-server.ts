@@ -45,13 +45,14 @@ export interface FakeRestServer {
  * A loopback HTTP server for the fake arrays: JSON in, JSON out, a request log, and
  * busy answers (429/503 with Retry-After) injected on demand.
  */
-export async function startFakeRestServer(handler: FakeHandler, options: { tls?: boolean } = {}): Promise<FakeRestServer> {
+export async function startFakeRestServer(handler: FakeHandler, options: { tls?: boolean; latencyMs?: number } = {}): Promise<FakeRestServer> {
   const log: string[] = [];
   const busy: BusyFault[] = [];
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
+      if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
       const url = new URL(req.url ?? '/', 'http://fake');
       log.push(`${req.method} ${url.pathname}${url.search}`);
       const send = (r: FakeResponse) => {
