@@ -77,6 +77,9 @@ export async function startFakeOntap(options: FakeOntapOptions = {}): Promise<Fa
     state: 'snapmirrored', healthy: true, unhealthy_reason: [] as Array<{ message: string }>, lag_time: 'PT15M12S',
     transfer: { state: 'success', end_time: '2026-11-20T10:15:00+00:00' },
   };
+  type Relationship = typeof relationship;
+  const relationships: Relationship[] = [relationship];
+  const peeredSvms = new Set(['svm_dr']);
 
   const job = (state: Job['state'], message: string, code = 0, then?: () => void): FakeResponse => {
     const j: Job = { uuid: randomUUID(), polls: options.jobPolls ?? 1, state, message, code, ...(then && { then }) };
@@ -157,20 +160,38 @@ export async function startFakeOntap(options: FakeOntapOptions = {}): Promise<Fa
     }
     if (req.method === 'GET' && p === '/api/snapmirror/relationships') {
       // This cluster is the source: only list_destinations_only shows the relationship.
-      return collection(req, req.query.get('list_destinations_only') === 'true' ? [relationship] : []);
+      return collection(req, req.query.get('list_destinations_only') === 'true' ? relationships : []);
+    }
+    if (req.method === 'POST' && p === '/api/snapmirror/relationships') {
+      const body = req.body as { source?: { path?: string; consistency_group_volumes?: Array<{ name: string }> }; destination?: { path?: string }; state?: string };
+      const src = /^(\w+):\/cg\/(\w+)$/.exec(body?.source?.path ?? '');
+      const dst = /^(\w+):\/cg\/(\w+)$/.exec(body?.destination?.path ?? '');
+      const group = src && cgs.find((c) => c.name === src[2] && c.svm.name === src[1]);
+      if (!group || !dst) return fault(400, 'source.path and destination.path must name consistency groups as svm:/cg/name', '13303841');
+      const names = (body.source?.consistency_group_volumes ?? []).map((v) => v.name).sort();
+      if (names.join() !== group.volumes.map((v) => v.name).sort().join()) return fault(400, 'source.consistency_group_volumes must list every volume of the consistency group', '13303842');
+      if (!peeredSvms.has(dst[1]!)) return fault(400, `SVM peer relationship between svm1 and ${dst[1]} does not exist`, '13303847');
+      if (relationships.some((r) => r.destination.path === body.destination!.path)) return fault(409, 'destination is already in a relationship', '13303808');
+      const initialize = body.state === 'snapmirrored';
+      return job('success', 'success', 0, () =>
+        relationships.push({
+          ...relationship, uuid: randomUUID(), source: { path: body.source!.path!, svm: { name: src[1]! } }, destination: { path: body.destination!.path!, svm: { name: dst[1]! } },
+          state: initialize ? 'snapmirrored' : 'uninitialized', healthy: initialize, lag_time: 'PT2S', transfer: { state: 'success', end_time: new Date().toISOString() },
+        }));
     }
     if ((m = /^\/api\/snapmirror\/relationships\/([\w-]+)(\/transfers)?$/.exec(p))) {
-      if (m[1] !== relationship.uuid) return fault(404, 'relationship not found', '13303812');
+      const rel = relationships.find((r) => r.uuid === m![1]);
+      if (!rel) return fault(404, 'relationship not found', '13303812');
       if (req.method === 'POST' && m[2]) {
-        if (relationship.state !== 'snapmirrored') return fault(409, `transfer not possible in state ${relationship.state}`, '13303819');
-        return job('success', 'success', 0, () => { relationship.lag_time = 'PT1S'; });
+        if (rel.state !== 'snapmirrored') return fault(409, `transfer not possible in state ${rel.state}`, '13303819');
+        return job('success', 'success', 0, () => { rel.lag_time = 'PT1S'; });
       }
       if (req.method === 'PATCH' && !m[2]) {
         const state = (req.body as { state?: string })?.state;
         const allowed: Record<string, string[]> = { paused: ['snapmirrored'], broken_off: ['paused', 'snapmirrored'], snapmirrored: ['broken_off', 'paused'] };
         if (!state || !allowed[state]) return fault(400, `invalid state ${state}`, '2');
-        if (!allowed[state]!.includes(relationship.state)) return fault(409, `cannot go from ${relationship.state} to ${state}`, '13303818');
-        return job('success', 'success', 0, () => { relationship.state = state; relationship.healthy = state !== 'broken_off'; });
+        if (!allowed[state]!.includes(rel.state)) return fault(409, `cannot go from ${rel.state} to ${state}`, '13303818');
+        return job('success', 'success', 0, () => { rel.state = state; rel.healthy = state !== 'broken_off'; });
       }
     }
     return fault(404, `no such endpoint ${req.method} ${p}`, '3');

@@ -118,6 +118,17 @@ export async function startFakePure(options: FakePureOptions = {}): Promise<Fake
         }
       }
     }
+    if (r === 'protection-groups/targets' && req.method === 'POST') {
+      const group = req.query.get('group_names');
+      const member = req.query.get('member_names');
+      if (!pgroups.some((g) => g.name === group && g.source.name === array.name)) return err(400, 'Protection group does not exist.', group ?? '');
+      if (!arrayConnections.some((c) => c.name === member)) return err(400, 'Array connection does not exist.', member ?? '');
+      if (targets.some((t) => t.group.name === group && t.member.name === member)) return err(400, 'Target already exists.', member!);
+      // The target array has to allow the group before anything is sent.
+      const row = { group: { name: group! }, member: { name: member! }, allowed: false };
+      targets.push(row);
+      return { status: 200, body: { items: [row] } };
+    }
     if (r === 'protection-group-snapshots' && req.method === 'POST') {
       const names = req.query.get('source_names')?.split(',') ?? [];
       const suffix = (req.body as { suffix?: string } | undefined)?.suffix ?? String(autoSuffix++);

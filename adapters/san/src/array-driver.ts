@@ -59,6 +59,13 @@ export interface ArrayGroup {
   containerIds: string[];
   /** Hosts in the group: every volume connected to them is a member (Pure pgroups may hold hosts). */
   hostIds: string[];
+  /** Where the group lives on the array, when it has such a scope (the ONTAP SVM). */
+  namespace?: string;
+}
+
+/** Where a new replication goes: an ONTAP destination SVM (peered), a connected Pure array. */
+export interface ReplicationTarget {
+  name: string;
 }
 
 export interface ArraySnapshot {
@@ -117,6 +124,11 @@ export interface ArrayDriver {
   /** Snapshots named `name`, in every group. */
   findGroupSnapshots(name: string, options?: DriverCallOptions): Promise<ArraySnapshot[]>;
   replicationLinks(options?: DriverCallOptions): Promise<ReplicationLink[]>;
+  /**
+   * Starts replicating a group to a target (SnapMirror for a CG, destination provisioned and
+   * initialized; a Pure pgroup target, which the target array must then allow).
+   */
+  createReplication(group: ArrayGroup, containers: ArrayContainer[], target: ReplicationTarget, options?: DriverCallOptions): Promise<void>;
   /** Sends the newest data now (SnapMirror update; Pure snapshot with replicate_now). */
   updateReplication(link: ReplicationLink, options?: DriverCallOptions): Promise<void>;
   /** Makes the target writable (SnapMirror break); drivers that cannot throw UnsupportedError. */

@@ -1,5 +1,6 @@
 import { DrkitError, UnsupportedError, type OperationOptions } from '@drkit/core';
-import type { ArrayDriver, ArrayFacts, ReplicationLink } from './array-driver.js';
+import type { ArrayDriver, ArrayFacts, ReplicationLink, ReplicationTarget } from './array-driver.js';
+import { readArrayView } from './array-view.js';
 
 /**
  * The array's own replication of its groups (SnapMirror, Pure async replication), beside
@@ -19,6 +20,20 @@ export class ArrayReplication {
   async links(options: OperationOptions = {}): Promise<ReplicationLink[]> {
     this.#licensed();
     return this.#driver.replicationLinks(options);
+  }
+
+  /** Replicates a group (its id on the array, a SAN machine's `nativeId`) to a target; returns the new link. */
+  async create(groupId: string, target: ReplicationTarget, options: OperationOptions = {}): Promise<ReplicationLink> {
+    this.#licensed();
+    const view = await readArrayView(this.#driver, options.signal);
+    const found = view.groupById(groupId);
+    if (!found) throw new DrkitError('not-found', `no group ${groupId} on this array`);
+    const before = new Set((await this.#driver.replicationLinks(options)).map((l) => l.id));
+    const containers = view.containers.filter((c) => found.group.containerIds.includes(c.id));
+    await this.#driver.createReplication(found.group, containers, target, options);
+    const created = (await this.#driver.replicationLinks(options)).find((l) => !before.has(l.id) && l.groupId === groupId);
+    if (!created) throw new DrkitError('platform', `the array accepted replication of ${found.group.name} to ${target.name} but lists no such link`);
+    return created;
   }
 
   async update(linkId: string, options: OperationOptions = {}): Promise<void> {

@@ -147,6 +147,17 @@ describe('ONTAP driver', () => {
     expect(ontap!.relationshipState()).toBe('snapmirrored');
   });
 
+  it('protects a consistency group with a new SnapMirror relationship, provisioned and initialized by ONTAP', async () => {
+    const adapter = await connected();
+    const web = await groupUuid(adapter, 'cg_web');
+    await expect(adapter.arrayReplication.create(web, { name: 'svm_unpeered' })).rejects.toThrow(/SVM peer relationship/);
+    const link = await adapter.arrayReplication.create(web, { name: 'svm_dr' });
+    expect(link).toMatchObject({ groupId: web, source: 'svm1:/cg/cg_web', target: 'svm_dr:/cg/cg_web_dr', state: 'idle', healthy: true });
+    const post = ontap!.log.filter((l) => l === 'POST /api/snapmirror/relationships');
+    expect(post).toHaveLength(2);
+    expect((await adapter.arrayReplication.links()).map((l) => l.target).sort()).toEqual(['svm_dr:/cg/cg_db_dst', 'svm_dr:/cg/cg_web_dr']);
+  });
+
   it('spells a LUN serial as the NAA id hosts see, and nothing for a malformed serial', () => {
     expect(ontapLunWwn('80DQt]JAx6Mx')).toBe('naa.600a0980' + Buffer.from('80DQt]JAx6Mx').toString('hex'));
     expect(ontapLunWwn('short')).toBeUndefined();

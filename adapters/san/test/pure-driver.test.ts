@@ -97,6 +97,13 @@ describe('FlashArray driver', () => {
     await expect(adapter.arrayReplication.failover(link!.id)).rejects.toSatisfy(code('unsupported'));
   });
 
+  it('adds a replication target to a protection group, and says the target has yet to allow it', async () => {
+    const adapter = await connected();
+    const link = await adapter.arrayReplication.create('pg-esx', { name: 'flasharray-dr' });
+    expect(link).toMatchObject({ id: 'pg-esx>flasharray-dr', state: 'paused', healthy: false, reasons: ['flasharray-dr has not allowed protection group pg-esx'] });
+    await expect(adapter.arrayReplication.create('pg-esx', { name: 'no-such-array' })).rejects.toThrow(/Array connection does not exist/);
+  });
+
   it('spells a volume serial as the NAA id hosts see', () => {
     expect(pureVolumeWwn('F4252922ADE248CF000113E6')).toBe('naa.624a9370f4252922ade248cf000113e6');
     expect(pureVolumeWwn('nope')).toBeUndefined();

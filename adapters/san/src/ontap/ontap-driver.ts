@@ -1,7 +1,7 @@
 import { DrkitError, UnsupportedError, normalizeWwn } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import type {
-  ArrayContainer, ArrayDriver, ArrayFacts, ArrayGroup, ArrayHost, ArraySnapshot, ArrayVolume, DriverCallOptions, ReplicationLink, StartedSnapshot,
+  ArrayContainer, ArrayDriver, ArrayFacts, ArrayGroup, ArrayHost, ArraySnapshot, ArrayVolume, DriverCallOptions, ReplicationLink, ReplicationTarget, StartedSnapshot,
 } from '../array-driver.js';
 import { RestClient } from '../rest-client.js';
 import { mapWithLimit } from '../map-with-limit.js';
@@ -23,7 +23,7 @@ export interface OntapDriverOptions {
 interface Lun { uuid: string; name: string; serial_number?: string; space?: { size?: number }; location?: { volume?: { uuid?: string } } }
 interface FlexVol { uuid: string; name: string; style?: string; space?: { size?: number; available?: number } }
 interface Igroup { uuid: string; name: string; protocol?: string; os_type?: string; initiators?: Array<{ name: string }>; lun_maps?: Array<{ lun?: { uuid?: string } }> }
-interface Cg { uuid: string; name: string; volumes?: Array<{ uuid: string }>; luns?: Array<{ uuid?: string }> }
+interface Cg { uuid: string; name: string; svm?: { name?: string }; volumes?: Array<{ uuid: string }>; luns?: Array<{ uuid?: string }> }
 interface CgSnapshot { uuid: string; name: string; create_time?: string }
 
 /** ONTAP's NAA ids: NetApp's prefix and the LUN's 12-character serial in hex. */
@@ -114,7 +114,7 @@ export class OntapDriver implements ArrayDriver {
   }
 
   async *groups(options: DriverCallOptions = {}): AsyncIterable<ArrayGroup> {
-    for await (const cg of ontapRecords<Cg>(this.rest, '/api/application/consistency-groups', { fields: 'uuid,name,volumes.uuid,luns.uuid' }, options.signal)) {
+    for await (const cg of ontapRecords<Cg>(this.rest, '/api/application/consistency-groups', { fields: 'uuid,name,svm.name,volumes.uuid,luns.uuid' }, options.signal)) {
       yield {
         id: cg.uuid,
         name: cg.name,
@@ -122,6 +122,7 @@ export class OntapDriver implements ArrayDriver {
         // A consistency group is made of FlexVols: every LUN in them is in the group.
         containerIds: (cg.volumes ?? []).map((v) => v.uuid),
         hostIds: [],
+        ...(cg.svm?.name && { namespace: cg.svm.name }),
       };
     }
   }
@@ -175,6 +176,28 @@ export class OntapDriver implements ArrayDriver {
 
   replicationLinks(options: DriverCallOptions = {}): Promise<ReplicationLink[]> {
     return ontapLinks(this.rest, options.signal);
+  }
+
+  /**
+   * A CG relationship from the source cluster: ONTAP provisions the destination CG and its
+   * DP volumes (`<name>_dr` on the target SVM) and initializes it (`state: snapmirrored`).
+   */
+  async createReplication(group: ArrayGroup, containers: ArrayContainer[], target: ReplicationTarget, options: DriverCallOptions = {}): Promise<void> {
+    if (!group.namespace) throw new DrkitError('protocol', `consistency group ${group.name} names no SVM`);
+    if (containers.length === 0) throw new DrkitError('invalid-state', `consistency group ${group.name} holds no volumes to replicate`);
+    const answer = await this.rest.send({
+      method: 'POST',
+      path: '/api/snapmirror/relationships',
+      body: {
+        source: { path: `${group.namespace}:/cg/${group.name}`, consistency_group_volumes: containers.map((c) => ({ name: c.name })) },
+        destination: { path: `${target.name}:/cg/${group.name}_dr`, consistency_group_volumes: containers.map((c) => ({ name: `${c.name}_dr` })) },
+        create_destination: { enabled: true },
+        policy: { name: 'Asynchronous' },
+        state: 'snapmirrored',
+      },
+      ...options,
+    });
+    await followJob(this.rest, answer.body, `SnapMirror of ${group.name} to ${target.name}`, options.signal);
   }
 
   async updateReplication(link: ReplicationLink, options: DriverCallOptions = {}): Promise<void> {

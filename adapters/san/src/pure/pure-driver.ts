@@ -1,7 +1,7 @@
 import { DrkitError, UnsupportedError, normalizeWwn } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import type {
-  ArrayContainer, ArrayDriver, ArrayFacts, ArrayGroup, ArrayHost, ArraySnapshot, ArrayVolume, DriverCallOptions, ReplicationLink,
+  ArrayContainer, ArrayDriver, ArrayFacts, ArrayGroup, ArrayHost, ArraySnapshot, ArrayVolume, DriverCallOptions, ReplicationLink, ReplicationTarget,
 } from '../array-driver.js';
 import { PureSession } from './pure-rest.js';
 import { pureLinks } from './pure-replication.js';
@@ -145,6 +145,11 @@ export class PureDriver implements ArrayDriver {
 
   replicationLinks(options: DriverCallOptions = {}): Promise<ReplicationLink[]> {
     return pureLinks(this.session, this.#connected().name, options.signal);
+  }
+
+  /** Adds a connected array as the pgroup's target; that array must then allow the group. */
+  async createReplication(group: ArrayGroup, _containers: ArrayContainer[], target: ReplicationTarget, options: DriverCallOptions = {}): Promise<void> {
+    await this.session.rest.send({ method: 'POST', path: this.session.path('protection-groups/targets'), query: { group_names: group.name, member_names: target.name }, ...options });
   }
 
   /** A new pgroup snapshot sent to every target now (Pure names it). */
