@@ -46,6 +46,8 @@ export async function connectLinux(ctx: HostContext): Promise<HostOps> {
         consistency: snapshotable ? (canFreeze ? ['crash', 'app'] : ['crash']) : [],
         fusedPhases: false,
         mechanisms: [...new Set(disks.map((d) => d.mechanism.kind).filter((k) => k !== 'none')), ...(canFreeze ? ['fsfreeze'] : [])],
+        // Disks that are array LUNs have no snapshot here, but their filesystems can be frozen.
+        freezeOnly: canFreeze && disks.some((d) => d.mountpoints.length > 0),
       },
       replication: { diskRead: snapshotable && !!facts.python, changeTracking: snapshotable && !!facts.python && disks.every(diffable), remoteHashing: !!facts.python },
     },

@@ -13,7 +13,11 @@ export interface LinuxSnapshotContext {
   freezeBudgetMs?: number;
 }
 
+/** The id of a freeze-only member's "snapshot": there is nothing on the host to delete. */
+const FREEZE_ONLY = 'freeze-only:';
+
 interface Handle {
+  freezeOnly?: boolean;
   disks: LinuxDisk[];
   freeze?: Freeze;
   warnings: string[];
@@ -38,8 +42,9 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
       checkMachine(request.machineId);
       checkName(request.tag);
       const disks = ctx.disks();
-      targets(disks); // refuse early, before anything is frozen
-      const handle: Handle = { disks, warnings: [], postHook: false };
+      // Freeze-only: the disks are array LUNs another member snapshots; nothing to snapshot here.
+      if (!request.freezeOnly) targets(disks); // refuse early, before anything is frozen
+      const handle: Handle = { disks, warnings: [], postHook: false, ...(request.freezeOnly && { freezeOnly: true }) };
       if (request.consistency !== 'app') return { machineId: ctx.machineId, request, handle };
       const mounts = [...new Set(disks.flatMap((d) => d.mountpoints))];
       if (mounts.length === 0) {
@@ -61,6 +66,7 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
 
     async take(prepared, options = {}): Promise<TakenSnapshot> {
       const h = prepared.handle as Handle;
+      if (h.freezeOnly) return freezeOnlyPoint(ctx.machineId, prepared, h);
       const name = `${checkName(prepared.request.tag)}.${Date.now()}`;
       const args = [name, ...targets(h.disks)];
       const purge = ['purge', ...args];
@@ -112,6 +118,7 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
 
     async delete(snapshot, options = {}) {
       checkMachine(snapshot.machineId);
+      if (snapshot.id.startsWith(FREEZE_ONLY)) return;
       await (await ctx.session()).exec({ script: DELETE_SCRIPT, args: ['retire', checkName(snapshot.id), ...targets(ctx.disks())] }, { signal: options.signal, timeoutMs: 120_000 });
     },
 
@@ -121,4 +128,16 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
       return names.map((id) => ({ id, machineId: ctx.machineId, takenAt: new Date(Number(id.slice(id.lastIndexOf('.') + 1))).toISOString() }));
     },
   };
+}
+
+/** What a freeze-only member took: no disks, and whether its freeze held until now. */
+function freezeOnlyPoint(machineId: string, prepared: PreparedSnapshot, h: Handle): TakenSnapshot {
+  const requested = prepared.request.consistency;
+  const warnings = [...h.warnings];
+  let achieved = requested === 'app' && h.freeze ? ('app' as const) : ('crash' as const);
+  if (h.freeze?.mayHaveEnded()) {
+    achieved = 'crash';
+    warnings.push('the freeze budget ran out while the array snapshot was being taken: the filesystems may have thawed first');
+  }
+  return { id: `${FREEZE_ONLY}${prepared.request.tag}`, machineId, takenAt: new Date().toISOString(), requested, achieved, warnings, changeTokens: {}, disks: [], tag: prepared.request.tag };
 }

@@ -68,8 +68,20 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
       const links = volumesBehind(chosen, [inventory]);
       if (links.length === 0) warn(`drkit: ${array.endpoint}: no member's disk is a LUN of this array`);
       for (const groupId of new Set(links.map((l) => l.groupMachineId))) {
-        const users = [...new Set(links.filter((l) => l.groupMachineId === groupId).map((l) => chosen.find((m) => m.id === l.machineId)!.name))];
-        members.push({ adapter, machineId: groupId, name: `${links.find((l) => l.groupMachineId === groupId)!.groupName} (array group under ${users.join(', ')})` });
+        const group = inventory.machines.find((m) => m.id === groupId)!;
+        const users = [...new Set(links.filter((l) => l.groupMachineId === groupId).map((l) => l.machineId))];
+        // Under the servers' freeze only when they use every volume of the group: a volume
+        // another server writes to would not be held still by it.
+        const covered = group.disks.every((d) => links.some((l) => l.volumeDiskId === d.id));
+        if (!covered) warn(`drkit: ${group.name} also holds volumes no member uses: it is snapshotted beside the members, crash-consistent`);
+        const names = users.map((id) => chosen.find((m) => m.id === id)!.name);
+        members.push({ adapter, machineId: groupId, name: `${group.name} (array group under ${names.join(', ')})`, ...(covered && { under: users }) });
+      }
+      // A server whose every disk is an array LUN only freezes; the array snapshots its data.
+      for (const member of members) {
+        const machine = chosen.find((m) => m.id === member.machineId && member.adapter !== adapter);
+        const onArray = machine && machine.disks.length > 0 && machine.disks.every((d) => links.some((l) => l.machineId === machine.id && l.diskId === d.id));
+        if (onArray && member.adapter.capabilities.snapshot.freezeOnly && members.some((g) => g.under?.includes(machine.id))) member.freezeOnly = true;
       }
     }
   } catch (error) {

@@ -34,10 +34,10 @@ export async function runSnapshot(endpoint: string | undefined, flags: GroupFlag
       tag: point.tag,
       statement: point.statement,
       warnings: point.warnings,
-      members: point.members.map(({ member, snapshot }) => ({ machineId: member.machineId, name: member.name, adapter: member.adapter.kind, snapshot })),
+      members: point.members.map(({ member, snapshot, consistencyFrom }) => ({ machineId: member.machineId, name: member.name, adapter: member.adapter.kind, snapshot, ...(consistencyFrom && { consistencyFrom }) })),
     };
     print(io, flags.json, result, () =>
-      [`group point ${point.tag}: ${describeStatement(point.statement)}`, ...result.members.map((m) => `  ${m.name}  snapshot ${m.snapshot.id}  ${m.snapshot.achieved}${m.snapshot.warnings.length ? `  (${m.snapshot.warnings.join('; ')})` : ''}`), ''].join('\n'),
+      [`group point ${point.tag}: ${describeStatement(point.statement)}`, ...result.members.map((m) => `  ${m.name}  snapshot ${m.snapshot.id}  ${m.snapshot.achieved}${m.consistencyFrom ? ` (through the freeze of ${m.consistencyFrom.join(', ')})` : ''}${m.snapshot.warnings.length ? `  (${m.snapshot.warnings.join('; ')})` : ''}`), ''].join('\n'),
     );
   } finally {
     await group.close();

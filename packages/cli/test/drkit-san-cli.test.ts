@@ -95,10 +95,13 @@ describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', 
       members: [{ endpoint: `file://${join(root, 'site')}`, machine: 'db01' }],
       arrays: [{ endpoint: ontapUrl, thumbprint: ontap.thumbprint }],
     }));
-    const run = await drkit(['snapshot', '--group', config, '--json'], { DRKIT_PASSWORD: ontap.password });
+    const run = await drkit(['snapshot', '--group', config, '--consistency', 'app', '--json'], { DRKIT_PASSWORD: ontap.password });
     expect(run.code, run.stderr).toBe(0);
     const point = JSON.parse(run.stdout);
     expect(point.members.map((m: { name: string; adapter: string }) => [m.name, m.adapter])).toEqual([['db01', 'file'], ['cg_db (array group under db01)', 'san']]);
+    // The array fenced and committed inside db01's freeze: its crash-only snapshot holds app-consistent data.
+    expect(point.statement).toMatchObject({ requested: 'app', achieved: 'app' });
+    expect(point.members[1]).toMatchObject({ snapshot: { requested: 'app', achieved: 'app' }, consistencyFrom: ['db01'] });
     expect(ontap.snapshotsOf('cg_db')).toContain(point.tag);
     expect(ontap.snapshotsOf('cg_web')).not.toContain(point.tag);
   });

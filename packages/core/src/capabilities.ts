@@ -19,6 +19,8 @@ export interface Capabilities {
     fusedPhases: boolean;
     /** Snapshot mechanisms on offer, in the platform's words (e.g. `vmware-snapshot`, `btrfs`, `vss`). */
     mechanisms: string[];
+    /** Can hold an app-consistent freeze without snapshotting (SnapshotRequest.freezeOnly). */
+    freezeOnly?: boolean;
   };
   replication: {
     /** A DiskSource is available. */

@@ -15,6 +15,12 @@ export interface SnapshotRequest extends OperationOptions {
   tag: string;
   /** Latest time (epoch ms) by which the freeze must be released. */
   freezeDeadline?: number;
+  /**
+   * Freeze and thaw, snapshot nothing: the machine's data lives on array volumes another
+   * member snapshots while this freeze holds (capabilities.snapshot.freezeOnly). The taken
+   * "snapshot" has no disks; its `achieved` says whether the freeze held to the end.
+   */
+  freezeOnly?: boolean;
 }
 
 /** A member frozen (or ready to be snapped, for fused platforms) and not yet released. */

@@ -4,6 +4,7 @@ import type { Consistency } from '../capabilities.js';
 import type { OperationOptions } from '../progress.js';
 import type { PreparedSnapshot, TakenSnapshot } from '../snapshot.js';
 import type { AppFailurePolicy, GroupMember, GroupPoint, GroupStatement, MemberPoint } from './group-point.js';
+import { appCapable, askedOf, liftUnderMembers, memberLayers } from './member-layers.js';
 
 export interface GroupPointRequest extends OperationOptions {
   members: GroupMember[];
@@ -34,9 +35,10 @@ export async function takeGroupPoint(request: GroupPointRequest): Promise<GroupP
   if (request.members.length === 0) throw new DrkitError('bad-input', 'a consistency group needs at least one member');
   const policy = request.policy ?? 'require';
   const tag = request.tag ?? `drkit-${randomUUID()}`;
+  memberLayers(request.members); // refuses a malformed group before anything is touched
   if (request.consistency === 'crash') return attempt(request, 'crash', tag);
 
-  const unable = request.members.filter((m) => !m.adapter.capabilities.snapshot.consistency.includes('app'));
+  const unable = request.members.filter((m) => !appCapable(m, request.members));
   if (unable.length > 0) {
     const reason = `app consistency not available for ${unable.map((m) => m.name ?? m.machineId).join(', ')}`;
     if (policy === 'require') throw new DrkitError('unsupported', `${reason}; the group policy requires it`);
@@ -87,17 +89,49 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
   let budgetTimer: NodeJS.Timeout | undefined;
   try {
     const freezeDeadline = Date.now() + budget;
+    const layers = memberLayers(request.members);
+    const prepareAll = (members: GroupMember[]) =>
+      Promise.all(
+        members.map(async (member) => {
+          try {
+            const p = await member.adapter.snapshots.prepare({
+              machineId: member.machineId,
+              consistency: askedOf(member, consistency),
+              tag,
+              freezeDeadline,
+              signal,
+              ...(member.freezeOnly && { freezeOnly: true }),
+            });
+            prepared.push(p);
+          } catch (error) {
+            fail(member, 'prepare', error);
+          }
+        }),
+      );
+    const takeAll = (which: PreparedSnapshot[]) =>
+      Promise.all(
+        which.map(async (p) => {
+          const member = memberOf(request, p);
+          const started = Date.now();
+          try {
+            const snapshot = await member.adapter.snapshots.take(p, { signal });
+            window = { start: Math.min(window.start, started), end: Math.max(window.end, Date.now()) };
+            taken.push({ member, snapshot });
+          } catch (error) {
+            fail(member, 'take', signal.aborted ? abortError(signal) : error);
+          }
+        }),
+      );
     request.onProgress?.({ kind: 'phase', phase: 'prepare', detail: `${request.members.length} members, ${consistency}` });
-    await Promise.all(
-      request.members.map(async (member) => {
-        try {
-          prepared.push(await member.adapter.snapshots.prepare({ machineId: member.machineId, consistency, tag, freezeDeadline, signal }));
-        } catch (error) {
-          fail(member, 'prepare', error);
-        }
-      }),
-    );
+    await prepareAll(layers.first);
     if (firstError) throw firstError;
+    if (layers.under.length > 0) {
+      // A fused platform's freeze is its take: those above an array group go first, whole.
+      await takeAll(prepared.filter((p) => layers.freezers.has(p.machineId) && memberOf(request, p).adapter.capabilities.snapshot.fusedPhases));
+      if (firstError) throw firstError;
+      await prepareAll(layers.under);
+      if (firstError) throw firstError;
+    }
     const frozen = prepared.filter((p) => p.frozenAt !== undefined);
     // The budget runs from the first freeze: past it, takes are aborted and the point fails.
     if (frozen.length > 0) {
@@ -105,19 +139,7 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
       budgetTimer = setTimeout(() => controller.abort(new DrkitError('timeout', `freeze budget of ${budget} ms exceeded`)), Math.max(0, first + budget - Date.now()));
     }
     request.onProgress?.({ kind: 'phase', phase: 'take' });
-    await Promise.all(
-      prepared.map(async (p) => {
-        const member = request.members.find((m) => m.machineId === p.machineId)!;
-        const started = Date.now();
-        try {
-          const snapshot = await member.adapter.snapshots.take(p, { signal });
-          window = { start: Math.min(window.start, started), end: Math.max(window.end, Date.now()) };
-          taken.push({ member, snapshot });
-        } catch (error) {
-          fail(member, 'take', signal.aborted ? abortError(signal) : error);
-        }
-      }),
-    );
+    await takeAll(prepared.filter((p) => !taken.some((t) => t.member.machineId === p.machineId)));
     if (firstError) throw firstError;
     if (signal.aborted) throw abortError(signal);
     // Report members in the order they were asked for, not the order their takes finished.
@@ -133,6 +155,7 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
     request.signal?.removeEventListener('abort', onAbort);
     frozenMs = await releaseAll(prepared, request);
   }
+  liftUnderMembers(taken, consistency);
   if (frozenMs > budget) {
     await rollback(taken, request);
     throw new DrkitError('timeout', `group point not taken: a member stayed frozen ${frozenMs} ms, over the ${budget} ms budget`);
@@ -140,21 +163,28 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
   return { tag, members: taken, statement: statementOf(request, consistency, taken, prepared, window, frozenMs), warnings: taken.flatMap((m) => m.snapshot.warnings) };
 }
 
-/** Thaws every prepared member, in parallel, whatever happened; returns the longest freeze. */
+/**
+ * Thaws every prepared member, whatever happened, and returns the longest freeze. Members
+ * under others are released first (an array ends its fence), then the rest in parallel.
+ */
 async function releaseAll(prepared: PreparedSnapshot[], request: GroupPointRequest): Promise<number> {
   request.onProgress?.({ kind: 'phase', phase: 'release' });
-  const now = () => Date.now();
-  const durations = await Promise.all(
-    prepared.map(async (p) => {
-      try {
-        await request.members.find((m) => m.machineId === p.machineId)!.adapter.snapshots.release(p);
-      } catch (error) {
-        request.onProgress?.({ kind: 'warning', message: `release of ${p.machineId} failed: ${(error as Error).message}` });
-      }
-      return p.frozenAt === undefined ? 0 : now() - p.frozenAt;
-    }),
-  );
-  return Math.max(0, ...durations);
+  const release = async (p: PreparedSnapshot) => {
+    try {
+      await memberOf(request, p).adapter.snapshots.release(p);
+    } catch (error) {
+      request.onProgress?.({ kind: 'warning', message: `release of ${p.machineId} failed: ${(error as Error).message}` });
+    }
+    return p.frozenAt === undefined ? 0 : Date.now() - p.frozenAt;
+  };
+  const isUnder = (p: PreparedSnapshot) => (memberOf(request, p).under?.length ?? 0) > 0;
+  const lower = await Promise.all(prepared.filter(isUnder).map(release));
+  const upper = await Promise.all(prepared.filter((p) => !isUnder(p)).map(release));
+  return Math.max(0, ...lower, ...upper);
+}
+
+function memberOf(request: GroupPointRequest, p: PreparedSnapshot): GroupMember {
+  return request.members.find((m) => m.machineId === p.machineId)!;
 }
 
 async function rollback(taken: MemberPoint[], request: GroupPointRequest): Promise<void> {
@@ -180,7 +210,10 @@ function statementOf(
 ): GroupStatement {
   const achieved: Consistency = taken.every((m) => m.snapshot.achieved === 'app') ? 'app' : 'crash';
   // A shared barrier needs every member frozen before the first take and thawed after the last.
-  const everyoneFrozen = prepared.length === taken.length && prepared.every((p) => p.frozenAt !== undefined);
+  // A member under others counts as frozen when they all are: their freeze holds its data still.
+  const frozen = (p: PreparedSnapshot): boolean =>
+    p.frozenAt !== undefined || (memberOf(request, p).under ?? []).length > 0 && memberOf(request, p).under!.every((id) => prepared.some((q) => q.machineId === id && q.frozenAt !== undefined));
+  const everyoneFrozen = prepared.length === taken.length && prepared.every(frozen);
   const fused = request.members.some((m) => m.adapter.capabilities.snapshot.fusedPhases);
   // A crash point counts too: arrays that fence writes (ONTAP's two-phase start) hold every
   // member still across the takes. Not when a member fell short of what was asked.

@@ -10,6 +10,15 @@ export interface GroupMember {
   machineId: string;
   /** For people: the machine's name. */
   name?: string;
+  /** Only freeze this machine: its data is snapshotted by the members that name it in `under`. */
+  freezeOnly?: boolean;
+  /**
+   * Machine ids of members whose freeze covers all of this member's data (an array group
+   * under a server's filesystems). This member is prepared after they are frozen — an
+   * array's write fence must not catch a server's flush — and released before they thaw;
+   * its snapshot then holds what their freeze made consistent.
+   */
+  under?: string[];
 }
 
 /**
@@ -35,6 +44,8 @@ export interface GroupStatement {
 export interface MemberPoint {
   member: GroupMember;
   snapshot: TakenSnapshot;
+  /** For members `under` others: whose freeze gave this snapshot its consistency. */
+  consistencyFrom?: string[];
 }
 
 export interface GroupPoint {
