@@ -10,6 +10,9 @@ export function localRunner(env: Record<string, string>): SshRunner {
   let closed = false;
   const start = (command: RemoteCommand) => {
     const child = spawn('sh', ['-c', commandLine(command)], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A command that exits without reading its input (uname) closes the pipe first: as over
+    // SSH, that is not an error of the command.
+    child.stdin.on('error', () => {});
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     const ended = new Promise<{ code?: number; signal?: string }>((resolve) => child.on('close', (code, signal) => resolve(signal ? { signal: signal.replace(/^SIG/, '') } : { code: code ?? -1 })));
