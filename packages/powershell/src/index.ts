@@ -2,3 +2,5 @@ export { encodeCommand, powershellCommandLine, MAX_COMMAND_LINE } from './encode
 export { parseClixml, type ClixmlStreams } from './clixml.js';
 export { wrapScript, readEnvelope, type PsError } from './ps-envelope.js';
 export { powershellOverSsh, type PowerShellRunner, type PsOperation } from './powershell-runner.js';
+export { powershellLocal, type LocalPowerShellOptions } from './powershell-local.js';
+export { psInput } from './ps-input.js';

@@ -2,6 +2,7 @@ import { DrkitError } from '@drkit/core';
 import type { SshRunner } from '@drkit/ssh';
 import { parseClixml } from './clixml.js';
 import { powershellCommandLine } from './encoded-command.js';
+import { psInput } from './ps-input.js';
 import { readEnvelope, wrapScript } from './ps-envelope.js';
 
 /** One fixed script per operation; values go in as JSON (`$in`), results come back as plain values. */
@@ -27,7 +28,7 @@ export function powershellOverSsh(ssh: SshRunner, options: { exe?: string } = {}
       const line = powershellCommandLine(wrapScript(operation.body), options.exe);
       const r = await ssh.exec(
         { raw: line, name: operation.name },
-        { stdin: input === undefined ? '' : JSON.stringify(input), okCodes: [1], ...(opts.signal && { signal: opts.signal }), timeoutMs: opts.timeoutMs ?? 300_000 },
+        { stdin: psInput(input), okCodes: [1], ...(opts.signal && { signal: opts.signal }), timeoutMs: opts.timeoutMs ?? 300_000 },
       );
       const stdout = r.stdout.toString('utf8');
       if (!stdout.trim()) {
