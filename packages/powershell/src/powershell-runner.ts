@@ -1,7 +1,7 @@
 import { DrkitError } from '@drkit/core';
 import type { SshRunner } from '@drkit/ssh';
 import { parseClixml } from './clixml.js';
-import { powershellCommandLine } from './encoded-command.js';
+import { powershellInvocation } from './encoded-command.js';
 import { psInput } from './ps-input.js';
 import { readEnvelope, wrapScript } from './ps-envelope.js';
 
@@ -25,10 +25,10 @@ export interface PowerShellRunner {
 export function powershellOverSsh(ssh: SshRunner, options: { exe?: string } = {}): PowerShellRunner {
   return {
     async invoke<T>(operation: PsOperation, input?: unknown, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T[]> {
-      const line = powershellCommandLine(wrapScript(operation.body), options.exe);
+      const { line, stdin } = powershellInvocation(wrapScript(operation.body), psInput(input), options.exe);
       const r = await ssh.exec(
         { raw: line, name: operation.name },
-        { stdin: psInput(input), okCodes: [1], ...(opts.signal && { signal: opts.signal }), timeoutMs: opts.timeoutMs ?? 300_000 },
+        { stdin, okCodes: [1], ...(opts.signal && { signal: opts.signal }), timeoutMs: opts.timeoutMs ?? 300_000 },
       );
       const stdout = r.stdout.toString('utf8');
       if (!stdout.trim()) {

@@ -1,0 +1,98 @@
+import {
+  DrkitError, UnsupportedError,
+  type Adapter, type Capabilities, type DiscoverOptions, type InventoryItem, type OperationOptions, type ReplicationOps, type SiteInfo, type SnapshotOps,
+} from '@drkit/core';
+import type { PowerShellRunner } from '@drkit/powershell';
+import { hypervInventory } from './hyperv-inventory.js';
+import { HyperVReplica } from './hyperv-replica.js';
+import { HYPERV_DISCOVER, HYPERV_PROBE } from './hyperv-scripts.js';
+import { hypervSnapshotOps } from './hyperv-snapshots.js';
+import type { HostFacts, SiteFacts, VmFacts } from './hyperv-types.js';
+
+export interface HyperVAdapterOptions {
+  /** The PowerShell runner to the host: over SSH, local, or a replay. */
+  runner: () => Promise<PowerShellRunner>;
+  /** The endpoint as shown to people: no credentials. */
+  endpoint: string;
+  /** Frees the transport (an SSH session). */
+  close?: () => Promise<void>;
+}
+
+/** RCT (resilient change tracking) arrived with Windows Server 2016 (build 14393). */
+const RCT_BUILD = 14393;
+
+/**
+ * A standalone Hyper-V host (no VMM) managed through fixed PowerShell scripts: discovery
+ * from the Hyper-V module, recovery snapshots through WMI with the consistency asked for
+ * and checked, Hyper-V Replica state and actions.
+ */
+export class HyperVAdapter implements Adapter {
+  readonly specificationVersion = 'v1' as const;
+  readonly kind = 'hyperv';
+  readonly snapshots: SnapshotOps;
+  readonly replication: ReplicationOps;
+  readonly replica: HyperVReplica;
+  #o: HyperVAdapterOptions;
+  #host: HostFacts | undefined;
+  #capabilities: Capabilities | undefined;
+  #vms = new Map<string, VmFacts>();
+
+  constructor(options: HyperVAdapterOptions) {
+    this.#o = options;
+    this.snapshots = hypervSnapshotOps({ runner: options.runner, vm: (id, signal) => this.#vm(id, signal) });
+    this.replication = {
+      openDisk: async () => {
+        throw new UnsupportedError('disk-read', 'reading Hyper-V virtual disks is not implemented yet: replicate these VMs with Hyper-V Replica (adapter.replica)');
+      },
+    };
+    this.replica = new HyperVReplica(options.runner);
+  }
+
+  get capabilities(): Capabilities {
+    if (!this.#capabilities) throw new DrkitError('invalid-state', 'capabilities are probed at connect; call connect() first');
+    return this.#capabilities;
+  }
+
+  get site(): SiteInfo {
+    const h = this.#host;
+    return { adapter: 'hyperv', endpoint: this.#o.endpoint, ...(h && { product: h.os, version: h.version, ...(h.module && { apiVersion: `Hyper-V module ${h.module}` }), instanceId: h.uuid.toLowerCase() }) };
+  }
+
+  async connect(options: OperationOptions = {}): Promise<Capabilities> {
+    const [host] = await (await this.#o.runner()).invoke<HostFacts>(HYPERV_PROBE, undefined, options.signal ? { signal: options.signal } : {});
+    if (!host) throw new DrkitError('protocol', 'the Hyper-V probe printed nothing');
+    this.#host = host;
+    this.#capabilities = {
+      ...(host.module && { apiVersion: host.module }),
+      discovery: true,
+      snapshot: { consistency: ['crash', 'app'], fusedPhases: true, mechanisms: [host.build >= RCT_BUILD ? 'hyperv-recovery-snapshot' : 'hyperv-snapshot'] },
+      replication: { diskRead: false, changeTracking: false, remoteHashing: false },
+    };
+    return this.#capabilities;
+  }
+
+  async *discover(options: DiscoverOptions = {}): AsyncIterable<InventoryItem> {
+    if (!this.#host) throw new DrkitError('invalid-state', 'call connect() first');
+    const site = await this.#site(options.signal);
+    yield* hypervInventory(this.#host, site, options.kinds);
+  }
+
+  async close(): Promise<void> {
+    await this.#o.close?.();
+  }
+
+  async #site(signal?: AbortSignal): Promise<SiteFacts> {
+    const [site] = await (await this.#o.runner()).invoke<SiteFacts>(HYPERV_DISCOVER, undefined, { ...(signal && { signal }), timeoutMs: 10 * 60_000 });
+    if (!site) throw new DrkitError('protocol', 'the Hyper-V discovery printed nothing');
+    this.#vms = new Map(site.vms.map((vm) => [vm.id.toLowerCase(), vm]));
+    return site;
+  }
+
+  async #vm(id: string, signal?: AbortSignal): Promise<VmFacts> {
+    if (!this.#host) throw new DrkitError('invalid-state', 'call connect() first');
+    if (!this.#vms.has(id)) await this.#site(signal);
+    const vm = this.#vms.get(id);
+    if (!vm) throw new DrkitError('not-found', `no VM ${id} on ${this.#host.name}`);
+    return vm;
+  }
+}

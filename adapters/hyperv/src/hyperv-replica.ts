@@ -1,0 +1,54 @@
+import { DrkitError, type OperationOptions } from '@drkit/core';
+import type { PowerShellRunner } from '@drkit/powershell';
+import { HYPERV_REPLICA_ACTION, HYPERV_REPLICA_STATE } from './hyperv-scripts.js';
+import type { ReplicationFacts } from './hyperv-types.js';
+
+export type InitialReplication = { method: 'network' } | { method: 'export'; path: string } | { method: 'seeded' };
+
+/**
+ * Hyper-V Replica on this host: each VM's relationship as the host reports it, and the
+ * actions on it. A relationship whose log outgrew half the disk (or that lost track) shows
+ * `ResynchronizationRequired`: `needsResync` says so and `resync` runs it.
+ */
+export class HyperVReplica {
+  constructor(private readonly runner: () => Promise<PowerShellRunner>) {}
+
+  async relationships(options: OperationOptions = {}): Promise<Array<ReplicationFacts & { needsResync: boolean }>> {
+    const rows = await (await this.runner()).invoke<ReplicationFacts>(HYPERV_REPLICA_STATE, undefined, options.signal ? { signal: options.signal } : {});
+    return rows.map((r) => ({ ...r, needsResync: r.state === 'ResynchronizationRequired' || r.state === 'WaitingForStartResynchronize' }));
+  }
+
+  async startInitial(vmId: string, how: InitialReplication, options: OperationOptions = {}): Promise<void> {
+    await this.#act(vmId, `start-${how.method}`, options, how.method === 'export' ? { path: how.path } : {});
+  }
+
+  async resync(vmId: string, options: OperationOptions = {}): Promise<void> {
+    await this.#act(vmId, 'resync', options);
+  }
+
+  async #act(vmId: string, action: string, options: OperationOptions, extra: Record<string, string> = {}): Promise<void> {
+    await (await this.runner()).invoke(HYPERV_REPLICA_ACTION, { vmId, action, ...extra }, { ...(options.signal && { signal: options.signal }), timeoutMs: 60 * 60_000 });
+  }
+
+  /** One step of a planned failover, on whichever host it belongs to. */
+  step(vmId: string, action: 'prepare-failover' | 'failover' | 'reverse' | 'start-vm', options: OperationOptions = {}): Promise<void> {
+    return this.#act(vmId, action, options);
+  }
+}
+
+/**
+ * A planned failover, as Microsoft documents it: on the primary, shut the VM down and send
+ * the last changes (Start-VMFailover -Prepare); on the replica, fail over, reverse the
+ * replication so the old primary becomes the replica, and start the VM. Nothing is lost:
+ * the primary is stopped before the last changes leave it.
+ */
+export async function plannedFailover(primary: HyperVReplica, replica: HyperVReplica, vmId: string, options: OperationOptions = {}): Promise<void> {
+  const [here] = (await primary.relationships(options)).filter((r) => r.vmId.toLowerCase() === vmId.toLowerCase());
+  if (!here) throw new DrkitError('not-found', `VM ${vmId} is not replicated from this host`);
+  if (here.mode !== 'Primary') throw new DrkitError('invalid-state', `VM ${vmId} is the ${here.mode} here; run the planned failover from its primary`);
+  if (here.state !== 'Replicating') throw new DrkitError('invalid-state', `replication of ${here.vmName} is ${here.state}: a planned failover needs it replicating`);
+  await primary.step(vmId, 'prepare-failover', options);
+  await replica.step(vmId, 'failover', options);
+  await replica.step(vmId, 'reverse', options);
+  await replica.step(vmId, 'start-vm', options);
+}

@@ -1,0 +1,189 @@
+import type { PsOperation } from '@drkit/powershell';
+
+/**
+ * The fixed scripts of a Hyper-V host, for Windows PowerShell 5.1: results projected here
+ * into plain hashtables (enums by name with .ToString(), dates as ISO 8601, explicit arrays),
+ * so module versions and Windows builds cannot shift a number under drkit. Values arrive in
+ * `$in`; the few that must enter a WQL filter are parsed as GUIDs or matched against strict
+ * patterns first.
+ */
+const NS = String.raw`$ns = 'root\virtualization\v2'`;
+
+// Msvm_ConcreteJob: 2–6 still going; 7 (completed) and 32768 (completed with warnings) are
+// success; anything else (8 terminated, 9 killed, 10 exception, …) a failure with its text.
+const WAIT_JOB = String.raw`
+function Wait-DrkitJob($result, [string]$what) {
+  if ($result.ReturnValue -eq 0) { return $null }
+  if ($result.ReturnValue -ne 4096) { throw [InvalidOperationException]::new("$what failed with return value $($result.ReturnValue)") }
+  $job = $result.Job
+  do { Start-Sleep -Milliseconds 200; $job = Get-CimInstance -InputObject $job } while (@(2, 3, 4, 5, 6) -contains [int]$job.JobState)
+  if (@(7, 32768) -notcontains [int]$job.JobState) { throw [InvalidOperationException]::new("$what failed: job state $($job.JobState): $($job.ErrorDescription)") }
+  return $job
+}
+function ConvertTo-DrkitEmbedded($instance) {
+  $serializer = [Microsoft.Management.Infrastructure.Serialization.CimSerializer]::Create()
+  [Text.Encoding]::Unicode.GetString($serializer.Serialize($instance, [Microsoft.Management.Infrastructure.Serialization.InstanceSerializationOptions]::None))
+}
+function Get-DrkitVm([string]$vmId) {
+  $id = [guid]::Parse($vmId).ToString()
+  $vm = Get-CimInstance -Namespace $ns -ClassName Msvm_ComputerSystem -Filter "Name='$id'"
+  if (-not $vm) { Write-Error -Category ObjectNotFound -Message "no virtual machine $id on this host" -ErrorAction Stop }
+  $vm
+}
+function Get-DrkitTime($value) { if ($value) { ([datetime]$value).ToUniversalTime().ToString('o') } else { $null } }
+`;
+
+export const HYPERV_PROBE: PsOperation = {
+  name: 'hyperv.probe',
+  body: String.raw`
+$os = Get-CimInstance -ClassName Win32_OperatingSystem
+$product = Get-CimInstance -ClassName Win32_ComputerSystemProduct
+$vmhost = Get-VMHost
+$module = Get-Module -ListAvailable -Name Hyper-V | Sort-Object Version -Descending | Select-Object -First 1
+$cluster = $null
+try { $cluster = [string](Get-Cluster -ErrorAction Stop).Name } catch { }
+$replica = $null
+try { $r = Get-VMReplicationServer -ErrorAction Stop; $replica = @{ enabled = [bool]$r.ReplicationEnabled; port = [int]$r.IntegratedAuthenticationPort } } catch { }
+@{
+  name = [string]$env:COMPUTERNAME; uuid = [string]$product.UUID
+  os = [string]$os.Caption; version = [string]$os.Version; build = [int]$os.BuildNumber
+  logicalProcessors = [int]$vmhost.LogicalProcessorCount; memoryBytes = [long]$vmhost.MemoryCapacity
+  module = if ($module) { $module.Version.ToString() } else { $null }
+  cluster = $cluster; replica = $replica
+}
+`,
+};
+
+export const HYPERV_DISCOVER: PsOperation = {
+  name: 'hyperv.discover',
+  body: String.raw`
+$switches = @(Get-VMSwitch | ForEach-Object { @{ id = $_.Id.ToString(); name = [string]$_.Name; type = $_.SwitchType.ToString() } })
+$vms = @(Get-VM | ForEach-Object {
+  $vm = $_
+  $disks = @(Get-VMHardDiskDrive -VM $vm | ForEach-Object {
+    $d = $_
+    $vhd = $null
+    if ($d.Path -and $null -eq $d.DiskNumber) { try { $vhd = Get-VHD -Path $d.Path -ErrorAction Stop } catch { } }
+    @{
+      controller = $d.ControllerType.ToString(); controllerNumber = [int]$d.ControllerNumber; location = [int]$d.ControllerLocation
+      path = [string]$d.Path; passThrough = ($null -ne $d.DiskNumber)
+      vhd = if ($vhd) { @{ format = $vhd.VhdFormat.ToString(); type = $vhd.VhdType.ToString(); sizeBytes = [long]$vhd.Size; fileBytes = [long]$vhd.FileSize; parentPath = [string]$vhd.ParentPath; diskIdentifier = [string]$vhd.DiskIdentifier } } else { $null }
+    }
+  })
+  $nics = @(Get-VMNetworkAdapter -VM $vm | ForEach-Object {
+    @{ id = [string]$_.Id; name = [string]$_.Name; mac = [string]$_.MacAddress; switchId = if ($_.SwitchId) { $_.SwitchId.ToString() } else { $null }; connected = [bool]$_.Connected; addresses = @($_.IPAddresses | ForEach-Object { [string]$_ }) }
+  })
+  $services = @(Get-VMIntegrationService -VM $vm | ForEach-Object { @{ name = [string]$_.Name; id = [string]$_.Id; enabled = [bool]$_.Enabled; status = [string]$_.PrimaryStatusDescription } })
+  @{
+    id = $vm.Id.ToString(); name = [string]$vm.Name; state = $vm.State.ToString(); generation = [int]$vm.Generation; version = [string]$vm.Version
+    cpus = [int]$vm.ProcessorCount; memoryBytes = [long]$vm.MemoryStartup; checkpointType = $vm.CheckpointType.ToString()
+    replicationState = $vm.ReplicationState.ToString(); replicationHealth = $vm.ReplicationHealth.ToString(); replicationMode = $vm.ReplicationMode.ToString()
+    clustered = [bool]$vm.IsClustered; path = [string]$vm.Path; integrationServicesVersion = [string]$vm.IntegrationServicesVersion
+    disks = $disks; nics = $nics; integrationServices = $services
+  }
+})
+@{ switches = $switches; vms = $vms }
+`,
+};
+
+// A recovery snapshot (SnapshotType 32768), the kind backup and replication use, through
+// WMI so the consistency level is asked for explicitly. It is named with drkit's tag so a
+// leftover is always findable. Whatever the job or the VMMS log says about the consistency
+// achieved comes back for the adapter to judge.
+export const HYPERV_SNAPSHOT_TAKE: PsOperation = {
+  name: 'hyperv.snapshot.take',
+  body: String.raw`
+${NS}
+${WAIT_JOB}
+$tag = [string]$in.tag
+if ($tag -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$') { Write-Error -Category InvalidArgument -Message 'bad snapshot tag' -ErrorAction Stop }
+$vm = Get-DrkitVm ([string]$in.vmId)
+$before = Get-VM -Id ([guid]::Parse([string]$in.vmId))
+$vss = $before | Get-VMIntegrationService | Where-Object { ([string]$_.Id).ToUpper().EndsWith('84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47') } | Select-Object -First 1
+$settings = New-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemSnapshotSettingData -ClientOnly -Property @{ ConsistencyLevel = [byte]$in.level; IgnoreNonSnapshottableDisks = $true }
+$service = Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemSnapshotService
+$started = Get-Date
+$r = Invoke-CimMethod -InputObject $service -MethodName CreateSnapshot -Arguments @{ AffectedSystem = $vm; SnapshotSettings = (ConvertTo-DrkitEmbedded $settings); SnapshotType = [uint16]32768 }
+$job = Wait-DrkitJob $r 'CreateSnapshot'
+$snap = if ($r.ResultingSnapshot) { Get-CimInstance -InputObject $r.ResultingSnapshot } else { Get-CimAssociatedInstance -InputObject $job -ResultClassName Msvm_VirtualSystemSettingData | Select-Object -First 1 }
+$snap.ElementName = $tag
+$management = Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemManagementService
+$null = Wait-DrkitJob (Invoke-CimMethod -InputObject $management -MethodName ModifySystemSettings -Arguments @{ SystemSettings = (ConvertTo-DrkitEmbedded $snap) }) 'ModifySystemSettings'
+$id = $vm.Name
+$events = @(Get-WinEvent -FilterHashtable @{ LogName = 'Microsoft-Windows-Hyper-V-VMMS-Admin'; StartTime = $started } -ErrorAction SilentlyContinue |
+  Where-Object { $_.Level -le 3 -and $_.Message -match [regex]::Escape($id) } | ForEach-Object { @{ id = [int]$_.Id; message = [string]$_.Message } })
+@{
+  snapshotId = [string]$snap.InstanceID; name = $tag; created = (Get-DrkitTime $snap.CreationTime)
+  jobState = if ($job) { [int]$job.JobState } else { 7 }; jobMessage = if ($job) { [string]$job.ErrorDescription } else { '' }
+  events = $events; vmState = $before.State.ToString()
+  vss = if ($vss) { @{ enabled = [bool]$vss.Enabled; status = [string]$vss.PrimaryStatusDescription } } else { $null }
+}
+`,
+};
+
+const SNAPSHOT_ID = String.raw`
+$sid = [string]$in.snapshotId
+if ($sid -notmatch '^Microsoft:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$') { Write-Error -Category InvalidArgument -Message 'bad snapshot id' -ErrorAction Stop }
+`;
+
+export const HYPERV_SNAPSHOT_DELETE: PsOperation = {
+  name: 'hyperv.snapshot.delete',
+  body: String.raw`
+${NS}
+${WAIT_JOB}
+${SNAPSHOT_ID}
+$snap = Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemSettingData -Filter "InstanceID='$sid'"
+if ($snap) {
+  $service = Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemSnapshotService
+  $null = Wait-DrkitJob (Invoke-CimMethod -InputObject $service -MethodName DestroySnapshot -Arguments @{ AffectedSnapshot = $snap }) 'DestroySnapshot'
+}
+`,
+};
+
+export const HYPERV_SNAPSHOT_LIST: PsOperation = {
+  name: 'hyperv.snapshot.list',
+  body: String.raw`
+${NS}
+${WAIT_JOB}
+$prefix = [string]$in.prefix
+Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemSettingData -Filter "VirtualSystemType LIKE 'Microsoft:Hyper-V:Snapshot:%'" |
+  Where-Object { ([string]$_.ElementName).StartsWith($prefix, [StringComparison]::Ordinal) } |
+  ForEach-Object { @{ vmId = [string]$_.VirtualSystemIdentifier; snapshotId = [string]$_.InstanceID; name = [string]$_.ElementName; created = (Get-DrkitTime $_.CreationTime) } }
+`,
+};
+
+export const HYPERV_REPLICA_STATE: PsOperation = {
+  name: 'hyperv.replica.state',
+  body: String.raw`
+${WAIT_JOB}
+@(Get-VMReplication | ForEach-Object {
+  @{
+    vmId = $_.VMId.ToString(); vmName = [string]$_.VMName; mode = $_.Mode.ToString(); state = $_.State.ToString(); health = $_.Health.ToString()
+    primaryServer = [string]$_.PrimaryServer; replicaServer = [string]$_.ReplicaServer; frequencySec = [int]$_.FrequencySec
+    lastReplication = (Get-DrkitTime $_.LastReplicationTime)
+  }
+})
+`,
+};
+
+/** Replica actions, each on one VM found by its id; the action's name is checked against a fixed list. */
+export const HYPERV_REPLICA_ACTION: PsOperation = {
+  name: 'hyperv.replica.action',
+  body: String.raw`
+$vm = Get-VM -Id ([guid]::Parse([string]$in.vmId))
+switch ([string]$in.action) {
+  'start-network' { Start-VMInitialReplication -VM $vm }
+  'start-export' { Start-VMInitialReplication -VM $vm -DestinationPath ([string]$in.path) }
+  'start-seeded' { Start-VMInitialReplication -VM $vm -UseBackup }
+  'resync' { Resume-VMReplication -VM $vm -Resynchronize }
+  'resume' { Resume-VMReplication -VM $vm }
+  'prepare-failover' { Stop-VM -VM $vm -Force; Start-VMFailover -VM $vm -Prepare -Confirm:$false }
+  'failover' { Start-VMFailover -VM $vm -Confirm:$false }
+  'reverse' { Set-VMReplication -VM $vm -Reverse -Confirm:$false }
+  'start-vm' { Start-VM -VM $vm }
+  default { Write-Error -Category InvalidArgument -Message 'unknown replica action' -ErrorAction Stop }
+}
+`,
+};
+
+export const HYPERV_OPERATIONS: readonly PsOperation[] = [HYPERV_PROBE, HYPERV_DISCOVER, HYPERV_SNAPSHOT_TAKE, HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_REPLICA_STATE, HYPERV_REPLICA_ACTION];
