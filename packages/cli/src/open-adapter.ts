@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DrkitError, createReferenceAdapter, type Adapter } from '@drkit/core';
 import { createHttpTransport, normalizeThumbprint, type HttpTransport, type TlsPolicy } from '@drkit/http';
 import { readManifest, recordSsh, Redactor, recordHttp, replayHttp, replaySsh, type HttpRecorder } from '@drkit/record';
 import { createPhysicalAdapter, parsePhysicalEndpoint } from '@drkit/physical';
-import { SshSession, type HostKeyPolicy, type SshEndpoint } from '@drkit/ssh';
+import { SshSession } from '@drkit/ssh';
 import { createVSphereAdapter, parseVSphereEndpoint } from '@drkit/vsphere';
 import { passwordSource } from './password-source.js';
 import { openSan, replaySan } from './open-san.js';
+import { openHyperV, replayHyperV } from './open-hyperv.js';
+import { sshLogin } from './ssh-login.js';
 
 export interface ConnectionFlags {
   thumbprint?: string;
@@ -50,6 +50,7 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
       return { adapter, finish: async () => {} };
     }
     if (manifest.adapter === 'san') return replaySan(flags.replay);
+    if (manifest.adapter === 'hyperv') return replayHyperV(flags.replay);
     const transport = await replayHttp(flags.replay);
     if (transport.manifest.adapter !== 'vsphere') throw new DrkitError('bad-input', `${flags.replay}: no replay support for ${transport.manifest.adapter} fixtures`);
     const adapter = createVSphereAdapter({
@@ -69,7 +70,8 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
   }
   if (scheme === 'ssh') return openPhysical(endpoint, flags, warn);
   if (scheme === 'ontap' || scheme === 'pure') return openSan(endpoint, flags, await tlsPolicy(flags, warn));
-  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://, ssh://, ontap://, pure:// and file://`);
+  if (scheme === 'hyperv') return openHyperV(endpoint, flags, warn);
+  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://, ssh://, hyperv://, ontap://, pure:// and file://`);
 
   const ep = parseVSphereEndpoint(endpoint);
   const tls = await tlsPolicy(flags, warn);
@@ -109,36 +111,7 @@ const DEFAULT_PAGE_SIZE = 500;
 
 async function openPhysical(endpoint: string, flags: ConnectionFlags, warn: (line: string) => void): Promise<OpenedAdapter> {
   const ep = parsePhysicalEndpoint(endpoint);
-  const chosen = [flags.knownHosts, flags.fingerprint, flags.insecure].filter(Boolean).length;
-  if (chosen > 1) throw new DrkitError('bad-input', 'choose one of --known-hosts, --fingerprint and --insecure');
-  if (flags.thumbprint || flags.caFile) throw new DrkitError('bad-input', '--thumbprint and --ca-file are for TLS endpoints; an ssh:// host is pinned with --fingerprint or --known-hosts');
-  const hostKey: HostKeyPolicy = flags.fingerprint
-    ? { kind: 'fingerprint', sha256: flags.fingerprint }
-    : flags.insecure
-      ? { kind: 'insecure' }
-      : flags.knownHosts
-        ? { kind: 'known-hosts', file: flags.knownHosts }
-        : { kind: 'known-hosts', file: join(homedir(), '.ssh', 'known_hosts'), optional: true };
-  let privateKey: Buffer | undefined;
-  if (flags.identity) {
-    try {
-      privateKey = await readFile(flags.identity);
-    } catch (cause) {
-      throw new DrkitError('bad-input', `cannot read the identity file ${flags.identity}`, { cause });
-    }
-  }
-  // A key needs no password; without one, the password comes from the usual places.
-  const password = privateKey ? undefined : await passwordSource({ passwordFile: flags.passwordFile, prompt: `password for ${ep.display}: ` })();
-  const ssh: SshEndpoint = {
-    host: ep.host,
-    port: ep.port,
-    username: ep.username,
-    hostKey,
-    ...(privateKey && { privateKey }),
-    ...(password !== undefined && { password }),
-    ...(process.env.DRKIT_KEY_PASSPHRASE && { passphrase: process.env.DRKIT_KEY_PASSPHRASE }),
-    warn: (m) => warn(`drkit: WARNING: ${m}`),
-  };
+  const { ssh, password } = await sshLogin(ep, flags, warn);
   const disks = flags.disk && flags.disk.length > 0 ? flags.disk : undefined;
   const shared = {
     ...(disks && { disks }),

@@ -5,3 +5,4 @@ export { commandLine, shellQuote, type RemoteCommand } from './remote-command.js
 export type { SshRunner } from './ssh-runner.js';
 export { commandName } from './remote-command.js';
 export { exitError } from './ssh-errors.js';
+export { parseSshUrl, type SshUrl } from './ssh-url.js';

@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Inventory } from '@drkit/core';
+import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.js';
+
+const BIN = new URL('../bin/drkit.js', import.meta.url).pathname;
+const FIXTURE = new URL('../../../fixtures/hyperv/discovery', import.meta.url).pathname;
+
+async function drkit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('drkit and Hyper-V hosts', () => {
+  it('discovers a recorded Hyper-V host (the stub host\'s transcript) with --replay', async () => {
+    const run = await drkit(['discover', '--replay', FIXTURE, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const inv = JSON.parse(run.stdout) as Inventory;
+    expect(inv.site.adapter).toBe('hyperv');
+    expect(inv.machines.map((m) => m.name).sort()).toEqual(['LEGACY-APP', 'SQL01', 'WEB01']);
+  });
+});
+
+// hyperv:// goes through the same SSH login as ssh://: a real sshd (Linux, so no PowerShell
+// behind it) shows the host key is checked first and a host without PowerShell is named so.
+describe.skipIf(!sshdAvailable())('hyperv:// over a real sshd', () => {
+  let sshd: Sshd;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(() => sshd?.stop());
+
+  it('refuses an unknown host key before any credential is sent', async () => {
+    const run = await drkit(['discover', `hyperv://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKeyFile, '--known-hosts', '/dev/null']);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/SHA256:/);
+  });
+
+  it('says plainly when the host has no PowerShell', async () => {
+    const run = await drkit(['discover', `hyperv://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKeyFile, '--known-hosts', sshd.knownHostsFile]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/powershell\.exe|hyperv\.probe/);
+  });
+});
