@@ -32,6 +32,8 @@ export interface VcsimOptions extends VcsimTopology {
   pageCap?: number;
   idleTimeout?: string;
   methodDelays?: Record<string, number>;
+  /** Report VMware Tools running in powered-on VMs, so quiesced snapshots can be app-consistent. */
+  toolsRunning?: boolean;
   username?: string;
   password?: string;
 }
@@ -87,6 +89,7 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   ];
   if (options.pageCap) args.push(`-page-cap=${options.pageCap}`);
   if (options.idleTimeout) args.push(`-idle-timeout=${options.idleTimeout}`);
+  if (options.toolsRunning) args.push('-tools-running');
   if (options.methodDelays) {
     args.push(`-method-delay=${Object.entries(options.methodDelays).map(([k, v]) => `${k}=${v}`).join(',')}`);
   }

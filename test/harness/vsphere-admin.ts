@@ -36,3 +36,37 @@ export async function terminateOtherSessions(sim: Vcsim): Promise<number> {
 function find(node: XmlNode, name: string): XmlNode[] {
   return node.name === name ? [node] : node.children.flatMap((c) => find(c, name));
 }
+
+/** An administrator's own session on the simulator, for changing the world under a test. */
+export async function withAdminSession<T>(sim: Vcsim, fn: (client: Vim25Client, cookie: string) => Promise<T>): Promise<T> {
+  const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint } });
+  const client = new Vim25Client(transport);
+  const sm = { type: 'SessionManager', value: 'SessionManager' };
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  try {
+    await client.invoke('Login', sm, `<userName>${esc(sim.username)}</userName><password>${esc(sim.password)}</password>`);
+    return await fn(client, client.cookie!);
+  } finally {
+    await client.invoke('Logout', sm).catch(() => {});
+    await transport.close();
+  }
+}
+
+/** Writes a datastore file over /folder (PUT), as the simulator's VM disks start empty. */
+export async function putDatastoreFile(sim: Vcsim, datastorePath: string, data: Buffer): Promise<void> {
+  const m = /^\[([^\]]+)\]\s*(.+)$/.exec(datastorePath)!;
+  await withAdminSession(sim, async (client, cookie) => {
+    const path = `/folder/${m[2]!.split('/').map(encodeURIComponent).join('/')}?dcPath=DC0&dsName=${encodeURIComponent(m[1]!)}`;
+    const response = await client.transport.request({ method: 'PUT', path, headers: { cookie, 'content-type': 'application/octet-stream' }, body: data });
+    for await (const _ of response.body);
+    if (response.status >= 300) throw new Error(`PUT ${path}: HTTP ${response.status}`);
+  });
+}
+
+/** Powers a VM off through PowerOffVM_Task (the simulator completes tasks at once). */
+export async function powerOff(sim: Vcsim, vmMoref: string): Promise<void> {
+  await withAdminSession(sim, async (client) => {
+    await client.invoke('PowerOffVM_Task', { type: 'VirtualMachine', value: vmMoref });
+    await new Promise((r) => setTimeout(r, 200));
+  });
+}

@@ -1,7 +1,5 @@
 import {
   DrkitError,
-  unsupportedReplication,
-  unsupportedSnapshots,
   type Adapter,
   type Capabilities,
   type DiscoverOptions,
@@ -15,6 +13,10 @@ import { probeCapabilities } from './vsphere-capabilities.js';
 import { discoverSite } from './vsphere-discovery.js';
 import { retrieveServiceContent, type ServiceContent } from './vsphere-service-content.js';
 import { VSphereSession, type Credentials } from './vsphere-session.js';
+import { DatacenterIndex } from './vsphere-datacenters.js';
+import { openVSphereDisk } from './vsphere-disk-source.js';
+import { vsphereSnapshotOps } from './vsphere-snapshots.js';
+import { snapshotDisks, snapshotRef } from './vsphere-vm.js';
 
 export interface VSphereAdapterOptions {
   /** Where requests go: a live HTTPS transport, a recorder around one, or a replayer. */
@@ -28,6 +30,8 @@ export interface VSphereAdapterOptions {
   maxObjects?: number;
   /** Re-logins one discovery may do. Default 3. */
   maxRestarts?: number;
+  /** How long a snapshot task may run before drkit stops waiting and reconciles by tag. Default 30 min. */
+  taskDeadlineMs?: number;
 }
 
 export interface VSphereAdapter extends Adapter {
@@ -46,6 +50,19 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
     if (!content || !session?.active) throw new DrkitError('invalid-state', 'vsphere: call connect() first');
     return { content, session };
   };
+  // A call refused for an expired session did not run: log in again and make it once more.
+  const withSession = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const c = connected();
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(DrkitError.isInstance(error) && error.code === 'session-expired')) throw error;
+      await c.session.relogin();
+      return fn();
+    }
+  };
+  const datacenters = new DatacenterIndex(client, () => connected().content);
+  const snapshots = vsphereSnapshotOps({ client, content: () => connected().content, withSession, ...(options.taskDeadlineMs && { taskDeadlineMs: options.taskDeadlineMs }) });
 
   return {
     specificationVersion: 'v1',
@@ -86,8 +103,28 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
         opts,
       );
     },
-    snapshots: unsupportedSnapshots('vsphere'),
-    replication: unsupportedReplication('vsphere'),
+    snapshots,
+    replication: {
+      async openDisk(snapshotId, machineId, diskId, opts = {}) {
+        const key = diskId.startsWith(`${machineId}/disk-`) ? diskId.slice(machineId.length + 6) : undefined;
+        const disk = key && (await withSession(() => snapshotDisks(client, connected().content, snapshotRef(snapshotId), opts.signal))).find((d) => d.key === key);
+        if (!disk) throw new DrkitError('not-found', `snapshot ${snapshotId} has no disk ${diskId}`);
+        if (!disk.datastore) throw new DrkitError('unsupported', `${disk.label} of snapshot ${snapshotId} is not on a datastore (RDM?): not readable over /folder`);
+        const datacenter = await withSession(() => datacenters.of(disk.datastore!, opts.signal));
+        return openVSphereDisk(
+          {
+            transport: options.transport,
+            cookie: () => client.cookie,
+            relogin: () => connected().session.relogin(),
+            diskId,
+            sizeBytes: disk.sizeBytes,
+            fileName: disk.fileName,
+            datacenter,
+          },
+          opts.signal,
+        );
+      },
+    },
     async close() {
       await session?.logout();
       await options.transport.close();

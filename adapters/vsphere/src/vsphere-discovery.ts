@@ -1,5 +1,6 @@
+import { createContainerView, destroyView } from './vsphere-views.js';
 import { DrkitError, type DiscoverOptions, type InventoryEntryKind, type InventoryItem } from '@drkit/core';
-import { moref, type MoRef, type Vim25Client } from './vim25-client.js';
+import type { MoRef, Vim25Client } from './vim25-client.js';
 import { mapCluster, mapHost, mapMachine, mapNetwork, mapStorage } from './vsphere-inventory-mapper.js';
 import { INFRA_PROPERTIES, INFRA_VIEW_TYPES, VM_PROPERTIES } from './vsphere-inventory-spec.js';
 import { retrieveFromView, retrieveObject, type ObjectContent } from './vsphere-property-collector.js';
@@ -107,30 +108,11 @@ async function* retrieveAll<T>(
   map: (o: ObjectContent) => T,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<T[]> {
-  const view = await createView(ctx, types, signal);
+  const view = await createContainerView(ctx.client, ctx.content, types, signal);
   try {
     yield* retrieveFromView(ctx.client, ctx.content.propertyCollector, view, specs, { maxObjects: ctx.maxObjects, signal, map });
   } finally {
-    await destroyView(ctx, view);
-  }
-}
-
-async function createView(ctx: DiscoveryContext, types: string[], signal?: AbortSignal): Promise<MoRef> {
-  const params =
-    `<container type="${ctx.content.rootFolder.type}">${ctx.content.rootFolder.value}</container>` +
-    types.map((t) => `<type>${t}</type>`).join('') +
-    '<recursive>true</recursive>';
-  const response = await ctx.client.invoke('CreateContainerView', ctx.content.viewManager, params, { signal });
-  const rv = response.children[0];
-  if (!rv?.type) throw new DrkitError('protocol', 'CreateContainerView returned no view');
-  return moref(rv.type, rv.text);
-}
-
-async function destroyView(ctx: DiscoveryContext, view: MoRef): Promise<void> {
-  try {
-    await ctx.client.invoke('DestroyView', view);
-  } catch {
-    // A view dies with its session; failing to destroy one must not mask the pass's outcome.
+    await destroyView(ctx.client, view);
   }
 }
 

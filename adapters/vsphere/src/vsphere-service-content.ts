@@ -6,6 +6,7 @@ export interface ServiceContent {
   propertyCollector: MoRef;
   viewManager: MoRef;
   sessionManager: MoRef;
+  searchIndex: MoRef;
   about: {
     name?: string;
     fullName?: string;
@@ -33,6 +34,7 @@ export async function retrieveServiceContent(client: Vim25Client, signal?: Abort
     propertyCollector: ref('propertyCollector'),
     viewManager: ref('viewManager'),
     sessionManager: ref('sessionManager'),
+    searchIndex: ref('searchIndex'),
     about: {
       name: text(about, 'name'),
       fullName: text(about, 'fullName'),

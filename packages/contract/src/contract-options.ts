@@ -12,6 +12,11 @@ export interface AdapterContractOptions {
   };
   /** The machine the snapshot and replication modules use; the first discovered when absent. */
   machineId?: string;
+  /**
+   * The modules to run; all when absent. A fixture recorded for one purpose (a discovery)
+   * can only answer that module's requests.
+   */
+  modules?: ReadonlyArray<'discovery' | 'snapshots' | 'replication' | 'undeclared'>;
   /** Per-test timeout in ms. Default 60 s. */
   timeoutMs?: number;
 }

@@ -12,9 +12,10 @@ import { describeSnapshotContract } from './snapshot-contract.js';
  */
 export function describeAdapterContract(options: AdapterContractOptions): void {
   describe(`adapter contract: ${options.name}`, () => {
-    describeDiscoveryContract(options);
-    describeSnapshotContract(options);
-    describeReplicationContract(options);
-    describeUndeclaredCapabilities(options);
+    const runs = (m: NonNullable<AdapterContractOptions['modules']>[number]) => !options.modules || options.modules.includes(m);
+    if (runs('discovery')) describeDiscoveryContract(options);
+    if (runs('snapshots')) describeSnapshotContract(options);
+    if (runs('replication')) describeReplicationContract(options);
+    if (runs('undeclared')) describeUndeclaredCapabilities(options);
   });
 }

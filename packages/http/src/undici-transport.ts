@@ -74,7 +74,11 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
           status: res.statusCode,
           headers: res.headers as HttpResponse['headers'],
           body: mapBodyErrors(body, origin),
-          cancel: () => body.destroy(),
+          // Destroying an unread body makes undici emit an AbortError nobody asked for.
+          cancel: () => {
+            body.on('error', () => {});
+            body.destroy();
+          },
         };
       } catch (error) {
         throw mapNetworkError(error, origin);

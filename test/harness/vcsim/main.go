@@ -24,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 type ready struct {
@@ -56,6 +57,7 @@ func main() {
 	idle := flag.Duration("idle-timeout", 0, "session idle timeout (0: never)")
 	delays := flag.String("method-delay", "", "per-method delays in ms, e.g. CreateSnapshot_Task=200,Login=10")
 	plain := flag.Bool("http", false, "serve plain HTTP instead of HTTPS")
+	tools := flag.Bool("tools-running", false, "report VMware Tools running in every powered-on VM (0.24.2 reports it not running)")
 	flag.Parse()
 
 	password := *pass
@@ -77,6 +79,15 @@ func main() {
 
 	if *pageCap > 0 {
 		installPager(*pageCap)
+	}
+	if *tools {
+		for _, e := range simulator.Map.All("VirtualMachine") {
+			vm := e.(*simulator.VirtualMachine)
+			if vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+				vm.Guest.ToolsRunningStatus = string(types.VirtualMachineToolsRunningStatusGuestToolsRunning)
+				vm.Guest.ToolsStatus = types.VirtualMachineToolsStatusToolsOk
+			}
+		}
 	}
 
 	m.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, password)}

@@ -1,0 +1,113 @@
+import { DrkitError, type ChangeSet, type DiskSource, type Extent, type OperationOptions } from '@drkit/core';
+import { headerValue, type HttpTransport } from '@drkit/http';
+
+export interface DatastoreFile {
+  /** Datacenter inventory path (`dcPath`). */
+  datacenter: string;
+  datastore: string;
+  /** Path inside the datastore, e.g. `vm01/vm01-flat.vmdk`. */
+  path: string;
+}
+
+export interface VSphereDiskSourceOptions {
+  transport: HttpTransport;
+  /** The current session cookie; read per request, so a re-login is picked up. */
+  cookie: () => string | undefined;
+  /** Logs in again when the server answers 401 (the session expired mid-transfer). */
+  relogin: () => Promise<void>;
+  diskId: string;
+  sizeBytes: number;
+  /** `[datastore] dir/disk.vmdk` from the snapshot's disk backing. */
+  fileName: string;
+  datacenter: string;
+}
+
+/** `[ds] dir/name.vmdk` → datastore and path. */
+export function parseDatastorePath(fileName: string): { datastore: string; path: string } {
+  const m = /^\[([^\]]+)\]\s*(.+)$/.exec(fileName);
+  if (!m) throw new DrkitError('protocol', `not a datastore path: ${fileName}`);
+  return { datastore: m[1]!, path: m[2]! };
+}
+
+/**
+ * One snapshot disk read over the datastore HTTP interface (`/folder/<path>?dcPath=&dsName=`,
+ * Range requests, the session cookie). The data is the flat extent (`<name>-flat.vmdk`), not
+ * the text descriptor; a plain disk file (the simulator's) is used when there is no extent.
+ * Bytes past the file's end read as zeros, as a sparse file's do.
+ */
+export async function openVSphereDisk(options: VSphereDiskSourceOptions, signal?: AbortSignal): Promise<DiskSource> {
+  const { datastore, path } = parseDatastorePath(options.fileName);
+  const base = { datacenter: options.datacenter, datastore };
+  const flat = path.replace(/\.vmdk$/, '-flat.vmdk');
+  let file: DatastoreFile = { ...base, path: flat };
+  let size = await probeSize(options, file, signal);
+  if (size === undefined) {
+    file = { ...base, path };
+    size = await probeSize(options, file, signal);
+    if (size === undefined) throw new DrkitError('not-found', `${options.fileName}: neither the flat extent nor the disk file is on the datastore`);
+    if (size > 0 && (await getRange(options, file, 0, Math.min(size, 64), signal)).toString('latin1').startsWith('# Disk DescriptorFile')) {
+      throw new DrkitError('unsupported', `${options.fileName} is a descriptor whose extent is not a flat file on the datastore (vSAN, vVols, sparse): not readable over /folder`);
+    }
+  }
+  const fileSize = size;
+  return {
+    diskId: options.diskId,
+    sizeBytes: options.sizeBytes,
+    async *allocated(): AsyncIterable<Extent> {
+      yield { offset: 0, length: options.sizeBytes };
+    },
+    async changedSince(): Promise<ChangeSet> {
+      return { kind: 'unknown', reason: 'changed-block tracking is not queried by this adapter yet: resync by checksums' };
+    },
+    async read(extent: Extent, opts: OperationOptions = {}): Promise<Uint8Array> {
+      if (extent.offset < 0 || extent.offset + extent.length > options.sizeBytes) throw new DrkitError('bad-input', `read past the end of ${options.diskId}`);
+      const out = Buffer.alloc(extent.length);
+      const end = Math.min(extent.offset + extent.length, fileSize);
+      if (end > extent.offset) (await getRange(options, file, extent.offset, end - extent.offset, opts.signal)).copy(out, 0);
+      return out;
+    },
+    async close() {},
+  };
+}
+
+const folderPath = (f: DatastoreFile) =>
+  `/folder/${f.path.split('/').map(encodeURIComponent).join('/')}?dcPath=${encodeURIComponent(f.datacenter)}&dsName=${encodeURIComponent(f.datastore)}`;
+
+/** The file's size from a one-byte Range answer; undefined when it does not exist. */
+async function probeSize(o: VSphereDiskSourceOptions, f: DatastoreFile, signal?: AbortSignal): Promise<number | undefined> {
+  const response = await send(o, f, 'bytes=0-0', signal);
+  response.cancel();
+  if (response.status === 404) return undefined;
+  const range = headerValue(response.headers, 'content-range');
+  const total = range ? /\/(\d+)$/.exec(range)?.[1] : undefined;
+  if (total !== undefined) return Number(total);
+  if (response.status === 416) return 0;
+  const length = headerValue(response.headers, 'content-length');
+  if (response.status === 200 && length !== undefined) return Number(length);
+  throw new DrkitError('protocol', `${f.path}: HTTP ${response.status} without a size`);
+}
+
+async function getRange(o: VSphereDiskSourceOptions, f: DatastoreFile, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+  const response = await send(o, f, `bytes=${offset}-${offset + length - 1}`, signal);
+  if (response.status !== 206 && response.status !== 200) {
+    response.cancel();
+    throw new DrkitError(response.status === 404 ? 'not-found' : 'platform', `${f.path}: HTTP ${response.status} reading ${length} bytes at ${offset}`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of response.body) chunks.push(Buffer.from(c));
+  let data = Buffer.concat(chunks);
+  // A server that ignores Range sends the whole file: take the part asked for.
+  if (response.status === 200) data = data.subarray(offset, offset + length);
+  if (data.length !== length) throw new DrkitError('integrity', `${f.path}: asked for ${length} bytes at ${offset}, got ${data.length}`, { retryable: true });
+  return data;
+}
+
+async function send(o: VSphereDiskSourceOptions, f: DatastoreFile, range: string, signal?: AbortSignal) {
+  for (let attempt = 0; ; attempt++) {
+    const cookie = o.cookie();
+    const response = await o.transport.request({ method: 'GET', path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) });
+    if (response.status !== 401 || attempt > 0) return response;
+    response.cancel();
+    await o.relogin();
+  }
+}
