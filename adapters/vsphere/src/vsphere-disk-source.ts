@@ -61,9 +61,10 @@ export async function openVSphereDisk(options: VSphereDiskSourceOptions, signal?
     },
     async read(extent: Extent, opts: OperationOptions = {}): Promise<Uint8Array> {
       if (extent.offset < 0 || extent.offset + extent.length > options.sizeBytes) throw new DrkitError('bad-input', `read past the end of ${options.diskId}`);
-      const out = Buffer.alloc(extent.length);
       const end = Math.min(extent.offset + extent.length, fileSize);
-      if (end > extent.offset) (await getRange(options, file, extent.offset, end - extent.offset, opts.signal)).copy(out, 0);
+      // Past the file's end the disk reads as zeros; before it, the body lands in place.
+      const out = end - extent.offset >= extent.length ? Buffer.allocUnsafe(extent.length) : Buffer.alloc(extent.length);
+      if (end > extent.offset) await getRange(options, file, extent.offset, end - extent.offset, opts.signal, out);
       return out;
     },
     async close() {},
@@ -87,19 +88,33 @@ async function probeSize(o: VSphereDiskSourceOptions, f: DatastoreFile, signal?:
   throw new DrkitError('protocol', `${f.path}: HTTP ${response.status} without a size`);
 }
 
-async function getRange(o: VSphereDiskSourceOptions, f: DatastoreFile, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+async function getRange(o: VSphereDiskSourceOptions, f: DatastoreFile, offset: number, length: number, signal?: AbortSignal, into?: Buffer): Promise<Buffer> {
   const response = await send(o, f, `bytes=${offset}-${offset + length - 1}`, signal);
   if (response.status !== 206 && response.status !== 200) {
     response.cancel();
     throw new DrkitError(response.status === 404 ? 'not-found' : 'platform', `${f.path}: HTTP ${response.status} reading ${length} bytes at ${offset}`);
   }
-  const chunks: Buffer[] = [];
-  for await (const c of response.body) chunks.push(Buffer.from(c));
-  let data = Buffer.concat(chunks);
-  // A server that ignores Range sends the whole file: take the part asked for.
-  if (response.status === 200) data = data.subarray(offset, offset + length);
-  if (data.length !== length) throw new DrkitError('integrity', `${f.path}: asked for ${length} bytes at ${offset}, got ${data.length}`, { retryable: true });
-  return data;
+  const out = into ?? Buffer.allocUnsafe(length);
+  // A server that ignores Range sends the whole file: skip to the part asked for.
+  let skip = response.status === 200 ? offset : 0;
+  let at = 0;
+  for await (const chunk of response.body) {
+    let c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (skip > 0) {
+      const drop = Math.min(skip, c.length);
+      skip -= drop;
+      c = c.subarray(drop);
+    }
+    const take = Math.min(c.length, length - at);
+    c.copy(out, at, 0, take);
+    at += take;
+    if (at === length && response.status === 200) {
+      response.cancel();
+      break;
+    }
+  }
+  if (at !== length) throw new DrkitError('integrity', `${f.path}: asked for ${length} bytes at ${offset}, got ${at}`, { retryable: true });
+  return out;
 }
 
 async function send(o: VSphereDiskSourceOptions, f: DatastoreFile, range: string, signal?: AbortSignal) {

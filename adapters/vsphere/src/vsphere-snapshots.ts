@@ -66,10 +66,13 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
         warnings.push('the snapshot task outran its deadline; the snapshot was found by its tag afterwards');
       }
       if (!snapshot) throw new DrkitError('protocol', `the snapshot task of ${before.name} returned no snapshot`);
-      const after = await ctx.withSession(() => vmState(client, ctx.content(), vm, options.signal));
+      // The tree says whether vSphere really quiesced (and when the snapshot was made).
+      const [after, disks] = await Promise.all([
+        ctx.withSession(() => vmState(client, ctx.content(), vm, options.signal)),
+        ctx.withSession(() => snapshotDisks(client, ctx.content(), snapshot!, options.signal)),
+      ]);
       const node = after.snapshots.find((s) => s.snapshot.value === snapshot!.value);
       const achieved = achievedOf(consistency, before, node?.quiesced ?? false, warnings);
-      const disks = await ctx.withSession(() => snapshotDisks(client, ctx.content(), snapshot!, options.signal));
       return {
         id: snapshot.value,
         machineId: prepared.machineId,

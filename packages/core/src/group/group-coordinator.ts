@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { DrkitError, abortError } from '../errors.js';
 import type { Consistency } from '../capabilities.js';
 import type { OperationOptions } from '../progress.js';
@@ -76,6 +77,8 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
   const onAbort = () => controller.abort(request.signal?.reason);
   request.signal?.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
+  // Every member's calls listen on it: a 50-VM group is not a leak.
+  setMaxListeners(0, signal);
   const prepared: PreparedSnapshot[] = [];
   const taken: MemberPoint[] = [];
   const failures: string[] = [];
