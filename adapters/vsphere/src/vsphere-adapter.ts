@@ -16,7 +16,8 @@ import { VSphereSession, type Credentials } from './vsphere-session.js';
 import { DatacenterIndex } from './vsphere-datacenters.js';
 import { openVSphereDisk } from './vsphere-disk-source.js';
 import { vsphereSnapshotOps } from './vsphere-snapshots.js';
-import { snapshotDisks, snapshotRef } from './vsphere-vm.js';
+import { changedAreas } from './vsphere-cbt.js';
+import { findVm, snapshotDisks, snapshotRef } from './vsphere-vm.js';
 
 export interface VSphereAdapterOptions {
   /** Where requests go: a live HTTPS transport, a recorder around one, or a replayer. */
@@ -111,6 +112,7 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
         if (!disk) throw new DrkitError('not-found', `snapshot ${snapshotId} has no disk ${diskId}`);
         if (!disk.datastore) throw new DrkitError('unsupported', `${disk.label} of snapshot ${snapshotId} is not on a datastore (RDM?): not readable over /folder`);
         const datacenter = await withSession(() => datacenters.of(disk.datastore!, opts.signal));
+        const vm = await withSession(() => findVm(client, connected().content, machineId, opts.signal));
         return openVSphereDisk(
           {
             transport: options.transport,
@@ -120,6 +122,10 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
             sizeBytes: disk.sizeBytes,
             fileName: disk.fileName,
             datacenter,
+            changes: (token) =>
+              withSession(() =>
+                changedAreas({ client, vm, snapshot: snapshotRef(snapshotId), deviceKey: disk.key, sizeBytes: disk.sizeBytes, currentChangeId: disk.changeId, ...(opts.signal && { signal: opts.signal }) }, token),
+              ),
           },
           opts.signal,
         );

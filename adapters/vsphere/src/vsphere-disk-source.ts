@@ -20,6 +20,8 @@ export interface VSphereDiskSourceOptions {
   /** `[datastore] dir/disk.vmdk` from the snapshot's disk backing. */
   fileName: string;
   datacenter: string;
+  /** Changed areas since a token (CBT); `unknown` when absent. */
+  changes?: (token: string | undefined) => Promise<ChangeSet>;
 }
 
 /** `[ds] dir/name.vmdk` → datastore and path. */
@@ -56,8 +58,8 @@ export async function openVSphereDisk(options: VSphereDiskSourceOptions, signal?
     async *allocated(): AsyncIterable<Extent> {
       yield { offset: 0, length: options.sizeBytes };
     },
-    async changedSince(): Promise<ChangeSet> {
-      return { kind: 'unknown', reason: 'changed-block tracking is not queried by this adapter yet: resync by checksums' };
+    async changedSince(token): Promise<ChangeSet> {
+      return options.changes ? options.changes(token) : { kind: 'unknown', reason: 'no changed-block tracking for this disk: resync by checksums' };
     },
     async read(extent: Extent, opts: OperationOptions = {}): Promise<Uint8Array> {
       if (extent.offset < 0 || extent.offset + extent.length > options.sizeBytes) throw new DrkitError('bad-input', `read past the end of ${options.diskId}`);
