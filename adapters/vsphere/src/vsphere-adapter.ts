@@ -17,6 +17,8 @@ import { DatacenterIndex } from './vsphere-datacenters.js';
 import { openVSphereDisk } from './vsphere-disk-source.js';
 import { vsphereSnapshotOps } from './vsphere-snapshots.js';
 import { changedAreas } from './vsphere-cbt.js';
+import { waitForTask } from './vsphere-task.js';
+import { morefOf } from './vsphere-service-content.js';
 import { findVm, snapshotDisks, snapshotRef } from './vsphere-vm.js';
 
 export interface VSphereAdapterOptions {
@@ -39,6 +41,11 @@ export interface VSphereAdapter extends Adapter {
   readonly kind: 'vsphere';
   /** Logins done so far (1 after connect; more after session loss). */
   readonly logins: number;
+  /**
+   * Turns changed-block tracking on for a VM (ReconfigVM_Task) and runs the stun cycle that
+   * makes it take effect (a snapshot made and removed). Until then deltas resync by checksums.
+   */
+  enableChangeTracking(machineId: string, options?: OperationOptions): Promise<void>;
 }
 
 export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAdapter {
@@ -105,6 +112,16 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
       );
     },
     snapshots,
+    async enableChangeTracking(machineId, opts = {}) {
+      const c = connected();
+      const vm = await withSession(() => findVm(client, c.content, machineId, opts.signal));
+      const task = morefOf((await withSession(() => client.invoke('ReconfigVM_Task', vm, '<spec><changeTrackingEnabled>true</changeTrackingEnabled></spec>', { signal: opts.signal }))).children[0]);
+      if (task) await waitForTask(client, c.content.propertyCollector, task, 'enabling changed-block tracking', opts.signal ? { signal: opts.signal } : {});
+      // CBT starts at the next stun: a snapshot made and removed is one.
+      const tag = `drkit-cbt-stun-${Date.now().toString(36)}`;
+      const prepared = await snapshots.prepare({ machineId, consistency: 'crash', tag, ...(opts.signal && { signal: opts.signal }) });
+      await snapshots.delete(await snapshots.take(prepared, opts), opts);
+    },
     replication: {
       async openDisk(snapshotId, machineId, diskId, opts = {}) {
         const key = diskId.startsWith(`${machineId}/disk-`) ? diskId.slice(machineId.length + 6) : undefined;

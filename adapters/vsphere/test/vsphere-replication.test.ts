@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectInventory, openDirStore, replicateGroup, takeGroupPoint, type Machine } from '@drkit/core';
 import { createHttpTransport } from '@drkit/http';
 import { startVcsim, type Vcsim } from '../../../test/harness/vcsim.js';
-import { powerOff, putDatastoreFile } from '../../../test/harness/vsphere-admin.js';
+import { powerOff, putDatastoreFile, withAdminSession } from '../../../test/harness/vsphere-admin.js';
 import { createVSphereAdapter } from '../src/index.js';
 
 // govmomi's vCenter simulator, live: snapshots through CreateSnapshot_Task, disks read over
@@ -80,6 +80,25 @@ describe('vSphere snapshots and disk replication against the simulator', () => {
       expect(point.statement.reason).toMatch(/poweredOff/);
       for (const m of point.members) await a.snapshots.delete(m.snapshot);
       expect(await a.snapshots.listTagged(point.tag)).toEqual([]);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('turns changed-block tracking on and runs the stun cycle that starts it', async () => {
+    const vm = machines[1]!;
+    const a = adapter();
+    await a.connect();
+    try {
+      expect(vm.disks[0]!.changeTracking).not.toBe(true);
+      await a.enableChangeTracking(vm.id);
+      const after = (await collectInventory(a.site, a.discover({ kinds: ['machine'] }))).machines.find((m) => m.id === vm.id)!;
+      expect(after.disks.every((d) => d.changeTracking === true)).toBe(true);
+      // The stun snapshot is gone again: the VM has no snapshot at all.
+      const tree = await withAdminSession(sim, (client) =>
+        client.invoke('RetrievePropertiesEx', { type: 'PropertyCollector', value: 'propertyCollector' }, `<specSet><propSet><type>VirtualMachine</type><pathSet>snapshot</pathSet></propSet><objectSet><obj type="VirtualMachine">${vm.nativeId}</obj></objectSet></specSet><options/>`),
+      );
+      expect(JSON.stringify(tree)).not.toContain('rootSnapshotList');
     } finally {
       await a.close();
     }
