@@ -103,4 +103,26 @@ describe('vSphere snapshots and disk replication against the simulator', () => {
       await a.close();
     }
   });
+
+  it('logs in again when the session expired between calls, and the snapshot is made once', async () => {
+    const idle = await startVcsim({ clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vmsPerPool: 1, idleTimeout: '1s' });
+    const a = createVSphereAdapter({
+      transport: createHttpTransport({ url: idle.origin, tls: { mode: 'pin', sha256: idle.thumbprint } }),
+      credentials: { username: idle.username, password: async () => idle.password },
+      endpoint: 'vsphere://idle',
+    });
+    try {
+      await a.connect();
+      const vm = (await collectInventory(a.site, a.discover({ kinds: ['machine'] }))).machines[0]!;
+      const prepared = await a.snapshots.prepare({ machineId: vm.id, consistency: 'crash', tag: 'drkit-idle' });
+      await new Promise((r) => setTimeout(r, 2500)); // the simulator drops the idle session
+      const taken = await a.snapshots.take(prepared);
+      expect(a.logins).toBe(2);
+      expect((await a.snapshots.listTagged('drkit-idle')).map((s) => s.id)).toEqual([taken.id]);
+      await a.snapshots.delete(taken);
+    } finally {
+      await a.close();
+      await idle.stop();
+    }
+  });
 });
