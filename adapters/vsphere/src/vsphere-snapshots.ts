@@ -73,6 +73,9 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
       ]);
       const node = after.snapshots.find((s) => s.snapshot.value === snapshot!.value);
       const achieved = achievedOf(consistency, before, node?.quiesced ?? false, warnings);
+      // VSS (applications asked to flush) leaves a backup manifest; the sync driver or a
+      // Linux freeze does not. Both are app-consistent in drkit's sense; say which it was.
+      if (achieved === 'app' && !node?.backupManifest) warnings.push('quiesced at file-system level (no VSS backup manifest): applications were not asked to flush');
       return {
         id: snapshot.value,
         machineId: prepared.machineId,

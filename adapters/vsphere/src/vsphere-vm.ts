@@ -25,6 +25,8 @@ export interface SnapshotNode {
   description: string;
   createTime: string;
   quiesced: boolean;
+  /** Where VSS left its backup manifest; empty when the guest was quiesced at file-system level only. */
+  backupManifest: string;
 }
 
 export async function vmState(client: Vim25Client, content: ServiceContent, vm: MoRef, signal?: AbortSignal): Promise<VmState> {
@@ -44,7 +46,7 @@ export function snapshotTree(info: XmlNode | undefined): SnapshotNode[] {
   const walk = (nodes: XmlNode[]) => {
     for (const n of nodes) {
       const ref = morefOf(child(n, 'snapshot'));
-      if (ref) out.push({ snapshot: ref, name: text(n, 'name') ?? '', description: text(n, 'description') ?? '', createTime: text(n, 'createTime') ?? '', quiesced: bool(n, 'quiesced') ?? false });
+      if (ref) out.push({ snapshot: ref, name: text(n, 'name') ?? '', description: text(n, 'description') ?? '', createTime: text(n, 'createTime') ?? '', quiesced: bool(n, 'quiesced') ?? false, backupManifest: text(n, 'backupManifest') ?? '' });
       walk(children(n, 'childSnapshotList'));
     }
   };

@@ -76,6 +76,8 @@ describe('vSphere snapshots and disk replication against the simulator', () => {
       expect(await a.snapshots.listTagged('drkit-required')).toEqual([]);
       const point = await takeGroupPoint({ members, consistency: 'app', policy: 'fallback-to-crash' });
       expect(point.members.map((m) => m.snapshot.achieved)).toEqual(['app', 'app', 'crash']);
+      // The simulator writes no VSS manifest: file-system quiescing, and the snapshot says so.
+      expect(point.members[0]!.snapshot.warnings.join()).toMatch(/file-system level/);
       expect(point.statement).toMatchObject({ requested: 'app', achieved: 'crash', basis: 'independent' });
       expect(point.statement.reason).toMatch(/poweredOff/);
       for (const m of point.members) await a.snapshots.delete(m.snapshot);
