@@ -4,6 +4,7 @@ import { runDiscover, type DiscoverFlags } from './discover-command.js';
 import { exitCodeFor, oneLineReason } from './exit-codes.js';
 import { DEFAULT_FIXTURE } from './default-fixture.js';
 import { runPoints, runReplicate, runRestore, runSnapshot, runVerify, type GroupFlags } from './point-commands.js';
+import { runLinks, type LinksFlags } from './links-command.js';
 
 const program = new Command()
   .name('drkit')
@@ -100,6 +101,21 @@ program
   .description('check recovery points against their checksums without writing')
   .option('--json', 'print JSON on stdout')
   .action((target: string, pointId: string | undefined, flags: { json?: boolean }) => runVerify(target, pointId, flags, io));
+
+program
+  .command('links')
+  .argument('[endpoint]', 'ontap://user@cluster or pure://array')
+  .description("an array's own replication (SnapMirror, pgroup targets): state, health, lag; act on one link")
+  .option('--update <link-id>', 'send the newest data now')
+  .option('--failover <link-id>', 'make the target writable (ONTAP: quiesce, then break)')
+  .option('--resync <link-id>', 're-establish a broken-off link')
+  .option('--replay <dir>', 'replay a recorded fixture instead of connecting')
+  .option('--thumbprint <sha256>', "pin the server certificate's SHA-256 thumbprint")
+  .option('--ca-file <pem>', 'trust this CA bundle for the server certificate')
+  .option('--insecure', 'do not check the server certificate (warns)')
+  .option('--password-file <file>', 'read the password or API token from a file (else DRKIT_PASSWORD, else a prompt)')
+  .option('--json', 'print JSON on stdout')
+  .action((endpoint: string | undefined, flags: LinksFlags) => runLinks(endpoint, flags, io));
 
 program
   .command('schema')

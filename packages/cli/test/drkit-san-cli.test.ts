@@ -105,4 +105,21 @@ describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', 
     expect(ontap.snapshotsOf('cg_db')).toContain(point.tag);
     expect(ontap.snapshotsOf('cg_web')).not.toContain(point.tag);
   });
+
+  it('shows the array\'s own replication, and fails it over and back', async () => {
+    const auth = ['--thumbprint', ontap.thumbprint!];
+    const env = { DRKIT_PASSWORD: ontap.password };
+    const text = await drkit(['links', ontapUrl, ...auth], env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/svm1:\/cg\/cg_db → svm_dr:\/cg\/cg_db_dst\s+idle \(snapmirrored\)\s+healthy\s+912s/);
+    const [link] = JSON.parse((await drkit(['links', ontapUrl, ...auth, '--json'], env)).stdout);
+    const failed = JSON.parse((await drkit(['links', ontapUrl, ...auth, '--failover', link.id, '--json'], env)).stdout);
+    expect(failed[0]).toMatchObject({ state: 'broken-off', healthy: false });
+    const back = JSON.parse((await drkit(['links', ontapUrl, ...auth, '--resync', link.id, '--json'], env)).stdout);
+    expect(back[0]).toMatchObject({ state: 'idle', rawState: 'snapmirrored' });
+    expect((await drkit(['links', ontapUrl, ...auth, '--update', link.id, '--resync', link.id], env)).code).toBe(2);
+    const notArray = await drkit(['links', '--replay', new URL('../../../fixtures/vsphere/recorded-site', import.meta.url).pathname]);
+    expect(notArray.code).toBe(2);
+    expect(notArray.stderr).toMatch(/no storage array/);
+  });
 });

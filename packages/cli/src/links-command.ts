@@ -1,0 +1,44 @@
+import { DrkitError } from '@drkit/core';
+import type { ArrayReplication, ReplicationLink } from '@drkit/san';
+import type { CommandIo } from './discover-command.js';
+import { openAdapter, type ConnectionFlags } from './open-adapter.js';
+
+export interface LinksFlags extends ConnectionFlags {
+  update?: string;
+  failover?: string;
+  resync?: string;
+  json?: boolean;
+}
+
+/**
+ * `drkit links <array>`: the array's own replication — SnapMirror relationships, pgroup
+ * targets — with state, health and lag; `--update/--failover/--resync <link id>` act on one
+ * and print the links as they are afterwards.
+ */
+export async function runLinks(endpoint: string | undefined, flags: LinksFlags, io: CommandIo): Promise<void> {
+  const actions = (['update', 'failover', 'resync'] as const).filter((a) => flags[a]);
+  if (actions.length > 1) throw new DrkitError('bad-input', 'one of --update, --failover and --resync at a time');
+  const { adapter } = await openAdapter(endpoint, flags, io.err);
+  try {
+    await adapter.connect({ signal: io.signal });
+    const replication = (adapter as { arrayReplication?: ArrayReplication }).arrayReplication;
+    if (!replication) throw new DrkitError('bad-input', `${adapter.site.endpoint} is no storage array: links are an array's replication (ontap://, pure://)`);
+    const action = actions[0];
+    if (action) {
+      io.err(`drkit: ${action} of ${flags[action]}…`);
+      await replication[action](flags[action]!, { signal: io.signal });
+    }
+    const links = await replication.links({ signal: io.signal });
+    io.out(flags.json ? JSON.stringify(links, null, 2) + '\n' : formatLinks(links));
+  } finally {
+    await adapter.close();
+  }
+}
+
+function formatLinks(links: ReplicationLink[]): string {
+  if (links.length === 0) return 'no replication links\n';
+  const rows = links.map((l) => [l.id, `${l.source} → ${l.target}`, `${l.state} (${l.rawState})`, l.healthy ? 'healthy' : `UNHEALTHY${l.reasons.length ? `: ${l.reasons.join('; ')}` : ''}`, l.lagSeconds === undefined ? '-' : `${l.lagSeconds}s`]);
+  const head = ['LINK', 'SOURCE → TARGET', 'STATE', 'HEALTH', 'LAG'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
