@@ -120,11 +120,25 @@ export function fakeHyperVHost(options: FakeHyperVOptions = {}): FakeHyperVHost 
         return ok([...snapshots].filter(([, s]) => s.name.startsWith(String(input?.prefix ?? ''))).map(([snapshotId, s]) => ({ vmId: s.vmId.toUpperCase(), snapshotId, name: s.name, created: s.created })));
       case 'hyperv.replica.state':
         return ok([...replication].map(([vmId, r]) => ({
-          vmId, vmName: vmId === VM.sql ? 'SQL01' : 'WEB01', mode: r.mode, state: r.state, health: r.health,
+          vmId, vmName: vmId === VM.sql ? 'SQL01' : vmId === VM.web ? 'WEB01' : 'LEGACY-APP', mode: r.mode, state: r.state, health: r.health,
           primaryServer: 'hv01.corp.example', replicaServer: 'hv02.corp.example', frequencySec: 300, lastReplication: '2026-11-23T06:55:00.0000000Z',
         })));
       case 'hyperv.replica.action': {
-        const r = replication.get(String(input?.vmId ?? '').toLowerCase());
+        const vmId = String(input?.vmId ?? '').toLowerCase();
+        if (input?.action === 'enable') {
+          if (replication.has(vmId)) return fail('The operation cannot be performed because the virtual machine is already enabled for replication.', 'InvalidOperation');
+          if (!site().vms.some((v) => v.id === vmId)) return fail(`no virtual machine ${vmId}`, 'ObjectNotFound');
+          replication.set(vmId, { state: 'ReadyForInitialReplication', health: 'Normal', mode: 'Primary' });
+          return ok([]);
+        }
+        if (String(input?.action).startsWith('start-')) {
+          const rel = replication.get(vmId);
+          if (rel && rel.state === 'ReadyForInitialReplication') {
+            rel.state = input?.action === 'start-network' ? 'Replicating' : 'WaitingForInitialReplication';
+            return ok([]);
+          }
+        }
+        const r = replication.get(vmId);
         if (!r) return fail('The operation cannot be performed because the virtual machine is not enabled for replication.', 'InvalidOperation');
         const step: Record<string, [string, string]> = {
           resync: ['ResynchronizationRequired', 'Resynchronizing'],

@@ -5,6 +5,17 @@ import type { ReplicationFacts } from './hyperv-types.js';
 
 export type InitialReplication = { method: 'network' } | { method: 'export'; path: string } | { method: 'seeded' };
 
+export interface ReplicaTarget {
+  /** The replica server (or the cluster's Replica Broker). */
+  replicaServer: string;
+  /** 80 for Kerberos over HTTP, 443 for certificates over HTTPS, unless the server says otherwise. */
+  port?: number;
+  authentication?: 'Kerberos' | 'Certificate';
+  certificateThumbprint?: string;
+  /** 30, 300 or 900: the intervals Hyper-V Replica accepts. Default 300. */
+  frequencySec?: 30 | 300 | 900;
+}
+
 /**
  * Hyper-V Replica on this host: each VM's relationship as the host reports it, and the
  * actions on it. A relationship whose log outgrew half the disk (or that lost track) shows
@@ -16,6 +27,19 @@ export class HyperVReplica {
   async relationships(options: OperationOptions = {}): Promise<Array<ReplicationFacts & { needsResync: boolean }>> {
     const rows = await (await this.runner()).invoke<ReplicationFacts>(HYPERV_REPLICA_STATE, undefined, options.signal ? { signal: options.signal } : {});
     return rows.map((r) => ({ ...r, needsResync: r.state === 'ResynchronizationRequired' || r.state === 'WaitingForStartResynchronize' }));
+  }
+
+  /** Creates the replication relationship (Enable-VMReplication); start it with startInitial. */
+  async enable(vmId: string, target: ReplicaTarget, options: OperationOptions = {}): Promise<void> {
+    if (target.authentication === 'Certificate' && !target.certificateThumbprint) throw new DrkitError('bad-input', 'certificate authentication needs the certificate thumbprint');
+    const auth = target.authentication ?? 'Kerberos';
+    await this.#act(vmId, 'enable', options, {
+      replicaServer: target.replicaServer,
+      port: String(target.port ?? (auth === 'Certificate' ? 443 : 80)),
+      authentication: auth,
+      frequencySec: String(target.frequencySec ?? 300),
+      ...(target.certificateThumbprint && { certificateThumbprint: target.certificateThumbprint }),
+    });
   }
 
   async startInitial(vmId: string, how: InitialReplication, options: OperationOptions = {}): Promise<void> {

@@ -172,6 +172,10 @@ export const HYPERV_REPLICA_ACTION: PsOperation = {
   body: String.raw`
 $vm = Get-VM -Id ([guid]::Parse([string]$in.vmId))
 switch ([string]$in.action) {
+  'enable' {
+    $auth = if ([string]$in.authentication -eq 'Certificate') { @{ AuthenticationType = 'Certificate'; CertificateThumbprint = [string]$in.certificateThumbprint } } else { @{ AuthenticationType = 'Kerberos' } }
+    Enable-VMReplication -VM $vm -ReplicaServerName ([string]$in.replicaServer) -ReplicaServerPort ([int]$in.port) -ReplicationFrequencySec ([int]$in.frequencySec) @auth
+  }
   'start-network' { Start-VMInitialReplication -VM $vm }
   'start-export' { Start-VMInitialReplication -VM $vm -DestinationPath ([string]$in.path) }
   'start-seeded' { Start-VMInitialReplication -VM $vm -UseBackup }

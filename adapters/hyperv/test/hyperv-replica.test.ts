@@ -46,4 +46,15 @@ describe('Hyper-V Replica', () => {
     await expect(plannedFailover(primary.replica, replica.replica, WEB01)).rejects.toThrow(/ResynchronizationRequired: a planned failover needs it replicating/);
     await expect(plannedFailover(replica.replica, primary.replica, SQL01)).rejects.toThrow(/is the Replica here/);
   });
+
+  it('creates a relationship with the replica server and starts the initial copy over the network', async () => {
+    const { primary, primaryHost } = pair();
+    const LEGACY = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    await primary.replica.enable(LEGACY, { replicaServer: 'hv02.corp.example' });
+    expect(primaryHost.calls.at(-1)!.input).toEqual({ vmId: LEGACY, action: 'enable', replicaServer: 'hv02.corp.example', port: '80', authentication: 'Kerberos', frequencySec: '300' });
+    expect((await primary.replica.relationships()).find((r) => r.vmId === LEGACY)!.state).toBe('ReadyForInitialReplication');
+    await primary.replica.startInitial(LEGACY, { method: 'network' });
+    expect(primaryHost.replication.get(LEGACY)!.state).toBe('Replicating');
+    await expect(primary.replica.enable(LEGACY, { replicaServer: 'hv02', authentication: 'Certificate' })).rejects.toThrow(/thumbprint/);
+  });
 });
