@@ -35,4 +35,12 @@ describe('volumes behind a machine', () => {
   it('links nothing without matching evidence: a local disk, an unknown LUN', () => {
     expect(volumesBehind([server([{ id: 'sda' }, { id: 'sdz', wwn: lunWwn('nosuchserial') }])], [array])).toEqual([]);
   });
+
+  it('traces a VM disk through the VMFS datastore it is a file on, and says so', () => {
+    const vm: Machine = { ...server([]), id: 'vm-1', disks: [{ id: 'vm-1/disk-2000', name: 'Hard disk 1', capacityBytes: 1, storageId: 'datastore-12' }] };
+    const datastore = { id: 'datastore-12', nativeId: 'datastore-12', name: 'ds-sql', wwns: [lunWwn('wCVovB3Ds7Lk')] };
+    const links = volumesBehind([vm], [array], [datastore]);
+    expect(links.map((l) => [l.diskId, l.groupName, l.via])).toEqual([['vm-1/disk-2000', 'cg_db', 'datastore']]);
+    expect(volumesBehind([vm], [array])).toEqual([]);
+  });
 });

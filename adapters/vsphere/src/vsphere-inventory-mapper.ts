@@ -171,7 +171,14 @@ export function mapStorage(o: ObjectContent): Storage {
   if (url) storage.url = url;
   const accessible = bool(p.get('summary.accessible'));
   if (accessible !== undefined) storage.accessible = accessible;
+  const wwns = vmfsExtents(p.get('info'));
+  if (wwns.length > 0) storage.wwns = wwns;
   return storage;
+}
+
+/** A VMFS datastore's extents: the LUNs (`naa.…` disk names) it is made of. */
+export function vmfsExtents(info: XmlNode | undefined): string[] {
+  return children(child(info, 'vmfs'), 'extent').flatMap((e) => normalizeWwn(text(e, 'diskName')) ?? []);
 }
 
 export function mapNetwork(o: ObjectContent): Network {

@@ -38,7 +38,8 @@ export const CLUSTER_PROPERTIES: PropertySpec = { type: 'ClusterComputeResource'
 
 export const DATASTORE_PROPERTIES: PropertySpec = {
   type: 'Datastore',
-  paths: ['name', 'summary.type', 'summary.capacity', 'summary.freeSpace', 'summary.url', 'summary.accessible'],
+  // `info` (not `info.vmfs`, which DatastoreInfo does not declare) for a VMFS volume's extents.
+  paths: ['name', 'summary.type', 'summary.capacity', 'summary.freeSpace', 'summary.url', 'summary.accessible', 'info'],
 };
 
 /** `Network` covers its subtypes (DistributedVirtualPortgroup, OpaqueNetwork) in a PropertySpec. */

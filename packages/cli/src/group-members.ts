@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { collectInventory, DrkitError, type Adapter, type AppFailurePolicy, type Consistency, type GroupMember, type Machine } from '@drkit/core';
+import { collectInventory, DrkitError, type Adapter, type AppFailurePolicy, type Consistency, type GroupMember, type Machine, type Storage } from '@drkit/core';
 import { volumesBehind } from '@drkit/san';
 import { openAdapter, type ConnectionFlags } from './open-adapter.js';
 
@@ -49,12 +49,14 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
   const adapters: Adapter[] = [];
   const members: GroupMember[] = [];
   const chosen: Machine[] = [];
+  const storage: Storage[] = [];
   try {
     for (const [ep, { flags: f, machines: names }] of wanted) {
       const { adapter } = await openAdapter(ep, f, warn);
       adapters.push(adapter);
       await adapter.connect();
-      const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: ['machine'] }));
+      const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: config.arrays?.length ? ['machine', 'storage'] : ['machine'] }));
+      storage.push(...inventory.storage);
       for (const m of pick(inventory.machines, names, ep)) {
         members.push({ adapter, machineId: m.id, name: m.name });
         chosen.push(m);
@@ -65,7 +67,7 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
       adapters.push(adapter);
       await adapter.connect();
       const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: ['machine'] }));
-      const links = volumesBehind(chosen, [inventory]);
+      const links = volumesBehind(chosen, [inventory], storage);
       if (links.length === 0) warn(`drkit: ${array.endpoint}: no member's disk is a LUN of this array`);
       for (const groupId of new Set(links.map((l) => l.groupMachineId))) {
         const group = inventory.machines.find((m) => m.id === groupId)!;
@@ -73,14 +75,18 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
         // Under the servers' freeze only when they use every volume of the group: a volume
         // another server writes to would not be held still by it.
         const covered = group.disks.every((d) => links.some((l) => l.volumeDiskId === d.id));
-        if (!covered) warn(`drkit: ${group.name} also holds volumes no member uses: it is snapshotted beside the members, crash-consistent`);
+        // A datastore LUN holds other machines' files too: ordered after the members, never lifted.
+        const shared = links.some((l) => l.groupMachineId === groupId && l.via === 'datastore');
         const names = users.map((id) => chosen.find((m) => m.id === id)!.name);
-        members.push({ adapter, machineId: groupId, name: `${group.name} (array group under ${names.join(', ')})`, ...(covered && { under: users }) });
+        if (shared) warn(`drkit: ${group.name} holds a datastore other machines may share: snapshotted after ${names.join(', ')}, crash-consistent as a whole`);
+        else if (!covered) warn(`drkit: ${group.name} also holds volumes no member uses: it is snapshotted beside the members, crash-consistent`);
+        const relation = shared ? { after: users } : covered ? { under: users } : {};
+        members.push({ adapter, machineId: groupId, name: `${group.name} (array group under ${names.join(', ')})`, ...relation });
       }
       // A server whose every disk is an array LUN only freezes; the array snapshots its data.
       for (const member of members) {
         const machine = chosen.find((m) => m.id === member.machineId && member.adapter !== adapter);
-        const onArray = machine && machine.disks.length > 0 && machine.disks.every((d) => links.some((l) => l.machineId === machine.id && l.diskId === d.id));
+        const onArray = machine && machine.disks.length > 0 && machine.disks.every((d) => links.some((l) => l.machineId === machine.id && l.diskId === d.id && l.via === 'disk'));
         if (onArray && member.adapter.capabilities.snapshot.freezeOnly && members.some((g) => g.under?.includes(machine.id))) member.freezeOnly = true;
       }
     }

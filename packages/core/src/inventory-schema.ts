@@ -134,6 +134,7 @@ export const inventorySchemaV1 = {
           freeBytes: bytes,
           url: { type: 'string' },
           accessible: { type: 'boolean' },
+          wwns: { type: 'array', items: { type: 'string', pattern: '^(naa|eui|t10)\\.[0-9a-z]+$' } },
         },
       },
     },

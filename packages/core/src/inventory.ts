@@ -86,6 +86,8 @@ export interface Storage {
   freeBytes?: number;
   url?: string;
   accessible?: boolean;
+  /** The LUNs the storage is made of (VMFS extents), normalized NAA ids: every disk on it lives on them. */
+  wwns?: string[];
 }
 
 export interface Network {

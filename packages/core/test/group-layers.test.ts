@@ -62,6 +62,19 @@ describe('members under others (an array group beneath a server)', () => {
     expect(point.statement.basis).toBe('independent');
   });
 
+  it('orders a member that comes after another without lifting it: a datastore LUN other VMs share stays crash', async () => {
+    const log: string[] = [];
+    const members: GroupMember[] = [
+      { adapter: double('vm', log, { app: true, fused: true }), machineId: 'vm', name: 'db-vm' },
+      { adapter: double('cg', log, { fence: true }), machineId: 'cg', name: 'cg', after: ['vm'] },
+    ];
+    await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toThrow(/app consistency not available for cg/);
+    const point = await takeGroupPoint({ members, consistency: 'app', policy: 'fallback-to-crash' });
+    // The VM's whole (fused) snapshot first, then the array fences; the array releases first.
+    expect(log).toEqual(['prepare vm crash', 'take vm', 'prepare cg crash', 'take cg', 'release cg', 'release vm']);
+    expect(point.members.find((m) => m.member.machineId === 'cg')!.snapshot.achieved).toBe('crash');
+  });
+
   it('never lifts the array above what the freeze held: a freeze that ran out leaves it crash, and says why', async () => {
     const log: string[] = [];
     const members: GroupMember[] = [

@@ -5,7 +5,7 @@ import type { Consistency } from '../capabilities.js';
 import type { OperationOptions } from '../progress.js';
 import type { PreparedSnapshot, TakenSnapshot } from '../snapshot.js';
 import type { AppFailurePolicy, GroupMember, GroupPoint, GroupStatement, MemberPoint } from './group-point.js';
-import { appCapable, askedOf, liftUnderMembers, memberLayers } from './member-layers.js';
+import { aboveOf, appCapable, askedOf, liftUnderMembers, memberLayers } from './member-layers.js';
 
 export interface GroupPointRequest extends OperationOptions {
   members: GroupMember[];
@@ -180,7 +180,7 @@ async function releaseAll(prepared: PreparedSnapshot[], request: GroupPointReque
     }
     return p.frozenAt === undefined ? 0 : Date.now() - p.frozenAt;
   };
-  const isUnder = (p: PreparedSnapshot) => (memberOf(request, p).under?.length ?? 0) > 0;
+  const isUnder = (p: PreparedSnapshot) => aboveOf(memberOf(request, p)).length > 0;
   const lower = await Promise.all(prepared.filter(isUnder).map(release));
   const upper = await Promise.all(prepared.filter((p) => !isUnder(p)).map(release));
   return Math.max(0, ...lower, ...upper);

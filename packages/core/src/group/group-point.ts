@@ -19,6 +19,13 @@ export interface GroupMember {
    * its snapshot then holds what their freeze made consistent.
    */
   under?: string[];
+  /**
+   * Machine ids of members that must hold their freeze (or, fused, have taken their
+   * snapshot) before this member is prepared — an array group holding a VM's datastore,
+   * which other VMs share. Ordered like `under`, but nothing is lifted: this member's
+   * snapshot keeps its own consistency.
+   */
+  after?: string[];
 }
 
 /**

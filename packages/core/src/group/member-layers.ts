@@ -15,12 +15,15 @@ export interface MemberLayers {
   freezers: Set<string>;
 }
 
+/** Whom a member waits for: those it is `under` and those it comes `after`. */
+export const aboveOf = (m: GroupMember): string[] => [...(m.under ?? []), ...(m.after ?? [])];
+
 export function memberLayers(members: GroupMember[]): MemberLayers {
   const ids = new Set(members.map((m) => m.machineId));
-  const under = members.filter((m) => (m.under?.length ?? 0) > 0);
-  const freezers = new Set(under.flatMap((m) => m.under!));
+  const under = members.filter((m) => aboveOf(m).length > 0);
+  const freezers = new Set(under.flatMap(aboveOf));
   for (const m of under) {
-    for (const id of m.under!) {
+    for (const id of aboveOf(m)) {
       if (!ids.has(id)) throw new DrkitError('bad-input', `${m.name ?? m.machineId} is under ${id}, which is not in the group`);
       if (id === m.machineId) throw new DrkitError('bad-input', `${m.name ?? m.machineId} cannot be under itself`);
     }
@@ -29,7 +32,7 @@ export function memberLayers(members: GroupMember[]): MemberLayers {
   for (const m of members) {
     if (m.freezeOnly && !freezers.has(m.machineId)) throw new DrkitError('bad-input', `${m.name ?? m.machineId} only freezes, but no member snapshots its data (nothing is under it)`);
   }
-  return { first: members.filter((m) => !m.under?.length), under, freezers };
+  return { first: members.filter((m) => aboveOf(m).length === 0), under, freezers };
 }
 
 /** Can this member give `app`: on its own, or through the freezes of those it is under. */
