@@ -1,5 +1,5 @@
-import { decodeInvocation } from '@drkit/powershell';
-import type { ExecOptions, RemoteCommand, SshRunner } from '@drkit/ssh';
+import type { SshRunner } from '@drkit/ssh';
+import { fail, fakePowerShellHost, ok, type PsEnvelope } from './fake-ps-host.js';
 
 /**
  * MOCK of a standalone Hyper-V host (Windows Server 2022) behind its OpenSSH server — no
@@ -26,7 +26,6 @@ const VM = { sql: '6b1e2a4c-8d3f-4e5a-9b7c-1d2e3f4a5b6c', web: '0f9e8d7c-6b5a-4c
 const VSS_ID = '84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47';
 
 export function fakeHyperVHost(options: FakeHyperVOptions = {}): FakeHyperVHost {
-  const calls: FakeHyperVHost['calls'] = [];
   const snapshots: FakeHyperVHost['snapshots'] = new Map();
   const replica = options.role === 'replica';
   const replication = new Map([
@@ -85,9 +84,7 @@ export function fakeHyperVHost(options: FakeHyperVOptions = {}): FakeHyperVHost 
     ],
   });
 
-  const ok = (result: unknown) => ({ ok: true, result: Array.isArray(result) ? result : [result] });
-  const fail = (message: string, category: string, type = 'Microsoft.PowerShell.Commands.WriteErrorException') => ({ ok: false, error: { type, message, category, id: `${category},Microsoft.PowerShell.Commands.WriteErrorCommand` } });
-  const answer = (name: string, input: Record<string, unknown> | undefined): unknown => {
+  const answer = (name: string, input: Record<string, unknown> | undefined): PsEnvelope => {
     switch (name) {
       case 'hyperv.probe':
         return ok({ name: replica ? 'HV02' : 'HV01', uuid: replica ? '4C4C4544-0052-3810-8057-B8C04F4E3732' : '4C4C4544-0051-3710-8056-B7C04F4E3732', os: 'Microsoft Windows Server 2022 Datacenter', version: '10.0.20348', build: 20348, logicalProcessors: 32, memoryBytes: 256 * 2 ** 30, module: '2.0.0.0', cluster: null, replica: { enabled: true, port: 80 } });
@@ -164,21 +161,6 @@ export function fakeHyperVHost(options: FakeHyperVOptions = {}): FakeHyperVHost 
     }
   };
 
-  const runner: SshRunner = {
-    where: 'ssh://fake-hyperv',
-    closed: false,
-    async exec(command: RemoteCommand, opts: ExecOptions = {}) {
-      if (!('raw' in command)) throw new Error('a Hyper-V host is only ever sent PowerShell');
-      const { script, input } = decodeInvocation(command.raw, String(opts.stdin ?? ''));
-      if (!script.includes('ConvertFrom-Json') || !script.includes("$ProgressPreference = 'SilentlyContinue'")) throw new Error('script without the stdin/JSON wrapper');
-      if (/[^\x00-\x7f]/.test(input)) throw new Error('stdin must be ASCII JSON');
-      const value = input ? (JSON.parse(input) as Record<string, unknown>) : undefined;
-      calls.push({ name: command.name, input: value });
-      const envelope = answer(command.name, value) as { ok: boolean };
-      return { stdout: Buffer.from(JSON.stringify(envelope)), stderr: '', code: envelope.ok ? 0 : 1 };
-    },
-    open: () => Promise.reject(new Error('the Hyper-V adapter opens no streams')),
-    close: async () => {},
-  };
+  const { runner, calls } = fakePowerShellHost('ssh://fake-hyperv', answer);
   return { runner: async () => runner, calls, snapshots, replication };
 }

@@ -1,5 +1,5 @@
-import { powershellOverSsh, type PowerShellRunner } from '@drkit/powershell';
-import { SshSession, type SshEndpoint, type SshRunner } from '@drkit/ssh';
+import { powershellSession, type PowerShellRunner } from '@drkit/powershell';
+import type { SshEndpoint, SshRunner } from '@drkit/ssh';
 import { HyperVAdapter } from './hyperv-adapter.js';
 
 export type CreateHyperVAdapterOptions =
@@ -14,16 +14,7 @@ export type CreateHyperVAdapterOptions =
  */
 export function createHyperVAdapter(options: CreateHyperVAdapterOptions): HyperVAdapter {
   if ('powershell' in options) return new HyperVAdapter({ runner: async () => options.powershell, endpoint: options.endpoint });
-  let session: Promise<SshRunner> | undefined;
-  const open = 'ssh' in options ? () => SshSession.open(options.ssh) : options.sshRunner;
-  const ssh = () => (session ??= open());
+  const session = powershellSession('ssh' in options ? options.ssh : options.sshRunner);
   const endpoint = 'ssh' in options ? options.endpoint ?? `hyperv://${options.ssh.username}@${options.ssh.host}${options.ssh.port && options.ssh.port !== 22 ? `:${options.ssh.port}` : ''}` : options.endpoint;
-  return new HyperVAdapter({
-    endpoint,
-    runner: async () => powershellOverSsh(await ssh()),
-    close: async () => {
-      if (session) await (await session.catch(() => undefined))?.close();
-      session = undefined;
-    },
-  });
+  return new HyperVAdapter({ endpoint, runner: session.runner, close: session.close });
 }

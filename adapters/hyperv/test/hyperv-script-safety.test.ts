@@ -1,32 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeInvocation, powershellOverSsh, wrapScript, type PsOperation } from '@drkit/powershell';
-import type { ExecOptions, RemoteCommand, SshRunner } from '@drkit/ssh';
+import { decodeInvocation, wrapScript } from '@drkit/powershell';
+import { capturedInvocation as sent, HOSTILE_VALUES as HOSTILE } from '../../../test/harness/ps-capture.js';
 import { HYPERV_OPERATIONS } from '../src/index.js';
-
-// Values that would execute, end a string or a statement, or break an encoding if they were
-// ever spliced into script text — PowerShell also takes U+2018–U+201B as quotes.
-const HOSTILE = [
-  "'; Stop-Computer -Force; '", '"; Remove-Item C:\\ -Recurse -Force; "', '$(Stop-Computer)', '${env:USERPROFILE}', '`whoami`', '@(iex calc)',
-  '‘quoted’', '‚low‛', '“double”', '; exit 0', '| Out-Null', '\r\nStop-Computer', '\u0000', '#>', '<#', "Microsoft:'1=1", 'ü ☃ 𝄞',
-  'x'.repeat(65536),
-];
-
-/** Every operation, run over a transport that only records what would reach the host. */
-async function sent(op: PsOperation, input: unknown): Promise<{ line: string; stdin: string }> {
-  let captured: { line: string; stdin: string } | undefined;
-  const recorder: SshRunner = {
-    where: 'record',
-    closed: false,
-    async exec(command: RemoteCommand, options: ExecOptions = {}) {
-      captured = { line: 'raw' in command ? command.raw : '', stdin: String(options.stdin ?? '') };
-      return { stdout: Buffer.from('{"ok":true,"result":[]}'), stderr: '', code: 0 };
-    },
-    open: () => Promise.reject(new Error('unused')),
-    close: async () => {},
-  };
-  await powershellOverSsh(recorder).invoke(op, input);
-  return captured!;
-}
 
 describe('every Hyper-V script builder, fed hostile values', () => {
   it('sends the same fixed script whatever the values: none of them reaches script text', async () => {

@@ -8,7 +8,7 @@ import { SshSession } from '@drkit/ssh';
 import { createVSphereAdapter, parseVSphereEndpoint } from '@drkit/vsphere';
 import { passwordSource } from './password-source.js';
 import { openSan, replaySan } from './open-san.js';
-import { openHyperV, replayHyperV } from './open-hyperv.js';
+import { openWindows, replayWindows } from './open-windows.js';
 import { sshLogin } from './ssh-login.js';
 
 export interface ConnectionFlags {
@@ -50,7 +50,7 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
       return { adapter, finish: async () => {} };
     }
     if (manifest.adapter === 'san') return replaySan(flags.replay);
-    if (manifest.adapter === 'hyperv') return replayHyperV(flags.replay);
+    if (manifest.adapter === 'hyperv' || manifest.adapter === 'vmm') return replayWindows(manifest.adapter, flags.replay);
     const transport = await replayHttp(flags.replay);
     if (transport.manifest.adapter !== 'vsphere') throw new DrkitError('bad-input', `${flags.replay}: no replay support for ${transport.manifest.adapter} fixtures`);
     const adapter = createVSphereAdapter({
@@ -70,8 +70,8 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
   }
   if (scheme === 'ssh') return openPhysical(endpoint, flags, warn);
   if (scheme === 'ontap' || scheme === 'pure') return openSan(endpoint, flags, await tlsPolicy(flags, warn));
-  if (scheme === 'hyperv') return openHyperV(endpoint, flags, warn);
-  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://, ssh://, hyperv://, ontap://, pure:// and file://`);
+  if (scheme === 'hyperv' || scheme === 'vmm') return openWindows(scheme, endpoint, flags, warn);
+  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://, ssh://, hyperv://, vmm://, ontap://, pure:// and file://`);
 
   const ep = parseVSphereEndpoint(endpoint);
   const tls = await tlsPolicy(flags, warn);

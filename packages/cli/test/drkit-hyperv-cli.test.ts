@@ -6,6 +6,7 @@ import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.
 
 const BIN = new URL('../bin/drkit.js', import.meta.url).pathname;
 const FIXTURE = new URL('../../../fixtures/hyperv/discovery', import.meta.url).pathname;
+const VMM_FIXTURE = new URL('../../../fixtures/vmm/discovery', import.meta.url).pathname;
 
 async function drkit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -18,6 +19,14 @@ async function drkit(args: string[]): Promise<{ code: number; stdout: string; st
 }
 
 describe('drkit and Hyper-V hosts', () => {
+  it('discovers a recorded VMM server (the stub server\'s transcript) with --replay, VMs placed in their cloud', async () => {
+    const run = await drkit(['discover', '--replay', VMM_FIXTURE, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const inv = JSON.parse(run.stdout) as Inventory;
+    expect(inv.site.adapter).toBe('vmm');
+    expect(inv.machines.map((m) => [m.name, m.placement?.cloud])).toEqual([['SQL01', 'Tier1-Cloud'], ['APP01', 'Tier1-Cloud']]);
+  });
+
   it('discovers a recorded Hyper-V host (the stub host\'s transcript) with --replay', async () => {
     const run = await drkit(['discover', '--replay', FIXTURE, '--json']);
     expect(run.code, run.stderr).toBe(0);

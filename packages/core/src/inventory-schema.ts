@@ -59,6 +59,7 @@ const machine = {
     addresses: strings,
     storageIds: ids,
     networkIds: ids,
+    placement: { type: 'object', properties: { cloud: { type: 'string' }, hostGroup: { type: 'string' } } },
     guestAgent: {
       type: 'object',
       required: ['state'],

@@ -54,6 +54,8 @@ export interface Machine {
   networkIds: string[];
   /** Guest agent state where one exists (VMware Tools, Hyper-V integration services). */
   guestAgent?: { state: 'running' | 'not-running' | 'not-installed' | 'unknown'; version?: string };
+  /** Where a management layer places the machine (VMM: its cloud and host group), by name. */
+  placement?: { cloud?: string; hostGroup?: string };
   template?: boolean;
 }
 

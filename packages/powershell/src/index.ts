@@ -4,3 +4,4 @@ export { wrapScript, readEnvelope, type PsError } from './ps-envelope.js';
 export { powershellOverSsh, type PowerShellRunner, type PsOperation } from './powershell-runner.js';
 export { powershellLocal, type LocalPowerShellOptions } from './powershell-local.js';
 export { psInput } from './ps-input.js';
+export { powershellSession, type PowerShellOverSshSession } from './ssh-powershell.js';

@@ -64,6 +64,10 @@ function codeFor(e: PsError) {
       return 'invalid-state' as const;
     case 'CommandNotFound':
       return 'unsupported' as const;
+    case 'AuthenticationError':
+      return 'auth-failed' as const;
+    case 'ConnectionError':
+      return 'unreachable' as const;
     default:
       return 'platform' as const;
   }

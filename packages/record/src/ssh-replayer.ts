@@ -4,6 +4,7 @@ import { commandLine, commandName, exitError, type ExecOptions, type RemoteComma
 import { readCassette, readManifest, type Exchange, type FixtureManifest } from './fixture.js';
 import type { SshExecRequest, SshExecResponse, SshStreamTranscript } from './ssh-exchange.js';
 import { LiveBindings } from './volatile-tokens.js';
+import { Redactor, type RedactorOptions } from './redactor.js';
 
 type SshExchange = Exchange<SshExecRequest, SshExecResponse>;
 
@@ -19,7 +20,7 @@ export interface SshReplay {
  * come back as recorded — streams chunk by chunk, each once the same input has arrived.
  * Anything else fails loudly with `replay-mismatch`.
  */
-export async function replaySsh(dir: string): Promise<SshReplay> {
+export async function replaySsh(dir: string, options: RedactorOptions = {}): Promise<SshReplay> {
   const manifest = await readManifest(dir);
   if (!manifest.transports.includes('ssh')) throw new DrkitError('bad-input', `${dir}: the fixture has no ssh cassette`);
   const all = await readCassette<SshExecRequest, SshExecResponse>(dir, 'ssh');
@@ -33,12 +34,12 @@ export async function replaySsh(dir: string): Promise<SshReplay> {
       const connection = next++;
       const queue = byConnection.get(connection);
       if (!queue) throw new DrkitError('replay-mismatch', `${dir}: connection ${connection} was never recorded (the fixture has ${byConnection.size})`);
-      return replayRunner(manifest.endpoint, queue, bindings);
+      return replayRunner(manifest.endpoint, queue, bindings, new Redactor(options));
     },
   };
 }
 
-function replayRunner(where: string, queue: SshExchange[], bindings: LiveBindings): SshRunner {
+function replayRunner(where: string, queue: SshExchange[], bindings: LiveBindings, redactor: Redactor): SshRunner {
   let closed = false;
   const take = (line: string, stream: boolean): SshExchange => {
     const e = queue.shift();
@@ -55,7 +56,8 @@ function replayRunner(where: string, queue: SshExchange[], bindings: LiveBinding
     },
     async exec(command: RemoteCommand, options: ExecOptions = {}) {
       const e = take(commandLine(command), false);
-      const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('utf8');
+      // Redacted with the recording's default rules first (a password field in JSON input), as HTTP replay does.
+      const stdin = options.stdin === undefined ? undefined : redactor.text(Buffer.from(options.stdin).toString('utf8'));
       if ((e.request.stdin === undefined) !== (stdin === undefined) || (stdin !== undefined && !bindings.match(e.request.stdin!, stdin))) {
         throw new DrkitError('replay-mismatch', `#${e.seq}: stdin differs from the recording`);
       }

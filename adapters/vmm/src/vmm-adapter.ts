@@ -1,0 +1,108 @@
+import {
+  DrkitError, UnsupportedError,
+  type Adapter, type Capabilities, type DiscoverOptions, type InventoryItem, type OperationOptions, type ReplicationOps, type SiteInfo, type SnapshotOps,
+} from '@drkit/core';
+import type { PowerShellRunner, PsOperation } from '@drkit/powershell';
+import { vmmCheckpointOps } from './vmm-checkpoints.js';
+import { machineIdOf, vmmInventory } from './vmm-inventory.js';
+import { VmmReplicationGroups } from './vmm-replication-groups.js';
+import { VMM_DISCOVER, VMM_PROBE } from './vmm-scripts.js';
+import type { VmmServerFacts, VmmSite, VmmVm } from './vmm-types.js';
+
+export interface VmmCredential {
+  username: string;
+  /** Read when needed; sent only as JSON on stdin, turned into a PSCredential host-side. */
+  password: () => Promise<string>;
+}
+
+export interface VmmAdapterOptions {
+  runner: () => Promise<PowerShellRunner>;
+  endpoint: string;
+  /** The VMM server to connect to from where PowerShell runs (`localhost` on the server itself). */
+  server: string;
+  /** Absent: the login's own identity (integrated authentication). */
+  credential?: VmmCredential;
+  close?: () => Promise<void>;
+}
+
+/**
+ * A Hyper-V estate through System Center VMM: host groups, clouds, hosts and VMs, VM
+ * networks for network mapping, SAN LUNs and replication groups; VMM checkpoints; SAN
+ * replication-group operations. Each call is one fixed script connecting with Get-SCVMMServer.
+ */
+export class VmmAdapter implements Adapter {
+  readonly specificationVersion = 'v1' as const;
+  readonly kind = 'vmm';
+  readonly snapshots: SnapshotOps;
+  readonly replication: ReplicationOps;
+  readonly replicationGroups: VmmReplicationGroups;
+  #o: VmmAdapterOptions;
+  #server: VmmServerFacts | undefined;
+  #capabilities: Capabilities | undefined;
+  #site: VmmSite | undefined;
+
+  constructor(options: VmmAdapterOptions) {
+    this.#o = options;
+    const invoke = <T>(op: PsOperation, input: Record<string, unknown>, signal?: AbortSignal) => this.#invoke<T>(op, input, signal);
+    this.snapshots = vmmCheckpointOps({ invoke, vm: (id, signal) => this.#vm(id, signal), vmByVmmId: (id) => this.#site?.vms.find((v) => v.id === id) });
+    this.replication = {
+      openDisk: async () => {
+        throw new UnsupportedError('disk-read', 'VMM gives no disk reads: replicate with Hyper-V Replica or SAN replication groups (adapter.replicationGroups)');
+      },
+    };
+    this.replicationGroups = new VmmReplicationGroups(invoke, async (signal) => (await this.#discover(signal)).replicationGroups);
+  }
+
+  get capabilities(): Capabilities {
+    if (!this.#capabilities) throw new DrkitError('invalid-state', 'capabilities are probed at connect; call connect() first');
+    return this.#capabilities;
+  }
+
+  get site(): SiteInfo {
+    const s = this.#server;
+    return { adapter: 'vmm', endpoint: this.#o.endpoint, ...(s && { product: 'System Center Virtual Machine Manager', version: s.version, instanceId: s.fqdn.toLowerCase() }) };
+  }
+
+  async connect(options: OperationOptions = {}): Promise<Capabilities> {
+    const [server] = await this.#invoke<VmmServerFacts>(VMM_PROBE, {}, options.signal);
+    if (!server) throw new DrkitError('protocol', 'the VMM probe printed nothing');
+    this.#server = server;
+    this.#capabilities = {
+      apiVersion: server.version,
+      discovery: true,
+      snapshot: { consistency: ['crash', 'app'], fusedPhases: true, mechanisms: ['vmm-checkpoint'] },
+      replication: { diskRead: false, changeTracking: false, remoteHashing: false },
+    };
+    return this.#capabilities;
+  }
+
+  async *discover(options: DiscoverOptions = {}): AsyncIterable<InventoryItem> {
+    if (!this.#server) throw new DrkitError('invalid-state', 'call connect() first');
+    yield* vmmInventory(await this.#discover(options.signal), options.kinds);
+  }
+
+  async close(): Promise<void> {
+    await this.#o.close?.();
+  }
+
+  async #invoke<T>(op: PsOperation, input: Record<string, unknown>, signal?: AbortSignal): Promise<T[]> {
+    const c = this.#o.credential;
+    const credential = c ? { username: c.username, password: await c.password() } : undefined;
+    return (await this.#o.runner()).invoke<T>(op, { server: this.#o.server, ...(credential && { credential }), ...input }, { ...(signal && { signal }), timeoutMs: 30 * 60_000 });
+  }
+
+  async #discover(signal?: AbortSignal): Promise<VmmSite> {
+    const [site] = await this.#invoke<VmmSite>(VMM_DISCOVER, {}, signal);
+    if (!site) throw new DrkitError('protocol', 'the VMM discovery printed nothing');
+    this.#site = site;
+    return site;
+  }
+
+  async #vm(machineId: string, signal?: AbortSignal): Promise<VmmVm> {
+    if (!this.#server) throw new DrkitError('invalid-state', 'call connect() first');
+    const find = () => this.#site?.vms.find((v) => machineIdOf(v) === machineId.toLowerCase());
+    const vm = find() ?? (await this.#discover(signal), find());
+    if (!vm) throw new DrkitError('not-found', `no VM ${machineId} in VMM`);
+    return vm;
+  }
+}
