@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DrkitError, abortError, type DrkitErrorCode } from '@drkit/core';
+import { DrkitError, abortError, delay, type DrkitErrorCode } from '@drkit/core';
 import { headerValue, type HttpTransport } from '@drkit/http';
 
 export type QueryValue = string | number | boolean | undefined;
@@ -75,9 +74,7 @@ export class RestClient {
         const wait = retryAfterMs(headerValue(response.headers, 'retry-after'), busy);
         if (wait <= (this.#o.maxRetryAfterMs ?? 60_000)) {
           busy++;
-          await sleep(wait, undefined, { signal: request.signal }).catch(() => {
-            throw abortError(request.signal!);
-          });
+          await delay(wait, request.signal);
           continue;
         }
       }

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DrkitError, abortError } from '@drkit/core';
+import { DrkitError, delay } from '@drkit/core';
 import { faultToError } from './vim25-fault.js';
 import type { MoRef, Vim25Client } from './vim25-client.js';
 import { retrieveObject } from './vsphere-property-collector.js';
@@ -28,9 +27,7 @@ export async function waitForTask(client: Vim25Client, collector: MoRef, task: M
     }
     if (state === 'error') throw taskError(info?.get('info.error'), what);
     if (Date.now() > deadline) throw new DrkitError('timeout', `${what}: task ${task.value} still ${state ?? 'unknown'} at its deadline`, { fault: 'TaskDeadline' });
-    await sleep(Math.min(2000, 200 * 2 ** attempt), undefined, { signal: options.signal }).catch(() => {
-      throw abortError(options.signal!);
-    });
+    await delay(Math.min(2000, 200 * 2 ** attempt), options.signal);
   }
 }
 

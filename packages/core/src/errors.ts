@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * One error base for every adapter and transport. `code` is stable and documented;
  * `retryable` tells the retry helper what to do; `fault` keeps the platform's own name
@@ -79,6 +80,16 @@ export function abortError(signal: AbortSignal): DrkitError {
   const reason: unknown = signal.reason;
   if (DrkitError.isInstance(reason)) return reason;
   return new DrkitError('aborted', 'operation aborted', { cause: reason, retryable: false });
+}
+
+/** Waits `ms`, or fails at once with the typed abort error when `signal` fires. */
+export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal ? { signal } : {});
+  } catch (error) {
+    if (signal?.aborted) throw abortError(signal);
+    throw error;
+  }
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {

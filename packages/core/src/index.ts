@@ -18,6 +18,7 @@ export { openDirStore, DirStore, type DirStoreOptions } from './store/dir-store.
 export { diskKey } from './store/store-layout.js';
 export { DEFAULT_BLOCK_SIZE, blockHash } from './store/block-hash.js';
 export { ownedBuffer } from './store/hash-pool.js';
+export { inParallel } from './store/in-parallel.js';
 export * from './replication/disk-replicator.js';
 export * from './replication/replicate-group.js';
 export { RateLimiter } from './replication/rate-limiter.js';

@@ -1,10 +1,9 @@
-import { DrkitError, UnsupportedError, normalizeWwn } from '@drkit/core';
+import { DrkitError, UnsupportedError, inParallel, normalizeWwn } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import type {
   ArrayContainer, ArrayDriver, ArrayFacts, ArrayGroup, ArrayHost, ArraySnapshot, ArrayVolume, DriverCallOptions, ReplicationLink, ReplicationTarget, StartedSnapshot,
 } from '../array-driver.js';
 import { RestClient } from '../rest-client.js';
-import { mapWithLimit } from '../map-with-limit.js';
 import { followJob, ontapAll, ontapFault, ontapRecords } from './ontap-rest.js';
 import { ontapLinks } from './ontap-snapmirror.js';
 
@@ -171,7 +170,9 @@ export class OntapDriver implements ArrayDriver {
 
   async findGroupSnapshots(name: string, options: DriverCallOptions = {}): Promise<ArraySnapshot[]> {
     const cgs = await ontapAll<Cg>(this.rest, '/api/application/consistency-groups', { fields: 'uuid' }, options.signal);
-    return (await mapWithLimit(cgs, 8, (cg) => this.#snapshotsNamed(cg.uuid, name, options.signal))).flat();
+    const found: ArraySnapshot[][] = [];
+    await inParallel(cgs.map((cg, i) => async () => void (found[i] = await this.#snapshotsNamed(cg.uuid, name, options.signal))), 8);
+    return found.flat();
   }
 
   replicationLinks(options: DriverCallOptions = {}): Promise<ReplicationLink[]> {

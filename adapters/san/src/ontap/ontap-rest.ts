@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DrkitError, abortError } from '@drkit/core';
+import { DrkitError, delay } from '@drkit/core';
 import type { ArrayFault, QueryValue, RestClient } from '../rest-client.js';
 
 /** ONTAP answers errors as `{ error: { message, code, target } }`. */
@@ -67,9 +66,7 @@ export async function followJob(rest: RestClient, answer: unknown, what: string,
       throw new DrkitError('platform', `${what} failed on the array: ${message}`, { fault: `job/${code ?? 'failure'}`, retryable: false });
     }
     if (Date.now() - started > JOB_LIMIT_MS) throw new DrkitError('timeout', `${what}: job ${uuid} still ${job.state ?? 'unknown'} after ${JOB_LIMIT_MS / 60_000} min`);
-    await sleep(Math.min(2000, 100 * 2 ** attempt), undefined, { signal }).catch(() => {
-      throw abortError(signal!);
-    });
+    await delay(Math.min(2000, 100 * 2 ** attempt), signal);
   }
 }
 
