@@ -14,15 +14,11 @@ import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diskKey, openDirStore, replicateDisk, type DiskSource, type DirStore, type Extent, type PointDisk } from '@drkit/core';
+import { median, numberArg } from './bench-args.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SIZE = arg('gib', 2) * 1024 ** 3;
-const REPEAT = arg('repeat', 3);
+const SIZE = numberArg('gib', 2) * 1024 ** 3;
+const REPEAT = numberArg('repeat', 3);
 const BLOCK = 4096;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const time = async (fn: () => Promise<unknown> | unknown) => {
   const t = performance.now();
   await fn();

@@ -15,16 +15,12 @@ import { collectInventory } from '@drkit/core';
 import { createHttpTransport } from '@drkit/http';
 import { createSanAdapter } from '@drkit/san';
 import { startFakeOntap } from '../harness/fake-ontap.js';
+import { median, numberArg } from './bench-args.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const GROUPS = arg('groups', 500);
-const LATENCY = arg('latency', 20);
-const PAGE = arg('page', 100);
-const REPEAT = arg('repeat', 5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const GROUPS = numberArg('groups', 500);
+const LATENCY = numberArg('latency', 20);
+const PAGE = numberArg('page', 100);
+const REPEAT = numberArg('repeat', 5);
 const PEER = new URL('./san-discovery-peer.py', import.meta.url).pathname;
 
 const ontap = await startFakeOntap({ extraGroups: GROUPS, latencyMs: LATENCY, pageSize: PAGE });

@@ -20,18 +20,14 @@ import { openDirStore, replicateGroup } from '@drkit/core';
 import { createPhysicalAdapter } from '@drkit/physical';
 import { startSshd } from '../harness/sshd.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
+import { median, numberArg } from './bench-args.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SIZE = arg('gib', 1) * 1024 ** 3;
-const REPEAT = arg('repeat', 5);
-const PERCENT = arg('percent', 1);
+const SIZE = numberArg('gib', 1) * 1024 ** 3;
+const REPEAT = numberArg('repeat', 5);
+const PERCENT = numberArg('percent', 1);
 // 0: delta from the snapshots' extent maps (the normal run); 1: resync by remote checksums.
-const RESYNC = arg('resync', 0) === 1;
+const RESYNC = numberArg('resync', 0) === 1;
 const BLOCK = 4096;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const run = promisify(execFile);
 const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
 

@@ -18,16 +18,12 @@ import { createHttpTransport } from '@drkit/http';
 import { createVSphereAdapter, openVSphereDisk } from '@drkit/vsphere';
 import { startVcsim } from '../harness/vcsim.js';
 import { putDatastoreFile, withAdminSession } from '../harness/vsphere-admin.js';
+import { median, numberArg } from './bench-args.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const VMS = arg('vms', 50);
-const DELAY = arg('delay', 200);
-const MIB = arg('mib', 256);
-const REPEAT = arg('repeat', 5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const VMS = numberArg('vms', 50);
+const DELAY = numberArg('delay', 200);
+const MIB = numberArg('mib', 256);
+const REPEAT = numberArg('repeat', 5);
 
 // One resource pool holding every VM: 1 cluster of 1 host, no standalone hosts.
 const sim = await startVcsim({ clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vmsPerPool: VMS, methodDelays: { CreateSnapshot_Task: DELAY } });

@@ -2,22 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFrozen as frozen } from '../../../test/harness/fsfreeze-probe.js';
 import type { Adapter } from '@drkit/core';
 import { createLoopDisks, loopDisksAvailable, type LoopDisks } from '../../../test/harness/loop-disks.js';
 import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.js';
 import { startTcpProxy, type TcpProxy } from '../../../test/harness/tcp-proxy.js';
 import { createPhysicalAdapter, type PhysicalAdapterOptions } from '../src/index.js';
-
-/** A second freeze of a frozen filesystem fails with EBUSY; one that succeeds is undone at once. */
-function frozen(mountpoint: string): boolean {
-  try {
-    execFileSync('fsfreeze', ['-f', mountpoint], { stdio: 'pipe' });
-  } catch {
-    return true;
-  }
-  execFileSync('fsfreeze', ['-u', mountpoint]);
-  return false;
-}
 
 async function eventually(cond: () => boolean, ms: number): Promise<number> {
   const start = Date.now();

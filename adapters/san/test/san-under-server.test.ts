@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFrozen as frozen } from '../../../test/harness/fsfreeze-probe.js';
 import { collectInventory, takeGroupPoint, type GroupMember } from '@drkit/core';
 import { createHttpTransport } from '@drkit/http';
 import { createPhysicalAdapter } from '@drkit/physical';
@@ -8,17 +8,6 @@ import { interceptTransport } from '../../../test/harness/intercept-transport.js
 import { createLoopDisks, loopDisksAvailable, type LoopDisks } from '../../../test/harness/loop-disks.js';
 import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.js';
 import { createSanAdapter } from '../src/index.js';
-
-/** A second freeze of a frozen filesystem fails with EBUSY; one that succeeds is undone at once. */
-function frozen(mountpoint: string): boolean {
-  try {
-    execFileSync('fsfreeze', ['-f', mountpoint], { stdio: 'pipe' });
-  } catch {
-    return true;
-  }
-  execFileSync('fsfreeze', ['-u', mountpoint]);
-  return false;
-}
 
 // A server whose data sits on array LUNs: the real server side (sshd, loop-device
 // filesystems, fsfreeze) freezes only, and the array's consistency group — the mock ONTAP

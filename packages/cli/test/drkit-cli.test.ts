@@ -1,39 +1,20 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventorySchemaV1, type Inventory } from '@drkit/core';
+import { drkit as run } from './run-drkit.js';
 import { startVcsim, type Vcsim } from '../../../test/harness/vcsim.js';
-
-const BIN = new URL('../bin/drkit.js', import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function drkit(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      env: { ...process.env, DRKIT_PASSWORD: '', ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 let sim: Vcsim;
 beforeAll(async () => {
   sim = await startVcsim({ clusters: 1, hostsPerCluster: 2, standaloneHosts: 1, vmsPerPool: 4, pageCap: 5 });
 });
 afterAll(() => sim?.stop());
+
+// Prompts must never wait on a terminal here: no password unless a test gives one.
+const drkit = (args: string[], env: Record<string, string> = {}) => run(args, { DRKIT_PASSWORD: '', ...env });
 
 const endpoint = () => `vsphere://${sim.username}@127.0.0.1:${sim.port}`;
 

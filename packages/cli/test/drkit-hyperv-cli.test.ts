@@ -1,22 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Inventory } from '@drkit/core';
 import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.js';
+import { drkit } from './run-drkit.js';
 
-const BIN = new URL('../bin/drkit.js', import.meta.url).pathname;
 const FIXTURE = new URL('../../../fixtures/hyperv/discovery', import.meta.url).pathname;
 const VMM_FIXTURE = new URL('../../../fixtures/vmm/discovery', import.meta.url).pathname;
-
-async function drkit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('drkit and Hyper-V hosts', () => {
   it('discovers a recorded VMM server (the stub server\'s transcript) with --replay, VMs placed in their cloud', async () => {

@@ -1,24 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Inventory } from '@drkit/core';
 import { startFakeOntap, type FakeOntap } from '../../../test/harness/fake-ontap.js';
 import { startFakePure, type FakePure } from '../../../test/harness/fake-pure.js';
-
-const BIN = new URL('../bin/drkit.js', import.meta.url).pathname;
-
-async function drkit(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { drkit } from './run-drkit.js';
 
 // The CLI against the mock arrays of test/harness (no array simulator exists), over HTTPS
 // with their self-signed certificates, as arrays ship.

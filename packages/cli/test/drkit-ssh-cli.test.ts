@@ -1,25 +1,12 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Inventory } from '@drkit/core';
 import { createLoopDisks, loopDisksAvailable, type LoopDisks } from '../../../test/harness/loop-disks.js';
 import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.js';
-
-const BIN = new URL('../bin/drkit.js', import.meta.url).pathname;
-
-async function drkit(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { drkit } from './run-drkit.js';
 
 // The CLI against a real sshd and real loop-device disks.
 describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', () => {
