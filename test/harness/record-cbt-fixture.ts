@@ -47,7 +47,7 @@ const { port } = server.address() as AddressInfo;
 await rm(DIR, { recursive: true, force: true });
 const recorder = await recordHttp(createHttpTransport({ url: `http://127.0.0.1:${port}` }), DIR, new Redactor());
 const client = new Vim25Client(recorder);
-const query = { client, vm: { type: 'VirtualMachine', value: 'vm-1042' }, snapshot: { type: 'VirtualMachineSnapshot', value: 'snapshot-1187' }, deviceKey: '2000', sizeBytes: GiB, currentChangeId: '52 3c 6e 1a 9b 7d 40 2f-8a 11 c4 5e 70 d2 19 2a/135' };
+const query = { client, vm: async () => ({ type: 'VirtualMachine', value: 'vm-1042' }), snapshot: { type: 'VirtualMachineSnapshot', value: 'snapshot-1187' }, deviceKey: '2000', sizeBytes: GiB, currentChangeId: '52 3c 6e 1a 9b 7d 40 2f-8a 11 c4 5e 70 d2 19 2a/135' };
 await changedAreas(query, '52 3c 6e 1a 9b 7d 40 2f-8a 11 c4 5e 70 d2 19 2a/120');
 await changedAreas(query, '52 3c 6e 1a 9b 7d 40 2f-8a 11 c4 5e 70 d2 19 2a/77');
 await recorder.finish({ adapter: 'vsphere', product: 'vSphere API 7.0 QueryChangedDiskAreas, shaped after the Web Services reference (not a live vCenter)', endpoint: 'vsphere://vcenter.example.invalid/sdk', notes: 'written by test/harness/record-cbt-fixture.ts' });

@@ -8,7 +8,7 @@ import {
   type SiteInfo,
 } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
-import { Vim25Client } from './vim25-client.js';
+import { Vim25Client, type MoRef } from './vim25-client.js';
 import { probeCapabilities } from './vsphere-capabilities.js';
 import { discoverSite } from './vsphere-discovery.js';
 import { retrieveServiceContent, type ServiceContent } from './vsphere-service-content.js';
@@ -129,7 +129,9 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
         if (!disk) throw new DrkitError('not-found', `snapshot ${snapshotId} has no disk ${diskId}`);
         if (!disk.datastore) throw new DrkitError('unsupported', `${disk.label} of snapshot ${snapshotId} is not on a datastore (RDM?): not readable over /folder`);
         const datacenter = await withSession(() => datacenters.of(disk.datastore!, opts.signal));
-        const vm = await withSession(() => findVm(client, connected().content, machineId, opts.signal));
+        // The VM is looked up only when changed areas are really queried: a plain read does not need it.
+        let vm: Promise<MoRef> | undefined;
+        const vmRef = () => (vm ??= withSession(() => findVm(client, connected().content, machineId, opts.signal)));
         return openVSphereDisk(
           {
             transport: options.transport,
@@ -141,7 +143,7 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
             datacenter,
             changes: (token) =>
               withSession(() =>
-                changedAreas({ client, vm, snapshot: snapshotRef(snapshotId), deviceKey: disk.key, sizeBytes: disk.sizeBytes, currentChangeId: disk.changeId, ...(opts.signal && { signal: opts.signal }) }, token),
+                changedAreas({ client, vm: vmRef, snapshot: snapshotRef(snapshotId), deviceKey: disk.key, sizeBytes: disk.sizeBytes, currentChangeId: disk.changeId, ...(opts.signal && { signal: opts.signal }) }, token),
               ),
           },
           opts.signal,

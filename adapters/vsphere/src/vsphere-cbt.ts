@@ -4,7 +4,8 @@ import { children, num, xmlEscape } from './vim25-xml.js';
 
 export interface ChangedAreasQuery {
   client: Vim25Client;
-  vm: MoRef;
+  /** The VM, looked up only when the areas are really queried. */
+  vm: () => Promise<MoRef>;
   /** The snapshot being read: changes are "up to" it. */
   snapshot: MoRef;
   deviceKey: string;
@@ -34,11 +35,12 @@ export async function changedAreas(q: ChangedAreasQuery, token: string | undefin
   if (changeEpoch(next) !== changeEpoch(token)) return { kind: 'unknown', reason: `the disk's change tracking was reset (changeId ${token} → ${next})`, nextToken: next };
   const extents: Extent[] = [];
   try {
+    const vm = await q.vm();
     for (let start = 0; start < q.sizeBytes; ) {
       const params =
         `<snapshot type="VirtualMachineSnapshot">${xmlEscape(q.snapshot.value)}</snapshot><deviceKey>${xmlEscape(q.deviceKey)}</deviceKey>` +
         `<startOffset>${start}</startOffset><changeId>${xmlEscape(token)}</changeId>`;
-      const info = (await q.client.invoke('QueryChangedDiskAreas', q.vm, params, { signal: q.signal })).children[0];
+      const info = (await q.client.invoke('QueryChangedDiskAreas', vm, params, { signal: q.signal })).children[0];
       const covered = num(info, 'length') ?? 0;
       const from = num(info, 'startOffset') ?? start;
       for (const area of children(info, 'changedArea')) {

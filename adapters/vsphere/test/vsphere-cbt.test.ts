@@ -20,7 +20,7 @@ async function extents(set: ChangeSet): Promise<Extent[]> {
 describe('changed-block tracking', () => {
   it('loops QueryChangedDiskAreas by startOffset until the disk is covered, and hands on the snapshot\'s changeId', async () => {
     const replay = await replayHttp(FIXTURE);
-    const query = { client: new Vim25Client(replay), vm: { type: 'VirtualMachine', value: 'vm-1042' }, snapshot: { type: 'VirtualMachineSnapshot', value: 'snapshot-1187' }, deviceKey: '2000', sizeBytes: GiB, currentChangeId: `${EPOCH}/135` };
+    const query = { client: new Vim25Client(replay), vm: async () => ({ type: 'VirtualMachine', value: 'vm-1042' }), snapshot: { type: 'VirtualMachineSnapshot', value: 'snapshot-1187' }, deviceKey: '2000', sizeBytes: GiB, currentChangeId: `${EPOCH}/135` };
     const set = await changedAreas(query, `${EPOCH}/120`);
     expect(set.kind).toBe('extents');
     expect(set.nextToken).toBe(`${EPOCH}/135`);
@@ -35,7 +35,7 @@ describe('changed-block tracking', () => {
 
   it('asks nothing when tracking was reset, is off, or has no earlier changeId — each is a resync', async () => {
     const never = { request: async () => { throw new Error('no request expected'); }, origin: 'none', close: async () => {} };
-    const query = { client: new Vim25Client(never), vm: { type: 'VirtualMachine', value: 'vm-1' }, snapshot: { type: 'VirtualMachineSnapshot', value: 's-1' }, deviceKey: '2000', sizeBytes: GiB, currentChangeId: `${EPOCH}/135` };
+    const query = { client: new Vim25Client(never), vm: async () => { throw new Error('no VM lookup expected'); }, snapshot: { type: 'VirtualMachineSnapshot', value: 's-1' }, deviceKey: '2000', sizeBytes: GiB, currentChangeId: `${EPOCH}/135` };
     expect(await changedAreas(query, '52 00 11 22 33 44 55 66-77 88 99 aa bb cc dd ee/9')).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/reset/) });
     expect(await changedAreas(query, undefined)).toMatchObject({ kind: 'unknown', nextToken: `${EPOCH}/135` });
     expect(await changedAreas({ ...query, currentChangeId: undefined }, `${EPOCH}/120`)).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/not enabled/) });
