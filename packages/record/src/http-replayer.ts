@@ -30,6 +30,7 @@ export async function replayHttp(dir: string, options: RedactorOptions = {}): Pr
   const redactor = new Redactor(options);
   const bindings = manifest.parameters?.volatileTokens === true ? new LiveBindings() : undefined;
   const played = new Set<number>();
+  const recorded = exchanges.map((e) => normalizeRecorded(e.request));
   let next = 0;
   const matches = (wanted: string, actual: string) => (bindings ? bindings.match(wanted, actual) : wanted === actual);
 
@@ -44,18 +45,17 @@ export async function replayHttp(dir: string, options: RedactorOptions = {}): Pr
       }
       let at = -1;
       for (let i = next; i < Math.min(exchanges.length, next + LOOKAHEAD) && at < 0; i++) {
-        if (!played.has(i) && matches(normalizeRecorded(exchanges[i]!.request), actual)) at = i;
+        if (!played.has(i) && matches(recorded[i]!, actual)) at = i;
       }
       if (at < 0) {
         const expected = exchanges[next]!;
-        throw new DrkitError('replay-mismatch', `replay: request #${expected.seq} differs from the recording ${describeDiff(normalizeRecorded(expected.request), actual)}`);
+        throw new DrkitError('replay-mismatch', `replay: request #${expected.seq} differs from the recording ${describeDiff(recorded[next]!, actual)}`);
       }
       played.add(at);
       while (played.has(next)) next++;
-      const recorded: Exchange<RecordedHttpRequest, RecordedHttpResponse> = exchanges[at]!;
-      const text = recorded.response.bodyEncoding === undefined && bindings ? bindings.restore(recorded.response.body) : recorded.response.body;
-      const body = decodeBody(text, recorded.response.bodyEncoding);
-      return { status: recorded.response.status, headers: recorded.response.headers, body: chunked(body), cancel: () => {} };
+      const { response }: Exchange<RecordedHttpRequest, RecordedHttpResponse> = exchanges[at]!;
+      const text = response.bodyEncoding === undefined && bindings ? bindings.restore(response.body) : response.body;
+      return { status: response.status, headers: response.headers, body: chunked(decodeBody(text, response.bodyEncoding)), cancel: () => {} };
     },
     async close() {},
   };
