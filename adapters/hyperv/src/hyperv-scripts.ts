@@ -71,7 +71,7 @@ $vms = @(Get-VM | ForEach-Object {
     }
   })
   $nics = @(Get-VMNetworkAdapter -VM $vm | ForEach-Object {
-    @{ id = [string]$_.Id; name = [string]$_.Name; mac = [string]$_.MacAddress; switchId = if ($_.SwitchId) { $_.SwitchId.ToString() } else { $null }; connected = [bool]$_.Connected; addresses = @($_.IPAddresses | ForEach-Object { [string]$_ }) }
+    @{ id = [string]$_.Id; name = [string]$_.Name; mac = [string]$_.MacAddress; switchId = if ($_.SwitchId) { $_.SwitchId.ToString() } else { $null }; connected = [bool]$_.Connected; addresses = @($_.IPAddresses | Where-Object { $_ } | ForEach-Object { [string]$_ }) }
   })
   $services = @(Get-VMIntegrationService -VM $vm | ForEach-Object { @{ name = [string]$_.Name; id = [string]$_.Id; enabled = [bool]$_.Enabled; status = [string]$_.PrimaryStatusDescription } })
   @{

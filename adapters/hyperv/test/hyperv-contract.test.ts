@@ -2,7 +2,7 @@ import { afterAll, describe, it } from 'vitest';
 import { collectInventory } from '@drkit/core';
 import { describeAdapterContract } from '@drkit/contract';
 import { Redactor, recordSsh, replaySsh, type SshRecorder, type SshReplay } from '@drkit/record';
-import { fakeHyperVHost } from '../../../test/harness/fake-hyperv-host.js';
+import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
 import { createHyperVAdapter } from '../src/index.js';
 
 const FIXTURE = new URL('../../../fixtures/hyperv/standalone-host/', import.meta.url).pathname;
@@ -10,14 +10,18 @@ const DISCOVERY = new URL('../../../fixtures/hyperv/discovery/', import.meta.url
 // `pnpm record:hyperv` sets this: the stub-host run below then records into the fixture.
 const RECORD = process.env.DRKIT_RECORD_HYPERV === '1';
 
-// No Windows and no pwsh here (the NuGet copy has no PowerShell tool): the host is a stub
-// that answers drkit's fixed scripts as a Windows Server 2022 Hyper-V host does
-// (test/harness/fake-hyperv-host.ts). The transcript of this run is the fixture replayed below.
-describe('Hyper-V against a stub host (transcripts, no pwsh)', () => {
-  const host = fakeHyperVHost();
+const PRODUCT = 'Windows Server 2022 Datacenter, Hyper-V (stub host in real pwsh 7: test/harness/pwsh-stub/hyperv-host.ps1)';
+if (!PWSH) console.warn(`Hyper-V live contract skipped: ${NO_PWSH_REASON}; the replay below still runs`);
+
+// No Windows here: drkit's scripts run unchanged in REAL pwsh against a stub Hyper-V host
+// (the module's cmdlets and the WMI classes mocked after Microsoft's documentation). The
+// transcript of this run is the fixture replayed below.
+describe.skipIf(!PWSH)('Hyper-V against a stub host in real pwsh', () => {
+  const host = PWSH ? pwshStubHost('hyperv-host') : (undefined as unknown as PwshStubHost);
   const recorder: SshRecorder | undefined = RECORD ? recordSsh(host.runner, FIXTURE, new Redactor({ hosts: ['hv01.corp.example', 'HV01'] })) : undefined;
   afterAll(async () => {
-    await recorder?.finish({ adapter: 'hyperv', endpoint: 'hyperv://administrator@hv01.corp.example', product: 'Windows Server 2022 Datacenter, Hyper-V (stub host, test/harness/fake-hyperv-host.ts)', notes: 'recorded by pnpm record:hyperv' });
+    await recorder?.finish({ adapter: 'hyperv', endpoint: 'hyperv://administrator@hv01.corp.example', product: PRODUCT, notes: 'recorded by pnpm record:hyperv' });
+    host.dispose();
   });
   describeAdapterContract({
     name: 'hyperv (stub host)',
@@ -27,14 +31,16 @@ describe('Hyper-V against a stub host (transcripts, no pwsh)', () => {
 });
 
 // One connect and one discovery on one connection: what `drkit discover --replay` plays.
-describe.skipIf(!RECORD)('recording fixtures/hyperv/discovery', () => {
+describe.skipIf(!RECORD || !PWSH)('recording fixtures/hyperv/discovery', () => {
   it('records a discovery of the stub host', async () => {
-    const recorder = recordSsh(fakeHyperVHost().runner, DISCOVERY, new Redactor({ hosts: ['hv01.corp.example', 'HV01'] }));
+    const host = pwshStubHost('hyperv-host');
+    const recorder = recordSsh(host.runner, DISCOVERY, new Redactor({ hosts: ['hv01.corp.example', 'HV01'] }));
     const adapter = createHyperVAdapter({ sshRunner: () => recorder.connect(), endpoint: 'hyperv://administrator@hv01' });
     await adapter.connect();
     await collectInventory(adapter.site, adapter.discover());
     await adapter.close();
-    await recorder.finish({ adapter: 'hyperv', endpoint: 'hyperv://administrator@hv01.corp.example', product: 'Windows Server 2022 Datacenter, Hyper-V (stub host, test/harness/fake-hyperv-host.ts)', notes: 'recorded by pnpm record:hyperv' });
+    await recorder.finish({ adapter: 'hyperv', endpoint: 'hyperv://administrator@hv01.corp.example', product: PRODUCT, notes: 'recorded by pnpm record:hyperv' });
+    host.dispose();
   });
 });
 

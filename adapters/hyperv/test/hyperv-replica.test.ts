@@ -1,13 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { fakeHyperVHost } from '../../../test/harness/fake-hyperv-host.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
 import { createHyperVAdapter, plannedFailover } from '../src/index.js';
 
-// Two stub hosts (no Windows here): HV01 the primary, HV02 the replica.
+// Two stub hosts in REAL pwsh (the Hyper-V module's replica cmdlets mocked after Microsoft's
+// docs, test/harness/pwsh-stub/hyperv-host.ps1; no Windows here): HV01 the primary, HV02 the replica.
 const SQL01 = '6b1e2a4c-8d3f-4e5a-9b7c-1d2e3f4a5b6c';
 const WEB01 = '0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f';
+const hosts: PwshStubHost[] = [];
+afterEach(() => hosts.splice(0).forEach((h) => h.dispose()));
+const relationship = (host: PwshStubHost, vmId: string) => host.state().replication[vmId.toUpperCase()];
 const pair = () => {
-  const primaryHost = fakeHyperVHost();
-  const replicaHost = fakeHyperVHost({ role: 'replica' });
+  const primaryHost = pwshStubHost('hyperv-host');
+  const replicaHost = pwshStubHost('hyperv-host', { role: 'replica', computerName: 'HV02' });
+  hosts.push(primaryHost, replicaHost);
   return {
     primaryHost,
     replicaHost,
@@ -16,21 +21,23 @@ const pair = () => {
   };
 };
 
-describe('Hyper-V Replica', () => {
+if (!PWSH) console.warn(`Hyper-V Replica tests skipped: ${NO_PWSH_REASON}`);
+
+describe.skipIf(!PWSH)('Hyper-V Replica', () => {
   it('reports each relationship with its state and health, and which ones need a resync', async () => {
     const { primary } = pair();
     const rows = await primary.replica.relationships();
     expect(rows.map((r) => [r.vmName, r.mode, r.state, r.health, r.needsResync])).toEqual([
       ['SQL01', 'Primary', 'Replicating', 'Normal', false],
-      ['WEB01', 'Primary', 'ResynchronizationRequired', 'Critical', true],
+      ['WEB01', 'Primary', 'WaitingForStartResynchronize', 'Critical', true],
     ]);
   });
 
   it('resynchronizes a relationship whose log outgrew the disk', async () => {
     const { primary, primaryHost } = pair();
     await primary.replica.resync(WEB01);
-    expect(primaryHost.replication.get(WEB01)!.state).toBe('Resynchronizing');
-    await expect(primary.replica.resync(SQL01)).rejects.toThrow(/replication state is Replicating/);
+    expect(relationship(primaryHost, WEB01).state).toBe('Resynchronizing');
+    await expect(primary.replica.resync(SQL01)).rejects.toThrow(/replication state of 'SQL01' is Replicating/);
   });
 
   it('runs a planned failover in order: stop and send the last changes, fail over, reverse, start', async () => {
@@ -38,12 +45,15 @@ describe('Hyper-V Replica', () => {
     await plannedFailover(primary.replica, replica.replica, SQL01);
     const steps = [...primaryHost.calls, ...replicaHost.calls].filter((c) => c.name === 'hyperv.replica.action').map((c) => (c.input as { action: string }).action);
     expect(steps).toEqual(['prepare-failover', 'failover', 'reverse', 'start-vm']);
-    expect(replicaHost.replication.get(SQL01)).toMatchObject({ state: 'Replicating', mode: 'Primary' });
+    expect(relationship(replicaHost, SQL01)).toMatchObject({ state: 'Replicating', mode: 'Primary' });
+    expect(relationship(primaryHost, SQL01)).toMatchObject({ state: 'PreparedForFailover' });
+    expect(primaryHost.state().vms[SQL01.toUpperCase()].state).toBe('Off'); // stopped before the last changes left it
+    expect(replicaHost.state().vms[SQL01.toUpperCase()].state).toBe('Running');
   });
 
   it('refuses a planned failover that would lose data or run from the wrong side', async () => {
     const { primary, replica } = pair();
-    await expect(plannedFailover(primary.replica, replica.replica, WEB01)).rejects.toThrow(/ResynchronizationRequired: a planned failover needs it replicating/);
+    await expect(plannedFailover(primary.replica, replica.replica, WEB01)).rejects.toThrow(/WaitingForStartResynchronize: a planned failover needs it replicating/);
     await expect(plannedFailover(replica.replica, primary.replica, SQL01)).rejects.toThrow(/is the Replica here/);
   });
 
@@ -54,7 +64,7 @@ describe('Hyper-V Replica', () => {
     expect(primaryHost.calls.at(-1)!.input).toEqual({ vmId: LEGACY, action: 'enable', replicaServer: 'hv02.corp.example', port: '80', authentication: 'Kerberos', frequencySec: '300' });
     expect((await primary.replica.relationships()).find((r) => r.vmId === LEGACY)!.state).toBe('ReadyForInitialReplication');
     await primary.replica.startInitial(LEGACY, { method: 'network' });
-    expect(primaryHost.replication.get(LEGACY)!.state).toBe('Replicating');
+    expect(relationship(primaryHost, LEGACY).state).toBe('Replicating');
     await expect(primary.replica.enable(LEGACY, { replicaServer: 'hv02', authentication: 'Certificate' })).rejects.toThrow(/thumbprint/);
   });
 });

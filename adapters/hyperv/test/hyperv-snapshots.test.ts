@@ -1,22 +1,30 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { collectInventory, DrkitError, takeGroupPoint } from '@drkit/core';
-import { fakeHyperVHost } from '../../../test/harness/fake-hyperv-host.js';
+import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
 import { achievedConsistency, createHyperVAdapter, type TakeResult } from '../src/index.js';
 
-// Against the stub Hyper-V host (no Windows, no pwsh here): what drkit asks for, and how it
-// reads what the host answers.
+// drkit's scripts in REAL pwsh against a stub Hyper-V host (cmdlets and WMI classes mocked
+// after Microsoft's docs, test/harness/pwsh-stub/hyperv-host.ps1; no Windows here): what
+// drkit asks for, and how it reads what the host answers.
 const SQL01 = '6b1e2a4c-8d3f-4e5a-9b7c-1d2e3f4a5b6c';
 const WEB01 = '0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f';
 const LEGACY = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
 
+const hosts: PwshStubHost[] = [];
+afterEach(() => hosts.splice(0).forEach((h) => h.dispose()));
+const snapshotsOn = (host: PwshStubHost) => Object.keys(host.state().snapshots ?? {}).length;
+
 async function connected() {
-  const host = fakeHyperVHost();
+  const host = pwshStubHost('hyperv-host');
+  hosts.push(host);
   const adapter = createHyperVAdapter({ sshRunner: host.runner, endpoint: 'hyperv://administrator@hv01' });
   await adapter.connect();
   return { host, adapter };
 }
 
-describe('Hyper-V discovery', () => {
+if (!PWSH) console.warn(`Hyper-V stub-host tests skipped: ${NO_PWSH_REASON}`);
+
+describe.skipIf(!PWSH)('Hyper-V discovery', () => {
   it('maps VMs, their VHDs, NICs and integration services; says what it leaves out', async () => {
     const { adapter } = await connected();
     const inv = await collectInventory(adapter.site, adapter.discover());
@@ -33,7 +41,7 @@ describe('Hyper-V discovery', () => {
   });
 });
 
-describe('Hyper-V snapshots', () => {
+describe.skipIf(!PWSH)('Hyper-V snapshots', () => {
   it('asks WMI for an app-consistent recovery snapshot and reports app when the guest quiesced', async () => {
     const { adapter, host } = await connected();
     const prepared = await adapter.snapshots.prepare({ machineId: SQL01, consistency: 'app', tag: 'drkit-app' });
@@ -41,6 +49,8 @@ describe('Hyper-V snapshots', () => {
     const taken = await adapter.snapshots.take(prepared);
     expect(taken).toMatchObject({ requested: 'app', achieved: 'app', warnings: [], disks: [{ name: 'SCSI 0:0' }, { name: 'SCSI 0:1' }] });
     expect(host.calls.find((c) => c.name === 'hyperv.snapshot.take')!.input).toEqual({ vmId: SQL01, tag: 'drkit-app', level: 1 });
+    // The embedded Msvm_VirtualSystemSnapshotSettingData carried ConsistencyLevel 1, and the tag was set by ModifySystemSettings.
+    expect(host.state().snapshots[taken.id]).toMatchObject({ level: 1, name: 'drkit-app' });
     expect(await adapter.snapshots.listTagged('drkit-app')).toEqual([{ id: taken.id, machineId: SQL01, takenAt: taken.takenAt }]);
   });
 
@@ -63,7 +73,7 @@ describe('Hyper-V snapshots', () => {
     const { adapter, host } = await connected();
     const members = [{ adapter, machineId: SQL01, name: 'SQL01' }, { adapter, machineId: WEB01, name: 'WEB01' }];
     await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toThrow(/app-consistent point not achieved.*WEB01/);
-    expect(host.snapshots.size).toBe(0); // both snapshots rolled back
+    expect(snapshotsOn(host)).toBe(0); // both snapshots rolled back
     const point = await takeGroupPoint({ members, consistency: 'app', policy: 'fallback-to-crash' });
     expect(point.statement).toMatchObject({ requested: 'app', achieved: 'crash', basis: 'independent' });
     expect(point.statement.reason).toMatch(/WEB01/);
@@ -73,8 +83,9 @@ describe('Hyper-V snapshots', () => {
     const { adapter, host } = await connected();
     const taken = await adapter.snapshots.take(await adapter.snapshots.prepare({ machineId: SQL01, consistency: 'crash', tag: 'drkit-crash' }));
     expect(host.calls.at(-1)!.input).toMatchObject({ level: 2 });
+    expect(host.state().snapshots[taken.id]).toMatchObject({ level: 2, name: 'drkit-crash' });
     await adapter.snapshots.delete(taken);
-    expect(host.snapshots.size).toBe(0);
+    expect(snapshotsOn(host)).toBe(0);
   });
 
   it('refuses unknown VMs and tags that are not drkit\'s, before the host is asked anything', async () => {

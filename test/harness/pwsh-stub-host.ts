@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeInvocation } from '@drkit/powershell';
+import type { SshRunner } from '@drkit/ssh';
+import { localRunner } from './local-runner.js';
+
+const HERE = new URL('./pwsh-stub/', import.meta.url).pathname;
+
+/** Real pwsh (PowerShell 7): on PATH, or where `dotnet tool install --global PowerShell` puts it. */
+export const PWSH: string | undefined = (() => {
+  for (const candidate of [process.env.DRKIT_PWSH, join(homedir(), '.dotnet/tools/pwsh')]) if (candidate && existsSync(candidate)) return candidate;
+  try {
+    return execFileSync('sh', ['-c', 'command -v pwsh'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+export const NO_PWSH_REASON = 'no pwsh on this machine (`dotnet tool install --global PowerShell --version 7.6.9`, as .ci/run does)';
+
+export interface PwshStubHost {
+  /** An SSH runner whose "host" runs each command line here: `powershell.exe` is real pwsh with the stub loaded. */
+  runner: () => Promise<SshRunner>;
+  /** Every operation the host was asked to run, with the input it was given (decoded from stdin). */
+  calls: Array<{ name: string; input: any }>;
+  /** The stub's state as the scripts left it (VMs, snapshots, replication, jobs, events). */
+  state: () => Record<string, any>;
+  dispose: () => void;
+}
+
+/**
+ * A stub Windows host whose PowerShell is REAL pwsh: drkit's scripts arrive exactly as over
+ * SSH (the same command line and stdin) and run unchanged; only the host's cmdlets and CIM
+ * classes are stubs (test/harness/pwsh-stub/*.ps1). State lives in a JSON file per host.
+ */
+export function pwshStubHost(stub: 'hyperv-host' | 'vmm-server', options: { role?: 'primary' | 'replica'; computerName?: string } = {}): PwshStubHost {
+  if (!PWSH) throw new Error(NO_PWSH_REASON);
+  const dir = mkdtempSync(join(tmpdir(), `drkit-${stub}-`));
+  const statePath = join(dir, 'state.json');
+  const env = {
+    PATH: `${HERE}bin:${process.env.PATH}`,
+    DRKIT_PWSH: PWSH,
+    DRKIT_PS_STUB: `${HERE}${stub}.ps1`,
+    DRKIT_STUB_STATE: statePath,
+    DRKIT_STUB_ROLE: options.role ?? 'primary',
+    ...(options.computerName && { DRKIT_STUB_COMPUTERNAME: options.computerName }),
+    // pwsh's first-run telemetry and update checks have no place in a test.
+    POWERSHELL_TELEMETRY_OPTOUT: '1',
+    POWERSHELL_UPDATECHECK: 'Off',
+  };
+  const calls: PwshStubHost['calls'] = [];
+  const runner = localRunner(env);
+  const exec = runner.exec.bind(runner);
+  runner.exec = (command, opts = {}) => {
+    if (!('raw' in command)) throw new Error('a Windows host is only ever sent PowerShell');
+    const { input } = decodeInvocation(command.raw, String(opts.stdin ?? ''));
+    if (/[^\x00-\x7f]/.test(input)) throw new Error('stdin must be ASCII JSON');
+    calls.push({ name: command.name, input: input ? JSON.parse(input) : undefined });
+    return exec(command, opts);
+  };
+  return {
+    runner: async () => runner,
+    calls,
+    state: () => (existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, any>) : {}),
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

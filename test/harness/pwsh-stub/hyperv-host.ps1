@@ -1,0 +1,293 @@
+# MOCK of a standalone Hyper-V host (Windows Server 2022) for drkit's scripts in REAL pwsh:
+# the Hyper-V module's cmdlets (Get-VM, Get-VHD, Get-VMReplication, Start-VMFailover, ...)
+# returning objects of the module's shapes — enums with the module's names and values, GUIDs,
+# MACs as Hyper-V prints them — and the WMI classes of root\virtualization\v2 that recovery
+# snapshots go through (Msvm_VirtualSystemSnapshotService, jobs, setting data), after
+# Microsoft's documentation. VMMS's fallback event text is approximate.
+# DRKIT_STUB_ROLE=replica makes it the replica side of the pair (HV02).
+. "$PSScriptRoot/stub-common.ps1"
+
+# Microsoft.HyperV.PowerShell enums: names and values as the module defines them.
+enum VMState { Other = 1; Running = 2; Off = 3; Stopping = 4; Saved = 6; Paused = 9; Starting = 10; Reset = 11; Saving = 32773; Pausing = 32776; Resuming = 32777 }
+enum CheckpointType { Disabled = 2; Production = 3; ProductionOnly = 4; Standard = 5 }
+enum VMReplicationState { Disabled = 0; ReadyForInitialReplication = 1; InitialReplicationInProgress = 2; WaitingForInitialReplication = 3; Replicating = 4; PreparedForFailover = 5; FailedOverWaitingCompletion = 6; FailedOver = 7; Suspended = 8; Error = 9; WaitingForStartResynchronize = 10; Resynchronizing = 11; ResynchronizeSuspended = 12 }
+enum VMReplicationHealthState { NotApplicable = 0; Normal = 1; Warning = 2; Critical = 3 }
+enum VMReplicationMode { None = 0; Primary = 1; Replica = 2; TestReplica = 3; ExtendedReplica = 4 }
+enum ControllerType { IDE = 0; SCSI = 1 }
+enum VhdFormat { VHD = 2; VHDX = 3; VHDSet = 4 }
+enum VhdType { Fixed = 2; Dynamic = 3; Differencing = 4 }
+enum VMSwitchType { Private = 0; Internal = 1; External = 2 }
+
+$VSS_IC = '84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47'
+
+function New-StubSeed {
+  $replica = $env:DRKIT_STUB_ROLE -eq 'replica'
+  $sql = '6B1E2A4C-8D3F-4E5A-9B7C-1D2E3F4A5B6C'; $web = '0F9E8D7C-6B5A-4C3D-8E2F-1A0B9C8D7E6F'; $old = 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D'
+  $vhd = { param($path, $gib, $type, $n, $parent) @{ path = $path; format = if ($path -like '*.vhd') { 'VHD' } else { 'VHDX' }; type = $type; size = [long]$gib * 1GB; fileSize = [long]($gib * 1GB * 0.3); parent = $parent; diskIdentifier = ('{0:X8}-1C2D-4E3F-8A9B-0C1D2E3F4A5B' -f (0x1000 + $n)) } }
+  $nic = { param($vm, $id, $name, $mac, $switch, $ips) @{ id = "Microsoft:$vm\$id"; name = $name; mac = $mac; switchId = $switch; addresses = $ips } }
+  @{
+    host = @{ name = if ($replica) { 'HV02' } else { 'HV01' }; uuid = if ($replica) { '4C4C4544-0052-3810-8057-B8C04F4E3732' } else { '4C4C4544-0051-3710-8056-B7C04F4E3732' }; os = 'Microsoft Windows Server 2022 Datacenter'; version = '10.0.20348'; build = 20348; processors = 32; memory = 256GB }
+    switches = @(
+      @{ id = '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f'; name = 'ConvergedSwitch'; type = 'External' },
+      @{ id = '9d8c7b6a-5f4e-4d3c-9b2a-1f0e9d8c7b6a'; name = 'Isolated'; type = 'Private' })
+    vms = [ordered]@{
+      $sql = @{ name = 'SQL01'; state = if ($replica) { 'Off' } else { 'Running' }; generation = 2; version = '10.0'; cpus = 8; memory = 32GB; checkpointType = 'Production'; path = 'D:\Hyper-V\SQL01'; icVersion = ''; vss = 'OK'
+        disks = @(
+          @{ controller = 'SCSI'; number = 0; location = 0; vhd = (& $vhd 'D:\Hyper-V\SQL01\Virtual Hard Disks\SQL01-os.vhdx' 127 'Dynamic' 0 '') },
+          @{ controller = 'SCSI'; number = 0; location = 1; vhd = (& $vhd 'D:\Hyper-V\SQL01\Virtual Hard Disks\SQL01-data.vhdx' 500 'Fixed' 1 '') })
+        nics = @(& $nic $sql 'B1A2C3D4-E5F6-4789-A0B1-C2D3E4F5A6B7' 'Network Adapter' '00155D0A1B01' '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' @('192.0.2.51', 'fe80::215:5dff:fe0a:1b01')) }
+      # A guest whose VSS requestor does not answer: app-consistent snapshots fall back.
+      $web = @{ name = 'WEB01'; state = 'Running'; generation = 2; version = '9.0'; cpus = 2; memory = 4GB; checkpointType = 'Production'; path = 'D:\Hyper-V\WEB01'; icVersion = ''; vss = 'No Contact'
+        disks = @(@{ controller = 'SCSI'; number = 0; location = 0; vhd = (& $vhd 'D:\Hyper-V\WEB01\Virtual Hard Disks\WEB01_8E2A1C3B-4D5F-4A6B-9C7D-8E9F0A1B2C3D.avhdx' 60 'Differencing' 2 'D:\Hyper-V\WEB01\Virtual Hard Disks\WEB01.vhdx') })
+        nics = @(& $nic $web 'C1D2E3F4-A5B6-4C7D-8E9F-A0B1C2D3E4F5' 'Network Adapter' '00155D0A1B02' '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' @('192.0.2.52')) }
+      $old = @{ name = 'LEGACY-APP'; state = 'Off'; generation = 1; version = '5.0'; cpus = 1; memory = 2GB; checkpointType = 'Standard'; path = 'D:\Hyper-V\LEGACY-APP'; icVersion = '6.3.9600.16384'; vss = ''
+        disks = @(
+          @{ controller = 'IDE'; number = 0; location = 0; vhd = (& $vhd 'D:\Hyper-V\LEGACY-APP\legacy.vhd' 40 'Fixed' 3 '') },
+          @{ controller = 'SCSI'; number = 0; location = 0; diskNumber = 3; passThroughPath = 'Disk 3 0.00 B Bus 0 Lun 0 Target 0' })
+        nics = @(& $nic $old 'D1E2F3A4-B5C6-4D7E-8F9A-B0C1D2E3F4A5' 'Legacy Network Adapter' '00155D0A1B03' $null @()) }
+    }
+    replication = [ordered]@{
+      $sql = @{ mode = if ($replica) { 'Replica' } else { 'Primary' }; state = 'Replicating'; health = 'Normal' }
+      $web = @{ mode = if ($replica) { 'Replica' } else { 'Primary' }; state = 'WaitingForStartResynchronize'; health = 'Critical' }
+    }
+    snapshots = [ordered]@{}
+    events = @()
+    jobs = @{}
+  }
+}
+
+function Find-StubVm([string]$id) {
+  $key = ([guid]$id).ToString().ToUpperInvariant()
+  $vm = (Get-StubState).vms[$key]
+  if (-not $vm) { Write-Error -Category ObjectNotFound -Message "Hyper-V was unable to find a virtual machine with ID $key." -ErrorAction Stop }
+  @{ id = $key; vm = $vm }
+}
+
+# ---------------------------------------------------------------- Hyper-V module cmdlets
+function ConvertTo-StubVm([string]$id, $v) {
+  $r = (Get-StubState).replication[$id]
+  [pscustomobject]@{
+    PSTypeName = 'Microsoft.HyperV.PowerShell.VirtualMachine'
+    Id = [guid]$id; VMId = [guid]$id; Name = $v.name; VMName = $v.name; State = [VMState]$v.state; Generation = $v.generation; Version = $v.version
+    ProcessorCount = $v.cpus; MemoryStartup = [long]$v.memory; CheckpointType = [CheckpointType]$v.checkpointType
+    ReplicationState = [VMReplicationState]$(if ($r) { $r.state } else { 'Disabled' }); ReplicationHealth = [VMReplicationHealthState]$(if ($r) { $r.health } else { 'NotApplicable' })
+    ReplicationMode = [VMReplicationMode]$(if ($r) { $r.mode } else { 'None' }); IsClustered = $false; Path = $v.path; IntegrationServicesVersion = if ($v.icVersion) { [version]$v.icVersion } else { $null }
+    ComputerName = (Get-StubState).host.name
+  }
+}
+
+function Get-VM {
+  [CmdletBinding()]
+  param([Parameter(Position = 0)][string[]]$Name, [guid]$Id)
+  foreach ($e in (Get-StubState).vms.GetEnumerator()) {
+    if ($PSBoundParameters.ContainsKey('Id') -and [guid]$e.Key -ne $Id) { continue }
+    if ($Name -and $Name -notcontains $e.Value.name) { continue }
+    ConvertTo-StubVm $e.Key $e.Value
+  }
+  if ($PSBoundParameters.ContainsKey('Id') -and -not (Get-StubState).vms[$Id.ToString().ToUpperInvariant()]) { Write-Error -Category InvalidArgument -Message "Hyper-V was unable to find a virtual machine with ID $Id." -ErrorAction Stop }
+}
+
+function Get-VMHardDiskDrive {
+  [CmdletBinding()]
+  param([Parameter(ValueFromPipeline, Position = 0)]$VM)
+  process {
+    foreach ($d in (Find-StubVm $VM.Id).vm.disks) {
+      [pscustomobject]@{
+        PSTypeName = 'Microsoft.HyperV.PowerShell.HardDiskDrive'; VMName = $VM.Name; ControllerType = [ControllerType]$d.controller; ControllerNumber = $d.number; ControllerLocation = $d.location
+        Path = if ($d.vhd) { $d.vhd.path } else { $d.passThroughPath }; DiskNumber = if ($null -ne $d.diskNumber) { [int]$d.diskNumber } else { $null }
+      }
+    }
+  }
+}
+
+function Get-VHD {
+  [CmdletBinding()]
+  param([Parameter(Mandatory, Position = 0)][string]$Path)
+  foreach ($v in (Get-StubState).vms.Values) {
+    foreach ($d in $v.disks) {
+      if ($d.vhd -and $d.vhd.path -eq $Path) {
+        $h = $d.vhd
+        return [pscustomobject]@{ PSTypeName = 'Microsoft.Vhd.PowerShell.VirtualHardDisk'; Path = $h.path; VhdFormat = [VhdFormat]$h.format; VhdType = [VhdType]$h.type; Size = [uint64]$h.size; FileSize = [uint64]$h.fileSize; ParentPath = $h.parent; DiskIdentifier = $h.diskIdentifier; Attached = $true }
+      }
+    }
+  }
+  Write-Error -Category ObjectNotFound -Message "Failed to get the disk information. The system cannot find the file specified. ($Path)" -ErrorAction Stop
+}
+
+function Get-VMNetworkAdapter {
+  [CmdletBinding()]
+  param([Parameter(ValueFromPipeline, Position = 0)]$VM)
+  process {
+    $v = (Find-StubVm $VM.Id).vm
+    foreach ($n in $v.nics) {
+      [pscustomobject]@{ Id = $n.id; Name = $n.name; MacAddress = $n.mac; SwitchId = if ($n.switchId) { [guid]$n.switchId } else { $null }; Connected = [bool]$n.switchId
+        # An emulated (legacy) adapter reports no address list at all: $null, not an empty array.
+        IPAddresses = if ($n.name -like 'Legacy*') { $null } elseif ($v.state -eq 'Running') { [string[]]$n.addresses } else { [string[]]@() } }
+    }
+  }
+}
+
+function Get-VMIntegrationService {
+  [CmdletBinding()]
+  param([Parameter(ValueFromPipeline, Position = 0)]$VM)
+  process {
+    $x = Find-StubVm $VM.Id
+    $on = $x.vm.state -eq 'Running'
+    foreach ($s in @(@('Guest Service Interface', '6C09BB55-D683-4DA0-8931-C9BF705F6480', $false), @('Heartbeat', '57164F39-9115-4E78-AB55-382F3BD5422D', $true), @('Key-Value Pair Exchange', '2A34B1C2-FD73-4043-8A5B-DD2159BC743F', $true), @('Shutdown', '9F8233AC-BE49-4C79-8EE3-E7E1985B2077', $true), @('Time Synchronization', '2497F4DE-E9FA-4204-80E4-4B75C46419C0', $true), @('VSS', $VSS_IC, $true))) {
+      $status = if (-not $on -or -not $s[2]) { '' } elseif ($s[1] -eq $VSS_IC) { $x.vm.vss } else { 'OK' }
+      [pscustomobject]@{ VMName = $x.vm.name; Name = $s[0]; Id = "Microsoft:$($x.id)\$($s[1])"; Enabled = $s[2]; PrimaryStatusDescription = $status }
+    }
+  }
+}
+
+function Get-VMSwitch { foreach ($s in (Get-StubState).switches) { [pscustomobject]@{ Id = [guid]$s.id; Name = $s.name; SwitchType = [VMSwitchType]$s.type } } }
+function Get-VMHost { $h = (Get-StubState).host; [pscustomobject]@{ ComputerName = $h.name; LogicalProcessorCount = $h.processors; MemoryCapacity = [long]$h.memory } }
+function Get-VMReplicationServer { [pscustomobject]@{ ReplicationEnabled = $true; IntegratedAuthenticationPort = 80; AllowedAuthenticationType = 'Kerberos' } }
+
+function Get-VMReplication {
+  [CmdletBinding()]
+  param()
+  $s = Get-StubState
+  foreach ($e in $s.replication.GetEnumerator()) {
+    $primary = $e.Value.mode -eq 'Primary'
+    [pscustomobject]@{
+      VMId = [guid]$e.Key; VMName = $s.vms[$e.Key].name; Mode = [VMReplicationMode]$e.Value.mode; State = [VMReplicationState]$e.Value.state; Health = [VMReplicationHealthState]$e.Value.health
+      PrimaryServer = if ($primary) { "$($s.host.name.ToLower()).corp.example" } else { 'hv01.corp.example' }; ReplicaServer = if ($primary) { 'hv02.corp.example' } else { "$($s.host.name.ToLower()).corp.example" }
+      FrequencySec = 300; LastReplicationTime = [datetime]::new(2026, 11, 23, 6, 55, 0, [DateTimeKind]::Utc)
+    }
+  }
+}
+
+# One replica step: the VM's relationship must be in $from; it moves to $to.
+function Set-StubReplication($VM, [string[]]$from, [string]$to, [string]$mode) {
+  $key = $VM.Id.ToString().ToUpperInvariant()
+  Update-StubState {
+    param($s)
+    $r = $s.replication[$key]
+    if (-not $r) { Write-Error -Category InvalidOperation -Message "The operation cannot be performed because the virtual machine '$($VM.Name)' is not enabled for replication." -ErrorAction Stop }
+    if ($from -notcontains $r.state) { Write-Error -Category InvalidOperation -Message "The operation cannot be performed while the replication state of '$($VM.Name)' is $($r.state)." -ErrorAction Stop }
+    $r.state = $to
+    if ($to -eq 'Replicating') { $r.health = 'Normal' }
+    if ($mode) { $r.mode = $mode }
+  } | Out-Null
+}
+
+function Enable-VMReplication {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM, [string]$ReplicaServerName, [int]$ReplicaServerPort, [int]$ReplicationFrequencySec, [string]$AuthenticationType, [string]$CertificateThumbprint)
+  if (@(30, 300, 900) -notcontains $ReplicationFrequencySec) { Write-Error -Category InvalidArgument -Message 'The replication frequency must be 30, 300 or 900 seconds.' -ErrorAction Stop }
+  $key = $VM.Id.ToString().ToUpperInvariant()
+  Update-StubState {
+    param($s)
+    if ($s.replication[$key]) { Write-Error -Category InvalidOperation -Message "The operation cannot be performed because the virtual machine '$($VM.Name)' is already enabled for replication." -ErrorAction Stop }
+    $s.replication[$key] = @{ mode = 'Primary'; state = 'ReadyForInitialReplication'; health = 'Normal' }
+  } | Out-Null
+}
+
+function Start-VMInitialReplication {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM, [string]$DestinationPath, [switch]$UseBackup)
+  Set-StubReplication $VM @('ReadyForInitialReplication') $(if ($DestinationPath -or $UseBackup) { 'WaitingForInitialReplication' } else { 'Replicating' })
+}
+
+function Resume-VMReplication {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM, [switch]$Resynchronize)
+  if ($Resynchronize) { Set-StubReplication $VM @('WaitingForStartResynchronize') 'Resynchronizing' } else { Set-StubReplication $VM @('Suspended', 'Error') 'Replicating' }
+}
+
+function Set-StubPower($VM, [string]$power) {
+  $key = $VM.Id.ToString().ToUpperInvariant()
+  Update-StubState { param($s) $s.vms[$key].state = $power } | Out-Null
+}
+
+function Stop-VM { [CmdletBinding()] param([Parameter(Mandatory)]$VM, [switch]$Force) Set-StubPower $VM 'Off' }
+function Start-VM { [CmdletBinding()] param([Parameter(Mandatory)]$VM) Set-StubPower $VM 'Running' }
+
+function Start-VMFailover {
+  [CmdletBinding(SupportsShouldProcess)]
+  param([Parameter(Mandatory)]$VM, [switch]$Prepare)
+  if ($Prepare) {
+    if ((Find-StubVm $VM.Id).vm.state -ne 'Off') { Write-Error -Category InvalidOperation -Message "'$($VM.Name)' must be turned off before a planned failover is prepared." -ErrorAction Stop }
+    Set-StubReplication $VM @('Replicating') 'PreparedForFailover'
+  } else { Set-StubReplication $VM @('Replicating') 'FailedOver' }
+}
+
+function Set-VMReplication {
+  [CmdletBinding(SupportsShouldProcess)]
+  param([Parameter(Mandatory)]$VM, [switch]$Reverse)
+  if ($Reverse) { Set-StubReplication $VM @('FailedOver') 'Replicating' 'Primary' }
+}
+
+function Get-WinEvent {
+  [CmdletBinding()]
+  param([hashtable]$FilterHashtable)
+  foreach ($e in (Get-StubState).events) {
+    if ($e.log -eq $FilterHashtable.LogName -and [datetime]$e.time -ge $FilterHashtable.StartTime.ToUniversalTime()) {
+      [pscustomobject]@{ Id = $e.id; Level = $e.level; Message = $e.message; TimeCreated = [datetime]$e.time }
+    }
+  }
+}
+
+# ---------------------------------------------------------------- WMI: root\virtualization\v2
+$global:StubCim['Win32_OperatingSystem'] = @{ List = { $h = (Get-StubState).host; New-StubCim Win32_OperatingSystem @{ Caption = $h.os; Version = $h.version; BuildNumber = [string]$h.build } } }
+$global:StubCim['Win32_ComputerSystemProduct'] = @{ List = { New-StubCim Win32_ComputerSystemProduct @{ UUID = (Get-StubState).host.uuid } } }
+
+$global:StubCim['Msvm_ComputerSystem'] = @{
+  List = {
+    $s = Get-StubState
+    New-StubCim Msvm_ComputerSystem @{ Name = $s.host.name; ElementName = $s.host.name; Caption = 'Hosting Computer System' } 'Name'
+    foreach ($e in $s.vms.GetEnumerator()) { New-StubCim Msvm_ComputerSystem @{ Name = $e.Key; ElementName = $e.Value.name; Caption = 'Virtual Machine'; EnabledState = [uint16]$(if ($e.Value.state -eq 'Running') { 2 } else { 3 }) } 'Name' }
+  }
+}
+
+$global:StubCim['Msvm_VirtualSystemSettingData'] = @{
+  List = {
+    foreach ($e in (Get-StubState).snapshots.GetEnumerator()) {
+      New-StubCim Msvm_VirtualSystemSettingData @{ InstanceID = $e.Key; ElementName = $e.Value.name; VirtualSystemType = 'Microsoft:Hyper-V:Snapshot:Recovery'; VirtualSystemIdentifier = $e.Value.vmId; CreationTime = [datetime]$e.Value.created; ConsistencyLevel = [byte]$e.Value.level }
+    }
+    foreach ($e in (Get-StubState).vms.GetEnumerator()) { New-StubCim Msvm_VirtualSystemSettingData @{ InstanceID = "Microsoft:$($e.Key)"; ElementName = $e.Value.name; VirtualSystemType = 'Microsoft:Hyper-V:System:Realized'; VirtualSystemIdentifier = $e.Key } }
+  }
+}
+
+$global:StubCim['Msvm_VirtualSystemSnapshotService'] = @{
+  List = { New-StubCim Msvm_VirtualSystemSnapshotService @{ Name = 'vssnapsvc'; ElementName = 'Microsoft Hyper-V Virtual System Snapshot Service' } 'Name' }
+  Methods = @{
+    CreateSnapshot = {
+      param($service, $a)
+      if ([int]$a.SnapshotType -ne 32768 -and [int]$a.SnapshotType -ne 2) { return [pscustomobject]@{ ReturnValue = [uint32]32773 } }
+      $x = Find-StubVm $a.AffectedSystem.Name
+      $level = [int](ConvertFrom-StubEmbedded $a.SnapshotSettings).ConsistencyLevel
+      $snapId = "Microsoft:$(New-StubGuid)"
+      $fault = (Get-StubState).faults.CreateSnapshot
+      $fallback = $level -eq 1 -and $x.vm.state -eq 'Running' -and $x.vm.vss -ne 'OK'
+      Update-StubState {
+        param($s)
+        if ($fault) { return }
+        $s.snapshots[$snapId] = @{ vmId = $x.id; name = "$($x.vm.name) - ($((Get-Date).ToString('M/d/yyyy - h:mm:ss tt')))"; created = (Get-Date).ToUniversalTime().ToString('o'); level = $(if ($fallback) { 2 } else { $level }) }
+        if ($fallback) { $s.events += @{ log = 'Microsoft-Windows-Hyper-V-VMMS-Admin'; id = 18016; level = 3; time = (Get-Date).ToUniversalTime().ToString('o'); message = "Could not create a production checkpoint for '$($x.vm.name)' because the guest's VSS requestor did not respond. A standard checkpoint was created instead. (Virtual machine ID $($x.id))" } }
+      } | Out-Null
+      if ($fault) { return New-StubJob 'CreateSnapshot' $null ([int]$fault.jobState) ([string]$fault.message) }
+      $r = New-StubJob 'CreateSnapshot' @{ class = 'Msvm_VirtualSystemSettingData'; id = $snapId }
+      $r | Add-Member -NotePropertyName ResultingSnapshot -NotePropertyValue $null -PassThru
+    }
+    DestroySnapshot = {
+      param($service, $a)
+      $snapId = $a.AffectedSnapshot.InstanceID
+      Update-StubState { param($s) $s.snapshots.Remove($snapId) } | Out-Null
+      New-StubJob 'DestroySnapshot' $null
+    }
+  }
+}
+
+$global:StubCim['Msvm_VirtualSystemManagementService'] = @{
+  List = { New-StubCim Msvm_VirtualSystemManagementService @{ Name = 'vmms'; ElementName = 'Microsoft Hyper-V Virtual System Management Service' } 'Name' }
+  Methods = @{
+    ModifySystemSettings = {
+      param($service, $a)
+      $settings = ConvertFrom-StubEmbedded $a.SystemSettings
+      Update-StubState { param($s) $snap = $s.snapshots[$settings.InstanceID]; if ($snap) { $snap.name = $settings.ElementName } } | Out-Null
+      New-StubJob 'ModifySystemSettings' $null
+    }
+  }
+}
