@@ -35,7 +35,7 @@ export interface PwshStubHost {
  * SSH (the same command line and stdin) and run unchanged; only the host's cmdlets and CIM
  * classes are stubs (test/harness/pwsh-stub/*.ps1). State lives in a JSON file per host.
  */
-export function pwshStubHost(stub: 'hyperv-host' | 'vmm-server', options: { role?: 'primary' | 'replica'; computerName?: string } = {}): PwshStubHost {
+export function pwshStubHost(stub: 'hyperv-host' | 'vmm-server', options: { role?: 'primary' | 'replica'; computerName?: string; env?: Record<string, string> } = {}): PwshStubHost {
   if (!PWSH) throw new Error(NO_PWSH_REASON);
   const dir = mkdtempSync(join(tmpdir(), `drkit-${stub}-`));
   const statePath = join(dir, 'state.json');
@@ -49,6 +49,7 @@ export function pwshStubHost(stub: 'hyperv-host' | 'vmm-server', options: { role
     // pwsh's first-run telemetry and update checks have no place in a test.
     POWERSHELL_TELEMETRY_OPTOUT: '1',
     POWERSHELL_UPDATECHECK: 'Off',
+    ...options.env,
   };
   const calls: PwshStubHost['calls'] = [];
   const runner = localRunner(env);

@@ -2,7 +2,7 @@ import { afterAll, describe, it } from 'vitest';
 import { collectInventory } from '@drkit/core';
 import { describeAdapterContract } from '@drkit/contract';
 import { Redactor, recordSsh, replaySsh, type SshRecorder, type SshReplay } from '@drkit/record';
-import { fakeVmmHost } from '../../../test/harness/fake-vmm-host.js';
+import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
 import { createVmmAdapter } from '../src/index.js';
 
 const FIXTURE = new URL('../../../fixtures/vmm/vmm-server/', import.meta.url).pathname;
@@ -11,13 +11,18 @@ const DISCOVERY = new URL('../../../fixtures/vmm/discovery/', import.meta.url).p
 const RECORD = process.env.DRKIT_RECORD_VMM === '1';
 const CREDENTIAL = { username: 'CORP\\svc-drkit', password: 'vmm-canary-Pa55w0rd' };
 
-// No Windows, no VMM, no pwsh here: the server is a stub answering drkit's fixed scripts as
-// a VMM 2022 server would (test/harness/fake-vmm-host.ts); its transcript is the fixture.
-describe('VMM against a stub server (transcripts, no pwsh)', () => {
-  const host = fakeVmmHost(CREDENTIAL);
+const PRODUCT = 'System Center VMM 2022 (stub server in real pwsh 7: test/harness/pwsh-stub/modules/virtualmachinemanager)';
+const stub = (env: Record<string, string> = {}) => pwshStubHost('vmm-server', { env });
+if (!PWSH) console.warn(`VMM live contract skipped: ${NO_PWSH_REASON}; the replay below still runs`);
+
+// No Windows and no VMM here: drkit's scripts run unchanged in REAL pwsh against a stub
+// virtualmachinemanager module (after the cmdlet reference); its transcript is the fixture.
+describe.skipIf(!PWSH)('VMM against a stub server in real pwsh', () => {
+  const host = PWSH ? stub({ DRKIT_STUB_VMM_USER: CREDENTIAL.username, DRKIT_STUB_VMM_PASSWORD: CREDENTIAL.password }) : (undefined as unknown as PwshStubHost);
   const recorder: SshRecorder | undefined = RECORD ? recordSsh(host.runner, FIXTURE, new Redactor({ secrets: [CREDENTIAL.password], hosts: ['vmm01.corp.example'] })) : undefined;
   afterAll(async () => {
-    await recorder?.finish({ adapter: 'vmm', endpoint: 'vmm://svc@vmm01.corp.example', product: 'System Center VMM 2022 (stub server, test/harness/fake-vmm-host.ts)', notes: 'recorded by pnpm record:vmm' });
+    await recorder?.finish({ adapter: 'vmm', endpoint: 'vmm://svc@vmm01.corp.example', product: PRODUCT, notes: 'recorded by pnpm record:vmm' });
+    host.dispose();
   });
   describeAdapterContract({
     name: 'vmm (stub server)',
@@ -28,14 +33,16 @@ describe('VMM against a stub server (transcripts, no pwsh)', () => {
 
 // One connect and one discovery, logged in as the SSH user (no credential): what
 // `drkit discover --replay fixtures/vmm/discovery` plays.
-describe.skipIf(!RECORD)('recording fixtures/vmm/discovery', () => {
+describe.skipIf(!RECORD || !PWSH)('recording fixtures/vmm/discovery', () => {
   it('records a discovery of the stub server', async () => {
-    const recorder = recordSsh(fakeVmmHost().runner, DISCOVERY, new Redactor({ hosts: ['vmm01.corp.example'] }));
+    const host = stub();
+    const recorder = recordSsh(host.runner, DISCOVERY, new Redactor({ hosts: ['vmm01.corp.example'] }));
     const adapter = createVmmAdapter({ ssh: () => recorder.connect(), endpoint: 'vmm://svc@vmm01' });
     await adapter.connect();
     await collectInventory(adapter.site, adapter.discover());
     await adapter.close();
-    await recorder.finish({ adapter: 'vmm', endpoint: 'vmm://svc@vmm01.corp.example', product: 'System Center VMM 2022 (stub server, test/harness/fake-vmm-host.ts)', notes: 'recorded by pnpm record:vmm' });
+    await recorder.finish({ adapter: 'vmm', endpoint: 'vmm://svc@vmm01.corp.example', product: PRODUCT, notes: 'recorded by pnpm record:vmm' });
+    host.dispose();
   });
 });
 
