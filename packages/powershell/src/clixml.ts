@@ -59,8 +59,12 @@ function readObjs(doc: string, out: ClixmlStreams): void {
   parser.write(doc).close();
 }
 
+// PowerShell 7 colours its error records (ESC[31;1m…) even when they go to CLIXML; a
+// message is text, so the escape sequences are dropped.
+const ANSI = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
+
 function unescapeClixml(s: string): string {
-  return s.replace(/_x([0-9A-Fa-f]{4})_/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return s.replace(/_x([0-9A-Fa-f]{4})_/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))).replace(ANSI, '');
 }
 
 function joinLines(parts: string[]): string[] {

@@ -15,9 +15,10 @@ export function wrapScript(body: string): string {
     'try {',
     '  $raw = [Console]::In.ReadToEnd()',
     '  $in = if ($raw.Trim()) { $raw | ConvertFrom-Json } else { $null }',
+    // A script that returns $null returns nothing: @($null) would be one null element.
     '  $result = @(& {',
     body,
-    '  })',
+    '  } | Where-Object { $null -ne $_ })',
     "  @{ ok = $true; result = $result } | ConvertTo-Json -Depth 12 -Compress",
     '} catch {',
     '  $e = $_',
@@ -49,6 +50,8 @@ export function readEnvelope<T>(operation: string, stdout: string): T[] {
 }
 
 function codeFor(e: PsError) {
+  // PowerShell files a missing cmdlet (no Hyper-V module, no VMM console) under ObjectNotFound.
+  if (e.type === 'System.Management.Automation.CommandNotFoundException') return 'unsupported' as const;
   switch (e.category) {
     case 'PermissionDenied':
     case 'SecurityError':
