@@ -61,11 +61,12 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
   // A call refused for an expired session did not run: log in again and make it once more.
   const withSession = async <T>(fn: () => Promise<T>): Promise<T> => {
     const c = connected();
+    const seen = client.cookie;
     try {
       return await fn();
     } catch (error) {
       if (!(DrkitError.isInstance(error) && error.code === 'session-expired')) throw error;
-      await c.session.relogin();
+      await c.session.relogin(undefined, seen);
       return fn();
     }
   };
@@ -136,7 +137,7 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
           {
             transport: options.transport,
             cookie: () => client.cookie,
-            relogin: () => connected().session.relogin(),
+            relogin: (stale) => connected().session.relogin(undefined, stale),
             diskId,
             sizeBytes: disk.sizeBytes,
             fileName: disk.fileName,

@@ -13,8 +13,8 @@ export interface VSphereDiskSourceOptions {
   transport: HttpTransport;
   /** The current session cookie; read per request, so a re-login is picked up. */
   cookie: () => string | undefined;
-  /** Logs in again when the server answers 401 (the session expired mid-transfer). */
-  relogin: () => Promise<void>;
+  /** Logs in again when the server refuses `staleCookie` with 401 (the session expired mid-transfer); parallel refusals share one login. */
+  relogin: (staleCookie: string | undefined) => Promise<void>;
   diskId: string;
   sizeBytes: number;
   /** `[datastore] dir/disk.vmdk` from the snapshot's disk backing. */
@@ -125,6 +125,6 @@ async function send(o: VSphereDiskSourceOptions, f: DatastoreFile, range: string
     const response = await o.transport.request({ method: 'GET', path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) });
     if (response.status !== 401 || attempt > 0) return response;
     response.cancel();
-    await o.relogin();
+    await o.relogin(cookie);
   }
 }

@@ -41,10 +41,25 @@ export class VSphereSession {
     this.logins++;
   }
 
-  /** Logs in again after the server dropped the session. */
-  async relogin(signal?: AbortSignal): Promise<void> {
-    this.#loggedIn = false;
-    await this.login(signal);
+  #renewing: Promise<void> | undefined;
+
+  /**
+   * Logs in again after the server dropped the session. `stale` is the cookie the refused
+   * call carried: calls refused together (parallel disk reads) share one login, and a late
+   * refusal of a cookie already replaced only needs its call retried.
+   */
+  relogin(signal?: AbortSignal, stale?: string): Promise<void> {
+    if (this.#renewing) return this.#renewing;
+    if (stale !== undefined && this.client.cookie !== stale) return Promise.resolve();
+    this.#renewing = (async () => {
+      try {
+        this.#loggedIn = false;
+        await this.login(signal);
+      } finally {
+        this.#renewing = undefined;
+      }
+    })();
+    return this.#renewing;
   }
 
   /**

@@ -101,6 +101,14 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
       }
     },
 
+    // drkit's snapshots hold no memory, so a reverted VM is powered off; suppressPowerOn says
+    // so for snapshots of VMs that were off, too. The task is bounded like a snapshot's.
+    async revert(snapshot, options = {}) {
+      const task = morefOf((await ctx.withSession(() => client.invoke('RevertToSnapshot_Task', snapshotRef(snapshot.id), '<suppressPowerOn>true</suppressPowerOn>', { signal: options.signal }))).children[0]);
+      if (!task) throw new DrkitError('protocol', 'RevertToSnapshot_Task returned no task');
+      await waitForTask(client, ctx.content().propertyCollector, task, `revert to snapshot ${snapshot.id}`, { deadlineMs: ctx.taskDeadlineMs ?? 30 * 60_000, ...(options.signal && { signal: options.signal }) });
+    },
+
     async listTagged(tag, options = {}) {
       checkTag(tag);
       return ctx.withSession(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectInventory, openDirStore, replicateGroup, takeGroupPoint, type Machine } from '@drkit/core';
-import { createHttpTransport } from '@drkit/http';
+import { createHttpTransport, type HttpTransport } from '@drkit/http';
 import { startVcsim, type Vcsim } from '../../../test/harness/vcsim.js';
 import { powerOff, putDatastoreFile, withAdminSession } from '../../../test/harness/vsphere-admin.js';
 import { createVSphereAdapter } from '../src/index.js';
@@ -106,6 +106,72 @@ describe('vSphere snapshots and disk replication against the simulator', () => {
     }
   });
 
+  it('reverts a VM to an earlier snapshot with RevertToSnapshot_Task, and says not-found for one that is gone', async () => {
+    const vm = machines[1]!;
+    const a = adapter();
+    await a.connect();
+    const current = () =>
+      withAdminSession(sim, async (client) => {
+        const r = await client.invoke('RetrievePropertiesEx', { type: 'PropertyCollector', value: 'propertyCollector' }, `<specSet><propSet><type>VirtualMachine</type><pathSet>snapshot.currentSnapshot</pathSet></propSet><objectSet><obj type="VirtualMachine">${vm.nativeId}</obj></objectSet></specSet><options/>`);
+        return JSON.stringify(r).match(/snapshot-\d+/)?.[0]; // the one property asked for
+      });
+    try {
+      const take = async (tag: string) => a.snapshots.take(await a.snapshots.prepare({ machineId: vm.id, consistency: 'crash', tag }));
+      const first = await take('drkit-revert-1');
+      const second = await take('drkit-revert-2');
+      expect(await current()).toBe(second.id);
+      await a.snapshots.revert!(first);
+      expect(await current()).toBe(first.id);
+      for (const s of [second, first]) await a.snapshots.delete(s);
+      await expect(a.snapshots.revert!(first)).rejects.toSatisfy((e: unknown) => (e as { code?: string }).code === 'not-found');
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('logs in again when /folder refuses an expired session mid-transfer, and the point still restores byte for byte', async () => {
+    const vm = machines[2]!;
+    const disk = vm.disks[0]!;
+    const data = randomBytes(disk.capacityBytes);
+    await putDatastoreFile(sim, flat(disk.path!), data);
+    // The simulator's /folder ignores sessions. This wrapper answers as ESXi does once a
+    // session has expired: from the second disk read on, the cookie then in use gets 401.
+    const inner = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint } });
+    const expired = new Set<string>();
+    let reads = 0;
+    let refused = 0;
+    const transport: HttpTransport = {
+      origin: inner.origin,
+      close: () => inner.close(),
+      async request(request) {
+        if (request.path.startsWith('/folder/')) {
+          const cookie = request.headers.cookie ?? '';
+          if (++reads === 2) expired.add(cookie);
+          if (expired.has(cookie)) {
+            refused++;
+            return { status: 401, headers: {}, body: (async function* () {})(), cancel() {} };
+          }
+        }
+        return inner.request(request);
+      },
+    };
+    const a = createVSphereAdapter({ transport, credentials: { username: sim.username, password: async () => sim.password }, endpoint: 'vsphere://sim' });
+    const dir = await mkdtemp(join(tmpdir(), 'drkit-vsphere-expiry-'));
+    try {
+      await a.connect();
+      const store = await openDirStore(join(dir, 'store'));
+      const { point } = await replicateGroup({ members: [{ adapter: a, machineId: vm.id, name: vm.name }], consistency: 'crash', store });
+      expect(refused).toBeGreaterThan(0);
+      expect(a.logins).toBe(2); // one re-login, however many reads were refused at once
+      const out = await store.restore(point.id, join(dir, 'out'));
+      expect((await readFile(out.files[0]!.path)).equals(data)).toBe(true);
+      expect((await store.listPoints()).map((p) => p.id)).toEqual([point.id]);
+    } finally {
+      await a.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('logs in again when the session expired between calls, and the snapshot is made once', async () => {
     const idle = await startVcsim({ clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vmsPerPool: 1, idleTimeout: '1s' });
     const a = createVSphereAdapter({
@@ -121,6 +187,11 @@ describe('vSphere snapshots and disk replication against the simulator', () => {
       const taken = await a.snapshots.take(prepared);
       expect(a.logins).toBe(2);
       expect((await a.snapshots.listTagged('drkit-idle')).map((s) => s.id)).toEqual([taken.id]);
+      // Calls refused together for the same expired session share one login.
+      await new Promise((r) => setTimeout(r, 2500));
+      const lists = await Promise.all([1, 2, 3].map(() => a.snapshots.listTagged('drkit-idle')));
+      expect(lists.map((l) => l.length)).toEqual([1, 1, 1]);
+      expect(a.logins).toBe(3);
       await a.snapshots.delete(taken);
     } finally {
       await a.close();
