@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { crc32 } from './fast-crc32.js';
 
 /** Bytes in one tracked block: the granularity of change tracking, checksums and undo. */
 export const DEFAULT_BLOCK_SIZE = 4096;
@@ -39,7 +39,17 @@ export function isZero(data: Uint8Array): boolean {
  * Corruption detection only — the SHA-256 map, not this, decides what differs.
  */
 export function blockCrc(block: Uint8Array): number {
-  return isZero(block) ? 0 : crc32(block) || 1;
+  const c = crc32(block);
+  // Only a block whose CRC is that of zeros can be all zeros: the zero scan runs for those alone.
+  if (c === zeroCrc(block.length) && isZero(block)) return 0;
+  return c || 1;
+}
+
+const ZERO_CRCS = new Map<number, number>();
+function zeroCrc(length: number): number {
+  let c = ZERO_CRCS.get(length);
+  if (c === undefined) ZERO_CRCS.set(length, (c = crc32(Buffer.alloc(length))));
+  return c;
 }
 
 export function blockCrcs(data: Uint8Array, blockSize: number): Buffer {

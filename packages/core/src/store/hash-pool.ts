@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { blockCrcs, blockHashes } from './block-hash.js';
+import { FAST_CRC32_PATH } from './fast-crc32.js';
 
 /**
  * Block hashing on worker threads, so checksums use every core while the main thread does
@@ -9,10 +10,11 @@ import { blockCrcs, blockHashes } from './block-hash.js';
  * SHA-256 per block, 32 zero bytes for an all-zero block.
  */
 const WORKER = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { hash } = require('node:crypto');
-const { crc32 } = require('node:zlib');
+const { crc32 } = workerData.crcPath ? require(workerData.crcPath) : require('node:zlib');
 const ZERO = Buffer.alloc(65536);
+const zeroCrcs = new Map();
 parentPort.on('message', ({ id, buffer, length, blockSize, op }) => {
   const data = Buffer.from(buffer, 0, length);
   const count = Math.ceil(length / blockSize);
@@ -20,9 +22,16 @@ parentPort.on('message', ({ id, buffer, length, blockSize, op }) => {
   const out = Buffer.alloc(count * size);
   for (let i = 0; i < count; i++) {
     const block = data.subarray(i * blockSize, Math.min(length, (i + 1) * blockSize));
+    if (op === 'crc') {
+      // One pass over the data: only a block with the zero block's CRC is scanned for zeros.
+      const c = crc32(block);
+      let z = zeroCrcs.get(block.length);
+      if (z === undefined) zeroCrcs.set(block.length, (z = crc32(ZERO.subarray(0, block.length))));
+      if (c !== z || !block.equals(ZERO.subarray(0, block.length))) out.writeUInt32LE(c || 1, i * 4);
+      continue;
+    }
     if (block.equals(ZERO.subarray(0, block.length))) continue;
-    if (op === 'crc') out.writeUInt32LE(crc32(block) || 1, i * 4);
-    else hash('sha256', block, 'buffer').copy(out, i * 32);
+    hash('sha256', block, 'buffer').copy(out, i * 32);
   }
   parentPort.postMessage({ id, buffer, hashes: out.buffer }, [buffer, out.buffer]);
 });
@@ -41,7 +50,7 @@ export class HashPool {
 
   constructor(size = Math.min(4, availableParallelism())) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(WORKER, { eval: true });
+      const w = new Worker(WORKER, { eval: true, workerData: { crcPath: FAST_CRC32_PATH } });
       w.on('message', ({ id, buffer, hashes }: { id: number; buffer: ArrayBuffer; hashes: ArrayBuffer }) => {
         const job = this.#jobs.get(id)!;
         this.#jobs.delete(id);
