@@ -1,6 +1,5 @@
 import { DrkitError, throwIfAborted, type ChangeSet, type DiskSource, type Extent } from '@drkit/core';
-import type { SshRunner } from '@drkit/ssh';
-import { BASE_GONE, BlockChannel } from './block-channel.js';
+import { BASE_GONE, BlockChannel, type SshRunner } from '@drkit/ssh';
 import { BLOCK_HELPER } from './block-helper-script.js';
 
 export interface SshDiskOptions {

@@ -5,3 +5,4 @@ export { powershellOverSsh, type PowerShellRunner, type PsOperation } from './po
 export { powershellLocal, type LocalPowerShellOptions } from './powershell-local.js';
 export { psInput } from './ps-input.js';
 export { powershellSession, type PowerShellOverSshSession } from './ssh-powershell.js';
+export { openPowerShellBlockReader, POWERSHELL_BLOCK_HELPER } from './block-helper.js';

@@ -6,3 +6,4 @@ export type { SshRunner } from './ssh-runner.js';
 export { commandName } from './remote-command.js';
 export { exitError } from './ssh-errors.js';
 export { parseSshUrl, type SshUrl } from './ssh-url.js';
+export { BASE_GONE, BlockChannel } from './block-channel.js';

@@ -1,6 +1,6 @@
 import { crc32, inflateSync } from 'node:zlib';
 import { DrkitError, ownedBuffer } from '@drkit/core';
-import type { RemoteProcess } from '@drkit/ssh';
+import type { RemoteProcess } from './ssh-session.js';
 
 const OP_READ = 1;
 const OP_HASH = 2;
