@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeInvocation } from '@drkit/powershell';
@@ -25,6 +25,8 @@ export interface PwshStubHost {
   runner: () => Promise<SshRunner>;
   /** Every operation the host was asked to run, with the input it was given (decoded from stdin). */
   calls: Array<{ name: string; input: any }>;
+  /** Where the stub keeps the files that hold its virtual disks' data (Hyper-V: `DC01-os.raw`, `DC01-ntds.raw`). */
+  disksDir: string;
   /** The stub's state as the scripts left it (VMs, snapshots, replication, jobs, events). */
   state: () => Record<string, any>;
   dispose: () => void;
@@ -39,11 +41,14 @@ export function pwshStubHost(stub: 'hyperv-host' | 'vmm-server', options: { role
   if (!PWSH) throw new Error(NO_PWSH_REASON);
   const dir = mkdtempSync(join(tmpdir(), `drkit-${stub}-`));
   const statePath = join(dir, 'state.json');
+  const disksDir = join(dir, 'disks');
+  mkdirSync(disksDir);
   const env = {
     PATH: `${HERE}bin:${process.env.PATH}`,
     DRKIT_PWSH: PWSH,
     DRKIT_PS_STUB: `${HERE}${stub}.ps1`,
     DRKIT_STUB_STATE: statePath,
+    DRKIT_STUB_DISKS: disksDir,
     DRKIT_STUB_ROLE: options.role ?? 'primary',
     ...(options.computerName && { DRKIT_STUB_COMPUTERNAME: options.computerName }),
     // pwsh's first-run telemetry and update checks have no place in a test.
@@ -64,6 +69,7 @@ export function pwshStubHost(stub: 'hyperv-host' | 'vmm-server', options: { role
   return {
     runner: async () => runner,
     calls,
+    disksDir,
     state: () => (existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, any>) : {}),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };

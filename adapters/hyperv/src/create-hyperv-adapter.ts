@@ -16,5 +16,5 @@ export function createHyperVAdapter(options: CreateHyperVAdapterOptions): HyperV
   if ('powershell' in options) return new HyperVAdapter({ runner: async () => options.powershell, endpoint: options.endpoint });
   const session = powershellSession('ssh' in options ? options.ssh : options.sshRunner);
   const endpoint = 'ssh' in options ? options.endpoint ?? `hyperv://${options.ssh.username}@${options.ssh.host}${options.ssh.port && options.ssh.port !== 22 ? `:${options.ssh.port}` : ''}` : options.endpoint;
-  return new HyperVAdapter({ endpoint, runner: session.runner, close: session.close });
+  return new HyperVAdapter({ endpoint, runner: session.runner, close: session.close, ssh: session.ssh });
 }

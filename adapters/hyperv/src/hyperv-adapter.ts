@@ -3,6 +3,9 @@ import {
   type Adapter, type Capabilities, type DiscoverOptions, type InventoryItem, type OperationOptions, type ReplicationOps, type SiteInfo, type SnapshotOps,
 } from '@drkit/core';
 import type { PowerShellRunner } from '@drkit/powershell';
+import type { SshRunner } from '@drkit/ssh';
+import { openHyperVDisk } from './hyperv-disk-source.js';
+import { diskId } from './hyperv-inventory.js';
 import { hypervInventory } from './hyperv-inventory.js';
 import { HyperVReplica } from './hyperv-replica.js';
 import { HYPERV_DISCOVER, HYPERV_PROBE } from './hyperv-scripts.js';
@@ -16,6 +19,8 @@ export interface HyperVAdapterOptions {
   endpoint: string;
   /** Frees the transport (an SSH session). */
   close?: () => Promise<void>;
+  /** The SSH session under the runner: disk reads stream over it. Without it, no disk reads. */
+  ssh?: () => Promise<SshRunner>;
 }
 
 /** RCT (resilient change tracking) arrived with Windows Server 2016 (build 14393). */
@@ -41,8 +46,14 @@ export class HyperVAdapter implements Adapter {
     this.#o = options;
     this.snapshots = hypervSnapshotOps({ runner: options.runner, vm: (id, signal) => this.#vm(id, signal) });
     this.replication = {
-      openDisk: async () => {
-        throw new UnsupportedError('disk-read', 'reading Hyper-V virtual disks is not implemented yet: replicate these VMs with Hyper-V Replica (adapter.replica)');
+      openDisk: async (snapshotId, machineId, id, opts = {}) => {
+        const ssh = options.ssh;
+        if (!ssh) throw new UnsupportedError('disk-read', 'reading Hyper-V virtual disks needs the host over SSH (this runner has no stream for the block helper)');
+        const vm = await this.#vm(machineId.toLowerCase(), opts.signal);
+        const disk = vm.disks.find((d) => diskId(vm.id.toLowerCase(), d) === id);
+        if (!disk) throw new DrkitError('not-found', `${vm.name} has no disk ${id}`);
+        if (!disk.vhd) throw new UnsupportedError('disk-read', `${id} is a pass-through disk: Hyper-V cannot snapshot it, so drkit cannot read it`);
+        return openHyperVDisk({ runner: options.runner, ssh }, { vmId: vm.id, snapshotId, diskId: id, disk }, opts);
       },
     };
     this.replica = new HyperVReplica(options.runner);
@@ -66,7 +77,7 @@ export class HyperVAdapter implements Adapter {
       ...(host.module && { apiVersion: host.module }),
       discovery: true,
       snapshot: { consistency: ['crash', 'app'], fusedPhases: true, mechanisms: [host.build >= RCT_BUILD ? 'hyperv-recovery-snapshot' : 'hyperv-snapshot'] },
-      replication: { diskRead: false, changeTracking: false, remoteHashing: false },
+      replication: { diskRead: Boolean(this.#o.ssh), changeTracking: false, remoteHashing: Boolean(this.#o.ssh) },
     };
     return this.#capabilities;
   }

@@ -190,4 +190,32 @@ switch ([string]$in.action) {
 `,
 };
 
-export const HYPERV_OPERATIONS: readonly PsOperation[] = [HYPERV_PROBE, HYPERV_DISCOVER, HYPERV_SNAPSHOT_TAKE, HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_REPLICA_STATE, HYPERV_REPLICA_ACTION];
+/**
+ * One disk of a recovery snapshot, made readable: the snapshot's own file (the parent the VM
+ * stopped writing to when the snapshot was taken) mounted read-only without a drive letter;
+ * the block helper then reads the disk device Windows made of it.
+ */
+export const HYPERV_DISK_ATTACH: PsOperation = {
+  name: 'hyperv.disk.attach',
+  body: String.raw`
+${SNAPSHOT_ID}
+$vm = Get-VM -Id ([guid]::Parse([string]$in.vmId))
+$id = [guid]::Parse($sid.Substring(10))
+$snap = Get-VMSnapshot -VM $vm -SnapshotType Recovery | Where-Object { $_.Id -eq $id } | Select-Object -First 1
+if (-not $snap) { Write-Error -Category ObjectNotFound -Message "no recovery snapshot $sid of this VM" -ErrorAction Stop }
+$drive = Get-VMHardDiskDrive -VMSnapshot $snap | Where-Object { $_.ControllerType.ToString() -eq [string]$in.controller -and $_.ControllerNumber -eq [int]$in.controllerNumber -and $_.ControllerLocation -eq [int]$in.location } | Select-Object -First 1
+if (-not $drive -or -not $drive.Path) { Write-Error -Category ObjectNotFound -Message 'the snapshot has no virtual hard disk at that controller location' -ErrorAction Stop }
+$vhd = Mount-VHD -Path $drive.Path -ReadOnly -NoDriveLetter -Passthru
+$disk = Get-Disk -Number $vhd.DiskNumber
+@{ device = [string]$disk.Path; sizeBytes = [long]$vhd.Size; vhdPath = [string]$drive.Path }
+`,
+};
+
+export const HYPERV_DISK_DETACH: PsOperation = {
+  name: 'hyperv.disk.detach',
+  body: String.raw`
+Dismount-VHD -Path ([string]$in.vhdPath)
+`,
+};
+
+export const HYPERV_OPERATIONS: readonly PsOperation[] = [HYPERV_PROBE, HYPERV_DISCOVER, HYPERV_SNAPSHOT_TAKE, HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_REPLICA_STATE, HYPERV_REPLICA_ACTION, HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH];

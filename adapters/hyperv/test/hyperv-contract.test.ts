@@ -26,7 +26,7 @@ describe.skipIf(!PWSH)('Hyper-V against a stub host in real pwsh', () => {
   describeAdapterContract({
     name: 'hyperv (stub host)',
     adapter: () => createHyperVAdapter({ sshRunner: recorder ? () => recorder.connect() : host.runner, endpoint: 'hyperv://administrator@hv01' }),
-    expect: { machines: 3, hosts: 1 },
+    expect: { machines: 4, hosts: 1 },
   });
 });
 
@@ -53,6 +53,6 @@ describe.skipIf(RECORD)('Hyper-V replaying fixtures/hyperv/standalone-host', () 
       const r = replay;
       return createHyperVAdapter({ sshRunner: () => r.connect(), endpoint: 'hyperv://replay' });
     },
-    expect: { machines: 3, hosts: 1 },
+    expect: { machines: 4, hosts: 1 },
   });
 });

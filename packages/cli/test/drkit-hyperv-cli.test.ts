@@ -20,7 +20,7 @@ describe('drkit and Hyper-V hosts', () => {
     expect(run.code, run.stderr).toBe(0);
     const inv = JSON.parse(run.stdout) as Inventory;
     expect(inv.site.adapter).toBe('hyperv');
-    expect(inv.machines.map((m) => m.name).sort()).toEqual(['LEGACY-APP', 'SQL01', 'WEB01']);
+    expect(inv.machines.map((m) => m.name).sort()).toEqual(['DC01', 'LEGACY-APP', 'SQL01', 'WEB01']);
   });
 });
 

@@ -3,6 +3,8 @@ import { powershellOverSsh, type PowerShellRunner } from './powershell-runner.js
 
 export interface PowerShellOverSshSession {
   runner: () => Promise<PowerShellRunner>;
+  /** The SSH session itself, for streams the runner does not carry (the block helper). */
+  ssh: () => Promise<SshRunner>;
   close: () => Promise<void>;
 }
 
@@ -16,6 +18,7 @@ export function powershellSession(target: SshEndpoint | (() => Promise<SshRunner
   const open = typeof target === 'function' ? target : () => SshSession.open(target);
   return {
     runner: async () => powershellOverSsh(await (session ??= open())),
+    ssh: () => (session ??= open()),
     close: async () => {
       if (session) await (await session.catch(() => undefined))?.close();
       session = undefined;

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DrkitError } from '@drkit/core';
 import { HOSTILE_VALUES } from '../../../test/harness/ps-capture.js';
 import { NO_PWSH_REASON, PWSH } from '../../../test/harness/pwsh-stub-host.js';
-import { powershellLocal } from '../src/index.js';
+import { encodeCommand, powershellLocal, wrapScript } from '../src/index.js';
 
 // REAL PowerShell 7 (pwsh), where the machine has it (.ci/run installs it from NuGet).
 if (!PWSH) console.warn(`real-pwsh runner tests skipped: ${NO_PWSH_REASON}`);
@@ -18,6 +18,17 @@ const count = (pattern: string) => {
     return 0;
   }
 };
+// Processes whose command line holds `needle`: other test files run pwsh at the same time.
+const running = (needle: string) =>
+  readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
+      } catch {
+        return false;
+      }
+    }).length;
 const dir = mkdtempSync(join(tmpdir(), 'drkit-pwsh-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -60,15 +71,15 @@ describe.skipIf(!PWSH)('the local runner with real pwsh', () => {
   });
 
   it('kills pwsh and what it started on timeout and on abort: no process is left', async () => {
-    const before = { pwsh: count('drkit-hang-probe'), sleep: count('^sleep 301$') };
-    // The marker comment makes this pwsh findable by its command line (base64 of the script).
-    const body = "# drkit-hang-probe\n& sleep 301";
+    const before = count('^sleep 301$');
+    const body = '& sleep 301';
+    const ours = encodeCommand(wrapScript(body)); // this test's pwsh, by its command line
     await expect(ps.invoke({ name: 'hang', body }, undefined, { timeoutMs: 2_500 })).rejects.toSatisfy(code('timeout'));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 2_500);
     await expect(ps.invoke({ name: 'hang', body }, undefined, { signal: controller.signal })).rejects.toSatisfy(code('aborted'));
     await new Promise((r) => setTimeout(r, 300));
-    expect(count('^sleep 301$')).toBe(before.sleep);
-    expect(count('pwsh.*-EncodedCommand')).toBe(0);
+    expect(count('^sleep 301$')).toBe(before);
+    expect(running(ours)).toBe(0);
   });
 });

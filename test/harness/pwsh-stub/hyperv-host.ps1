@@ -20,10 +20,12 @@ enum VMSwitchType { Private = 0; Internal = 1; External = 2 }
 
 $VSS_IC = '84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47'
 
-function New-StubSeed {
+function New-StubSeed { Initialize-StubImages (New-StubEstate) }
+
+function New-StubEstate {
   $replica = $env:DRKIT_STUB_ROLE -eq 'replica'
-  $sql = '6B1E2A4C-8D3F-4E5A-9B7C-1D2E3F4A5B6C'; $web = '0F9E8D7C-6B5A-4C3D-8E2F-1A0B9C8D7E6F'; $old = 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D'
-  $vhd = { param($path, $gib, $type, $n, $parent) @{ path = $path; format = if ($path -like '*.vhd') { 'VHD' } else { 'VHDX' }; type = $type; size = [long]$gib * 1GB; fileSize = [long]($gib * 1GB * 0.3); parent = $parent; diskIdentifier = ('{0:X8}-1C2D-4E3F-8A9B-0C1D2E3F4A5B' -f (0x1000 + $n)) } }
+  $dc = 'D4C3B2A1-6F5E-4B7A-9C8D-5A4B3C2D1E0F'; $sql = '6B1E2A4C-8D3F-4E5A-9B7C-1D2E3F4A5B6C'; $web = '0F9E8D7C-6B5A-4C3D-8E2F-1A0B9C8D7E6F'; $old = 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D'
+  $vhd = { param($path, $gib, $type, $n, $parent) @{ path = $path; format = if ($path -like '*.vhd') { 'VHD' } else { 'VHDX' }; type = $type; size = [long]($gib * 1GB); fileSize = [long]($gib * 1GB * 0.3); parent = $parent; diskIdentifier = ('{0:X8}-1C2D-4E3F-8A9B-0C1D2E3F4A5B' -f (0x1000 + $n)) } }
   $nic = { param($vm, $id, $name, $mac, $switch, $ips) @{ id = "Microsoft:$vm\$id"; name = $name; mac = $mac; switchId = $switch; addresses = $ips } }
   @{
     host = @{ name = if ($replica) { 'HV02' } else { 'HV01' }; uuid = if ($replica) { '4C4C4544-0052-3810-8057-B8C04F4E3732' } else { '4C4C4544-0051-3710-8056-B7C04F4E3732' }; os = 'Microsoft Windows Server 2022 Datacenter'; version = '10.0.20348'; build = 20348; processors = 32; memory = 256GB }
@@ -31,6 +33,13 @@ function New-StubSeed {
       @{ id = '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f'; name = 'ConvergedSwitch'; type = 'External' },
       @{ id = '9d8c7b6a-5f4e-4d3c-9b2a-1f0e9d8c7b6a'; name = 'Isolated'; type = 'Private' })
     vms = [ordered]@{
+      # Small disks that hold data (files under $env:DRKIT_STUB_DISKS), so they can be read;
+      # first, so the contract suite's snapshot and replication modules take it.
+      $dc = @{ name = 'DC01'; state = 'Running'; generation = 2; version = '10.0'; cpus = 2; memory = 4GB; checkpointType = 'Production'; path = 'D:\Hyper-V\DC01'; icVersion = ''; vss = 'OK'
+        disks = @(
+          @{ controller = 'SCSI'; number = 0; location = 0; vhd = (& $vhd 'D:\Hyper-V\DC01\Virtual Hard Disks\DC01-os.vhdx' (24MB / 1GB) 'Dynamic' 4 '') },
+          @{ controller = 'SCSI'; number = 0; location = 1; vhd = (& $vhd 'D:\Hyper-V\DC01\Virtual Hard Disks\DC01-ntds.vhdx' (8MB / 1GB) 'Fixed' 5 '') })
+        nics = @(& $nic $dc 'E1F2A3B4-C5D6-4E7F-8A9B-C0D1E2F3A4B5' 'Network Adapter' '00155D0A1B04' '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' @('192.0.2.53')) }
       $sql = @{ name = 'SQL01'; state = if ($replica) { 'Off' } else { 'Running' }; generation = 2; version = '10.0'; cpus = 8; memory = 32GB; checkpointType = 'Production'; path = 'D:\Hyper-V\SQL01'; icVersion = ''; vss = 'OK'
         disks = @(
           @{ controller = 'SCSI'; number = 0; location = 0; vhd = (& $vhd 'D:\Hyper-V\SQL01\Virtual Hard Disks\SQL01-os.vhdx' 127 'Dynamic' 0 '') },
@@ -46,6 +55,11 @@ function New-StubSeed {
           @{ controller = 'SCSI'; number = 0; location = 0; diskNumber = 3; passThroughPath = 'Disk 3 0.00 B Bus 0 Lun 0 Target 0' })
         nics = @(& $nic $old 'D1E2F3A4-B5C6-4D7E-8F9A-B0C1D2E3F4A5' 'Legacy Network Adapter' '00155D0A1B03' $null @()) }
     }
+    images = @{
+      'D:\Hyper-V\DC01\Virtual Hard Disks\DC01-os.vhdx' = (Join-Path $env:DRKIT_STUB_DISKS 'DC01-os.raw')
+      'D:\Hyper-V\DC01\Virtual Hard Disks\DC01-ntds.vhdx' = (Join-Path $env:DRKIT_STUB_DISKS 'DC01-ntds.raw')
+    }
+    mounted = @{}
     replication = [ordered]@{
       $sql = @{ mode = if ($replica) { 'Replica' } else { 'Primary' }; state = 'Replicating'; health = 'Normal' }
       $web = @{ mode = if ($replica) { 'Replica' } else { 'Primary' }; state = 'WaitingForStartResynchronize'; health = 'Critical' }
@@ -54,6 +68,18 @@ function New-StubSeed {
     events = @()
     jobs = @{}
   }
+}
+
+# The data disks' files exist from the start, full size and sparse (zeros), as a new VHD reads.
+function Initialize-StubImages($seed) {
+  foreach ($vm in $seed.vms.Values) {
+    foreach ($d in $vm.disks) {
+      if (-not $d.vhd) { continue }
+      $image = $seed.images[$d.vhd.path]
+      if ($image -and -not (Test-Path -LiteralPath $image)) { $f = [IO.File]::Create($image); $f.SetLength($d.vhd.size); $f.Dispose() }
+    }
+  }
+  $seed
 }
 
 function Find-StubVm([string]$id) {
@@ -89,8 +115,9 @@ function Get-VM {
 
 function Get-VMHardDiskDrive {
   [CmdletBinding()]
-  param([Parameter(ValueFromPipeline, Position = 0)]$VM)
+  param([Parameter(ValueFromPipeline, Position = 0)]$VM, $VMSnapshot)
   process {
+    if ($VMSnapshot) { return Get-StubSnapshotDrives $VMSnapshot }
     foreach ($d in (Find-StubVm $VM.Id).vm.disks) {
       [pscustomobject]@{
         PSTypeName = 'Microsoft.HyperV.PowerShell.HardDiskDrive'; VMName = $VM.Name; ControllerType = [ControllerType]$d.controller; ControllerNumber = $d.number; ControllerLocation = $d.location
@@ -229,6 +256,57 @@ function Get-WinEvent {
   }
 }
 
+# Recovery snapshots as the module shows them, and their disks.
+function Get-VMSnapshot {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM, [string]$SnapshotType)
+  foreach ($e in (Get-StubState).snapshots.GetEnumerator()) {
+    if ([guid]$e.Value.vmId -ne $VM.Id) { continue }
+    if ($SnapshotType -and $SnapshotType -ne 'Recovery') { continue }
+    [pscustomobject]@{ PSTypeName = 'Microsoft.HyperV.PowerShell.VMSnapshot'; Id = [guid]$e.Key.Substring(10); Name = $e.Value.name; VMId = $VM.Id; VMName = $VM.Name; SnapshotType = 'Recovery'; StubKey = $e.Key }
+  }
+}
+
+function Get-StubSnapshotDrives($VMSnapshot) {
+  foreach ($d in (Get-StubState).snapshots[$VMSnapshot.StubKey].disks) {
+    [pscustomobject]@{ PSTypeName = 'Microsoft.HyperV.PowerShell.HardDiskDrive'; VMName = $VMSnapshot.VMName; ControllerType = [ControllerType]$d.controller; ControllerNumber = $d.number; ControllerLocation = $d.location; Path = $d.vhd.path; DiskNumber = $null }
+  }
+}
+
+# Mounting a VHD read-only makes it a disk of the host; Get-Disk's Path is the device to open.
+# Here that "device" is the file holding the VHD's data (on Windows, \\?\scsi#disk&ven_msft&prod_virtual_disk#...).
+function Mount-VHD {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)][string]$Path, [switch]$ReadOnly, [switch]$NoDriveLetter, [switch]$Passthru)
+  $vhdPath = $Path
+  $n = Update-StubState {
+    param($s)
+    $image = $s.images[$vhdPath]
+    if (-not $image) { Write-Error -Category ObjectNotFound -Message "Failed to mount the disk. The system cannot find the file specified. ($vhdPath)" -ErrorAction Stop }
+    if ($s.mounted[$vhdPath]) { Write-Error -Category ResourceBusy -Message "The disk $vhdPath is already mounted." -ErrorAction Stop }
+    $number = 3 + $s.mounted.Count
+    $s.mounted[$vhdPath] = @{ number = $number; image = $image; readOnly = [bool]$ReadOnly }
+    $number
+  }
+  $size = 0
+  foreach ($snap in (Get-StubState).snapshots.Values) { foreach ($d in $snap.disks) { if ($d.vhd.path -eq $vhdPath) { $size = $d.vhd.size } } }
+  if ($Passthru) { [pscustomobject]@{ Path = $vhdPath; DiskNumber = $n; Size = [uint64]$size; Attached = $true } }
+}
+
+function Get-Disk {
+  [CmdletBinding()]
+  param([int]$Number)
+  foreach ($m in (Get-StubState).mounted.Values) { if ($m.number -eq $Number) { return [pscustomobject]@{ Number = $Number; Path = $m.image; IsReadOnly = $m.readOnly; BusType = 'File Backed Virtual' } } }
+  Write-Error -Category ObjectNotFound -Message "No MSFT_Disk objects found with property 'Number' equal to '$Number'." -ErrorAction Stop
+}
+
+function Dismount-VHD {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)][string]$Path)
+  $vhdPath = $Path
+  Update-StubState { param($s) if (-not $s.mounted[$vhdPath]) { Write-Error -Category InvalidOperation -Message "The disk $vhdPath is not mounted." -ErrorAction Stop }; $s.mounted.Remove($vhdPath) } | Out-Null
+}
+
 # ---------------------------------------------------------------- WMI: root\virtualization\v2
 $global:StubCim['Win32_OperatingSystem'] = @{ List = { $h = (Get-StubState).host; New-StubCim Win32_OperatingSystem @{ Caption = $h.os; Version = $h.version; BuildNumber = [string]$h.build } } }
 $global:StubCim['Win32_ComputerSystemProduct'] = @{ List = { New-StubCim Win32_ComputerSystemProduct @{ UUID = (Get-StubState).host.uuid } } }
@@ -264,7 +342,20 @@ $global:StubCim['Msvm_VirtualSystemSnapshotService'] = @{
       Update-StubState {
         param($s)
         if ($fault) { return }
-        $s.snapshots[$snapId] = @{ vmId = $x.id; name = "$($x.vm.name) - ($((Get-Date).ToString('M/d/yyyy - h:mm:ss tt')))"; created = (Get-Date).ToUniversalTime().ToString('o'); level = $(if ($fallback) { 2 } else { $level }) }
+        $s.snapshots[$snapId] = @{ vmId = $x.id; name = "$($x.vm.name) - ($((Get-Date).ToString('M/d/yyyy - h:mm:ss tt')))"; created = (Get-Date).ToUniversalTime().ToString('o'); level = $(if ($fallback) { 2 } else { $level }); disks = @() }
+        # As Hyper-V does: the disks' current files become the snapshot's (frozen: here a copy
+        # of the data), and the VM goes on writing to a new differencing disk beside them.
+        foreach ($d in $s.vms[$x.id].disks) {
+          if (-not $d.vhd -or -not $s.images[$d.vhd.path]) { continue }
+          $live = $s.images[$d.vhd.path]
+          $frozen = Join-Path $env:DRKIT_STUB_DISKS "$($snapId.Substring(10))-$([IO.Path]::GetFileName($live))"
+          if (Test-Path -LiteralPath $live) { Copy-Item -LiteralPath $live -Destination $frozen } else { $null = New-Item -ItemType File -Path $frozen }
+          $s.snapshots[$snapId].disks += @{ controller = $d.controller; number = $d.number; location = $d.location; vhd = $d.vhd }
+          $child = $d.vhd.path -replace '\.vhdx?$', "_$($snapId.Substring(10)).avhdx"
+          $s.images[$d.vhd.path] = $frozen
+          $s.images[$child] = $live
+          $d.vhd = @{ path = $child; format = 'VHDX'; type = 'Differencing'; size = $d.vhd.size; fileSize = 4MB; parent = $d.vhd.path; diskIdentifier = $d.vhd.diskIdentifier }
+        }
         if ($fallback) { $s.events += @{ log = 'Microsoft-Windows-Hyper-V-VMMS-Admin'; id = 18016; level = 3; time = (Get-Date).ToUniversalTime().ToString('o'); message = "Could not create a production checkpoint for '$($x.vm.name)' because the guest's VSS requestor did not respond. A standard checkpoint was created instead. (Virtual machine ID $($x.id))" } }
       } | Out-Null
       if ($fault) { return New-StubJob 'CreateSnapshot' $null ([int]$fault.jobState) ([string]$fault.message) }
@@ -274,7 +365,23 @@ $global:StubCim['Msvm_VirtualSystemSnapshotService'] = @{
     DestroySnapshot = {
       param($service, $a)
       $snapId = $a.AffectedSnapshot.InstanceID
-      Update-StubState { param($s) $s.snapshots.Remove($snapId) } | Out-Null
+      Update-StubState {
+        param($s)
+        $snap = $s.snapshots[$snapId]
+        # The differencing disk merges back: the VM's disk is its parent again, with the live data.
+        foreach ($sd in $snap.disks) {
+          foreach ($d in $s.vms[$snap.vmId].disks) {
+            if ($d.vhd -and $d.vhd.parent -eq $sd.vhd.path) {
+              $live = $s.images[$d.vhd.path]
+              Remove-Item -LiteralPath $s.images[$sd.vhd.path] -Force -ErrorAction SilentlyContinue
+              $s.images.Remove($d.vhd.path)
+              $s.images[$sd.vhd.path] = $live
+              $d.vhd = $sd.vhd
+            }
+          }
+        }
+        $s.snapshots.Remove($snapId)
+      } | Out-Null
       New-StubJob 'DestroySnapshot' $null
     }
   }

@@ -1,0 +1,82 @@
+import { DrkitError, throwIfAborted, type ChangeSet, type DiskSource, type Extent, type OperationOptions } from '@drkit/core';
+import { openPowerShellBlockReader, type PowerShellRunner } from '@drkit/powershell';
+import type { SshRunner } from '@drkit/ssh';
+import { HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH } from './hyperv-scripts.js';
+import type { VmDiskFacts } from './hyperv-types.js';
+
+export interface HyperVDiskContext {
+  runner: () => Promise<PowerShellRunner>;
+  /** The SSH session the block helper streams over. */
+  ssh: () => Promise<SshRunner>;
+}
+
+interface Attached {
+  device: string;
+  sizeBytes: number;
+  vhdPath: string;
+}
+
+/**
+ * One disk of a recovery snapshot, read on the host: the snapshot's virtual hard disk is
+ * mounted read-only, the block helper streams its device over the SSH session (and hashes
+ * blocks there for a resync), and closing dismounts it — also when opening fails halfway.
+ * Changes between snapshots would come from RCT (QueryChangesVirtualDisk), which drkit does
+ * not read yet: every run after the first is a resync by checksums computed on the host, so
+ * only hashes and differing blocks cross the wire.
+ */
+export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: string; snapshotId: string; diskId: string; disk: VmDiskFacts }, options: OperationOptions = {}): Promise<DiskSource> {
+  const ps = await ctx.runner();
+  const { disk } = target;
+  const [attached] = await ps.invoke<Attached>(
+    HYPERV_DISK_ATTACH,
+    { vmId: target.vmId, snapshotId: target.snapshotId, controller: disk.controller, controllerNumber: disk.controllerNumber, location: disk.location },
+    { ...(options.signal && { signal: options.signal }), timeoutMs: 10 * 60_000 },
+  );
+  if (!attached?.device || !attached.vhdPath) throw new DrkitError('protocol', `mounting ${target.diskId} of snapshot ${target.snapshotId} returned no device`);
+  const detach = () => ps.invoke(HYPERV_DISK_DETACH, { vhdPath: attached.vhdPath }, { timeoutMs: 10 * 60_000 });
+  const sizeBytes = Number(attached.sizeBytes);
+  try {
+    if (!(sizeBytes > 0)) throw new DrkitError('protocol', `${target.diskId}: the host reported a size of ${attached.sizeBytes} bytes`);
+    const ssh = await ctx.ssh();
+    const start = () => openPowerShellBlockReader(ssh, attached.device, { label: `${ssh.where} ${target.diskId}` });
+    const reader = await start();
+    let hasher: ReturnType<typeof start> | undefined;
+    const inRange = (e: Extent) => {
+      if (e.offset < 0 || e.length < 0 || e.offset + e.length > sizeBytes) throw new DrkitError('bad-input', `extent ${e.offset}+${e.length} is outside ${target.diskId} (${sizeBytes} bytes)`);
+    };
+    let closed = false;
+    return {
+      diskId: target.diskId,
+      sizeBytes,
+      async *allocated() {
+        yield { offset: 0, length: sizeBytes };
+      },
+      async changedSince(): Promise<ChangeSet> {
+        return { kind: 'unknown', reason: 'Hyper-V change tracking (RCT) is not read yet: resync by checksums computed on the host' };
+      },
+      async read(extent, opts = {}) {
+        throwIfAborted(opts.signal);
+        inRange(extent);
+        return reader.channel.read(extent.offset, extent.length);
+      },
+      async *hashBlocks(extent, blockSize, opts = {}) {
+        throwIfAborted(opts.signal);
+        inRange(extent);
+        // Hashes on a second helper: a read never waits behind the hashes of chunks asked for ahead.
+        hasher ??= start();
+        yield await (await hasher).channel.hash(extent.offset, extent.length, blockSize);
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        const helpers = [reader, await hasher?.catch(() => undefined)];
+        for (const h of helpers) h?.channel.close();
+        await Promise.all(helpers.map((h) => h?.proc.done.catch(() => {})));
+        await detach();
+      },
+    };
+  } catch (error) {
+    await detach().catch(() => {});
+    throw error;
+  }
+}
