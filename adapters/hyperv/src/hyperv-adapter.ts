@@ -7,7 +7,7 @@ import type { SshRunner } from '@drkit/ssh';
 import { openHyperVDisk } from './hyperv-disk-source.js';
 import { diskId } from './hyperv-inventory.js';
 import { hypervInventory } from './hyperv-inventory.js';
-import { HyperVReplica } from './hyperv-replica.js';
+import { HyperVReplica } from '@drkit/hyperv-replica';
 import { HYPERV_DISCOVER, HYPERV_PROBE } from './hyperv-scripts.js';
 import { hypervSnapshotOps } from './hyperv-snapshots.js';
 import type { HostFacts, SiteFacts, VmFacts } from './hyperv-types.js';

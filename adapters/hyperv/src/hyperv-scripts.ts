@@ -152,44 +152,6 @@ Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemSettingData -Filter 
 `,
 };
 
-export const HYPERV_REPLICA_STATE: PsOperation = {
-  name: 'hyperv.replica.state',
-  body: String.raw`
-${WAIT_JOB}
-@(Get-VMReplication | ForEach-Object {
-  @{
-    vmId = $_.VMId.ToString(); vmName = [string]$_.VMName; mode = $_.Mode.ToString(); state = $_.State.ToString(); health = $_.Health.ToString()
-    primaryServer = [string]$_.PrimaryServer; replicaServer = [string]$_.ReplicaServer; frequencySec = [int]$_.FrequencySec
-    lastReplication = (Get-DrkitTime $_.LastReplicationTime)
-  }
-})
-`,
-};
-
-/** Replica actions, each on one VM found by its id; the action's name is checked against a fixed list. */
-export const HYPERV_REPLICA_ACTION: PsOperation = {
-  name: 'hyperv.replica.action',
-  body: String.raw`
-$vm = Get-VM -Id ([guid]::Parse([string]$in.vmId))
-switch ([string]$in.action) {
-  'enable' {
-    $auth = if ([string]$in.authentication -eq 'Certificate') { @{ AuthenticationType = 'Certificate'; CertificateThumbprint = [string]$in.certificateThumbprint } } else { @{ AuthenticationType = 'Kerberos' } }
-    Enable-VMReplication -VM $vm -ReplicaServerName ([string]$in.replicaServer) -ReplicaServerPort ([int]$in.port) -ReplicationFrequencySec ([int]$in.frequencySec) @auth
-  }
-  'start-network' { Start-VMInitialReplication -VM $vm }
-  'start-export' { Start-VMInitialReplication -VM $vm -DestinationPath ([string]$in.path) }
-  'start-seeded' { Start-VMInitialReplication -VM $vm -UseBackup }
-  'resync' { Resume-VMReplication -VM $vm -Resynchronize }
-  'resume' { Resume-VMReplication -VM $vm }
-  'prepare-failover' { Stop-VM -VM $vm -Force; Start-VMFailover -VM $vm -Prepare -Confirm:$false }
-  'failover' { Start-VMFailover -VM $vm -Confirm:$false }
-  'reverse' { Set-VMReplication -VM $vm -Reverse -Confirm:$false }
-  'start-vm' { Start-VM -VM $vm }
-  default { Write-Error -Category InvalidArgument -Message 'unknown replica action' -ErrorAction Stop }
-}
-`,
-};
-
 /**
  * One disk of a recovery snapshot, made readable: the snapshot's own file (the parent the VM
  * stopped writing to when the snapshot was taken) mounted read-only without a drive letter;
@@ -218,4 +180,4 @@ Dismount-VHD -Path ([string]$in.vhdPath)
 `,
 };
 
-export const HYPERV_OPERATIONS: readonly PsOperation[] = [HYPERV_PROBE, HYPERV_DISCOVER, HYPERV_SNAPSHOT_TAKE, HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_REPLICA_STATE, HYPERV_REPLICA_ACTION, HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH];
+export const HYPERV_OPERATIONS: readonly PsOperation[] = [HYPERV_PROBE, HYPERV_DISCOVER, HYPERV_SNAPSHOT_TAKE, HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH];

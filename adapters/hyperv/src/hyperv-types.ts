@@ -90,17 +90,7 @@ export interface ListedSnapshot {
   created: string | null;
 }
 
-export interface ReplicationFacts {
-  vmId: string;
-  vmName: string;
-  mode: string;
-  state: string;
-  health: string;
-  primaryServer: string;
-  replicaServer: string;
-  frequencySec: number;
-  lastReplication: string | null;
-}
+export type { ReplicationFacts } from '@drkit/hyperv-replica';
 
 /** The VSS integration service ("Backup (volume shadow copy)") by its fixed id. */
 export const VSS_SERVICE_ID = '84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47';

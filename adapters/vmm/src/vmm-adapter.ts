@@ -2,6 +2,7 @@ import {
   DrkitError, UnsupportedError,
   type Adapter, type Capabilities, type DiscoverOptions, type InventoryItem, type OperationOptions, type ReplicationOps, type SiteInfo, type SnapshotOps,
 } from '@drkit/core';
+import { HyperVReplica } from '@drkit/hyperv-replica';
 import type { PowerShellRunner, PsOperation } from '@drkit/powershell';
 import { vmmCheckpointOps } from './vmm-checkpoints.js';
 import { machineIdOf, vmmInventory } from './vmm-inventory.js';
@@ -79,6 +80,20 @@ export class VmmAdapter implements Adapter {
   async *discover(options: DiscoverOptions = {}): AsyncIterable<InventoryItem> {
     if (!this.#server) throw new DrkitError('invalid-state', 'call connect() first');
     yield* vmmInventory(await this.#discover(options.signal), options.kinds);
+  }
+
+  /**
+   * Hyper-V Replica for one VM, driven through this VMM server: the Hyper-V adapter's own
+   * operations, run on the server against the host VMM places the VM on (-ComputerName, with
+   * this adapter's credential when it has one). VMM-to-VMM, per VM:
+   * `plannedFailover(await primary.hyperVReplica(id), await recovery.hyperVReplica(id), id)`.
+   */
+  async hyperVReplica(machineId: string, options: OperationOptions = {}): Promise<HyperVReplica> {
+    const vm = await this.#vm(machineId, options.signal);
+    const host = this.#site?.hosts.find((h) => h.id === vm.hostId);
+    if (!host) throw new DrkitError('not-found', `VMM places ${vm.name} on no host it manages`);
+    const c = this.#o.credential;
+    return new HyperVReplica(this.#o.runner, { computerName: host.fqdn || host.name, ...(c && { credential: async () => ({ username: c.username, password: await c.password() }) }) });
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { collectInventory, DrkitError } from '@drkit/core';
 import { decodeInvocation, wrapScript } from '@drkit/powershell';
 import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
 import { capturedInvocation, HOSTILE_VALUES } from '../../../test/harness/ps-capture.js';
+import { HYPERV_REPLICA_OPERATIONS } from '@drkit/hyperv-replica';
 import { createVmmAdapter, VMM_OPERATIONS } from '../src/index.js';
 
 // drkit's scripts in REAL pwsh against a stub VMM server (the virtualmachinemanager module
@@ -73,11 +74,11 @@ describe.skipIf(!PWSH)('VMM replication groups', () => {
   });
 });
 
-describe('every VMM script builder, fed hostile values', () => {
+describe('every VMM script builder (and Hyper-V Replica\'s, run through VMM), fed hostile values', () => {
   it('sends the fixed script whatever the values, the password included: none reaches script text', async () => {
-    for (const op of VMM_OPERATIONS) {
+    for (const op of [...VMM_OPERATIONS, ...HYPERV_REPLICA_OPERATIONS]) {
       for (const value of HOSTILE_VALUES) {
-        const input = { server: value, credential: { username: value, password: value }, vmmId: value, tag: value, checkpointId: value, groupId: value, operation: value };
+        const input = { server: value, credential: { username: value, password: value }, vmmId: value, tag: value, checkpointId: value, groupId: value, operation: value, computerName: value, vmId: value, action: value };
         const wire = await capturedInvocation(op, input);
         const decoded = decodeInvocation(wire.line, wire.stdin);
         expect(decoded.script, op.name).toBe(wrapScript(op.body));

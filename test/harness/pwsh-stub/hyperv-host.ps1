@@ -82,6 +82,15 @@ function Initialize-StubImages($seed) {
   $seed
 }
 
+# -ComputerName, as the module takes it from a managing machine: this host answers to its
+# name or its FQDN, and any other name is a host that cannot be reached.
+function Assert-StubComputer([string[]]$ComputerName) {
+  $h = (Get-StubState).host.name
+  foreach ($c in $ComputerName) {
+    if (@($h, "$h.corp.example", 'localhost') -notcontains $c) { Write-Error -Category ConnectionError -Message "Hyper-V was unable to find a virtual machine management service on computer '$c'." -ErrorAction Stop }
+  }
+}
+
 function Find-StubVm([string]$id) {
   $key = ([guid]$id).ToString().ToUpperInvariant()
   $vm = (Get-StubState).vms[$key]
@@ -104,7 +113,8 @@ function ConvertTo-StubVm([string]$id, $v) {
 
 function Get-VM {
   [CmdletBinding()]
-  param([Parameter(Position = 0)][string[]]$Name, [guid]$Id)
+  param([Parameter(Position = 0)][string[]]$Name, [guid]$Id, [string[]]$ComputerName, [pscredential]$Credential)
+  Assert-StubComputer $ComputerName
   foreach ($e in (Get-StubState).vms.GetEnumerator()) {
     if ($PSBoundParameters.ContainsKey('Id') -and [guid]$e.Key -ne $Id) { continue }
     if ($Name -and $Name -notcontains $e.Value.name) { continue }
@@ -173,7 +183,8 @@ function Get-VMReplicationServer { [pscustomobject]@{ ReplicationEnabled = $true
 
 function Get-VMReplication {
   [CmdletBinding()]
-  param()
+  param([string[]]$ComputerName, [pscredential]$Credential)
+  Assert-StubComputer $ComputerName
   $s = Get-StubState
   foreach ($e in $s.replication.GetEnumerator()) {
     $primary = $e.Value.mode -eq 'Primary'

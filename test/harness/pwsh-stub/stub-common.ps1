@@ -1,5 +1,6 @@
 # What every stub Windows host shares, run in REAL pwsh ahead of drkit's script:
-#  - state kept in a JSON file ($env:DRKIT_STUB_STATE) so one call sees what an earlier call
+#  - state kept in a JSON file ($env:DRKIT_STUB_STATE, or $StubStatePath when the dot-sourcing
+#    scope sets it: a VMM server stub holds a Hyper-V host stub too) so one call sees what an earlier call
 #    did, with updates under a lock file because drkit runs calls in parallel;
 #  - CIM as the scripts use it (Get-CimInstance, Invoke-CimMethod, New-CimInstance,
 #    Get-CimAssociatedInstance, CimSerializer): pwsh on Linux has no CIM at all, so these
@@ -9,29 +10,32 @@
 Set-StrictMode -Off
 $env:COMPUTERNAME = if ($env:DRKIT_STUB_COMPUTERNAME) { $env:DRKIT_STUB_COMPUTERNAME } else { 'HV01' }
 $global:StubCim = @{}
+# Per including scope (a module has its own): its state file and the state last read.
+$script:StubStateFile = if ($StubStatePath) { $StubStatePath } else { $env:DRKIT_STUB_STATE }
+$script:StubState = $null
 
 function Read-StubState {
-  if (Test-Path -LiteralPath $env:DRKIT_STUB_STATE) { return Get-Content -Raw -LiteralPath $env:DRKIT_STUB_STATE | ConvertFrom-Json -AsHashtable }
+  if (Test-Path -LiteralPath $script:StubStateFile) { return Get-Content -Raw -LiteralPath $script:StubStateFile | ConvertFrom-Json -AsHashtable }
   return (New-StubSeed)
 }
 
-function Get-StubState { if (-not $global:StubState) { $global:StubState = Read-StubState }; $global:StubState }
+function Get-StubState { if (-not $script:StubState) { $script:StubState = Read-StubState }; $script:StubState }
 
 # Read-modify-write of the state under an exclusive lock; the file is replaced atomically so
 # a reader never sees half of it.
 function Update-StubState([scriptblock]$change) {
   $lock = $null
   for ($i = 0; -not $lock; $i++) {
-    try { $lock = [IO.File]::Open("$($env:DRKIT_STUB_STATE).lock", 'OpenOrCreate', 'ReadWrite', 'None') }
+    try { $lock = [IO.File]::Open("$($script:StubStateFile).lock", 'OpenOrCreate', 'ReadWrite', 'None') }
     catch [IO.IOException] { if ($i -gt 600) { throw }; Start-Sleep -Milliseconds 50 }
   }
   try {
     $state = Read-StubState
     $out = & $change $state
-    $tmp = "$($env:DRKIT_STUB_STATE).$PID.tmp"
+    $tmp = "$($script:StubStateFile).$PID.tmp"
     Set-Content -LiteralPath $tmp -Value ($state | ConvertTo-Json -Depth 20) -NoNewline
-    Move-Item -LiteralPath $tmp -Destination $env:DRKIT_STUB_STATE -Force
-    $global:StubState = $state
+    Move-Item -LiteralPath $tmp -Destination $script:StubStateFile -Force
+    $script:StubState = $state
     $out
   } finally { $lock.Dispose() }
 }

@@ -21,7 +21,8 @@ $StubIds = @{
 
 function New-StubSeed {
   $vm = { param($id, $vmId, $name, $checkpointType, $disks, $ip, $mac)
-    @{ id = $id; vmId = $vmId; name = $name; status = 'Running'; cpus = 4; memoryMB = 16384; hostId = $StubIds.hv1; cloudId = $StubIds.cloud; checkpointType = $checkpointType
+    # The recovery site's VMM (DRKIT_STUB_ROLE=replica) has the VMs' replicas on hv02.
+    @{ id = $id; vmId = $vmId; name = $name; status = 'Running'; cpus = 4; memoryMB = 16384; hostId = $(if ($env:DRKIT_STUB_ROLE -eq 'replica') { $StubIds.hv2 } else { $StubIds.hv1 }); cloudId = $StubIds.cloud; checkpointType = $checkpointType
        disks = @(for ($i = 0; $i -lt $disks.Count; $i++) { @{ id = '{0}-0000-4000-8000-00000000000{1}' -f $id.Substring(0, 8), $i; lun = $i; path = "C:\ClusterStorage\Volume1\$name\$name-disk$i.vhdx"; size = [long]$disks[$i] * 1GB } })
        nic = @{ id = '{0}-1111-4000-8000-000000000001' -f $id.Substring(0, 8); mac = $mac; vmNetworkId = $StubIds.netProd; ip = $ip } } }
   @{

@@ -1,7 +1,26 @@
 import { DrkitError, type OperationOptions } from '@drkit/core';
 import type { PowerShellRunner } from '@drkit/powershell';
-import { HYPERV_REPLICA_ACTION, HYPERV_REPLICA_STATE } from './hyperv-scripts.js';
-import type { ReplicationFacts } from './hyperv-types.js';
+import { HYPERV_REPLICA_ACTION, HYPERV_REPLICA_STATE } from './hyperv-replica-scripts.js';
+
+/** One VM's replication relationship, as Get-VMReplication reports it (enums by name). */
+export interface ReplicationFacts {
+  vmId: string;
+  vmName: string;
+  mode: string;
+  state: string;
+  health: string;
+  primaryServer: string;
+  replicaServer: string;
+  frequencySec: number;
+  lastReplication: string | null;
+}
+
+/** A host reached from the machine the runner runs on (a VMM server), not the runner's own. */
+export interface RemoteHost {
+  computerName: string;
+  /** For the Hyper-V cmdlets' -Credential; absent: the session's own identity. */
+  credential?: () => Promise<{ username: string; password: string } | undefined>;
+}
 
 export type InitialReplication = { method: 'network' } | { method: 'export'; path: string } | { method: 'seeded' };
 
@@ -17,15 +36,31 @@ export interface ReplicaTarget {
 }
 
 /**
- * Hyper-V Replica on this host: each VM's relationship as the host reports it, and the
- * actions on it. A relationship whose log outgrew half the disk (or that lost track) shows
+ * Hyper-V Replica on one host: each VM's relationship as the host reports it, and the
+ * actions on it. The runner reaches the host itself (the Hyper-V adapter) or a machine that
+ * manages it, with `computerName` naming the host (the VMM adapter, through its server). A relationship whose log outgrew half the disk (or that lost track) shows
  * `ResynchronizationRequired`: `needsResync` says so and `resync` runs it.
  */
 export class HyperVReplica {
-  constructor(private readonly runner: () => Promise<PowerShellRunner>) {}
+  constructor(
+    private readonly runner: () => Promise<PowerShellRunner>,
+    private readonly remote?: RemoteHost,
+  ) {}
+
+  /** The host this acts on, when it is not the runner's own. */
+  get host(): string | undefined {
+    return this.remote?.computerName;
+  }
+
+  async #target(): Promise<Record<string, unknown>> {
+    if (!this.remote) return {};
+    const credential = await this.remote.credential?.();
+    return { computerName: this.remote.computerName, ...(credential && { credential }) };
+  }
 
   async relationships(options: OperationOptions = {}): Promise<Array<ReplicationFacts & { needsResync: boolean }>> {
-    const rows = await (await this.runner()).invoke<ReplicationFacts>(HYPERV_REPLICA_STATE, undefined, options.signal ? { signal: options.signal } : {});
+    const target = await this.#target();
+    const rows = await (await this.runner()).invoke<ReplicationFacts>(HYPERV_REPLICA_STATE, this.remote ? target : undefined, options.signal ? { signal: options.signal } : {});
     return rows.map((r) => ({ ...r, needsResync: r.state === 'ResynchronizationRequired' || r.state === 'WaitingForStartResynchronize' }));
   }
 
@@ -51,7 +86,7 @@ export class HyperVReplica {
   }
 
   async #act(vmId: string, action: string, options: OperationOptions, extra: Record<string, string> = {}): Promise<void> {
-    await (await this.runner()).invoke(HYPERV_REPLICA_ACTION, { vmId, action, ...extra }, { ...(options.signal && { signal: options.signal }), timeoutMs: 60 * 60_000 });
+    await (await this.runner()).invoke(HYPERV_REPLICA_ACTION, { vmId, action, ...extra, ...(await this.#target()) }, { ...(options.signal && { signal: options.signal }), timeoutMs: 60 * 60_000 });
   }
 
   /** One step of a planned failover, on whichever host it belongs to. */
