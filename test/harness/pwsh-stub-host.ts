@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeInvocation } from '@drkit/powershell';
@@ -29,6 +29,8 @@ export interface PwshStubHost {
   disksDir: string;
   /** The stub's state as the scripts left it (VMs, snapshots, replication, jobs, events). */
   state: () => Record<string, any>;
+  /** Replaces the stub's state, between calls (to plant a host-side fault). */
+  setState: (next: Record<string, any>) => void;
   dispose: () => void;
 }
 
@@ -71,6 +73,7 @@ export function pwshStubHost(stub: 'hyperv-host' | 'vmm-server', options: { role
     calls,
     disksDir,
     state: () => (existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, any>) : {}),
+    setState: (next) => writeFileSync(statePath, JSON.stringify(next)),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

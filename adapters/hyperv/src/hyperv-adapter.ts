@@ -44,7 +44,7 @@ export class HyperVAdapter implements Adapter {
 
   constructor(options: HyperVAdapterOptions) {
     this.#o = options;
-    this.snapshots = hypervSnapshotOps({ runner: options.runner, vm: (id, signal) => this.#vm(id, signal) });
+    this.snapshots = hypervSnapshotOps({ runner: options.runner, vm: (id, signal) => this.#vm(id, signal), changeTracking: () => this.#capabilities?.replication.changeTracking ?? false });
     this.replication = {
       openDisk: async (snapshotId, machineId, id, opts = {}) => {
         const ssh = options.ssh;
@@ -77,7 +77,7 @@ export class HyperVAdapter implements Adapter {
       ...(host.module && { apiVersion: host.module }),
       discovery: true,
       snapshot: { consistency: ['crash', 'app'], fusedPhases: true, mechanisms: [host.build >= RCT_BUILD ? 'hyperv-recovery-snapshot' : 'hyperv-snapshot'] },
-      replication: { diskRead: Boolean(this.#o.ssh), changeTracking: false, remoteHashing: Boolean(this.#o.ssh) },
+      replication: { diskRead: Boolean(this.#o.ssh), changeTracking: Boolean(this.#o.ssh) && host.build >= RCT_BUILD, remoteHashing: Boolean(this.#o.ssh) },
     };
     return this.#capabilities;
   }

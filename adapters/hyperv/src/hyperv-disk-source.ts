@@ -1,7 +1,7 @@
 import { DrkitError, throwIfAborted, type ChangeSet, type DiskSource, type Extent, type OperationOptions } from '@drkit/core';
 import { openPowerShellBlockReader, type PowerShellRunner } from '@drkit/powershell';
 import type { SshRunner } from '@drkit/ssh';
-import { HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH } from './hyperv-scripts.js';
+import { HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH, HYPERV_RCT_CHANGES } from './hyperv-scripts.js';
 import type { VmDiskFacts } from './hyperv-types.js';
 
 export interface HyperVDiskContext {
@@ -20,16 +20,18 @@ interface Attached {
  * One disk of a recovery snapshot, read on the host: the snapshot's virtual hard disk is
  * mounted read-only, the block helper streams its device over the SSH session (and hashes
  * blocks there for a resync), and closing dismounts it — also when opening fails halfway.
- * Changes between snapshots would come from RCT (QueryChangesVirtualDisk), which drkit does
- * not read yet: every run after the first is a resync by checksums computed on the host, so
- * only hashes and differing blocks cross the wire.
+ * Changes between snapshots come from RCT: the host asks QueryChangesVirtualDisk what changed
+ * on this snapshot's disk since the previous point's RCT id. Without an id, or when the host
+ * no longer knows it, the run is a resync by checksums computed on the host, so only hashes
+ * and differing blocks cross the wire.
  */
 export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: string; snapshotId: string; diskId: string; disk: VmDiskFacts }, options: OperationOptions = {}): Promise<DiskSource> {
   const ps = await ctx.runner();
   const { disk } = target;
+  const where = { vmId: target.vmId, snapshotId: target.snapshotId, controller: disk.controller, controllerNumber: disk.controllerNumber, location: disk.location };
   const [attached] = await ps.invoke<Attached>(
     HYPERV_DISK_ATTACH,
-    { vmId: target.vmId, snapshotId: target.snapshotId, controller: disk.controller, controllerNumber: disk.controllerNumber, location: disk.location },
+    where,
     { ...(options.signal && { signal: options.signal }), timeoutMs: 10 * 60_000 },
   );
   if (!attached?.device || !attached.vhdPath) throw new DrkitError('protocol', `mounting ${target.diskId} of snapshot ${target.snapshotId} returned no device`);
@@ -51,8 +53,15 @@ export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: str
       async *allocated() {
         yield { offset: 0, length: sizeBytes };
       },
-      async changedSince(): Promise<ChangeSet> {
-        return { kind: 'unknown', reason: 'Hyper-V change tracking (RCT) is not read yet: resync by checksums computed on the host' };
+      async changedSince(token, opts = {}): Promise<ChangeSet> {
+        if (!token) return { kind: 'unknown', reason: 'no RCT id from the previous point' };
+        const [r] = await ps.invoke<{ ranges?: number[]; rctId?: string | null; error?: string | null }>(
+          HYPERV_RCT_CHANGES,
+          { ...where, rctId: token, sizeBytes },
+          { ...(opts.signal && { signal: opts.signal }), timeoutMs: 10 * 60_000 },
+        );
+        if (!r || r.error || !Array.isArray(r.ranges) || !r.rctId) return { kind: 'unknown', reason: `RCT cannot say what changed since ${token}: ${r?.error || 'no answer'}` };
+        return { kind: 'extents', nextToken: r.rctId, extents: rctExtents(r.ranges, sizeBytes) };
       },
       async read(extent, opts = {}) {
         throwIfAborted(opts.signal);
@@ -78,5 +87,16 @@ export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: str
   } catch (error) {
     await detach().catch(() => {});
     throw error;
+  }
+}
+
+/** Offset/length pairs as the host printed them, checked and clipped to the disk. */
+async function* rctExtents(pairs: number[], sizeBytes: number): AsyncIterable<Extent> {
+  if (pairs.length % 2 !== 0) throw new DrkitError('protocol', 'RCT ranges came back as an odd number of values');
+  for (let i = 0; i < pairs.length; i += 2) {
+    const offset = Number(pairs[i]);
+    const length = Math.min(Number(pairs[i + 1]), sizeBytes - offset);
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length)) throw new DrkitError('protocol', `RCT range ${pairs[i]}+${pairs[i + 1]} is not a range of this disk`);
+    if (length > 0) yield { offset, length };
   }
 }

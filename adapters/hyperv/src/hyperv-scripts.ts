@@ -157,16 +157,98 @@ Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemSettingData -Filter 
  * stopped writing to when the snapshot was taken) mounted read-only without a drive letter;
  * the block helper then reads the disk device Windows made of it.
  */
-export const HYPERV_DISK_ATTACH: PsOperation = {
-  name: 'hyperv.disk.attach',
-  body: String.raw`
+// The recovery snapshot named by $in.snapshotId, and its virtual hard disks.
+const SNAPSHOT_DRIVES = String.raw`
 ${SNAPSHOT_ID}
 $vm = Get-VM -Id ([guid]::Parse([string]$in.vmId))
 $id = [guid]::Parse($sid.Substring(10))
 $snap = Get-VMSnapshot -VM $vm -SnapshotType Recovery | Where-Object { $_.Id -eq $id } | Select-Object -First 1
 if (-not $snap) { Write-Error -Category ObjectNotFound -Message "no recovery snapshot $sid of this VM" -ErrorAction Stop }
-$drive = Get-VMHardDiskDrive -VMSnapshot $snap | Where-Object { $_.ControllerType.ToString() -eq [string]$in.controller -and $_.ControllerNumber -eq [int]$in.controllerNumber -and $_.ControllerLocation -eq [int]$in.location } | Select-Object -First 1
-if (-not $drive -or -not $drive.Path) { Write-Error -Category ObjectNotFound -Message 'the snapshot has no virtual hard disk at that controller location' -ErrorAction Stop }
+$drives = @(Get-VMHardDiskDrive -VMSnapshot $snap | Where-Object { $_.Path })
+`;
+const SNAPSHOT_DRIVE = String.raw`
+${SNAPSHOT_DRIVES}
+$drive = $drives | Where-Object { $_.ControllerType.ToString() -eq [string]$in.controller -and $_.ControllerNumber -eq [int]$in.controllerNumber -and $_.ControllerLocation -eq [int]$in.location } | Select-Object -First 1
+if (-not $drive) { Write-Error -Category ObjectNotFound -Message 'the snapshot has no virtual hard disk at that controller location' -ErrorAction Stop }
+`;
+
+// Resilient change tracking is read through virtdisk.dll (no cmdlet or WMI method gives the
+// changed ranges): open the VHD for information only, GET_VIRTUAL_DISK_INFO_CHANGE_TRACKING_STATE
+// (15) for its most recent change id, QueryChangesVirtualDisk looped until the whole length is
+// covered. A fixed C# text; skipped when the session already has the type.
+const VIRTDISK = String.raw`
+if (-not ('DrkitVirtDisk' -as [type])) { Add-Type -TypeDefinition @'
+using System; using System.Collections.Generic; using System.ComponentModel; using System.Runtime.InteropServices;
+public static class DrkitVirtDisk {
+  [StructLayout(LayoutKind.Sequential)] struct StorageType { public uint DeviceId; public Guid VendorId; }
+  [StructLayout(LayoutKind.Sequential)] struct OpenParams { public int Version; public uint RWDepth; }
+  [StructLayout(LayoutKind.Sequential)] struct Range { public ulong Offset; public ulong Length; public ulong Reserved; }
+  [DllImport("virtdisk.dll", CharSet = CharSet.Unicode)] static extern int OpenVirtualDisk(ref StorageType type, string path, int access, int flags, ref OpenParams parameters, out IntPtr handle);
+  [DllImport("virtdisk.dll")] static extern int GetVirtualDiskInformation(IntPtr handle, ref uint size, IntPtr info, out uint used);
+  [DllImport("virtdisk.dll", CharSet = CharSet.Unicode)] static extern int QueryChangesVirtualDisk(IntPtr handle, string id, ulong offset, ulong length, int flags, [Out] Range[] ranges, ref uint count, out ulong processed);
+  [DllImport("kernel32.dll")] static extern bool CloseHandle(IntPtr handle);
+  static IntPtr Open(string path) {
+    var type = new StorageType(); var p = new OpenParams { Version = 1, RWDepth = 1 }; IntPtr h;
+    int e = OpenVirtualDisk(ref type, path, 0x80000, 0, ref p, out h);
+    if (e != 0) throw new Win32Exception(e);
+    return h;
+  }
+  public static string MostRecentId(string path) {
+    var h = Open(path); var info = Marshal.AllocHGlobal(2048);
+    try {
+      uint size = 2048, used; Marshal.WriteInt32(info, 15);
+      int e = GetVirtualDiskInformation(h, ref size, info, out used);
+      if (e != 0) throw new Win32Exception(e);
+      return Marshal.ReadInt32(info, 8) == 0 ? null : Marshal.PtrToStringUni(IntPtr.Add(info, 16));
+    } finally { Marshal.FreeHGlobal(info); CloseHandle(h); }
+  }
+  public static ulong[] Changes(string path, string id, ulong length) {
+    var h = Open(path); var found = new List<ulong>(); var ranges = new Range[4096];
+    try {
+      for (ulong at = 0; at < length; ) {
+        uint count = (uint)ranges.Length; ulong done;
+        int e = QueryChangesVirtualDisk(h, id, at, length - at, 0, ranges, ref count, out done);
+        if (e != 0) throw new Win32Exception(e);
+        for (int i = 0; i < count; i++) { found.Add(ranges[i].Offset); found.Add(ranges[i].Length); }
+        if (done == 0) break;
+        at += done;
+      }
+    } finally { CloseHandle(h); }
+    return found.ToArray();
+  }
+}
+'@ }
+`;
+
+/** Each disk of a recovery snapshot with its RCT id: the change token the next run asks from. */
+export const HYPERV_RCT_IDS: PsOperation = {
+  name: 'hyperv.rct.ids',
+  body: String.raw`
+${SNAPSHOT_DRIVES}
+${VIRTDISK}
+$drives | ForEach-Object {
+  $rct = $null; $why = $null
+  try { $rct = [DrkitVirtDisk]::MostRecentId([string]$_.Path) } catch { $why = [string]$_.Exception.Message }
+  @{ controller = $_.ControllerType.ToString(); controllerNumber = [int]$_.ControllerNumber; location = [int]$_.ControllerLocation; rctId = $rct; error = $why }
+}
+`,
+};
+
+/** What changed on one snapshot disk since an RCT id, as offset/length pairs, and the disk's own id now; any failure (a lost id) comes back as a reason. */
+export const HYPERV_RCT_CHANGES: PsOperation = {
+  name: 'hyperv.rct.changes',
+  body: String.raw`
+${SNAPSHOT_DRIVE}
+${VIRTDISK}
+try { @{ ranges = @([DrkitVirtDisk]::Changes([string]$drive.Path, [string]$in.rctId, [uint64]$in.sizeBytes)); rctId = [DrkitVirtDisk]::MostRecentId([string]$drive.Path) } }
+catch { @{ error = [string]$_.Exception.Message } }
+`,
+};
+
+export const HYPERV_DISK_ATTACH: PsOperation = {
+  name: 'hyperv.disk.attach',
+  body: String.raw`
+${SNAPSHOT_DRIVE}
 $vhd = Mount-VHD -Path $drive.Path -ReadOnly -NoDriveLetter -Passthru
 $disk = Get-Disk -Number $vhd.DiskNumber
 @{ device = [string]$disk.Path; sizeBytes = [long]$vhd.Size; vhdPath = [string]$drive.Path }
@@ -180,4 +262,4 @@ Dismount-VHD -Path ([string]$in.vhdPath)
 `,
 };
 
-export const HYPERV_OPERATIONS: readonly PsOperation[] = [HYPERV_PROBE, HYPERV_DISCOVER, HYPERV_SNAPSHOT_TAKE, HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH];
+export const HYPERV_OPERATIONS: readonly PsOperation[] = [HYPERV_PROBE, HYPERV_DISCOVER, HYPERV_SNAPSHOT_TAKE, HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH, HYPERV_RCT_IDS, HYPERV_RCT_CHANGES];

@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
-  it('replicates DC01 twice: a second run resyncs by host-side hashes; both points restore byte for byte; nothing stays mounted', async () => {
+  it('replicates DC01: then deltas from RCT, a resync by host-side hashes once RCT lost its ids; every point restores byte for byte; nothing stays mounted', async () => {
     const host = pwshStubHost('hyperv-host');
     hosts.push(host);
     const os = join(host.disksDir, 'DC01-os.raw');
@@ -35,18 +35,26 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
     dirs.push(dir);
     const store = await openDirStore(join(dir, 'store'));
     try {
-      expect((await adapter.connect()).replication).toEqual({ diskRead: true, changeTracking: false, remoteHashing: true });
+      expect((await adapter.connect()).replication).toEqual({ diskRead: true, changeTracking: true, remoteHashing: true });
       const run1 = await replicateGroup({ members: [{ adapter, machineId: DC01, name: 'DC01' }], consistency: 'app', store });
       expect(run1.point.consistency.achieved).toBe('app');
       // After the snapshot is gone the VM's disk is its parent again, holding the live data.
       const second = { os: Buffer.from(first.os), ntds: first.ntds };
       randomBytes(64 * 1024).copy(second.os, 5 * MiB);
       await writeFile(os, second.os);
-      const reads = host.calls.length;
       const run2 = await replicateGroup({ members: [{ adapter, machineId: DC01, name: 'DC01' }], consistency: 'crash', store });
-      expect(run2.point.members[0]!.disks.map((d) => d.mode)).toEqual(['resync', 'resync']);
-      expect(host.calls.length).toBeGreaterThan(reads);
-      for (const [point, expected] of [[run1.point, first], [run2.point, second]] as const) {
+      // RCT said what changed since run 1's ids: 64 KiB on the OS disk, nothing on the other.
+      expect(run2.point.members[0]!.disks.map((d) => d.mode)).toEqual(['delta', 'delta']);
+      expect(run2.point.members[0]!.disks.map((d) => d.bytesRead)).toEqual([64 * 1024, 0]);
+      // The host forgets the ids (RCT reset, as after an unclean shutdown): the next run resyncs, with the reason.
+      const third = { os: Buffer.from(second.os), ntds: Buffer.from(first.ntds) };
+      randomBytes(4096).copy(third.ntds, 7 * MiB);
+      await writeFile(ntds, third.ntds);
+      host.setState({ ...host.state(), rct: {} });
+      const run3 = await replicateGroup({ members: [{ adapter, machineId: DC01, name: 'DC01' }], consistency: 'crash', store });
+      expect(run3.point.members[0]!.disks.map((d) => d.mode)).toEqual(['resync', 'resync']);
+      expect(run3.point.members[0]!.disks[0]!.resyncReason).toMatch(/RCT cannot say what changed since rctX:.*change tracking identifier is not valid/);
+      for (const [point, expected] of [[run1.point, first], [run2.point, second], [run3.point, third]] as const) {
         const out = await store.restore(point.id, join(dir, `out-${point.id}`));
         expect(out.files.map((f) => f.disk)).toEqual(['SCSI 0:0', 'SCSI 0:1']);
         expect((await readFile(out.files[0]!.path)).equals(expected.os), `${point.id} os`).toBe(true);
@@ -58,7 +66,7 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
     } finally {
       await adapter.close();
     }
-  });
+  }, 240_000); // three runs of real pwsh processes, each compiling its C# once
 
   it('reads the snapshot, not the live disk; dismounts on close; refuses what it cannot read', async () => {
     const host = pwshStubHost('hyperv-host');

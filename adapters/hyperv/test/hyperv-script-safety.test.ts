@@ -27,7 +27,9 @@ describe('every Hyper-V script builder, fed hostile values', () => {
 
   it('reads values only through $in and never evaluates text', () => {
     for (const op of OPERATIONS) {
-      expect(op.body, op.name).not.toMatch(/Invoke-Expression|\biex\b|\[scriptblock\]::Create|Add-Type|-EncodedCommand/i);
+      // Compiled code only from a fixed single-quoted here-string (PowerShell expands nothing in it).
+      const fixed = op.body.replace(/Add-Type -TypeDefinition @'\n[\s\S]*?\n'@/g, '');
+      expect(fixed, op.name).not.toMatch(/Invoke-Expression|\biex\b|\[scriptblock\]::Create|Add-Type|-EncodedCommand/i);
       // Wherever a value meets a WQL filter or a file name, it is parsed or pattern-checked first.
       if (/-Filter "[^"]*\$/.test(op.body)) expect(op.body, op.name).toMatch(/\[guid\]::Parse|-notmatch '\^/);
     }

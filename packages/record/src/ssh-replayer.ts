@@ -39,6 +39,9 @@ export async function replaySsh(dir: string, options: RedactorOptions = {}): Pro
   };
 }
 
+/** How far ahead a command may be found when concurrent calls were recorded in another order. */
+const LOOKAHEAD = 16;
+
 function replayRunner(where: string, queue: SshExchange[], bindings: LiveBindings, redactor: Redactor): SshRunner {
   let closed = false;
   const take = (line: string, stream: boolean): SshExchange => {
@@ -55,19 +58,33 @@ function replayRunner(where: string, queue: SshExchange[], bindings: LiveBinding
       return closed;
     },
     async exec(command: RemoteCommand, options: ExecOptions = {}) {
-      const e = take(commandLine(command), false);
+      const line = commandLine(command);
       // Redacted with the recording's default rules first (a password field in JSON input), as HTTP replay does.
       const stdin = options.stdin === undefined ? undefined : redactor.text(Buffer.from(options.stdin).toString('utf8'));
-      if ((e.request.stdin === undefined) !== (stdin === undefined) || (stdin !== undefined && !bindings.match(e.request.stdin!, stdin))) {
-        throw new DrkitError('replay-mismatch', `#${e.seq}: stdin differs from the recording`);
-      }
+      const sameInput = (e: SshExchange) => (e.request.stdin === undefined) === (stdin === undefined) && (stdin === undefined || bindings.match(e.request.stdin!, stdin));
+      // Commands sent side by side (two disks closed at once) may have been recorded in either
+      // order: the first of the next few that is this command with this input answers.
+      const at = queue.slice(0, LOOKAHEAD).findIndex((e) => !e.request.stream && bindings.match(e.request.command, line) && sameInput(e));
+      const e = at >= 0 ? queue.splice(at, 1)[0]! : take(line, false);
+      if (at < 0) throw new DrkitError('replay-mismatch', `#${e.seq}: stdin differs from the recording`);
       const r = e.response;
       const stderr = bindings.restore(r.stderr);
       if (r.signal || (r.code !== 0 && !options.okCodes?.includes(r.code ?? -1))) throw exitError(commandName(command), r.signal ? { signal: r.signal } : { code: r.code! }, stderr);
       return { stdout: Buffer.from(bindings.restore(r.stdout ?? '')), stderr, code: r.code ?? 0 };
     },
     async open(command: RemoteCommand) {
-      const e = take(commandLine(command), true);
+      const line = commandLine(command);
+      // Streams opened side by side (a helper per disk) may have been recorded in either
+      // order: the input that arrives tells which recording this one is.
+      const candidates = queue.slice(0, LOOKAHEAD).filter((e) => e.request.stream && e.response.stream && bindings.match(e.request.command, line));
+      if (candidates.length > 1) {
+        return streamChosenByInput(commandName(command), candidates, (e) => {
+          const i = queue.indexOf(e);
+          if (i >= 0) queue.splice(i, 1);
+          return i >= 0;
+        });
+      }
+      const e = take(line, true);
       if (!e.response.stream) throw new DrkitError('replay-mismatch', `#${e.seq} recorded no stream`);
       return replayStream(commandName(command), e.seq, e.response, e.response.stream);
     },
@@ -124,4 +141,68 @@ function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStr
   });
   queueMicrotask(pump);
   return { stdin, stdout, done, kill: () => finish(new DrkitError('aborted', `${name} was stopped`, { retryable: false })) };
+}
+
+/**
+ * A stream whose recording is picked by its first input: the earliest candidate recording,
+ * still unclaimed, that starts with those bytes replays them and everything after. None
+ * left is a mismatch, as with a single recording.
+ */
+function streamChosenByInput(name: string, candidates: SshExchange[], claim: (e: SshExchange) => boolean): RemoteProcess {
+  const inputs = new Map(candidates.map((e) => {
+    const t = e.response.stream!;
+    const masked = new Uint8Array(Buffer.from(t.input, 'base64').length);
+    for (const [a, b] of t.masks) masked.fill(1, a, b);
+    return [e, { expected: Buffer.from(t.input, 'base64'), masked }] as const;
+  }));
+  let alive = [...candidates];
+  const held: Buffer[] = [];
+  // Only the first write is ever held: the choice is made on it.
+  let received = 0;
+  let chosen: RemoteProcess | undefined;
+  const stdout = new PassThrough();
+  let settle: (error?: unknown) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
+  done.catch(() => {});
+  const fail = (error: unknown) => {
+    stdout.end();
+    settle(error);
+  };
+  const bind = (e: SshExchange) => {
+    chosen = replayStream(name, e.seq, e.response, e.response.stream!);
+    chosen.stdout.pipe(stdout);
+    chosen.done.then(() => settle(), (error: unknown) => settle(error));
+    for (const b of held) chosen.stdin.write(b);
+  };
+  const stdin = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (chosen) return chosen.stdin.write(chunk, () => cb());
+      held.push(chunk);
+      alive = alive.filter((e) => {
+        const { expected, masked } = inputs.get(e)!;
+        for (let i = 0; i < chunk.length; i++) {
+          const at = received + i;
+          if (at >= expected.length || (!masked[at] && chunk[i] !== expected[at])) return false;
+        }
+        return true;
+      });
+      received += chunk.length;
+      // Decided on the first write (a client may wait for an answer before writing more):
+      // the earliest recording, still unclaimed, that starts with it.
+      const next = alive.find((e) => claim(e));
+      if (next) bind(next);
+      else fail(new DrkitError('replay-mismatch', `${name}: input matches none of the ${candidates.length} recordings it could be`));
+      cb();
+    },
+    final(cb) {
+      if (!chosen) {
+        const next = alive.find((e) => inputs.get(e)!.expected.length === 0 && claim(e));
+        if (next) bind(next);
+      }
+      if (chosen) chosen.stdin.end();
+      else fail(new DrkitError('replay-mismatch', `${name}: no recording left for this input`));
+      cb();
+    },
+  });
+  return { stdin, stdout, done, kill: () => (chosen ? chosen.kill() : fail(new DrkitError('aborted', `${name} was stopped`, { retryable: false }))) };
 }

@@ -1,5 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { replaySsh, VolatileTokens, LiveBindings } from '../src/index.js';
+import { localRunner } from '../../../test/harness/local-runner.js';
+import { recordSsh, Redactor, replaySsh, VolatileTokens, LiveBindings } from '../src/index.js';
 
 const FIXTURE = new URL('../../../fixtures/physical/linux-host', import.meta.url).pathname;
 
@@ -34,5 +39,44 @@ describe('SSH replay', () => {
     // The same stand-in cannot stand for two live values.
     expect(live.match(recorded, 'btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999')).toBe(false);
     expect(live.match(recorded, 'btrfs subvolume delete /d')).toBe(false);
+  });
+
+  it('answers commands and streams sent side by side in the other order than recorded', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drkit-replay-order-'));
+    const text = async (r: Readable) => {
+      let out = '';
+      for await (const c of r) out += String(c);
+      return out;
+    };
+    const cat = { raw: 'cat', name: 'cat' };
+    try {
+      // Recorded: exec "first", exec "second", stream "alpha", stream "beta" (cat echoes each).
+      const recorder = recordSsh(async () => localRunner({}), dir, new Redactor({}));
+      const live = await recorder.connect();
+      for (const word of ['first', 'second']) await live.exec(cat, { stdin: word });
+      for (const word of ['alpha', 'beta']) {
+        const p = await live.open(cat);
+        const out = text(p.stdout);
+        p.stdin.end(word);
+        await p.done;
+        expect(await out).toBe(word);
+      }
+      await recorder.finish({ adapter: 'test', endpoint: 'ssh://local' });
+      // Replayed the other way round: each is still the answer recorded for its input.
+      const ssh = await (await replaySsh(dir)).connect();
+      expect((await ssh.exec(cat, { stdin: 'second' })).stdout.toString()).toBe('second');
+      expect((await ssh.exec(cat, { stdin: 'first' })).stdout.toString()).toBe('first');
+      const [beta, alpha] = [await ssh.open(cat), await ssh.open(cat)];
+      const outs = [text(beta.stdout), text(alpha.stdout)];
+      beta.stdin.end('beta');
+      alpha.stdin.end('alpha');
+      await Promise.all([beta.done, alpha.done]);
+      expect(await Promise.all(outs)).toEqual(['beta', 'alpha']);
+      // An input no recording has is still a mismatch.
+      const other = await (await replaySsh(dir)).connect();
+      await expect(other.exec(cat, { stdin: 'third' })).rejects.toSatisfy((e: unknown) => (e as { code?: string }).code === 'replay-mismatch');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

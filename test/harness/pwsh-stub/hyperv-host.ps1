@@ -318,6 +318,44 @@ function Dismount-VHD {
   Update-StubState { param($s) if (-not $s.mounted[$vhdPath]) { Write-Error -Category InvalidOperation -Message "The disk $vhdPath is not mounted." -ErrorAction Stop }; $s.mounted.Remove($vhdPath) } | Out-Null
 }
 
+# Resilient change tracking as drkit's scripts reach it: the type they would compile over
+# virtdisk.dll, provided here first (the scripts skip Add-Type when the type exists). An RCT
+# id remembers the disk's data as it was when the id was handed out; the changes since are
+# the 64 KiB regions that differ now, as RCT reports regions, not bytes.
+function Get-StubRctId([string]$path) {
+  $vhdPath = $path
+  Update-StubState {
+    param($s)
+    $image = $s.images[$vhdPath]
+    if (-not $image) { throw [ComponentModel.Win32Exception]::new(2, 'The system cannot find the file specified.') }
+    if (-not $s.rct) { $s.rct = @{} }
+    $id = "rctX:$((New-StubGuid).ToLowerInvariant()):$($s.rct.Count + 1)"
+    $copy = Join-Path $env:DRKIT_STUB_DISKS "$($id -replace ':', '_').rct"
+    Copy-Item -LiteralPath $image -Destination $copy
+    $s.rct[$id] = $copy
+    $id
+  }
+}
+
+function Get-StubRctChanges([string]$path, [string]$id, [uint64]$length) {
+  $s = Get-StubState
+  $base = if ($s.rct) { $s.rct[$id] } else { $null }
+  if (-not $base -or -not (Test-Path -LiteralPath $base)) { throw [ComponentModel.Win32Exception]::new(-1069940689, 'The specified change tracking identifier is not valid.') }
+  $now = [IO.File]::ReadAllBytes($s.images[$path]); $then = [IO.File]::ReadAllBytes($base)
+  $step = 65536; $out = [Collections.Generic.List[uint64]]::new()
+  for ($o = 0; $o -lt $length; $o += $step) {
+    $n = [Math]::Min($step, $length - $o)
+    if ([Linq.Enumerable]::SequenceEqual([ArraySegment[byte]]::new($now, $o, $n), [ArraySegment[byte]]::new($then, $o, $n))) { continue }
+    if ($out.Count -gt 0 -and $out[$out.Count - 2] + $out[$out.Count - 1] -eq $o) { $out[$out.Count - 1] += $n } else { $out.Add($o); $out.Add($n) }
+  }
+  , $out.ToArray()
+}
+
+class DrkitVirtDisk {
+  static [string] MostRecentId([string]$path) { return Get-StubRctId $path }
+  static [uint64[]] Changes([string]$path, [string]$id, [uint64]$length) { return Get-StubRctChanges $path $id $length }
+}
+
 # ---------------------------------------------------------------- WMI: root\virtualization\v2
 $global:StubCim['Win32_OperatingSystem'] = @{ List = { $h = (Get-StubState).host; New-StubCim Win32_OperatingSystem @{ Caption = $h.os; Version = $h.version; BuildNumber = [string]$h.build } } }
 $global:StubCim['Win32_ComputerSystemProduct'] = @{ List = { New-StubCim Win32_ComputerSystemProduct @{ UUID = (Get-StubState).host.uuid } } }

@@ -1,0 +1,32 @@
+// Times restore's two halves alone and together on a 2 GiB point (experiment).
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { diskKey, openDirStore, replicateDisk, type DiskSource } from '@drkit/core';
+const SIZE = 2 * 1024 ** 3;
+const work = await mkdtemp(join(tmpdir(), 'drkit-probe-'));
+const image = join(work, 'disk.img');
+const f = await open(image, 'w');
+for (let o = 0; o < SIZE; o += 64 << 20) await f.write(randomBytes(64 << 20), 0, 64 << 20, o);
+await f.close();
+const h = open(image, 'r');
+const source: DiskSource = { diskId: 'd', sizeBytes: SIZE, async *allocated() { yield { offset: 0, length: SIZE }; }, async changedSince() { return { kind: 'unknown', reason: 'x' }; }, async read(e) { const b = Buffer.allocUnsafeSlow(e.length); await (await h).read(b, 0, e.length, e.offset); return b; }, async close() {} };
+const store = await openDirStore(join(work, 's'));
+const key = diskKey('m', 'd');
+const run = await store.beginRun({ diskKeys: [key] });
+const disk = await replicateDisk(run, { key, diskId: 'd', name: 'd', source, changeToken: 't' });
+const point = await run.commit({ consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 }, members: [{ machineId: 'm', name: 'm', adapter: 'file', snapshotId: 's', requested: 'crash', achieved: 'crash', warnings: [], disks: [disk] }], warnings: [] });
+const replica = join(work, 's', 'disks', key, 'replica.img');
+const cp = () => promisify(execFile)('cp', ['--reflink=auto', '--sparse=auto', '--', replica, join(work, 'c.img')]);
+const t = async (name: string, fn: () => Promise<unknown>) => { execFileSync('sync'); const s = performance.now(); await fn(); console.log(name, ((performance.now() - s) / 1000).toFixed(3), 's'); await rm(join(work, 'c.img'), { force: true }); await rm(join(work, 'out'), { recursive: true, force: true }); };
+for (let i = 0; i < 3; i++) {
+  await t('cp          ', cp);
+  await t('verify      ', () => store.verify(point.id));
+  await t('cp ∥ verify ', () => Promise.all([cp(), store.verify(point.id)]));
+  await t('restore     ', () => store.restore(point.id, join(work, 'out'), { durable: false }));
+}
+await store.close();
+await rm(work, { recursive: true, force: true });
