@@ -1,12 +1,14 @@
 // Times restore's parts apart (cp, Node's copyFile, verify) and restore itself on a 2 GiB point:
 // the probe behind the restore design. pnpm tsx test/bench/restore-probe.ts
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diskKey, openDirStore, replicateDisk, type DiskSource } from '@drkit/core';
 const SIZE = 2 * 1024 ** 3;
+const execFileAsync = promisify(execFile);
 const work = await mkdtemp(join(tmpdir(), 'drkit-probe-'));
 const image = join(work, 'disk.img');
 const f = await open(image, 'w');
@@ -29,6 +31,9 @@ for (let i = 0; i < 3; i++) {
   await t('copyFile  ', () => copyFile(replica, join(work, 'cf.img')));
   await rm(join(work, 'cf.img'));
   await t('verify    ', () => store.verify(point.id));
+  // restore's two halves side by side, as restore runs them
+  await t('cp ∥ verify', () => Promise.all([execFileAsync('cp', ['--reflink=auto', '--sparse=auto', '--', replica, join(work, 'pv.img')]), store.verify(point.id)]));
+  await rm(join(work, 'pv.img'));
   await t('restore   ', () => store.restore(point.id, join(work, 'out'), { durable: false }));
   await rm(join(work, 'out'), { recursive: true });
 }
