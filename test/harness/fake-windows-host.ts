@@ -1,8 +1,8 @@
 import type { ExecOptions, RemoteCommand, SshRunner } from '@drkit/ssh';
 
 /**
- * MOCK of a Windows Server 2022 host behind its OpenSSH server (no Windows, and no pwsh,
- * on this machine): cmd.exe answers `uname -s` as it does, and each PowerShell operation —
+ * MOCK of a Windows Server 2022 host behind its OpenSSH server (no Windows here; unlike the
+ * Hyper-V and VMM stubs, not run in pwsh yet): cmd.exe answers `uname -s` as it does, and each PowerShell operation —
  * recognized by the base64 -EncodedCommand drkit sends, whose script it checks for the
  * stdin contract — returns what the real scripts print on such a host: CIM results shaped
  * after the Win32_* class documentation, diskshadow's and vssadmin's published output. It

@@ -3,7 +3,8 @@ import { describeAdapterContract } from '@drkit/contract';
 import { fakeWindowsHost } from '../../../test/harness/fake-windows-host.js';
 import { createPhysicalAdapter } from '../src/index.js';
 
-// MOCK: no Windows host and no pwsh here. The fake answers as Windows Server 2022 does
+// MOCK: no Windows host here (these scripts are not yet run in pwsh, unlike Hyper-V's and
+// VMM's). The fake answers as Windows Server 2022 does
 // (cmd.exe for `uname`, CIM, diskshadow and vssadmin outputs after Microsoft's documentation).
 describeAdapterContract({
   name: 'physical against a fake Windows host (transcripts)',

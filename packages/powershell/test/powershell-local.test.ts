@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { DrkitError } from '@drkit/core';
 import { powershellLocal } from '../src/index.js';
 
-// No pwsh on this machine: test/harness/fake-pwsh/pwsh stands in for it, to prove how the
-// runner handles the process (arguments, stdin, kills) — not PowerShell's semantics.
+// A stand-in executable (test/harness/fake-pwsh/pwsh) in pwsh's place, so how the runner
+// handles the process (arguments, stdin, kills) is proven even where pwsh is missing; the
+// same with real pwsh, and PowerShell's semantics, are in powershell-real-pwsh.test.ts.
 const STAND_IN = new URL('../../../test/harness/fake-pwsh/pwsh', import.meta.url).pathname;
 const code = (c: string) => (e: unknown) => DrkitError.isInstance(e) && e.code === c;
 const sleepers = () => {
