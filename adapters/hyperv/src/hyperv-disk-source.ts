@@ -1,6 +1,6 @@
-import { DrkitError, throwIfAborted, type ChangeSet, type DiskSource, type Extent, type OperationOptions } from '@drkit/core';
+import { DrkitError, type ChangeSet, type DiskSource, type Extent, type OperationOptions } from '@drkit/core';
 import { openPowerShellBlockReader, type PowerShellRunner } from '@drkit/powershell';
-import type { SshRunner } from '@drkit/ssh';
+import { blockReads, type SshRunner } from '@drkit/ssh';
 import { HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH, HYPERV_RCT_CHANGES } from './hyperv-scripts.js';
 import type { VmDiskFacts } from './hyperv-types.js';
 
@@ -40,12 +40,8 @@ export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: str
   try {
     if (!(sizeBytes > 0)) throw new DrkitError('protocol', `${target.diskId}: the host reported a size of ${attached.sizeBytes} bytes`);
     const ssh = await ctx.ssh();
-    const start = () => openPowerShellBlockReader(ssh, attached.device, { label: `${ssh.where} ${target.diskId}` });
-    const reader = await start();
-    let hasher: ReturnType<typeof start> | undefined;
-    const inRange = (e: Extent) => {
-      if (e.offset < 0 || e.length < 0 || e.offset + e.length > sizeBytes) throw new DrkitError('bad-input', `extent ${e.offset}+${e.length} is outside ${target.diskId} (${sizeBytes} bytes)`);
-    };
+    // One hasher: a read never waits behind the hashes of chunks asked for ahead.
+    const reads = await blockReads({ diskId: target.diskId, sizeBytes, hashers: 1, start: () => openPowerShellBlockReader(ssh, attached.device, { label: `${ssh.where} ${target.diskId}` }) });
     let closed = false;
     return {
       diskId: target.diskId,
@@ -63,24 +59,12 @@ export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: str
         if (!r || r.error || !Array.isArray(r.ranges) || !r.rctId) return { kind: 'unknown', reason: `RCT cannot say what changed since ${token}: ${r?.error || 'no answer'}` };
         return { kind: 'extents', nextToken: r.rctId, extents: rctExtents(r.ranges, sizeBytes) };
       },
-      async read(extent, opts = {}) {
-        throwIfAborted(opts.signal);
-        inRange(extent);
-        return reader.channel.read(extent.offset, extent.length);
-      },
-      async *hashBlocks(extent, blockSize, opts = {}) {
-        throwIfAborted(opts.signal);
-        inRange(extent);
-        // Hashes on a second helper: a read never waits behind the hashes of chunks asked for ahead.
-        hasher ??= start();
-        yield await (await hasher).channel.hash(extent.offset, extent.length, blockSize);
-      },
+      read: reads.read,
+      hashBlocks: reads.hashBlocks,
       async close() {
         if (closed) return;
         closed = true;
-        const helpers = [reader, await hasher?.catch(() => undefined)];
-        for (const h of helpers) h?.channel.close();
-        await Promise.all(helpers.map((h) => h?.proc.done.catch(() => {})));
+        await reads.close();
         await detach();
       },
     };

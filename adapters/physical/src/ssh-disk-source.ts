@@ -1,5 +1,5 @@
 import { DrkitError, throwIfAborted, type ChangeSet, type DiskSource, type Extent } from '@drkit/core';
-import { BASE_GONE, BlockChannel, type SshRunner } from '@drkit/ssh';
+import { BASE_GONE, BlockChannel, blockReads, type SshRunner } from '@drkit/ssh';
 import { BLOCK_HELPER } from './block-helper-script.js';
 
 export interface SshDiskOptions {
@@ -17,7 +17,6 @@ export interface SshDiskOptions {
   baseFiles?(token: string): string[];
 }
 
-
 /**
  * A snapshot disk read over SSH through the block helper: reads are streamed on an exec
  * channel (never SFTP, which reports 0-byte device files as done), and a resync asks the
@@ -26,24 +25,19 @@ export interface SshDiskOptions {
  * and the previous run's (kept as a base) are compared on the host, no data read. Without
  * a base, a run is a resync by remote checksums.
  */
-const HASHERS = 2;
-
 export async function openSshDisk(session: SshRunner, options: SshDiskOptions): Promise<DiskSource> {
-  // Two helpers: hashing and reading run on two host cores, and a read never waits in line
-  // behind the hashes of chunks asked for ahead.
-  const start = async () => {
-    const proc = await session.open({ argv: [options.python, '-c', BLOCK_HELPER, options.path, options.compress ? '1' : '0'] });
-    return { proc, channel: new BlockChannel(proc, `${session.where} ${options.path}`) };
-  };
-  const reader = await start();
-  // Hashing a whole disk is bound by the host's reads and one core per helper: two
-  // helpers take alternate chunks, so two reads are in flight and two cores hash.
-  const hashers: Array<Promise<Awaited<ReturnType<typeof start>>>> = [];
-  let nextHasher = 0;
   const { sizeBytes } = options;
-  const inRange = (e: Extent) => {
-    if (e.offset < 0 || e.length < 0 || e.offset + e.length > sizeBytes) throw new DrkitError('bad-input', `extent ${e.offset}+${e.length} is outside ${options.diskId} (${sizeBytes} bytes)`);
-  };
+  // Hashing a whole disk is bound by the host's reads and one core per helper: two hashers
+  // take alternate chunks, so two reads are in flight and two cores hash.
+  const reads = await blockReads({
+    diskId: options.diskId,
+    sizeBytes,
+    hashers: 2,
+    start: async () => {
+      const proc = await session.open({ argv: [options.python, '-c', BLOCK_HELPER, options.path, options.compress ? '1' : '0'] });
+      return { proc, channel: new BlockChannel(proc, `${session.where} ${options.path}`) };
+    },
+  });
   return {
     diskId: options.diskId,
     sizeBytes,
@@ -58,7 +52,7 @@ export async function openSshDisk(session: SshRunner, options: SshDiskOptions): 
       if (!token || bases.length === 0) return { kind: 'unknown', reason: token ? `no snapshot ${token} to compare with` : 'no previous snapshot', nextToken };
       throwIfAborted(opts.signal);
       let lines: string | typeof BASE_GONE = BASE_GONE;
-      for (const base of bases) if ((lines = await reader.channel.diff(base)) !== BASE_GONE) break;
+      for (const base of bases) if ((lines = await reads.reader.channel.diff(base)) !== BASE_GONE) break;
       if (lines === BASE_GONE) return { kind: 'unknown', reason: `the base snapshot ${token} is gone: resync by remote checksums`, nextToken };
       const extents = parseExtents(lines, sizeBytes);
       return {
@@ -69,23 +63,9 @@ export async function openSshDisk(session: SshRunner, options: SshDiskOptions): 
         })(),
       };
     },
-    async read(extent, opts = {}) {
-      throwIfAborted(opts.signal);
-      inRange(extent);
-      return reader.channel.read(extent.offset, extent.length);
-    },
-    async *hashBlocks(extent, blockSize, opts = {}) {
-      throwIfAborted(opts.signal);
-      inRange(extent);
-      const i = nextHasher++ % HASHERS;
-      hashers[i] ??= start();
-      yield await (await hashers[i]!).channel.hash(extent.offset, extent.length, blockSize);
-    },
-    async close() {
-      const helpers = [reader, ...(await Promise.all(hashers.map((h) => h.catch(() => undefined))))];
-      for (const h of helpers) h?.channel.close();
-      await Promise.all(helpers.map((h) => h?.proc.done.catch(() => {})));
-    },
+    read: reads.read,
+    hashBlocks: reads.hashBlocks,
+    close: reads.close,
   };
 }
 

@@ -94,10 +94,20 @@ function replayRunner(where: string, queue: SshExchange[], bindings: LiveBinding
   };
 }
 
-function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStreamTranscript): RemoteProcess {
+/** A recording's stream input, checked piece by piece; masked bytes (volatile values) match anything. */
+function recordedInput(t: SshStreamTranscript): (at: number, chunk: Buffer) => number {
   const expected = Buffer.from(t.input, 'base64');
   const masked = new Uint8Array(expected.length);
   for (const [a, b] of t.masks) masked.fill(1, a, b);
+  // The first position where `chunk`, arriving at `at`, differs from the recording; -1 when it does not.
+  return (at, chunk) => {
+    for (let i = 0; i < chunk.length; i++) if (at + i >= expected.length || (!masked[at + i] && chunk[i] !== expected[at + i])) return at + i;
+    return -1;
+  };
+}
+
+function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStreamTranscript): RemoteProcess {
+  const differsAt = recordedInput(t);
   const stdout = new PassThrough();
   let received = 0;
   let stdinEnded = false;
@@ -120,14 +130,11 @@ function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStr
   };
   const stdin = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (let i = 0; i < chunk.length; i++) {
-        const at = received + i;
-        if (at >= expected.length || (!masked[at] && chunk[i] !== expected[at])) {
-          const error = new DrkitError('replay-mismatch', `#${seq} ${name}: input differs from the recording at byte ${at}`);
-          // The error surfaces through `done`; erroring stdin would need a listener nobody has.
-          finish(error);
-          return cb();
-        }
+      const at = differsAt(received, chunk);
+      if (at >= 0) {
+        // The error surfaces through `done`; erroring stdin would need a listener nobody has.
+        finish(new DrkitError('replay-mismatch', `#${seq} ${name}: input differs from the recording at byte ${at}`));
+        return cb();
       }
       received += chunk.length;
       pump();
@@ -144,63 +151,37 @@ function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStr
 }
 
 /**
- * A stream whose recording is picked by its first input: the earliest candidate recording,
- * still unclaimed, that starts with those bytes replays them and everything after. None
- * left is a mismatch, as with a single recording.
+ * A stream whose recording is picked by its first write (a client may wait for an answer
+ * before writing more): the earliest candidate, still unclaimed, whose input starts with
+ * it replays it and everything after. None left is a mismatch, as with a single recording.
  */
 function streamChosenByInput(name: string, candidates: SshExchange[], claim: (e: SshExchange) => boolean): RemoteProcess {
-  const inputs = new Map(candidates.map((e) => {
-    const t = e.response.stream!;
-    const masked = new Uint8Array(Buffer.from(t.input, 'base64').length);
-    for (const [a, b] of t.masks) masked.fill(1, a, b);
-    return [e, { expected: Buffer.from(t.input, 'base64'), masked }] as const;
-  }));
-  let alive = [...candidates];
-  const held: Buffer[] = [];
-  // Only the first write is ever held: the choice is made on it.
-  let received = 0;
+  const inputs = new Map(candidates.map((e) => [e, recordedInput(e.response.stream!)] as const));
   let chosen: RemoteProcess | undefined;
   const stdout = new PassThrough();
   let settle: (error?: unknown) => void = () => {};
   const done = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
   done.catch(() => {});
-  const fail = (error: unknown) => {
+  const fail = (error: DrkitError) => {
     stdout.end();
     settle(error);
   };
-  const bind = (e: SshExchange) => {
+  const choose = (fits: (e: SshExchange) => boolean) => {
+    const e = candidates.find((c) => fits(c) && claim(c));
+    if (!e) return fail(new DrkitError('replay-mismatch', `${name}: input matches none of the ${candidates.length} recordings it could be`));
     chosen = replayStream(name, e.seq, e.response, e.response.stream!);
     chosen.stdout.pipe(stdout);
     chosen.done.then(() => settle(), (error: unknown) => settle(error));
-    for (const b of held) chosen.stdin.write(b);
+    return chosen;
   };
   const stdin = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      if (chosen) return chosen.stdin.write(chunk, () => cb());
-      held.push(chunk);
-      alive = alive.filter((e) => {
-        const { expected, masked } = inputs.get(e)!;
-        for (let i = 0; i < chunk.length; i++) {
-          const at = received + i;
-          if (at >= expected.length || (!masked[at] && chunk[i] !== expected[at])) return false;
-        }
-        return true;
-      });
-      received += chunk.length;
-      // Decided on the first write (a client may wait for an answer before writing more):
-      // the earliest recording, still unclaimed, that starts with it.
-      const next = alive.find((e) => claim(e));
-      if (next) bind(next);
-      else fail(new DrkitError('replay-mismatch', `${name}: input matches none of the ${candidates.length} recordings it could be`));
-      cb();
+      const to = chosen ?? choose((e) => inputs.get(e)!(0, chunk) < 0);
+      if (!to) return cb();
+      to.stdin.write(chunk, () => cb());
     },
     final(cb) {
-      if (!chosen) {
-        const next = alive.find((e) => inputs.get(e)!.expected.length === 0 && claim(e));
-        if (next) bind(next);
-      }
-      if (chosen) chosen.stdin.end();
-      else fail(new DrkitError('replay-mismatch', `${name}: no recording left for this input`));
+      (chosen ?? choose((e) => e.response.stream!.input === ''))?.stdin.end();
       cb();
     },
   });

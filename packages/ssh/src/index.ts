@@ -7,3 +7,4 @@ export { commandName } from './remote-command.js';
 export { exitError } from './ssh-errors.js';
 export { parseSshUrl, type SshUrl } from './ssh-url.js';
 export { BASE_GONE, BlockChannel } from './block-channel.js';
+export { blockReads, type BlockHelper, type BlockReads } from './block-reads.js';
