@@ -9,6 +9,7 @@ import { diskId } from './hyperv-inventory.js';
 import { hypervInventory } from './hyperv-inventory.js';
 import { HyperVReplica } from '@drkit/hyperv-replica';
 import { HYPERV_DISCOVER, HYPERV_PROBE } from './hyperv-scripts.js';
+import { hypervChangeAnchors } from './hyperv-reference-points.js';
 import { hypervSnapshotOps } from './hyperv-snapshots.js';
 import type { HostFacts, SiteFacts, VmFacts } from './hyperv-types.js';
 
@@ -44,8 +45,9 @@ export class HyperVAdapter implements Adapter {
 
   constructor(options: HyperVAdapterOptions) {
     this.#o = options;
-    this.snapshots = hypervSnapshotOps({ runner: options.runner, vm: (id, signal) => this.#vm(id, signal), changeTracking: () => this.#capabilities?.replication.changeTracking ?? false });
+    this.snapshots = hypervSnapshotOps({ runner: options.runner, vm: (id, signal) => this.#vm(id, signal) });
     this.replication = {
+      ...hypervChangeAnchors({ runner: options.runner, changeTracking: () => this.#capabilities?.replication.changeTracking ?? false }),
       openDisk: async (snapshotId, machineId, id, opts = {}) => {
         const ssh = options.ssh;
         if (!ssh) throw new UnsupportedError('disk-read', 'reading Hyper-V virtual disks needs the host over SSH (this runner has no stream for the block helper)');

@@ -20,10 +20,10 @@ interface Attached {
  * One disk of a recovery snapshot, read on the host: the snapshot's virtual hard disk is
  * mounted read-only, the block helper streams its device over the SSH session (and hashes
  * blocks there for a resync), and closing dismounts it — also when opening fails halfway.
- * Changes between snapshots come from RCT: the host asks QueryChangesVirtualDisk what changed
- * on this snapshot's disk since the previous point's RCT id. Without an id, or when the host
- * no longer knows it, the run is a resync by checksums computed on the host, so only hashes
- * and differing blocks cross the wire.
+ * Changes between snapshots come from RCT: the host asks GetVirtualDiskChanges what changed
+ * on this snapshot's disk since the RCT id the previous point's reference point holds. Without
+ * an id, or when the host no longer knows it, the run is a resync by checksums computed on the
+ * host, so only hashes and differing blocks cross the wire.
  */
 export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: string; snapshotId: string; diskId: string; disk: VmDiskFacts }, options: OperationOptions = {}): Promise<DiskSource> {
   const ps = await ctx.runner();
@@ -51,13 +51,15 @@ export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: str
       },
       async changedSince(token, opts = {}): Promise<ChangeSet> {
         if (!token) return { kind: 'unknown', reason: 'no RCT id from the previous point' };
-        const [r] = await ps.invoke<{ ranges?: number[]; rctId?: string | null; error?: string | null }>(
+        const [r] = await ps.invoke<{ ranges?: number[]; error?: string | null }>(
           HYPERV_RCT_CHANGES,
           { ...where, rctId: token, sizeBytes },
           { ...(opts.signal && { signal: opts.signal }), timeoutMs: 10 * 60_000 },
         );
-        if (!r || r.error || !Array.isArray(r.ranges) || !r.rctId) return { kind: 'unknown', reason: `RCT cannot say what changed since ${token}: ${r?.error || 'no answer'}` };
-        return { kind: 'extents', nextToken: r.rctId, extents: rctExtents(r.ranges, sizeBytes) };
+        if (!r || r.error || !Array.isArray(r.ranges)) return { kind: 'unknown', reason: `RCT cannot say what changed since ${token}: ${r?.error || 'no answer'}` };
+        // Until a reference point of this snapshot replaces it, the id asked from stays the
+        // base: the next run then gets these changes again, plus its own (never fewer).
+        return { kind: 'extents', nextToken: token, extents: rctExtents(r.ranges, sizeBytes) };
       },
       read: reads.read,
       hashBlocks: reads.hashBlocks,

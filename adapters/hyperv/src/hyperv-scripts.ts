@@ -172,76 +172,110 @@ $drive = $drives | Where-Object { $_.ControllerType.ToString() -eq [string]$in.c
 if (-not $drive) { Write-Error -Category ObjectNotFound -Message 'the snapshot has no virtual hard disk at that controller location' -ErrorAction Stop }
 `;
 
-// Resilient change tracking is read through virtdisk.dll (no cmdlet or WMI method gives the
-// changed ranges): open the VHD for information only, GET_VIRTUAL_DISK_INFO_CHANGE_TRACKING_STATE
-// (15) for its most recent change id, QueryChangesVirtualDisk looped until the whole length is
-// covered. A fixed C# text; skipped when the session already has the type.
-const VIRTDISK = String.raw`
-if (-not ('DrkitVirtDisk' -as [type])) { Add-Type -TypeDefinition @'
-using System; using System.Collections.Generic; using System.ComponentModel; using System.Runtime.InteropServices;
-public static class DrkitVirtDisk {
-  [StructLayout(LayoutKind.Sequential)] struct StorageType { public uint DeviceId; public Guid VendorId; }
-  [StructLayout(LayoutKind.Sequential)] struct OpenParams { public int Version; public uint RWDepth; }
-  [StructLayout(LayoutKind.Sequential)] struct Range { public ulong Offset; public ulong Length; public ulong Reserved; }
-  [DllImport("virtdisk.dll", CharSet = CharSet.Unicode)] static extern int OpenVirtualDisk(ref StorageType type, string path, int access, int flags, ref OpenParams parameters, out IntPtr handle);
-  [DllImport("virtdisk.dll")] static extern int GetVirtualDiskInformation(IntPtr handle, ref uint size, IntPtr info, out uint used);
-  [DllImport("virtdisk.dll", CharSet = CharSet.Unicode)] static extern int QueryChangesVirtualDisk(IntPtr handle, string id, ulong offset, ulong length, int flags, [Out] Range[] ranges, ref uint count, out ulong processed);
-  [DllImport("kernel32.dll")] static extern bool CloseHandle(IntPtr handle);
-  static IntPtr Open(string path) {
-    var type = new StorageType(); var p = new OpenParams { Version = 1, RWDepth = 1 }; IntPtr h;
-    int e = OpenVirtualDisk(ref type, path, 0x80000, 0, ref p, out h);
-    if (e != 0) throw new Win32Exception(e);
-    return h;
-  }
-  public static string MostRecentId(string path) {
-    var h = Open(path); var info = Marshal.AllocHGlobal(2048);
-    try {
-      uint size = 2048, used; Marshal.WriteInt32(info, 15);
-      int e = GetVirtualDiskInformation(h, ref size, info, out used);
-      if (e != 0) throw new Win32Exception(e);
-      return Marshal.ReadInt32(info, 8) == 0 ? null : Marshal.PtrToStringUni(IntPtr.Add(info, 16));
-    } finally { Marshal.FreeHGlobal(info); CloseHandle(h); }
-  }
-  public static ulong[] Changes(string path, string id, ulong length) {
-    var h = Open(path); var found = new List<ulong>(); var ranges = new Range[4096];
-    try {
-      for (ulong at = 0; at < length; ) {
-        uint count = (uint)ranges.Length; ulong done;
-        int e = QueryChangesVirtualDisk(h, id, at, length - at, 0, ranges, ref count, out done);
-        if (e != 0) throw new Win32Exception(e);
-        for (int i = 0; i < count; i++) { found.Add(ranges[i].Offset); found.Add(ranges[i].Length); }
-        if (done == 0) break;
-        at += done;
-      }
-    } finally { CloseHandle(h); }
-    return found.ToArray();
-  }
-}
-'@ }
+// Resilient change tracking, all through WMI (Windows Server 2016+). After a run has read a
+// recovery snapshot, ConvertToReferencePoint turns it into an RCT reference point: the
+// snapshot merges away and the reference point keeps each virtual disk's RCT id valid. The next
+// run asks Msvm_ImageManagementService.GetVirtualDiskChanges what changed on its new snapshot's
+// disk since that id. Reference points carry no name, so drkit destroys only those whose every
+// RCT id its store recorded.
+const REFERENCE_POINTS = String.raw`
+$vmGuid = [guid]::Parse([string]$in.vmId).ToString()
+function Get-DrkitReferencePoints { @(Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemReferencePoint -Filter "VirtualSystemIdentifier='$vmGuid'") }
 `;
 
-/** Each disk of a recovery snapshot with its RCT id: the change token the next run asks from. */
-export const HYPERV_RCT_IDS: PsOperation = {
-  name: 'hyperv.rct.ids',
+/** The read recovery snapshot becomes a reference point; its RCT ids come back per disk. */
+export const HYPERV_REFERENCE_POINT: PsOperation = {
+  name: 'hyperv.rct.reference',
   body: String.raw`
-${SNAPSHOT_DRIVES}
-${VIRTDISK}
-$drives | ForEach-Object {
-  $rct = $null; $why = $null
-  try { $rct = [DrkitVirtDisk]::MostRecentId([string]$_.Path) } catch { $why = [string]$_.Exception.Message }
-  @{ controller = $_.ControllerType.ToString(); controllerNumber = [int]$_.ControllerNumber; location = [int]$_.ControllerLocation; rctId = $rct; error = $why }
+${NS}
+${WAIT_JOB}
+${SNAPSHOT_ID}
+${REFERENCE_POINTS}
+$vm = Get-DrkitVm $vmGuid
+$snap = Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemSettingData -Filter "InstanceID='$sid'"
+if (-not $snap -or $snap.VirtualSystemType -ne 'Microsoft:Hyper-V:Snapshot:Recovery') { Write-Error -Category ObjectNotFound -Message "no recovery snapshot $sid to convert" -ErrorAction Stop }
+$before = @(Get-DrkitReferencePoints | ForEach-Object { [string]$_.InstanceID })
+$service = Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemSnapshotService
+$r = Invoke-CimMethod -InputObject $service -MethodName ConvertToReferencePoint -Arguments @{ AffectedSnapshot = $snap; ReferencePointSettings = '' }
+$job = Wait-DrkitJob $r 'ConvertToReferencePoint'
+$ref = if ($r.ResultingReferencePoint) { Get-CimInstance -InputObject $r.ResultingReferencePoint } elseif ($job) { Get-CimAssociatedInstance -InputObject $job -ResultClassName Msvm_VirtualSystemReferencePoint | Select-Object -First 1 }
+if (-not $ref) { $ref = Get-DrkitReferencePoints | Where-Object { $before -notcontains [string]$_.InstanceID } | Select-Object -First 1 }
+if (-not $ref) { throw [InvalidOperationException]::new('ConvertToReferencePoint finished without a reference point') }
+# VirtualDiskIdentifiers name the VM's virtual hard disks (Msvm_StorageAllocationSettingData),
+# in the order of the RCT ids; each one's HostResource is the file a drive of the VM holds.
+$settings = Get-CimAssociatedInstance -InputObject $vm -Association Msvm_SettingsDefineState -ResultClassName Msvm_VirtualSystemSettingData | Select-Object -First 1
+$vhds = @(Get-CimAssociatedInstance -InputObject $settings -ResultClassName Msvm_StorageAllocationSettingData)
+$drives = @(Get-VMHardDiskDrive -VM (Get-VM -Id ([guid]$vmGuid)) | Where-Object { $_.Path })
+$ids = @($ref.VirtualDiskIdentifiers); $rcts = @($ref.ResilientChangeTrackingIdentifiers)
+$disks = @(for ($k = 0; $k -lt $ids.Count; $k++) {
+  $vhd = $vhds | Where-Object { [string]$_.InstanceID -eq [string]$ids[$k] } | Select-Object -First 1
+  $file = if ($vhd) { [string]@($vhd.HostResource)[0] } else { '' }
+  $drive = $drives | Where-Object { $file -and $_.Path -eq $file } | Select-Object -First 1
+  @{
+    virtualDisk = [string]$ids[$k]; rctId = if ($k -lt $rcts.Count) { [string]$rcts[$k] } else { $null }
+    controller = if ($drive) { $drive.ControllerType.ToString() } else { $null }
+    controllerNumber = if ($drive) { [int]$drive.ControllerNumber } else { $null }
+    location = if ($drive) { [int]$drive.ControllerLocation } else { $null }
+  }
+})
+@{ referencePoint = [string]$ref.InstanceID; type = [int]$ref.ReferencePointType; disks = $disks }
+`,
+};
+
+/** Destroys this VM's reference points whose every RCT id is one of $in.rctIds; returns their ids. */
+export const HYPERV_REFERENCE_RELEASE: PsOperation = {
+  name: 'hyperv.rct.release',
+  body: String.raw`
+${NS}
+${WAIT_JOB}
+${REFERENCE_POINTS}
+$drop = @($in.rctIds | ForEach-Object { [string]$_ })
+$service = Get-CimInstance -Namespace $ns -ClassName Msvm_VirtualSystemReferencePointService
+Get-DrkitReferencePoints | Where-Object {
+  $held = @($_.ResilientChangeTrackingIdentifiers | ForEach-Object { [string]$_ })
+  $held.Count -gt 0 -and @($held | Where-Object { $drop -notcontains $_ }).Count -eq 0
+} | ForEach-Object {
+  $null = Wait-DrkitJob (Invoke-CimMethod -InputObject $service -MethodName DestroyReferencePoint -Arguments @{ AffectedReferencePoint = $_ }) 'DestroyReferencePoint'
+  [string]$_.InstanceID
 }
 `,
 };
 
-/** What changed on one snapshot disk since an RCT id, as offset/length pairs, and the disk's own id now; any failure (a lost id) comes back as a reason. */
+// Msvm_ImageManagementService's failure codes, by name.
+const IMAGE_ERRORS = String.raw`
+$imageErrors = @{ 32768 = 'Failed'; 32769 = 'Access denied'; 32770 = 'Not supported'; 32771 = 'Status is unknown'; 32772 = 'Timeout'; 32773 = 'Invalid parameter'; 32774 = 'System is in use'; 32775 = 'Invalid state for this operation'; 32776 = 'Incorrect data type'; 32777 = 'System is not available'; 32778 = 'Out of memory'; 32779 = 'File not found' }
+`;
+
+/**
+ * What changed on one snapshot disk since an RCT id, as offset/length pairs; a refusal (a
+ * lost id) comes back as a reason. GetVirtualDiskChanges may cover less than asked
+ * (ProcessedByteLength), so it is called until the disk is covered; the length asked must
+ * be less than the disk's size, so the first call stops one byte short.
+ */
 export const HYPERV_RCT_CHANGES: PsOperation = {
   name: 'hyperv.rct.changes',
   body: String.raw`
+${NS}
+${WAIT_JOB}
+${IMAGE_ERRORS}
 ${SNAPSHOT_DRIVE}
-${VIRTDISK}
-try { @{ ranges = @([DrkitVirtDisk]::Changes([string]$drive.Path, [string]$in.rctId, [uint64]$in.sizeBytes)); rctId = [DrkitVirtDisk]::MostRecentId([string]$drive.Path) } }
-catch { @{ error = [string]$_.Exception.Message } }
+$images = Get-CimInstance -Namespace $ns -ClassName Msvm_ImageManagementService
+$size = [uint64]$in.sizeBytes
+$found = [Collections.Generic.List[uint64]]::new()
+$at = [uint64]0
+$why = $null
+while ($at -lt $size) {
+  $length = [uint64][Math]::Min($size - $at, $size - 1)
+  $r = Invoke-CimMethod -InputObject $images -MethodName GetVirtualDiskChanges -Arguments @{ Path = [string]$drive.Path; LimitId = [string]$in.rctId; TargetSnapshotId = ''; ByteOffset = $at; ByteLength = $length }
+  if ($r.ReturnValue -eq 4096) { $null = Wait-DrkitJob $r 'GetVirtualDiskChanges' }
+  elseif ($r.ReturnValue -ne 0) { $why = "GetVirtualDiskChanges refused: $($r.ReturnValue) ($($imageErrors[[int]$r.ReturnValue]))"; break }
+  $offsets = @($r.ChangedByteOffsets); $lengths = @($r.ChangedByteLengths)
+  if ($offsets.Count -ne $lengths.Count) { $why = 'GetVirtualDiskChanges returned offsets and lengths that do not pair'; break }
+  for ($k = 0; $k -lt $offsets.Count; $k++) { $found.Add([uint64]$offsets[$k]); $found.Add([uint64]$lengths[$k]) }
+  if ([uint64]$r.ProcessedByteLength -eq 0) { $why = "GetVirtualDiskChanges made no progress at byte $at"; break }
+  $at += [uint64]$r.ProcessedByteLength
+}
+if ($why) { @{ error = $why } } else { @{ ranges = $found.ToArray() } }
 `,
 };
 
@@ -262,4 +296,4 @@ Dismount-VHD -Path ([string]$in.vhdPath)
 `,
 };
 
-export const HYPERV_OPERATIONS: readonly PsOperation[] = [HYPERV_PROBE, HYPERV_DISCOVER, HYPERV_SNAPSHOT_TAKE, HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH, HYPERV_RCT_IDS, HYPERV_RCT_CHANGES];
+export const HYPERV_OPERATIONS: readonly PsOperation[] = [HYPERV_PROBE, HYPERV_DISCOVER, HYPERV_SNAPSHOT_TAKE, HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_DISK_ATTACH, HYPERV_DISK_DETACH, HYPERV_RCT_CHANGES, HYPERV_REFERENCE_POINT, HYPERV_REFERENCE_RELEASE];

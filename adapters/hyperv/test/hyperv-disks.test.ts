@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
-  it('replicates DC01: then deltas from RCT, a resync by host-side hashes once RCT lost its ids; every point restores byte for byte; nothing stays mounted', async () => {
+  it('replicates DC01: each read snapshot becomes an RCT reference point, deltas from its ids, a resync by host-side hashes once RCT lost them; every point restores byte for byte; nothing stays mounted', async () => {
     const host = pwshStubHost('hyperv-host');
     hosts.push(host);
     const os = join(host.disksDir, 'DC01-os.raw');
@@ -38,6 +38,10 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
       expect((await adapter.connect()).replication).toEqual({ diskRead: true, changeTracking: true, remoteHashing: true });
       const run1 = await replicateGroup({ members: [{ adapter, machineId: DC01, name: 'DC01' }], consistency: 'app', store });
       expect(run1.point.consistency.achieved).toBe('app');
+      // Read, the recovery snapshot became an RCT reference point: its ids are the point's change tokens.
+      const tokens = (p: typeof run1.point) => p.members[0]!.disks.map((d) => d.changeToken);
+      const referencePoints = () => Object.values(host.state().referencePoints ?? {}) as Array<{ disks: Array<{ rctId: string }> }>;
+      expect(referencePoints().map((r) => r.disks.map((d) => d.rctId))).toEqual([tokens(run1.point)]);
       // After the snapshot is gone the VM's disk is its parent again, holding the live data.
       const second = { os: Buffer.from(first.os), ntds: first.ntds };
       randomBytes(64 * 1024).copy(second.os, 5 * MiB);
@@ -46,6 +50,9 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
       // RCT said what changed since run 1's ids: 64 KiB on the OS disk, nothing on the other.
       expect(run2.point.members[0]!.disks.map((d) => d.mode)).toEqual(['delta', 'delta']);
       expect(run2.point.members[0]!.disks.map((d) => d.bytesRead)).toEqual([64 * 1024, 0]);
+      // Run 2's reference point replaced run 1's, which drkit destroyed once run 2 committed.
+      expect(referencePoints().map((r) => r.disks.map((d) => d.rctId))).toEqual([tokens(run2.point)]);
+      expect(tokens(run2.point)).not.toEqual(tokens(run1.point));
       // The host forgets the ids (RCT reset, as after an unclean shutdown): the next run resyncs, with the reason.
       const third = { os: Buffer.from(second.os), ntds: Buffer.from(first.ntds) };
       randomBytes(4096).copy(third.ntds, 7 * MiB);
@@ -53,7 +60,8 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
       host.setState({ ...host.state(), rct: {} });
       const run3 = await replicateGroup({ members: [{ adapter, machineId: DC01, name: 'DC01' }], consistency: 'crash', store });
       expect(run3.point.members[0]!.disks.map((d) => d.mode)).toEqual(['resync', 'resync']);
-      expect(run3.point.members[0]!.disks[0]!.resyncReason).toMatch(/RCT cannot say what changed since rctX:.*change tracking identifier is not valid/);
+      expect(run3.point.members[0]!.disks[0]!.resyncReason).toMatch(/RCT cannot say what changed since rctX:.*GetVirtualDiskChanges refused: 32773 \(Invalid parameter\)/);
+      expect(referencePoints().map((r) => r.disks.map((d) => d.rctId))).toEqual([tokens(run3.point)]);
       for (const [point, expected] of [[run1.point, first], [run2.point, second], [run3.point, third]] as const) {
         const out = await store.restore(point.id, join(dir, `out-${point.id}`));
         expect(out.files.map((f) => f.disk)).toEqual(['SCSI 0:0', 'SCSI 0:1']);

@@ -1,4 +1,5 @@
 import type { OperationOptions } from './progress.js';
+import type { TakenSnapshot } from './snapshot.js';
 
 export interface Extent {
   offset: number;
@@ -30,7 +31,23 @@ export interface DiskSource {
   close(): Promise<void>;
 }
 
+/** What a platform tracks the next delta from, once a snapshot's data is safely read. */
+export interface ChangeAnchor {
+  /** Change tokens per disk id that hold from now on (they replace the snapshot's own). */
+  changeTokens: Record<string, string>;
+  /** Anything that keeps a disk from having a token: its next run resyncs. */
+  warnings: string[];
+}
+
 export interface ReplicationOps {
   /** Opens one disk of a taken snapshot for reading. */
   openDisk(snapshotId: string, machineId: string, diskId: string, options?: OperationOptions): Promise<DiskSource>;
+  /**
+   * For platforms whose change tracking outlives a snapshot only through something else
+   * (Hyper-V: a recovery snapshot becomes an RCT reference point). Called once every disk
+   * of the snapshot is replicated and before the point commits; the snapshot may be gone after.
+   */
+  anchorChanges?(snapshot: TakenSnapshot, options?: OperationOptions): Promise<ChangeAnchor>;
+  /** Lets go of anchors no point needs any more: the previous point's, once a newer one is committed. */
+  releaseChanges?(machineId: string, tokens: string[], options?: OperationOptions): Promise<void>;
 }

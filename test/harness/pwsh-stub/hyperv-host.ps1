@@ -65,6 +65,8 @@ function New-StubEstate {
       $web = @{ mode = if ($replica) { 'Replica' } else { 'Primary' }; state = 'WaitingForStartResynchronize'; health = 'Critical' }
     }
     snapshots = [ordered]@{}
+    referencePoints = [ordered]@{}
+    rct = @{}
     events = @()
     jobs = @{}
   }
@@ -318,42 +320,41 @@ function Dismount-VHD {
   Update-StubState { param($s) if (-not $s.mounted[$vhdPath]) { Write-Error -Category InvalidOperation -Message "The disk $vhdPath is not mounted." -ErrorAction Stop }; $s.mounted.Remove($vhdPath) } | Out-Null
 }
 
-# Resilient change tracking as drkit's scripts reach it: the type they would compile over
-# virtdisk.dll, provided here first (the scripts skip Add-Type when the type exists). An RCT
-# id remembers the disk's data as it was when the id was handed out; the changes since are
-# the 64 KiB regions that differ now, as RCT reports regions, not bytes.
-function Get-StubRctId([string]$path) {
-  $vhdPath = $path
-  Update-StubState {
-    param($s)
-    $image = $s.images[$vhdPath]
-    if (-not $image) { throw [ComponentModel.Win32Exception]::new(2, 'The system cannot find the file specified.') }
-    if (-not $s.rct) { $s.rct = @{} }
-    $id = "rctX:$((New-StubGuid).ToLowerInvariant()):$($s.rct.Count + 1)"
-    $copy = Join-Path $env:DRKIT_STUB_DISKS "$($id -replace ':', '_').rct"
-    Copy-Item -LiteralPath $image -Destination $copy
-    $s.rct[$id] = $copy
-    $id
-  }
+# Resilient change tracking. An RCT id remembers a disk's data as it was when the id was handed
+# out (here: a copy); the changes since are the 64 KiB regions that differ now, as RCT reports
+# regions, not bytes. Ids are handed out when a recovery snapshot becomes a reference point and
+# live as long as it does (an RCT reset, as after an unclean shutdown, clears them all).
+function New-StubRctId($s, [string]$image) {
+  $id = "rctX:$((New-StubGuid).ToLowerInvariant()):$($s.rct.Count + 1)"
+  $copy = Join-Path $env:DRKIT_STUB_DISKS "$($id -replace ':', '_').rct"
+  Copy-Item -LiteralPath $image -Destination $copy
+  $s.rct[$id] = $copy
+  $id
 }
 
-function Get-StubRctChanges([string]$path, [string]$id, [uint64]$length) {
-  $s = Get-StubState
-  $base = if ($s.rct) { $s.rct[$id] } else { $null }
-  if (-not $base -or -not (Test-Path -LiteralPath $base)) { throw [ComponentModel.Win32Exception]::new(-1069940689, 'The specified change tracking identifier is not valid.') }
-  $now = [IO.File]::ReadAllBytes($s.images[$path]); $then = [IO.File]::ReadAllBytes($base)
-  $step = 65536; $out = [Collections.Generic.List[uint64]]::new()
-  for ($o = 0; $o -lt $length; $o += $step) {
-    $n = [Math]::Min($step, $length - $o)
-    if ([Linq.Enumerable]::SequenceEqual([ArraySegment[byte]]::new($now, $o, $n), [ArraySegment[byte]]::new($then, $o, $n))) { continue }
-    if ($out.Count -gt 0 -and $out[$out.Count - 2] + $out[$out.Count - 1] -eq $o) { $out[$out.Count - 1] += $n } else { $out.Add($o); $out.Add($n) }
-  }
-  , $out.ToArray()
+# The VM's virtual hard disks as Msvm_StorageAllocationSettingData, keyed as Hyper-V keys them:
+# VM, controller, controller number, location, and L (the disk's "logical" half, the drive is D).
+$SCSI_CONTROLLER = 'D422512D-2BF2-4752-809D-7B82B5FCB1B4'; $IDE_CONTROLLER = '83F8638B-8DCA-4152-9EDA-2CA8B33039B4'
+function Get-StubVirtualDiskId([string]$vmId, $d) {
+  "Microsoft:$vmId\$(if ($d.controller -eq 'IDE') { $IDE_CONTROLLER } else { $SCSI_CONTROLLER })\$($d.number)\$($d.location)\L"
 }
 
-class DrkitVirtDisk {
-  static [string] MostRecentId([string]$path) { return Get-StubRctId $path }
-  static [uint64[]] Changes([string]$path, [string]$id, [uint64]$length) { return Get-StubRctChanges $path $id $length }
+# A snapshot goes away: each differencing disk merges back, so the VM's disk is its parent
+# again, holding the live data.
+function Remove-StubSnapshot($s, [string]$snapId) {
+  $snap = $s.snapshots[$snapId]
+  foreach ($sd in $snap.disks) {
+    foreach ($d in $s.vms[$snap.vmId].disks) {
+      if ($d.vhd -and $d.vhd.parent -eq $sd.vhd.path) {
+        $live = $s.images[$d.vhd.path]
+        Remove-Item -LiteralPath $s.images[$sd.vhd.path] -Force -ErrorAction SilentlyContinue
+        $s.images.Remove($d.vhd.path)
+        $s.images[$sd.vhd.path] = $live
+        $d.vhd = $sd.vhd
+      }
+    }
+  }
+  $s.snapshots.Remove($snapId)
 }
 
 # ---------------------------------------------------------------- WMI: root\virtualization\v2
@@ -361,6 +362,8 @@ $global:StubCim['Win32_OperatingSystem'] = @{ List = { $h = (Get-StubState).host
 $global:StubCim['Win32_ComputerSystemProduct'] = @{ List = { New-StubCim Win32_ComputerSystemProduct @{ UUID = (Get-StubState).host.uuid } } }
 
 $global:StubCim['Msvm_ComputerSystem'] = @{
+  # Msvm_SettingsDefineState: a VM's own (realized) settings.
+  Associated = { param($vm, $class) if ($class -eq 'Msvm_VirtualSystemSettingData') { Get-CimInstance -ClassName Msvm_VirtualSystemSettingData -Filter "InstanceID='Microsoft:$($vm.Name)'" } }
   List = {
     $s = Get-StubState
     New-StubCim Msvm_ComputerSystem @{ Name = $s.host.name; ElementName = $s.host.name; Caption = 'Hosting Computer System' } 'Name'
@@ -369,6 +372,12 @@ $global:StubCim['Msvm_ComputerSystem'] = @{
 }
 
 $global:StubCim['Msvm_VirtualSystemSettingData'] = @{
+  Associated = {
+    param($settings, $class)
+    if ($class -eq 'Msvm_StorageAllocationSettingData' -and $settings.VirtualSystemType -eq 'Microsoft:Hyper-V:System:Realized') {
+      Get-CimInstance -ClassName Msvm_StorageAllocationSettingData | Where-Object { $_.StubVmId -eq $settings.VirtualSystemIdentifier }
+    }
+  }
   List = {
     foreach ($e in (Get-StubState).snapshots.GetEnumerator()) {
       New-StubCim Msvm_VirtualSystemSettingData @{ InstanceID = $e.Key; ElementName = $e.Value.name; VirtualSystemType = 'Microsoft:Hyper-V:Snapshot:Recovery'; VirtualSystemIdentifier = $e.Value.vmId; CreationTime = [datetime]$e.Value.created; ConsistencyLevel = [byte]$e.Value.level }
@@ -414,24 +423,89 @@ $global:StubCim['Msvm_VirtualSystemSnapshotService'] = @{
     DestroySnapshot = {
       param($service, $a)
       $snapId = $a.AffectedSnapshot.InstanceID
-      Update-StubState {
+      Update-StubState { param($s) Remove-StubSnapshot $s $snapId } | Out-Null
+      New-StubJob 'DestroySnapshot' $null
+    }
+    # Only recovery snapshots convert; the snapshot merges away and the reference point holds
+    # an RCT id per disk for the data as the snapshot froze it.
+    ConvertToReferencePoint = {
+      param($service, $a)
+      $snapId = $a.AffectedSnapshot.InstanceID
+      $refId = "Microsoft:$(New-StubGuid)"
+      $ok = Update-StubState {
         param($s)
         $snap = $s.snapshots[$snapId]
-        # The differencing disk merges back: the VM's disk is its parent again, with the live data.
-        foreach ($sd in $snap.disks) {
-          foreach ($d in $s.vms[$snap.vmId].disks) {
-            if ($d.vhd -and $d.vhd.parent -eq $sd.vhd.path) {
-              $live = $s.images[$d.vhd.path]
-              Remove-Item -LiteralPath $s.images[$sd.vhd.path] -Force -ErrorAction SilentlyContinue
-              $s.images.Remove($d.vhd.path)
-              $s.images[$sd.vhd.path] = $live
-              $d.vhd = $sd.vhd
-            }
-          }
-        }
-        $s.snapshots.Remove($snapId)
+        if (-not $snap) { return $false }
+        $held = @(foreach ($sd in $snap.disks) { @{ virtualDisk = (Get-StubVirtualDiskId $snap.vmId $sd); rctId = (New-StubRctId $s $s.images[$sd.vhd.path]) } })
+        $s.referencePoints[$refId] = @{ vmId = $snap.vmId; level = $snap.level; disks = $held }
+        Remove-StubSnapshot $s $snapId
+        $true
+      }
+      if (-not $ok) { return [pscustomobject]@{ ReturnValue = [uint32]4 } }
+      New-StubJob 'ConvertToReferencePoint' @{ class = 'Msvm_VirtualSystemReferencePoint'; id = $refId }
+    }
+  }
+}
+
+$global:StubCim['Msvm_VirtualSystemReferencePoint'] = @{
+  List = {
+    foreach ($e in (Get-StubState).referencePoints.GetEnumerator()) {
+      New-StubCim Msvm_VirtualSystemReferencePoint @{
+        InstanceID = $e.Key; ReferencePointType = [uint16]2; ConsistencyLevel = [uint16]$e.Value.level; VirtualSystemIdentifier = $e.Value.vmId; HasAssociatedData = $false
+        VirtualDiskIdentifiers = [string[]]@($e.Value.disks | ForEach-Object { $_.virtualDisk }); ResilientChangeTrackingIdentifiers = [string[]]@($e.Value.disks | ForEach-Object { $_.rctId })
+      }
+    }
+  }
+}
+
+$global:StubCim['Msvm_VirtualSystemReferencePointService'] = @{
+  List = { New-StubCim Msvm_VirtualSystemReferencePointService @{ Name = 'vsrefpointsvc'; ElementName = 'Microsoft Hyper-V Virtual System Reference Point Service' } 'Name' }
+  Methods = @{
+    DestroyReferencePoint = {
+      param($service, $a)
+      $refId = $a.AffectedReferencePoint.InstanceID
+      Update-StubState {
+        param($s)
+        $ref = $s.referencePoints[$refId]
+        if (-not $ref) { return }
+        foreach ($d in $ref.disks) { if ($s.rct -and $s.rct[$d.rctId]) { Remove-Item -LiteralPath $s.rct[$d.rctId] -Force -ErrorAction SilentlyContinue; $s.rct.Remove($d.rctId) } }
+        $s.referencePoints.Remove($refId)
       } | Out-Null
-      New-StubJob 'DestroySnapshot' $null
+      New-StubJob 'DestroyReferencePoint' $null
+    }
+  }
+}
+
+$global:StubCim['Msvm_StorageAllocationSettingData'] = @{
+  List = {
+    foreach ($e in (Get-StubState).vms.GetEnumerator()) {
+      foreach ($d in $e.Value.disks) { if ($d.vhd) { New-StubCim Msvm_StorageAllocationSettingData @{ InstanceID = (Get-StubVirtualDiskId $e.Key $d); ResourceType = [uint16]31; HostResource = [string[]]@($d.vhd.path); StubVmId = $e.Key } } }
+    }
+  }
+}
+
+# GetVirtualDiskChanges as documented: ByteLength must be less than the disk's size, and one
+# call may cover less than asked (here at most 16 MiB), said in ProcessedByteLength.
+$global:StubCim['Msvm_ImageManagementService'] = @{
+  List = { New-StubCim Msvm_ImageManagementService @{ Name = 'vhdsvc'; ElementName = 'Microsoft Hyper-V Image Management Service' } 'Name' }
+  Methods = @{
+    GetVirtualDiskChanges = {
+      param($service, $a)
+      $s = Get-StubState
+      $image = $s.images[[string]$a.Path]
+      if (-not $image) { return [pscustomobject]@{ ReturnValue = [uint32]32779 } }
+      $base = if ($s.rct) { $s.rct[[string]$a.LimitId] } else { $null }
+      $size = [uint64](Get-Item -LiteralPath $image).Length
+      if (-not $base -or -not (Test-Path -LiteralPath $base) -or [uint64]$a.ByteLength -ge $size -or [uint64]$a.ByteOffset + [uint64]$a.ByteLength -gt $size) { return [pscustomobject]@{ ReturnValue = [uint32]32773 } }
+      $now = [IO.File]::ReadAllBytes($image); $then = [IO.File]::ReadAllBytes($base)
+      $from = [uint64]$a.ByteOffset; $processed = [Math]::Min([uint64]$a.ByteLength, [uint64]16MB)
+      $step = [uint64]65536; $offsets = [Collections.Generic.List[uint64]]::new(); $lengths = [Collections.Generic.List[uint64]]::new()
+      for ($o = $from; $o -lt $from + $processed; $o += $step) {
+        $n = [int][Math]::Min($step, $from + $processed - $o)
+        if ([Linq.Enumerable]::SequenceEqual([ArraySegment[byte]]::new($now, [int]$o, $n), [ArraySegment[byte]]::new($then, [int]$o, $n))) { continue }
+        if ($offsets.Count -gt 0 -and $offsets[$offsets.Count - 1] + $lengths[$lengths.Count - 1] -eq $o) { $lengths[$lengths.Count - 1] += [uint64]$n } else { $offsets.Add($o); $lengths.Add([uint64]$n) }
+      }
+      [pscustomobject]@{ ReturnValue = [uint32]0; ProcessedByteLength = $processed; ChangedByteOffsets = $offsets.ToArray(); ChangedByteLengths = $lengths.ToArray(); Job = $null }
     }
   }
 }

@@ -97,7 +97,7 @@ function Invoke-CimMethod {
 
 function Get-CimAssociatedInstance {
   [CmdletBinding()]
-  param([Parameter(ValueFromPipeline)]$InputObject, [string]$ResultClassName)
+  param([Parameter(ValueFromPipeline)]$InputObject, [string]$ResultClassName, [string]$Association)
   $associate = (Get-StubClass $InputObject.CimClass.CimClassName).Associated
   if ($associate) { @(& $associate $InputObject $ResultClassName) }
 }

@@ -4,6 +4,7 @@ import type { GroupPoint } from '../group/group-point.js';
 import type { PointDisk, PointManifest, PointMember } from '../store/point-manifest.js';
 import { diskKey } from '../store/store-layout.js';
 import type { TargetStore } from '../store/target-store.js';
+import { anchorChanges, releaseAnchors, withAnchoredToken } from './change-anchors.js';
 import { replicateDisk } from './disk-replicator.js';
 import { RateLimiter } from './rate-limiter.js';
 
@@ -66,6 +67,8 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
       }
     };
     await Promise.all(Array.from({ length: Math.min(request.concurrency ?? 2, jobs.length) }, worker));
+    // Kept snapshots stay snapshots: nothing is anchored in their place.
+    const anchored = request.keepSnapshots ? new Map() : await anchorChanges(group.members, { signal: request.signal });
     const members: PointMember[] = group.members.map(({ member, snapshot }) => ({
       machineId: member.machineId,
       name: member.name ?? member.machineId,
@@ -73,10 +76,23 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
       snapshotId: snapshot.id,
       requested: snapshot.requested,
       achieved: snapshot.achieved,
-      warnings: snapshot.warnings,
-      disks: snapshot.disks.map((d) => results.get(diskKey(member.machineId, d.diskId))!),
+      warnings: [...snapshot.warnings, ...(anchored.get(member.machineId)?.warnings ?? [])],
+      disks: snapshot.disks.map((d) => withAnchoredToken(results.get(diskKey(member.machineId, d.diskId))!, anchored.get(member.machineId))),
     }));
-    const point = await run.commit({ consistency: group.statement, members, warnings: group.warnings });
+    // Tokens only one side holds: after a commit the previous point's go, after a failed one this run's.
+    const held = (m: PointMember, pick: (d: PointDisk) => string | undefined) => m.disks.flatMap((d) => pick(d) ?? []);
+    const only = (a: (d: PointDisk) => string | undefined, b: (d: PointDisk) => string | undefined) =>
+      new Map(members.map((m) => [m.machineId, held(m, a).filter((t) => !held(m, b).includes(t))]));
+    const previousToken = (d: PointDisk) => run.previous(d.key)?.changeToken;
+    const newToken = (d: PointDisk) => d.changeToken;
+    let point: PointManifest;
+    try {
+      point = await run.commit({ consistency: group.statement, members, warnings: group.warnings });
+    } catch (error) {
+      if (anchored.size > 0) await releaseAnchors(group.members, only(newToken, previousToken), { onProgress: request.onProgress });
+      throw error;
+    }
+    if (anchored.size > 0) await releaseAnchors(group.members, only(previousToken, newToken), { onProgress: request.onProgress });
     return { point, group, resumed: run.resumed };
   } finally {
     if (!request.keepSnapshots) {
