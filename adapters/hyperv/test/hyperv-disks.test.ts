@@ -42,6 +42,10 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
       const tokens = (p: typeof run1.point) => p.members[0]!.disks.map((d) => d.changeToken);
       const referencePoints = () => Object.values(host.state().referencePoints ?? {}) as Array<{ disks: Array<{ rctId: string }> }>;
       expect(referencePoints().map((r) => r.disks.map((d) => d.rctId))).toEqual([tokens(run1.point)]);
+      // Another backup product's reference point on the same VM: drkit never destroys it.
+      const foreign = { vmId: DC01.toUpperCase(), level: 2, disks: [{ virtualDisk: 'Microsoft:other', rctId: 'rctX:0f0f0f0f-0000-4000-8000-000000000000:7' }] };
+      host.setState({ ...host.state(), referencePoints: { 'Microsoft:FOREIGN': foreign, ...host.state().referencePoints } });
+      const ours = () => referencePoints().filter((r) => r.disks[0]!.rctId !== foreign.disks[0]!.rctId).map((r) => r.disks.map((d) => d.rctId));
       // After the snapshot is gone the VM's disk is its parent again, holding the live data.
       const second = { os: Buffer.from(first.os), ntds: first.ntds };
       randomBytes(64 * 1024).copy(second.os, 5 * MiB);
@@ -51,7 +55,7 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
       expect(run2.point.members[0]!.disks.map((d) => d.mode)).toEqual(['delta', 'delta']);
       expect(run2.point.members[0]!.disks.map((d) => d.bytesRead)).toEqual([64 * 1024, 0]);
       // Run 2's reference point replaced run 1's, which drkit destroyed once run 2 committed.
-      expect(referencePoints().map((r) => r.disks.map((d) => d.rctId))).toEqual([tokens(run2.point)]);
+      expect(ours()).toEqual([tokens(run2.point)]);
       expect(tokens(run2.point)).not.toEqual(tokens(run1.point));
       // The host forgets the ids (RCT reset, as after an unclean shutdown): the next run resyncs, with the reason.
       const third = { os: Buffer.from(second.os), ntds: Buffer.from(first.ntds) };
@@ -61,7 +65,8 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
       const run3 = await replicateGroup({ members: [{ adapter, machineId: DC01, name: 'DC01' }], consistency: 'crash', store });
       expect(run3.point.members[0]!.disks.map((d) => d.mode)).toEqual(['resync', 'resync']);
       expect(run3.point.members[0]!.disks[0]!.resyncReason).toMatch(/RCT cannot say what changed since rctX:.*GetVirtualDiskChanges refused: 32773 \(Invalid parameter\)/);
-      expect(referencePoints().map((r) => r.disks.map((d) => d.rctId))).toEqual([tokens(run3.point)]);
+      expect(ours()).toEqual([tokens(run3.point)]);
+      expect(host.state().referencePoints['Microsoft:FOREIGN']).toEqual(foreign);
       for (const [point, expected] of [[run1.point, first], [run2.point, second], [run3.point, third]] as const) {
         const out = await store.restore(point.id, join(dir, `out-${point.id}`));
         expect(out.files.map((f) => f.disk)).toEqual(['SCSI 0:0', 'SCSI 0:1']);
