@@ -1,7 +1,11 @@
+import { readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { blockCrcs, blockHashes } from './block-hash.js';
 import { FAST_CRC32_PATH } from './fast-crc32.js';
+
+/** How much a worker reads at a time when it checks a file: fits the CPU's cache. */
+const PIECE_BYTES = 128 << 10;
 
 /**
  * Block hashing on worker threads, so checksums use every core while the main thread does
@@ -11,11 +15,49 @@ import { FAST_CRC32_PATH } from './fast-crc32.js';
  */
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { readSync } = require('node:fs');
 const { hash } = require('node:crypto');
 const { crc32 } = workerData.crcPath ? require(workerData.crcPath) : require('node:zlib');
 const ZERO = Buffer.alloc(65536);
 const zeroCrcs = new Map();
-parentPort.on('message', ({ id, buffer, length, blockSize, op }) => {
+function blockCrc(block) {
+  // One pass over the data: only a block with the zero block's CRC is scanned for zeros.
+  const c = crc32(block);
+  let z = zeroCrcs.get(block.length);
+  if (z === undefined) zeroCrcs.set(block.length, (z = crc32(ZERO.subarray(0, block.length))));
+  return c === z && block.equals(ZERO.subarray(0, block.length)) ? 0 : c || 1;
+}
+// Small reads: the data is checked while still in the CPU's cache (reading 2 GiB in 128 KiB
+// pieces ran 4x faster here than in 4 MiB ones).
+const piece = Buffer.allocUnsafeSlow(${PIECE_BYTES});
+function crcFile({ fd, fileSize, offset, length, blockSize }) {
+  const out = Buffer.alloc(Math.ceil(length / blockSize) * 4);
+  const step = Math.max(blockSize, Math.floor(piece.length / blockSize) * blockSize);
+  const buf = step <= piece.length ? piece : Buffer.allocUnsafeSlow(step);
+  for (let at = 0; at < length; at += step) {
+    const n = Math.min(step, length - at);
+    let got = 0;
+    while (got < n && offset + at + got < fileSize) {
+      const r = readSync(fd, buf, got, Math.min(n - got, fileSize - (offset + at + got)), offset + at + got);
+      if (r === 0) break;
+      got += r;
+    }
+    if (got < n) buf.fill(0, got, n); // past the end of the file: zeros, as a sparse image reads
+    for (let b = 0; b < n; b += blockSize) out.writeUInt32LE(blockCrc(buf.subarray(b, Math.min(n, b + blockSize))), ((at + b) / blockSize) * 4);
+  }
+  return out;
+}
+parentPort.on('message', (job) => {
+  const { id, buffer, length, blockSize, op } = job;
+  if (op === 'crcFile') {
+    try {
+      const out = crcFile(job);
+      parentPort.postMessage({ id, hashes: out.buffer }, [out.buffer]);
+    } catch (error) {
+      parentPort.postMessage({ id, error: { message: error.message, code: error.code } });
+    }
+    return;
+  }
   const data = Buffer.from(buffer, 0, length);
   const count = Math.ceil(length / blockSize);
   const size = op === 'crc' ? 4 : 32;
@@ -23,11 +65,7 @@ parentPort.on('message', ({ id, buffer, length, blockSize, op }) => {
   for (let i = 0; i < count; i++) {
     const block = data.subarray(i * blockSize, Math.min(length, (i + 1) * blockSize));
     if (op === 'crc') {
-      // One pass over the data: only a block with the zero block's CRC is scanned for zeros.
-      const c = crc32(block);
-      let z = zeroCrcs.get(block.length);
-      if (z === undefined) zeroCrcs.set(block.length, (z = crc32(ZERO.subarray(0, block.length))));
-      if (c !== z || !block.equals(ZERO.subarray(0, block.length))) out.writeUInt32LE(c || 1, i * 4);
+      out.writeUInt32LE(blockCrc(block), i * 4);
       continue;
     }
     if (block.equals(ZERO.subarray(0, block.length))) continue;
@@ -51,11 +89,12 @@ export class HashPool {
   constructor(size = Math.min(4, availableParallelism())) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(WORKER, { eval: true, workerData: { crcPath: FAST_CRC32_PATH } });
-      w.on('message', ({ id, buffer, hashes }: { id: number; buffer: ArrayBuffer; hashes: ArrayBuffer }) => {
+      w.on('message', ({ id, buffer, hashes, error }: { id: number; buffer?: ArrayBuffer; hashes: ArrayBuffer; error?: { message: string; code?: string } }) => {
         const job = this.#jobs.get(id)!;
         this.#jobs.delete(id);
         if (this.#jobs.size === 0) this.#idle();
-        job.resolve({ data: Buffer.from(buffer), hashes: Buffer.from(hashes) });
+        if (error) job.reject(Object.assign(new Error(error.message), error.code && { code: error.code }));
+        else job.resolve({ data: buffer ? Buffer.from(buffer) : Buffer.alloc(0), hashes: Buffer.from(hashes) });
       });
       w.on('error', (e) => {
         for (const job of this.#jobs.values()) job.reject(e);
@@ -92,16 +131,34 @@ export class HashPool {
     return this.#run(data, blockSize, 'crc');
   }
 
+  /**
+   * Per-block CRC-32s of a range of an open file, read on the worker itself (`fd` must stay
+   * open until this settles); past the file's end the blocks read as zeros. Restore and verify
+   * check every block this way: the data never crosses threads.
+   */
+  async crcFile(fd: number, fileSize: number, offset: number, length: number, blockSize: number): Promise<Buffer> {
+    if (this.#workers.length === 0) {
+      const data = Buffer.alloc(length);
+      for (let got = 0, r = 1; r > 0 && got < Math.min(length, fileSize - offset); got += r) r = readSync(fd, data, got, Math.min(length, fileSize - offset) - got, offset + got);
+      return blockCrcs(data, blockSize);
+    }
+    return (await this.#post({ fd, fileSize, offset, length, blockSize, op: 'crcFile' })).hashes;
+  }
+
   #run(data: Buffer, blockSize: number, op: 'sha256' | 'crc'): Promise<{ data: Buffer; hashes: Buffer }> {
     if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || this.#workers.length === 0) {
       return Promise.resolve({ data, hashes: op === 'crc' ? blockCrcs(data, blockSize) : blockHashes(data, blockSize) });
     }
+    return this.#post({ buffer: data.buffer, length: data.length, blockSize, op }, [data.buffer as ArrayBuffer]);
+  }
+
+  #post(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<{ data: Buffer; hashes: Buffer }> {
     const id = this.#next++;
     const worker = this.#workers[this.#turn++ % this.#workers.length]!;
     return new Promise((resolve, reject) => {
       if (this.#jobs.size === 0) this.#busy();
       this.#jobs.set(id, { resolve, reject });
-      worker.postMessage({ id, buffer: data.buffer, length: data.length, blockSize, op }, [data.buffer as ArrayBuffer]);
+      worker.postMessage({ id, ...message }, transfer);
     });
   }
 

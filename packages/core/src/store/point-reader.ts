@@ -115,8 +115,8 @@ export async function verifyPointDisk(layout: StoreLayout, points: PointManifest
     for (let o = 0; o < disk.sizeBytes; o += CHUNK) offsets.push(o);
     const check = async (offset: number) => {
       const length = Math.min(CHUNK, disk.sizeBytes - offset);
-      const [{ hashes: actual }, expected] = await Promise.all([
-        readAt(replica, size, offset, length).then((b) => pool.crc(b, bs)),
+      const [actual, expected] = await Promise.all([
+        pool.crcFile(replica.fd, size, offset, length, bs),
         readAt(crcs, Math.ceil(size / bs) * 4, (offset / bs) * 4, Math.ceil(length / bs) * 4),
       ]);
       const journalBlocks: Array<() => Promise<unknown>> = [];
