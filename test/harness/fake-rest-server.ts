@@ -114,7 +114,7 @@ export function at(record: unknown, path: string): unknown {
 }
 
 /** A throwaway self-signed certificate (openssl), as arrays ship out of the box. */
-function selfSignedCertificate(): { key: string; cert: string; thumbprint: string } {
+export function selfSignedCertificate(): { key: string; cert: string; thumbprint: string } {
   const dir = mkdtempSync(join(tmpdir(), 'drkit-fake-tls-'));
   try {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=array.example.invalid', '-days', '2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });

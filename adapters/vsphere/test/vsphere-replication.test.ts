@@ -129,7 +129,10 @@ describe('vSphere snapshots and disk replication against the simulator', () => {
     }
   });
 
-  it('logs in again when /folder refuses an expired session mid-transfer, and the point still restores byte for byte', async () => {
+  it.each([
+    ['streamed reads', false],
+    ['reads into the caller’s buffer', true],
+  ])('logs in again when /folder refuses an expired session mid-transfer (%s), and the point still restores byte for byte', async (_, fast) => {
     const vm = machines[2]!;
     const disk = vm.disks[0]!;
     const data = randomBytes(disk.capacityBytes);
@@ -140,20 +143,25 @@ describe('vSphere snapshots and disk replication against the simulator', () => {
     const expired = new Set<string>();
     let reads = 0;
     let refused = 0;
+    const refuses = (path: string, cookie = '') => {
+      if (!path.startsWith('/folder/')) return false;
+      if (++reads === 2) expired.add(cookie);
+      if (expired.has(cookie)) refused++;
+      return expired.has(cookie);
+    };
     const transport: HttpTransport = {
       origin: inner.origin,
       close: () => inner.close(),
       async request(request) {
-        if (request.path.startsWith('/folder/')) {
-          const cookie = request.headers.cookie ?? '';
-          if (++reads === 2) expired.add(cookie);
-          if (expired.has(cookie)) {
-            refused++;
-            return { status: 401, headers: {}, body: (async function* () {})(), cancel() {} };
-          }
-        }
+        if (refuses(request.path, request.headers.cookie)) return { status: 401, headers: {}, body: (async function* () {})(), cancel() {} };
         return inner.request(request);
       },
+      ...(fast && {
+        async getInto(request, into) {
+          if (refuses(request.path, request.headers.cookie)) return { status: 401, headers: {}, filled: false };
+          return inner.getInto!(request, into);
+        },
+      }),
     };
     const a = createVSphereAdapter({ transport, credentials: { username: sim.username, password: async () => sim.password }, endpoint: 'vsphere://sim' });
     const dir = await mkdtemp(join(tmpdir(), 'drkit-vsphere-expiry-'));

@@ -1,3 +1,5 @@
+import type { GetIntoResult } from './range-reader.js';
+
 /**
  * The HTTP transport adapters speak through (vSphere SOAP, SAN REST). Injected into an
  * adapter, so record/replay can wrap it and the adapter never knows what is on the far side.
@@ -24,6 +26,13 @@ export interface HttpTransport {
   /** scheme://host:port, no credentials, no path. */
   readonly origin: string;
   request(request: HttpRequest): Promise<HttpResponse>;
+  /**
+   * A GET whose body, when it is a 2xx of exactly `into.length` bytes, is written straight
+   * into `into` (`filled`); any other body is discarded. For bulk disk reads; optional (a
+   * recording or replaying transport has none), and `unsupported` when the answer has no
+   * Content-Length — callers then use `request`.
+   */
+  getInto?(request: Omit<HttpRequest, 'method' | 'body'>, into: Buffer): Promise<GetIntoResult>;
   close(): Promise<void>;
 }
 

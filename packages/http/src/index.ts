@@ -2,3 +2,4 @@ export * from './http-transport.js';
 export * from './http-errors.js';
 export * from './tls-policy.js';
 export * from './undici-transport.js';
+export * from './range-reader.js';

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { DrkitError } from '@drkit/core';
 
 /**
@@ -29,4 +31,25 @@ export function fingerprintHex(fingerprint256: string): string {
 
 export function formatThumbprint(hex: string): string {
   return hex.match(/../g)?.join(':') ?? hex;
+}
+
+/** tls.connect options for a policy: CA checks for `verify`, none for `pin` (checkPin does it) and `insecure`. */
+export function tlsConnectOptions(policy: TlsPolicy, host: string): ConnectionOptions {
+  return {
+    rejectUnauthorized: policy.mode === 'verify',
+    ...(policy.mode === 'verify' && policy.ca ? { ca: policy.ca } : {}),
+    ...(isIP(host) === 0 && { servername: host }),
+  };
+}
+
+/** Throws tls-mismatch unless the peer's certificate has the pinned SHA-256 thumbprint. */
+export function checkPin(socket: TLSSocket, sha256: string, origin: string): void {
+  const pin = normalizeThumbprint(sha256);
+  const seen = fingerprintHex(socket.getPeerCertificate().fingerprint256 ?? '');
+  if (seen !== pin) {
+    throw new DrkitError('tls-mismatch', `${origin}: certificate thumbprint ${formatThumbprint(seen)} does not match the pinned one`, {
+      retryable: false,
+      fault: 'thumbprint-mismatch',
+    });
+  }
 }

@@ -3,7 +3,8 @@ import { Pool, buildConnector } from 'undici';
 import { DrkitError } from '@drkit/core';
 import type { HttpRequest, HttpResponse, HttpTransport } from './http-transport.js';
 import { mapNetworkError } from './http-errors.js';
-import { fingerprintHex, formatThumbprint, normalizeThumbprint, type TlsPolicy } from './tls-policy.js';
+import { checkPin, normalizeThumbprint, type TlsPolicy } from './tls-policy.js';
+import { createRangeReader } from './range-reader.js';
 
 export interface HttpTransportOptions {
   /** `https://host:port` or `http://host:port`; a path is ignored. */
@@ -36,16 +37,11 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     base(opts, (error, socket) => {
       if (error || !socket) return callback(mapNetworkError(error, origin), null);
       if (pin) {
-        const seen = fingerprintHex((socket as TLSSocket).getPeerCertificate().fingerprint256 ?? '');
-        if (seen !== pin) {
+        try {
+          checkPin(socket as TLSSocket, pin, origin);
+        } catch (mismatch) {
           socket.destroy();
-          return callback(
-            new DrkitError('tls-mismatch', `${origin}: certificate thumbprint ${formatThumbprint(seen)} does not match the pinned one`, {
-              retryable: false,
-              fault: 'thumbprint-mismatch',
-            }),
-            null,
-          );
+          return callback(mismatch as Error, null);
         }
       }
       callback(null, socket);
@@ -58,8 +54,12 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     keepAliveTimeout: 30_000,
   });
 
+  // Disk reads take their own sockets: bodies land in the caller's buffer (range-reader.ts).
+  const ranges = createRangeReader({ origin, tls: policy, connections: options.connections ?? 4, idleTimeoutMs: options.bodyTimeoutMs ?? 120_000 });
+
   return {
     origin,
+    getInto: (request, into) => ranges.getInto(request.path, request.headers, into, request.signal),
     async request(request: HttpRequest): Promise<HttpResponse> {
       try {
         const res = await pool.request({
@@ -85,6 +85,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       }
     },
     async close() {
+      ranges.close();
       await pool.close();
     },
   };
