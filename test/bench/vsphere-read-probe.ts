@@ -29,23 +29,26 @@ try {
           }).on('error', reject);
         }),
     };
-    for (const connections of [1, 2]) {
-      shapes[`getInto, ${connections} conn, 4 MiB, reused buffers`] = async () => {
-        const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint }, connections });
-        const bufs = Array.from({ length: connections }, () => Buffer.allocUnsafe(4 << 20));
-        let next = 0;
-        await Promise.all(bufs.map(async (into) => {
-          while (next < size) {
-            const offset = next;
-            next += into.length;
-            const r = await transport.getInto!({ path, headers: { cookie, range: `bytes=${offset}-${offset + into.length - 1}` } }, into);
-            if (!r.filled) throw new Error(`HTTP ${r.status}`);
-          }
-        }));
-        await transport.close();
-      };
+    for (const connections of [1, 2, 8]) {
+      for (const fresh of [false, true]) {
+        shapes[`getInto, ${connections} conn, 4 MiB, ${fresh ? 'fresh' : 'reused'} buffers`] = async () => {
+          const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint }, connections });
+          const bufs = Array.from({ length: connections }, () => Buffer.allocUnsafe(4 << 20));
+          let next = 0;
+          await Promise.all(bufs.map(async (reused) => {
+            while (next < size) {
+              const offset = next;
+              next += reused.length;
+              const into = fresh ? Buffer.allocUnsafe(reused.length) : reused;
+              const r = await transport.getInto!({ path, headers: { cookie, range: `bytes=${offset}-${offset + into.length - 1}` } }, into);
+              if (!r.filled) throw new Error(`HTTP ${r.status}`);
+            }
+          }));
+          await transport.close();
+        };
+      }
     }
-    for (const [connections, chunkMiB] of [[1, 4], [1, 32], [2, 4], [2, 32], [8, 4]] as const) {
+    for (const [connections, chunkMiB] of [[2, 4], [8, 4]] as const) {
       shapes[`disk source, ${connections} conn, ${chunkMiB} MiB`] = async () => {
         const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint }, connections });
         const source = await openVSphereDisk({ transport, cookie: () => cookie, relogin: async () => {}, diskId: 'probe', sizeBytes: size, fileName: '[LocalDS_0] probe/probe.vmdk', datacenter: 'DC0' });
@@ -70,7 +73,7 @@ try {
         times.set(name, [...(times.get(name) ?? []), performance.now() - started]);
       }
     }
-    for (const [name, t] of times) console.log(`${name.padEnd(32)} ${(MIB / (median(t) / 1000)).toFixed(0)} MiB/s`);
+    for (const [name, t] of times) console.log(`${name.padEnd(44)} ${(MIB / (median(t) / 1000)).toFixed(0)} MiB/s`);
   });
 } finally {
   await sim.stop();

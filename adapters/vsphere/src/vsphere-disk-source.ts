@@ -1,4 +1,4 @@
-import { DrkitError, type ChangeSet, type DiskSource, type Extent, type OperationOptions } from '@drkit/core';
+import { DrkitError, type ChangeSet, type DiskSource, type Extent, type OperationOptions, type ReadOptions } from '@drkit/core';
 import { headerValue, type HttpTransport } from '@drkit/http';
 
 export interface DatastoreFile {
@@ -61,11 +61,12 @@ export async function openVSphereDisk(options: VSphereDiskSourceOptions, signal?
     async changedSince(token): Promise<ChangeSet> {
       return options.changes ? options.changes(token) : { kind: 'unknown', reason: 'no changed-block tracking for this disk: resync by checksums' };
     },
-    async read(extent: Extent, opts: OperationOptions = {}): Promise<Uint8Array> {
+    async read(extent: Extent, opts: ReadOptions = {}): Promise<Uint8Array> {
       if (extent.offset < 0 || extent.offset + extent.length > options.sizeBytes) throw new DrkitError('bad-input', `read past the end of ${options.diskId}`);
       const end = Math.min(extent.offset + extent.length, fileSize);
       // Past the file's end the disk reads as zeros; before it, the body lands in place.
-      const out = end - extent.offset >= extent.length ? Buffer.allocUnsafe(extent.length) : Buffer.alloc(extent.length);
+      const whole = end - extent.offset >= extent.length;
+      const out = whole ? (opts.into?.length === extent.length ? opts.into : Buffer.allocUnsafe(extent.length)) : Buffer.alloc(extent.length);
       if (end > extent.offset) await getRange(options, file, extent.offset, end - extent.offset, opts.signal, out);
       return out;
     },

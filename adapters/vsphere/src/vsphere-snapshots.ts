@@ -66,6 +66,8 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
         warnings.push('the snapshot task outran its deadline; the snapshot was found by its tag afterwards');
       }
       if (!snapshot) throw new DrkitError('protocol', `the snapshot task of ${before.name} returned no snapshot`);
+      // The snapshot exists from here on; what follows only reads facts about it.
+      const confirmedAt = Date.now();
       // The tree says whether vSphere really quiesced (and when the snapshot was made).
       const [after, disks] = await Promise.all([
         ctx.withSession(() => vmState(client, ctx.content(), vm, options.signal)),
@@ -86,6 +88,7 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
         changeTokens: Object.fromEntries(disks.flatMap((d) => (d.changeId ? [[`${prepared.machineId}/disk-${d.key}`, d.changeId]] : []))),
         disks: disks.map((d) => ({ diskId: `${prepared.machineId}/disk-${d.key}`, name: d.label, sizeBytes: d.sizeBytes })),
         tag,
+        confirmedAt,
       };
     },
 

@@ -11,6 +11,15 @@ export type ChangeSet =
   | { kind: 'extents'; extents: AsyncIterable<Extent>; nextToken: string }
   | { kind: 'unknown'; reason: string; nextToken?: string };
 
+export interface ReadOptions extends OperationOptions {
+  /**
+   * A buffer of exactly the extent's length the caller would like the data in (memory it
+   * recycles, already mapped). A source may fill and return it, or ignore it; the caller uses
+   * whatever comes back, and never hands out `into` again before that.
+   */
+  into?: Buffer;
+}
+
 /**
  * How the replication engine reads one disk of a snapshot, whatever the platform.
  * The engine does the rest for every adapter: initial copy, deltas, resync, verify, resume.
@@ -21,7 +30,7 @@ export interface DiskSource {
   /** Extents holding data; the whole disk when the platform cannot tell. */
   allocated(options?: OperationOptions): AsyncIterable<Extent>;
   changedSince(token: string | undefined, options?: OperationOptions): Promise<ChangeSet>;
-  read(extent: Extent, options?: OperationOptions): Promise<Uint8Array>;
+  read(extent: Extent, options?: ReadOptions): Promise<Uint8Array>;
   /**
    * Per-block digests computed next to the data (e.g. over SSH), so a resync moves hashes,
    * not the disk. Absent where the source cannot hash remotely. One SHA-256 (32 bytes) per

@@ -55,6 +55,12 @@ export interface TakenSnapshot {
   /** The disks captured, as replication will read them. */
   disks: Array<{ diskId: string; name: string; sizeBytes: number }>;
   tag: string;
+  /**
+   * When the platform confirmed the snapshot exists (epoch ms; e.g. its task finished), where
+   * take goes on afterwards to read facts about it. A group's window ends at the latest of
+   * these, not at the last take's return; absent, take's return is used.
+   */
+  confirmedAt?: number;
 }
 
 export interface SnapshotOps {

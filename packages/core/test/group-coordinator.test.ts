@@ -33,6 +33,26 @@ describe('a consistency group point', () => {
     expect(point.statement.skewMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('ends the skew window when each platform confirmed its snapshot, not when take finished reading facts about it', async () => {
+    const { adapter, members } = await group(three);
+    // Each take confirms its snapshot at once, then spends 300 ms on facts (as vSphere reads the tree and disks).
+    const slow: Adapter = Object.create(adapter, {
+      snapshots: {
+        value: {
+          ...adapter.snapshots,
+          async take(p: Parameters<Adapter['snapshots']['take']>[0], o: Parameters<Adapter['snapshots']['take']>[1]) {
+            const taken = await adapter.snapshots.take(p, o);
+            const confirmedAt = Date.now();
+            await new Promise((r) => setTimeout(r, 300));
+            return { ...taken, confirmedAt };
+          },
+        },
+      },
+    });
+    const point = await takeGroupPoint({ members: members.map((m) => ({ ...m, adapter: slow })), consistency: 'crash' });
+    expect(point.statement.skewMs).toBeLessThan(250);
+  });
+
   it('claims no shared barrier for platforms that fuse freeze and snapshot', async () => {
     const { members } = await group(three, { fusedPhases: true });
     const point = await takeGroupPoint({ members, consistency: 'app' });

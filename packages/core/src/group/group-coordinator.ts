@@ -118,7 +118,8 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
           const started = Date.now();
           try {
             const snapshot = await member.adapter.snapshots.take(p, { signal });
-            window = { start: Math.min(window.start, started), end: Math.max(window.end, Date.now()) };
+            const confirmed = Math.min(Date.now(), Math.max(started, snapshot.confirmedAt ?? Date.now()));
+            window = { start: Math.min(window.start, started), end: Math.max(window.end, confirmed) };
             taken.push({ member, snapshot });
           } catch (error) {
             fail(member, 'take', signal.aborted ? abortError(signal) : error);

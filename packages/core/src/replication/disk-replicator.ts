@@ -5,6 +5,7 @@ import { blockHash, HASH_BYTES } from '../store/block-hash.js';
 import { sharedHashPool } from '../store/hash-pool.js';
 import type { PointDisk, ReplicationMode } from '../store/point-manifest.js';
 import type { DiskWriter, StoreRun } from '../store/target-store.js';
+import { ChunkBuffers } from './chunk-buffers.js';
 import { collectExtents, planChunks, wholeDisk } from './extent-plan.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -91,18 +92,23 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
   const remote = mode === 'resync' && source.hashBlocks ? source.hashBlocks.bind(source) : undefined;
   let batch: Array<{ index: number; data: Buffer; hash: Buffer }> = [];
   let batchBytes = 0;
+  // Buffers whose blocks sit in the batch: reusable once it is written, not before.
+  let written: Buffer[] = [];
   const flush = async () => {
     const { undoBytes } = await writer.writeBlocks(batch);
     counters.undo += undoBytes;
     batch = [];
     batchBytes = 0;
+    written.forEach((b) => buffers.give(b));
+    written = [];
   };
 
   // Read and hash ahead, so source I/O, hashing (on worker threads) and store writes
   // overlap. The window is in bytes, not chunks: a sparse delta of 4 KiB extents keeps
   // hundreds of small reads in flight (one round trip each over a network), an initial copy
   // a few 1 MiB chunks. Memory stays bounded by the window plus one batch.
-  const fetch = (e: Extent) => (remote ? remoteCandidates(source, remote, e, bs, writer, options) : localCandidates(source, e, bs, writer, options));
+  const buffers = new ChunkBuffers(chunkBytes, 32);
+  const fetch = (e: Extent) => (remote ? remoteCandidates(source, remote, e, bs, writer, options) : localCandidates(source, e, bs, writer, buffers, options));
   const windowBytes = Math.max(1, remote ? (options.remoteReadAhead ?? 16) : (options.readAhead ?? 3)) * chunkBytes;
   const ahead: Array<Promise<Candidates>> = [];
   let aheadBytes = 0;
@@ -125,11 +131,19 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
     fill();
     await options.limiter?.take(current.readBytes, options.signal);
     counters.read += current.readBytes;
-    counters.skipped += chunks[i]!.length - current.blocks.reduce((n, b) => n + b.data.length, 0);
+    const changed = current.blocks.reduce((n, b) => n + b.data.length, 0);
+    counters.skipped += chunks[i]!.length - changed;
+    // A few changed blocks of a big chunk are copied out, so the batch never holds whole
+    // chunks for them (a sparse resync would otherwise keep a chunk per 4 KiB it writes).
+    const copyOut = changed > 0 && changed * 4 < chunks[i]!.length;
     for (const b of current.blocks) {
-      batch.push(b);
+      batch.push(copyOut ? { ...b, data: Buffer.from(b.data) } : b);
       batchBytes += b.data.length;
       counters.written += b.data.length;
+    }
+    if (current.recycle) {
+      if (changed === 0 || copyOut) buffers.give(current.recycle);
+      else written.push(current.recycle);
     }
     if (batchBytes >= (options.batchBytes ?? 8 << 20)) await flush();
     options.onProgress?.({ kind: 'bytes', read: counters.read, sent: counters.written, skipped: counters.skipped, total: source.sizeBytes });
@@ -155,12 +169,17 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
 interface Candidates {
   readBytes: number;
   blocks: Array<{ index: number; data: Buffer; hash: Buffer }>;
+  /** The engine's buffer the blocks are slices of: reusable once they are written. */
+  recycle?: Buffer;
 }
 
 /** Reads the chunk, hashes every block, keeps the ones whose checksum differs from the replica's. */
-async function localCandidates(source: DiskSource, e: Extent, bs: number, writer: DiskWriter, options: OperationOptions): Promise<Candidates> {
-  const [data, map] = await Promise.all([source.read(e, options), writer.readMap(e.offset / bs, Math.ceil(e.length / bs))]);
+async function localCandidates(source: DiskSource, e: Extent, bs: number, writer: DiskWriter, buffers: ChunkBuffers, options: OperationOptions): Promise<Candidates> {
+  const into = buffers.take(e.length);
+  const [data, map] = await Promise.all([source.read(e, { ...options, ...(into && { into }) }), writer.readMap(e.offset / bs, Math.ceil(e.length / bs))]);
   if (data.length !== e.length) throw new DrkitError('protocol', `source returned ${data.length} bytes for a ${e.length}-byte read at ${e.offset}`);
+  // Checked before the hash pool transfers the memory away (and back, as a new Buffer).
+  const filledInPlace = into !== undefined && data.buffer === into.buffer;
   const { data: buf, hashes } = await sharedHashPool().hash(Buffer.from(data.buffer, data.byteOffset, data.byteLength), bs);
   // Runs of consecutive changed blocks, as slices of the chunk (no copy): an initial copy
   // becomes one write per chunk, a sparse delta one write per changed block.
@@ -176,7 +195,7 @@ async function localCandidates(source: DiskSource, e: Extent, bs: number, writer
     blocks.push({ index: e.offset / bs + i, data: buf.subarray(i * bs, Math.min(e.length, j * bs)), hash: hashes.subarray(i * HASH_BYTES, j * HASH_BYTES) });
     i = j;
   }
-  return { readBytes: e.length, blocks };
+  return { readBytes: e.length, blocks, ...(filledInPlace && { recycle: buf }) };
 }
 
 /**
