@@ -74,13 +74,15 @@ describe('read buffers the engine recycles', () => {
     expect(b.fresh).toBeLessThan(8);
   });
 
-  it('never recycles memory a source returned of its own', async () => {
+  it('stops offering buffers to a source that returns its own, and never recycles that memory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'drkit-buffers-'));
     const image = randomBytes(16 * MiB);
     const source = memorySource(image, 'keep-own');
     expect((await replicateOnce(source, join(dir, 's'))).restored.equals(image)).toBe(true);
-    // Every read was offered a buffer; none of them held data the source had handed out.
-    expect(source.fresh).toBe(16);
+    // Only the reads in flight before its first answer were offered one (each unused buffer is
+    // GC pressure); none held data the source had handed out.
+    expect(source.fresh).toBeGreaterThan(0);
+    expect(source.fresh).toBeLessThanOrEqual(4);
     expect(source.reused).toBe(0);
   });
 });

@@ -6,16 +6,23 @@
  */
 export class ChunkBuffers {
   #free: Buffer[] = [];
+  /** Whether the source fills what it is offered: until it shows it does not, new buffers are offered. */
+  #offerNew = true;
 
   constructor(
     readonly size: number,
     private readonly max: number,
   ) {}
 
-  /** A buffer for a read of `length` bytes, or undefined when that is not a whole chunk. */
+  /** A buffer for a read of `length` bytes, or undefined when that is not a whole chunk (or the source ignores them). */
   take(length: number): Buffer | undefined {
     if (length !== this.size) return undefined;
-    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+    return this.#free.pop() ?? (this.#offerNew ? Buffer.allocUnsafeSlow(this.size) : undefined);
+  }
+
+  /** The source returned memory of its own: stop making buffers it will not use (each is GC pressure). */
+  declined(): void {
+    this.#offerNew = false;
   }
 
   give(buffer: Buffer): void {

@@ -180,6 +180,7 @@ async function localCandidates(source: DiskSource, e: Extent, bs: number, writer
   if (data.length !== e.length) throw new DrkitError('protocol', `source returned ${data.length} bytes for a ${e.length}-byte read at ${e.offset}`);
   // Checked before the hash pool transfers the memory away (and back, as a new Buffer).
   const filledInPlace = into !== undefined && data.buffer === into.buffer;
+  if (into && !filledInPlace) buffers.declined();
   const { data: buf, hashes } = await sharedHashPool().hash(Buffer.from(data.buffer, data.byteOffset, data.byteLength), bs);
   // Runs of consecutive changed blocks, as slices of the chunk (no copy): an initial copy
   // becomes one write per chunk, a sparse delta one write per changed block.

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { promisify } from 'node:util';
 import { copyFile, mkdir, open, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DrkitError } from '../errors.js';
 import type { OperationOptions } from '../progress.js';
@@ -62,7 +63,9 @@ async function kernelCopy(from: string, to: string): Promise<void> {
 }
 
 async function restoreDisk(layout: StoreLayout, points: PointManifest[], point: PointManifest, disk: PointDisk, path: string, options: RestoreOptions): Promise<string> {
-  const [root] = await Promise.all([verifyPointDisk(layout, points, point, disk, options), kernelCopy(layout.replica(disk.key), path)]);
+  // The copy keeps one core busy in the kernel: the check takes the others, not all of them.
+  const inFlight = Math.max(1, availableParallelism() - 1);
+  const [root] = await Promise.all([verifyPointDisk(layout, points, point, disk, { ...options, inFlight }), kernelCopy(layout.replica(disk.key), path)]);
   const out = await open(path, 'r+');
   const view = await pointView(layout, points, point, disk);
   try {

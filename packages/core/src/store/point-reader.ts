@@ -78,7 +78,12 @@ export function checkRoot(root: string, disk: PointDisk, point: PointManifest): 
  * match it: replica blocks by their CRC-32 (kept beside the map, checked on worker threads
  * at several GB/s), journal blocks by SHA-256 against the journal's own entry.
  */
-export async function verifyPointDisk(layout: StoreLayout, points: PointManifest[], point: PointManifest, disk: PointDisk, options: OperationOptions = {}): Promise<string> {
+export interface VerifyOptions extends OperationOptions {
+  /** Chunks checked at once (each on a hash-pool thread). Default 3; restore leaves a core to its copy. */
+  inFlight?: number;
+}
+
+export async function verifyPointDisk(layout: StoreLayout, points: PointManifest[], point: PointManifest, disk: PointDisk, options: VerifyOptions = {}): Promise<string> {
   const view = await pointView(layout, points, point, disk);
   const bs = disk.blockSize;
   const blocks = Math.ceil(disk.sizeBytes / bs);
@@ -135,12 +140,13 @@ export async function verifyPointDisk(layout: StoreLayout, points: PointManifest
       }
       await inParallel(journalBlocks);
     };
-    const ahead = offsets.slice(0, READ_AHEAD).map(check);
+    const inFlight = Math.max(1, options.inFlight ?? READ_AHEAD);
+    const ahead = offsets.slice(0, inFlight).map(check);
     for (const p of ahead) p.catch(() => {});
     for (let i = 0; i < offsets.length; i++) {
       throwIfAborted(options.signal);
       await ahead.shift()!;
-      const next = offsets[i + READ_AHEAD];
+      const next = offsets[i + inFlight];
       if (next !== undefined) {
         const p = check(next);
         p.catch(() => {});
