@@ -37,13 +37,19 @@ export function hypervChangeAnchors(ctx: HyperVAnchorContext) {
       if (r.type !== RCT_BASED) return { changeTokens: {}, warnings: [`reference point ${r.referencePoint} is not RCT based (type ${r.type}); the next run resyncs by checksums`] };
       const changeTokens: Record<string, string> = {};
       const warnings: string[] = [];
+      const seen = new Set<string>();
       for (const d of r.disks) {
-        if (d.controller === null || d.controllerNumber === null || d.location === null) warnings.push(`RCT id of virtual disk ${d.virtualDisk} matches no drive of the VM; that disk's next run resyncs by checksums`);
-        else if (!d.rctId) warnings.push(`${d.controller} ${d.controllerNumber}:${d.location} has no RCT id in reference point ${r.referencePoint}; its next run resyncs by checksums`);
-        else changeTokens[diskId(snapshot.machineId, { controller: d.controller, controllerNumber: d.controllerNumber, location: d.location })] = d.rctId;
+        if (d.controller === null || d.controllerNumber === null || d.location === null) {
+          warnings.push(`RCT id of virtual disk ${d.virtualDisk} matches no drive of the VM; that disk's next run resyncs by checksums`);
+          continue;
+        }
+        const id = diskId(snapshot.machineId, { controller: d.controller, controllerNumber: d.controllerNumber, location: d.location });
+        seen.add(id);
+        if (d.rctId) changeTokens[id] = d.rctId;
+        else warnings.push(`${d.controller} ${d.controllerNumber}:${d.location} has no RCT id in reference point ${r.referencePoint}; its next run resyncs by checksums`);
       }
       for (const disk of snapshot.disks) {
-        if (!(disk.diskId in changeTokens) && !warnings.some((w) => w.startsWith(disk.name))) warnings.push(`${disk.name} is not in reference point ${r.referencePoint}; its next run resyncs by checksums`);
+        if (!seen.has(disk.diskId)) warnings.push(`${disk.name} is not in reference point ${r.referencePoint}; its next run resyncs by checksums`);
       }
       return { changeTokens, warnings };
     },
