@@ -95,29 +95,20 @@ async function getRange(o: VSphereDiskSourceOptions, f: DatastoreFile, offset: n
   const out = into ?? Buffer.allocUnsafe(length);
   const range = `bytes=${offset}-${offset + length - 1}`;
   // The fast path: the body lands in `out` (no per-record stream); anything unusual takes the general one.
-  if (o.transport.getInto && length > 0) {
-    for (let attempt = 0; ; attempt++) {
-      const cookie = o.cookie();
-      let r: Awaited<ReturnType<NonNullable<typeof o.transport.getInto>>>;
-      try {
-        r = await o.transport.getInto({ path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) }, out.subarray(0, length));
-      } catch (error) {
-        if (DrkitError.isInstance(error) && error.code === 'unsupported') break;
-        throw error;
-      }
-      if (r.status === 401 && attempt === 0) {
-        await o.relogin(cookie);
-        continue;
-      }
-      if (r.filled && r.status === 206) return out;
-      if (r.status === 200 || r.status === 206) break; // a server that ignores Range: the general path skips to the part asked for
-      throw new DrkitError(r.status === 404 ? 'not-found' : 'platform', `${f.path}: HTTP ${r.status} reading ${length} bytes at ${offset}`);
-    }
+  const getInto = o.transport.getInto?.bind(o.transport);
+  if (getInto && length > 0) {
+    const r = await authorized(o, (cookie) => getInto({ path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) }, out.subarray(0, length))).catch((error) => {
+      if (DrkitError.isInstance(error) && error.code === 'unsupported') return undefined;
+      throw error;
+    });
+    if (r?.filled && r.status === 206) return out;
+    // 200: a server that ignores Range; the general path skips to the part asked for.
+    if (r && r.status !== 200 && r.status !== 206) throw refusal(f, r.status, length, offset);
   }
   const response = await send(o, f, range, signal);
   if (response.status !== 206 && response.status !== 200) {
     response.cancel();
-    throw new DrkitError(response.status === 404 ? 'not-found' : 'platform', `${f.path}: HTTP ${response.status} reading ${length} bytes at ${offset}`);
+    throw refusal(f, response.status, length, offset);
   }
   // A server that ignores Range sends the whole file: skip to the part asked for.
   let skip = response.status === 200 ? offset : 0;
@@ -141,12 +132,24 @@ async function getRange(o: VSphereDiskSourceOptions, f: DatastoreFile, offset: n
   return out;
 }
 
-async function send(o: VSphereDiskSourceOptions, f: DatastoreFile, range: string, signal?: AbortSignal) {
+const refusal = (f: DatastoreFile, status: number, length: number, offset: number) =>
+  new DrkitError(status === 404 ? 'not-found' : 'platform', `${f.path}: HTTP ${status} reading ${length} bytes at ${offset}`);
+
+function send(o: VSphereDiskSourceOptions, f: DatastoreFile, range: string, signal?: AbortSignal) {
+  return authorized(
+    o,
+    (cookie) => o.transport.request({ method: 'GET', path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) }),
+    (answer) => answer.cancel(),
+  );
+}
+
+/** Makes a call with the session cookie; a 401 (the session expired) logs in again once and repeats it. */
+async function authorized<T extends { status: number }>(o: VSphereDiskSourceOptions, call: (cookie: string | undefined) => Promise<T>, discard?: (refused: T) => void): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const cookie = o.cookie();
-    const response = await o.transport.request({ method: 'GET', path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) });
+    const response = await call(cookie);
     if (response.status !== 401 || attempt > 0) return response;
-    response.cancel();
+    discard?.(response);
     await o.relogin(cookie);
   }
 }

@@ -39,9 +39,10 @@ interface Conn {
  * /folder). The sockets read through `onread`, so no Buffer is made and no stream runs per
  * 16 KiB TLS record; once an answer's headers are read, its body is decrypted directly into
  * its place in `into` (headers go to a scratch buffer). Measured on the simulator: Node's
- * https client and undici spend twice curl's CPU per byte, this about curl's. Only what disk reads need: HTTP/1.1 GET, keep-alive, Content-Length bodies; anything
- * else (chunked, no length) is refused with `unsupported` so the caller takes the general path.
- * Trust is the transport's: the same policy, the pin checked before a request byte is written.
+ * https client and undici spend twice curl's CPU per byte, this about curl's. Only what disk
+ * reads need: HTTP/1.1 GET, keep-alive, Content-Length bodies; anything else (chunked, no
+ * length) is refused with `unsupported` so the caller takes the general path. Trust is the
+ * transport's: the same policy, the pin checked before a request byte is written.
  */
 export function createRangeReader(options: RangeReaderOptions) {
   const url = new URL(options.origin);

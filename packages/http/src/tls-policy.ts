@@ -33,13 +33,14 @@ export function formatThumbprint(hex: string): string {
   return hex.match(/../g)?.join(':') ?? hex;
 }
 
-/** tls.connect options for a policy: CA checks for `verify`, none for `pin` (checkPin does it) and `insecure`. */
+/** What a policy asks of the handshake: CA checks for `verify`, none for `pin` (checkPin does it) and `insecure`. */
+export function tlsTrustOptions(policy: TlsPolicy): Pick<ConnectionOptions, 'rejectUnauthorized' | 'ca'> {
+  return { rejectUnauthorized: policy.mode === 'verify', ...(policy.mode === 'verify' && policy.ca ? { ca: policy.ca } : {}) };
+}
+
+/** tls.connect options for a policy and host (SNI for names, not addresses). */
 export function tlsConnectOptions(policy: TlsPolicy, host: string): ConnectionOptions {
-  return {
-    rejectUnauthorized: policy.mode === 'verify',
-    ...(policy.mode === 'verify' && policy.ca ? { ca: policy.ca } : {}),
-    ...(isIP(host) === 0 && { servername: host }),
-  };
+  return { ...tlsTrustOptions(policy), ...(isIP(host) === 0 && { servername: host }) };
 }
 
 /** Throws tls-mismatch unless the peer's certificate has the pinned SHA-256 thumbprint. */

@@ -1,9 +1,8 @@
 import type { TLSSocket } from 'node:tls';
 import { Pool, buildConnector } from 'undici';
-import { DrkitError } from '@drkit/core';
 import type { HttpRequest, HttpResponse, HttpTransport } from './http-transport.js';
 import { mapNetworkError } from './http-errors.js';
-import { checkPin, normalizeThumbprint, type TlsPolicy } from './tls-policy.js';
+import { checkPin, normalizeThumbprint, tlsTrustOptions, type TlsPolicy } from './tls-policy.js';
 import { createRangeReader } from './range-reader.js';
 
 export interface HttpTransportOptions {
@@ -28,8 +27,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   const policy: TlsPolicy = options.tls ?? { mode: 'verify' };
   const pin = policy.mode === 'pin' ? normalizeThumbprint(policy.sha256) : undefined;
   const base = buildConnector({
-    rejectUnauthorized: policy.mode === 'verify',
-    ...(policy.mode === 'verify' && policy.ca ? { ca: policy.ca } : {}),
+    ...tlsTrustOptions(policy),
     // A resumed session would skip nothing we check, but a fresh handshake is simplest to reason about.
     maxCachedSessions: pin ? 0 : 100,
   });

@@ -26,7 +26,7 @@ export interface RestoreOptions extends OperationOptions {
  * left looking restored. (Measured here: a one-pass read-check-write in user space, and
  * Node's copyFile beside the check, were both slower than a cp process beside it. The check
  * reads on the hash pool's threads in 128 KiB pieces, so it stays within the CPU's cache and
- * keeps pace with cp: newest-point restore at 1.03x cp's speed, was 0.51x with 4 MiB reads.)
+ * keeps pace with cp: newest-point restore 0.89-0.94x cp's speed in the bench, 0.51x with 4 MiB reads.)
  */
 export async function restorePoint(layout: StoreLayout, points: PointManifest[], pointId: string, outDir: string, options: RestoreOptions): Promise<RestoreResult> {
   const point = findPoint(points, pointId);

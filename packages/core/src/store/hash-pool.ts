@@ -60,14 +60,9 @@ parentPort.on('message', (job) => {
   }
   const data = Buffer.from(buffer, 0, length);
   const count = Math.ceil(length / blockSize);
-  const size = op === 'crc' ? 4 : 32;
-  const out = Buffer.alloc(count * size);
+  const out = Buffer.alloc(count * 32);
   for (let i = 0; i < count; i++) {
     const block = data.subarray(i * blockSize, Math.min(length, (i + 1) * blockSize));
-    if (op === 'crc') {
-      out.writeUInt32LE(blockCrc(block), i * 4);
-      continue;
-    }
     if (block.equals(ZERO.subarray(0, block.length))) continue;
     hash('sha256', block, 'buffer').copy(out, i * 32);
   }
@@ -123,12 +118,10 @@ export class HashPool {
    * back as a new Buffer over the same memory).
    */
   hash(data: Buffer, blockSize: number): Promise<{ data: Buffer; hashes: Buffer }> {
-    return this.#run(data, blockSize, 'sha256');
-  }
-
-  /** Per-block CRC-32s (blockCrc's convention), 4 bytes each: for fast read-back checks. */
-  crc(data: Buffer, blockSize: number): Promise<{ data: Buffer; hashes: Buffer }> {
-    return this.#run(data, blockSize, 'crc');
+    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || this.#workers.length === 0) {
+      return Promise.resolve({ data, hashes: blockHashes(data, blockSize) });
+    }
+    return this.#post({ buffer: data.buffer, length: data.length, blockSize, op: 'sha256' }, [data.buffer as ArrayBuffer]);
   }
 
   /**
@@ -143,13 +136,6 @@ export class HashPool {
       return blockCrcs(data, blockSize);
     }
     return (await this.#post({ fd, fileSize, offset, length, blockSize, op: 'crcFile' })).hashes;
-  }
-
-  #run(data: Buffer, blockSize: number, op: 'sha256' | 'crc'): Promise<{ data: Buffer; hashes: Buffer }> {
-    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || this.#workers.length === 0) {
-      return Promise.resolve({ data, hashes: op === 'crc' ? blockCrcs(data, blockSize) : blockHashes(data, blockSize) });
-    }
-    return this.#post({ buffer: data.buffer, length: data.length, blockSize, op }, [data.buffer as ArrayBuffer]);
   }
 
   #post(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<{ data: Buffer; hashes: Buffer }> {
