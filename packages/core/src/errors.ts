@@ -22,10 +22,12 @@ export type DrkitErrorCode =
   | 'protocol'
   | 'replay-mismatch'
   | 'integrity'
+  | 'no-space'
   | 'platform';
 
 /** Codes that describe a passing condition: a retry can succeed. */
-const TRANSIENT: ReadonlySet<DrkitErrorCode> = new Set(['unreachable', 'timeout', 'busy', 'session-expired']);
+// Low space is transient in the seeds' retry ladder: an operator or retention frees it.
+const TRANSIENT: ReadonlySet<DrkitErrorCode> = new Set(['unreachable', 'timeout', 'busy', 'session-expired', 'no-space']);
 
 export interface DrkitErrorOptions {
   cause?: unknown;

@@ -1,7 +1,7 @@
 import { open, readFile, stat, writeFile, appendFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DrkitError, openDirStore, replicateDisk, createReferenceAdapter, diskKey, type DiskSource } from '../src/index.js';
+import { DrkitError, openDirStore, replicateDisk, createReferenceAdapter, replicaKey, type DiskSource } from '../src/index.js';
 import { blockHash } from '../src/store/block-hash.js';
 import { makeSite, randomWrites } from './reference-site-helper.js';
 import { replicationHarness } from './replication-helper.js';
@@ -98,7 +98,7 @@ describe('replication into a dir: store', () => {
     let read = 0;
     const counting: DiskSource = { ...hashing, read: async (e, o) => { read += e.length; return inner.read(e, o); } };
     const store = await openDirStore(h.storeDir);
-    const key = diskKey('vm', 'vm/os');
+    const key = replicaKey(adapter, 'vm', 'vm/os');
     const run = await store.beginRun({ diskKeys: [key] });
     const disk = await replicateDisk(run, { key, diskId: 'vm/os', name: 'os', source: counting, changeToken: snap.changeTokens['vm/os'], forceResync: true });
     await run.commit({ consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 }, members: [{ machineId: 'vm', name: 'vm', adapter: 'file', snapshotId: snap.id, requested: 'crash', achieved: 'crash', warnings: [], disks: [disk] }], warnings: [] });

@@ -1,7 +1,7 @@
 import { open, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diskKey, openDirStore, replicateDisk, createReferenceAdapter, type PointManifest } from '../src/index.js';
+import { openDirStore, replicaKey, replicateDisk, createReferenceAdapter, type PointManifest } from '../src/index.js';
 import { makeSite, randomWrites } from './reference-site-helper.js';
 import { replicationHarness } from './replication-helper.js';
 
@@ -18,7 +18,7 @@ async function stagedButUncommitted(site: string, storeDir: string) {
   const snap = await adapter.snapshots.take(prepared);
   const source = await adapter.replication.openDisk(snap.id, 'vm', 'vm/os');
   const store = await openDirStore(storeDir);
-  const key = diskKey('vm', 'vm/os');
+  const key = replicaKey(adapter, 'vm', 'vm/os');
   const run = await store.beginRun({ diskKeys: [key] });
   const disk = await replicateDisk(run, { key, diskId: 'vm/os', name: 'os', source, changeToken: snap.changeTokens['vm/os'] });
   await source.close();

@@ -33,7 +33,7 @@ const APP_FAULTS = new Set(['platform', 'invalid-state', 'unsupported', 'timeout
  * snapshots already taken are deleted: a group point exists whole or not at all.
  */
 export async function takeGroupPoint(request: GroupPointRequest): Promise<GroupPoint> {
-  if (request.members.length === 0) throw new DrkitError('bad-input', 'a consistency group needs at least one member');
+  checkRequest(request);
   const policy = request.policy ?? 'require';
   const tag = request.tag ?? `drkit-${randomUUID()}`;
   memberLayers(request.members); // refuses a malformed group before anything is touched
@@ -229,4 +229,23 @@ function statementOf(
     skewMs: Number.isFinite(window.start) ? window.end - window.start : 0,
     frozenMs,
   };
+}
+
+/** Refuses what would otherwise fail late or strangely (a negative budget ends as a timeout). */
+function checkRequest(request: GroupPointRequest): void {
+  if (request.members.length === 0) throw new DrkitError('bad-input', 'a consistency group needs at least one member');
+  if (request.consistency !== 'crash' && request.consistency !== 'app') throw new DrkitError('bad-input', `consistency ${JSON.stringify(request.consistency)}: expected crash or app`);
+  if (request.policy !== undefined && request.policy !== 'require' && request.policy !== 'fallback-to-crash') {
+    throw new DrkitError('bad-input', `policy ${JSON.stringify(request.policy)}: expected require or fallback-to-crash`);
+  }
+  const budget = request.freezeBudgetMs;
+  if (budget !== undefined && (!Number.isInteger(budget) || budget < 1)) throw new DrkitError('bad-input', `freeze budget ${JSON.stringify(budget)}: expected a whole number of milliseconds ≥ 1`);
+  // The same machine twice would be snapshotted twice and its disks written twice.
+  const seen = new Set<string>();
+  for (const m of request.members) {
+    const site = m.adapter.site;
+    const id = `${site.adapter}\u0000${site.instanceId ?? site.endpoint}\u0000${m.machineId}`;
+    if (seen.has(id)) throw new DrkitError('bad-input', `${m.name ?? m.machineId} is in the group twice`);
+    seen.add(id);
+  }
 }

@@ -88,6 +88,8 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
     }
   }
 
+  // What is planned can be checked against the store's free space before the first write.
+  if (mode !== 'resync') await writer.reserve?.(chunks.reduce((n, c) => n + c.length, 0));
   const counters: Counters = { read: 0, written: 0, skipped: 0, undo: 0 };
   const remote = mode === 'resync' && source.hashBlocks ? source.hashBlocks.bind(source) : undefined;
   let batch: Array<{ index: number; data: Buffer; hash: Buffer }> = [];

@@ -1,6 +1,7 @@
+import type { Adapter } from '../adapter.js';
 import { DrkitError } from '../errors.js';
 import { takeGroupPoint, type GroupPointRequest } from '../group/group-coordinator.js';
-import type { GroupPoint } from '../group/group-point.js';
+import type { GroupMember, GroupPoint } from '../group/group-point.js';
 import type { PointDisk, PointManifest, PointMember } from '../store/point-manifest.js';
 import { diskKey } from '../store/store-layout.js';
 import type { TargetStore } from '../store/target-store.js';
@@ -41,32 +42,40 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
   }
   const group = await takeGroupPoint(request);
   try {
-    const jobs = group.members.flatMap(({ member, snapshot }) =>
-      snapshot.disks.map((d) => ({ member, snapshot, disk: d, key: diskKey(member.machineId, d.diskId) })),
-    );
-    const run = await request.store.beginRun({ diskKeys: jobs.map((j) => j.key) });
+    const keyOf = (member: GroupMember, diskId: string) => replicaKey(member.adapter, member.machineId, diskId);
+    const jobs = group.members.flatMap(({ member, snapshot }) => snapshot.disks.map((d) => ({ member, snapshot, disk: d, key: keyOf(member, d.diskId) })));
+    const run = await request.store.beginRun({ diskKeys: jobs.map((j) => j.key), repair: request.resync === true });
     const limiter = new RateLimiter(request.maxBytesPerSecond);
     const results = new Map<string, PointDisk>();
     const queue = [...jobs];
+    // The first failure stops the other disks' copies: files are closed only once all stopped.
+    const stop = new AbortController();
+    const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
     const worker = async () => {
       for (let job = queue.shift(); job; job = queue.shift()) {
-        const source = await job.member.adapter.replication.openDisk(job.snapshot.id, job.member.machineId, job.disk.diskId, { signal: request.signal });
+        const source = await job.member.adapter.replication.openDisk(job.snapshot.id, job.member.machineId, job.disk.diskId, { signal });
         try {
           request.onProgress?.({ kind: 'phase', phase: 'replicate', detail: `${job.member.name ?? job.member.machineId}/${job.disk.name}` });
-          results.set(
-            job.key,
-            await replicateDisk(run, { key: job.key, diskId: job.disk.diskId, name: job.disk.name, source, changeToken: job.snapshot.changeTokens[job.disk.diskId], forceResync: request.resync }, {
-              signal: request.signal,
-              onProgress: request.onProgress,
-              limiter,
-            }),
-          );
+          const disk = { key: job.key, diskId: job.disk.diskId, name: job.disk.name, source, changeToken: job.snapshot.changeTokens[job.disk.diskId], forceResync: request.resync };
+          results.set(job.key, await replicateDisk(run, disk, { signal, onProgress: request.onProgress, limiter }));
         } finally {
           await source.close();
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(request.concurrency ?? 2, jobs.length) }, worker));
+    const lanes = Array.from({ length: Math.min(request.concurrency ?? 2, jobs.length) }, () =>
+      worker().catch((error: unknown) => {
+        stop.abort(error);
+        throw error;
+      }),
+    );
+    const settled = await Promise.allSettled(lanes);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      // A failed copy keeps its journal for the next run to resume; only its files are closed.
+      await run.detach?.();
+      throw failed.reason;
+    }
     // Kept snapshots stay snapshots: nothing is anchored in their place.
     const anchored = request.keepSnapshots ? new Map() : await anchorChanges(group.members, { signal: request.signal });
     const members: PointMember[] = group.members.map(({ member, snapshot }) => ({
@@ -77,7 +86,7 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
       requested: snapshot.requested,
       achieved: snapshot.achieved,
       warnings: [...snapshot.warnings, ...(anchored.get(member.machineId)?.warnings ?? [])],
-      disks: snapshot.disks.map((d) => withAnchoredToken(results.get(diskKey(member.machineId, d.diskId))!, anchored.get(member.machineId))),
+      disks: snapshot.disks.map((d) => withAnchoredToken(results.get(keyOf(member, d.diskId))!, anchored.get(member.machineId))),
     }));
     // Tokens only one side holds: after a commit the previous point's go, after a failed one this run's.
     const held = (m: PointMember, pick: (d: PointDisk) => string | undefined) => m.disks.flatMap((d) => pick(d) ?? []);
@@ -99,4 +108,15 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
       await Promise.all(group.members.map(({ member, snapshot }) => member.adapter.snapshots.delete(snapshot).catch(() => {})));
     }
   }
+}
+
+/** Where a member's machine lives: its disks' replicas are keyed by it, so two sites never share one. */
+function siteOf(member: GroupMember): string {
+  const site = member.adapter.site;
+  return `${site.adapter}:${site.instanceId ?? site.endpoint}`;
+}
+
+/** The store key of a machine's disk as replicateGroup makes it: by site, machine and disk. */
+export function replicaKey(adapter: Adapter, machineId: string, diskId: string): string {
+  return diskKey(machineId, diskId, siteOf({ adapter, machineId }));
 }

@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { HASH_BYTES } from './block-hash.js';
+import { writeFully } from './store-io.js';
 
 /**
  * The per-block checksum map of a replica: entry i is the SHA-256 of block i (or zeros for
@@ -12,6 +13,7 @@ export class BlockMap {
     private readonly file: FileHandle,
     public blocks: number,
     readonly entryBytes: number,
+    private readonly path: string,
   ) {}
 
   /** `entryBytes`: 32 for the SHA-256 map, 4 for the CRC map. */
@@ -20,7 +22,7 @@ export class BlockMap {
       await f.close();
       return open(path, 'r+');
     });
-    const map = new BlockMap(file, blocks, entryBytes);
+    const map = new BlockMap(file, blocks, entryBytes, path);
     await map.resize(blocks);
     return map;
   }
@@ -37,19 +39,12 @@ export class BlockMap {
   }
 
   async write(first: number, entries: Buffer): Promise<void> {
-    await this.file.write(entries, 0, entries.length, first * this.entryBytes);
+    await writeFully(this.file, entries, first * this.entryBytes, this.path);
   }
 
   /** A root over every entry and the disk size: one value that pins the whole disk (SHA-256 map). */
-  async root(sizeBytes: number): Promise<string> {
-    const digest = createHash('sha256').update(`drkit-map-v1:${sizeBytes}:`);
-    const chunk = Buffer.alloc(1 << 20);
-    const total = this.blocks * HASH_BYTES;
-    for (let pos = 0; pos < total; pos += chunk.length) {
-      const { bytesRead } = await this.file.read(chunk, 0, Math.min(chunk.length, total - pos), pos);
-      digest.update(chunk.subarray(0, bytesRead));
-    }
-    return digest.digest('hex');
+  root(sizeBytes: number): Promise<string> {
+    return mapRoot(this.file, this.blocks, sizeBytes);
   }
 
   async sync(): Promise<void> {
@@ -59,4 +54,17 @@ export class BlockMap {
   async close(): Promise<void> {
     await this.file.close();
   }
+}
+
+/** The root of a SHA-256 map file over `blocks` entries, read only (a short file gives another root). */
+export async function mapRoot(file: FileHandle, blocks: number, sizeBytes: number): Promise<string> {
+  const digest = createHash('sha256').update(`drkit-map-v1:${sizeBytes}:`);
+  const chunk = Buffer.alloc(1 << 20);
+  const total = blocks * HASH_BYTES;
+  for (let pos = 0; pos < total; pos += chunk.length) {
+    const { bytesRead } = await file.read(chunk, 0, Math.min(chunk.length, total - pos), pos);
+    digest.update(chunk.subarray(0, bytesRead));
+    if (bytesRead === 0) break;
+  }
+  return digest.digest('hex');
 }

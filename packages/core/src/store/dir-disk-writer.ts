@@ -1,10 +1,13 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, statfs, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DrkitError } from '../errors.js';
 import { BlockMap } from './block-map.js';
 import { inParallel } from './in-parallel.js';
 import { blockCrcs, HASH_BYTES, ZERO_ENTRY } from './block-hash.js';
 import type { StoreLayout } from './store-layout.js';
 import type { DiskWriter } from './target-store.js';
 import { UndoJournalWriter } from './undo-journal.js';
+import { writeFully } from './store-io.js';
 
 /**
  * Writes one disk's blocks into its replica for a run: old content to the undo journal
@@ -21,9 +24,12 @@ export class DirDiskWriter implements DiskWriter {
     readonly hasReplica: boolean,
     readonly previousSize: number,
     private readonly sizeBytes: number,
+    private readonly replicaPath: string,
+    private readonly damaged: Uint8Array | undefined,
   ) {}
 
-  static async open(layout: StoreLayout, key: string, sizeBytes: number, blockSize: number, hasReplica: boolean, oldSize: number): Promise<DirDiskWriter> {
+  /** `damaged`: a bitmap of blocks known not to hold what the map says (see readMap). */
+  static async open(layout: StoreLayout, key: string, sizeBytes: number, blockSize: number, hasReplica: boolean, oldSize: number, damaged?: Uint8Array): Promise<DirDiskWriter> {
     const replica = await open(layout.replica(key), 'a+').then(async (f) => {
       await f.close();
       return open(layout.replica(key), 'r+');
@@ -33,7 +39,7 @@ export class DirDiskWriter implements DiskWriter {
     const map = await BlockMap.open(layout.map(key), blocks);
     const crcs = await BlockMap.open(layout.crc(key), blocks, 4);
     const journal = hasReplica ? await UndoJournalWriter.open(layout.stagedUndo(key), blockSize, oldSize) : undefined;
-    const writer = new DirDiskWriter(replica, map, crcs, journal, blockSize, hasReplica, oldSize, sizeBytes);
+    const writer = new DirDiskWriter(replica, map, crcs, journal, blockSize, hasReplica, oldSize, sizeBytes, layout.replica(key), damaged);
     if (sizeBytes < current) await writer.#shrink(current);
     else if (sizeBytes > current) await replica.truncate(sizeBytes);
     await map.resize(Math.ceil(sizeBytes / blockSize));
@@ -57,8 +63,37 @@ export class DirDiskWriter implements DiskWriter {
     await this.replica.truncate(this.sizeBytes);
   }
 
-  readMap(firstBlock: number, count: number): Promise<Buffer> {
-    return this.map.read(firstBlock, count);
+  /**
+   * The map's entries; a block found damaged reads as an entry no block hashes to, so the
+   * engine sees it as differing and rewrites it from the source.
+   */
+  async readMap(firstBlock: number, count: number): Promise<Buffer> {
+    const entries = await this.map.read(firstBlock, count);
+    const bad = this.damaged;
+    if (bad) {
+      for (let i = 0; i < count; i++) {
+        const b = firstBlock + i;
+        if (bad[b >> 3]! & (1 << (b & 7))) entries.fill(0xff, i * HASH_BYTES, (i + 1) * HASH_BYTES);
+      }
+    }
+    return entries;
+  }
+
+  /**
+   * Fails before any write when the store's file system cannot take what the run plans to
+   * write: the undo records of `bytes` of changed data (or, for a new disk, the data). A
+   * resync cannot know in advance and is not checked; running out mid-run is safe anyway.
+   */
+  async reserve(bytes: number): Promise<void> {
+    const perBlock = this.journal ? 8 + HASH_BYTES + this.blockSize : this.blockSize;
+    const needed = Math.ceil(bytes / this.blockSize) * perBlock;
+    const fs = await statfs(dirname(this.replicaPath));
+    const free = fs.bavail * fs.bsize;
+    if (needed > free) {
+      throw new DrkitError('no-space', `the store needs about ${mib(needed)} for this disk (${this.journal ? 'undo records of the changed blocks' : 'its data'}), ${mib(free)} is free`, {
+        details: { neededBytes: needed, freeBytes: free },
+      });
+    }
   }
 
   async writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<{ undoBytes: number }> {
@@ -93,7 +128,7 @@ export class DirDiskWriter implements DiskWriter {
       runs.map((run) => async () => {
         const first = run[0]!.index;
         const data = run.length === 1 ? run[0]!.data : Buffer.concat(run.map((b) => b.data));
-        await Promise.all([this.replica.write(data, 0, data.length, first * this.blockSize), this.crcs.write(first, blockCrcs(data, this.blockSize))]);
+        await Promise.all([writeFully(this.replica, data, first * this.blockSize, this.replicaPath), this.crcs.write(first, blockCrcs(data, this.blockSize))]);
       }),
     );
     await inParallel(runs.map((run) => () => this.map.write(run[0]!.index, run.length === 1 ? run[0]!.hash : Buffer.concat(run.map((b) => b.hash)))));
@@ -112,10 +147,13 @@ export class DirDiskWriter implements DiskWriter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.journal?.close();
-    await this.replica.close().catch(() => {});
-    await this.map.close().catch(() => {});
-    await this.crcs.close().catch(() => {});
+    try {
+      await this.journal?.close();
+    } finally {
+      await this.replica.close().catch(() => {});
+      await this.map.close().catch(() => {});
+      await this.crcs.close().catch(() => {});
+    }
   }
 }
 
@@ -129,4 +167,8 @@ function contiguousRuns<T extends { index: number; data: Buffer }>(sorted: T[], 
     else runs.push([b]);
   }
   return runs;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

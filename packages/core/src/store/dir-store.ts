@@ -1,18 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DrkitError } from '../errors.js';
-import { blockCrcs, DEFAULT_BLOCK_SIZE } from './block-hash.js';
-import { BlockMap } from './block-map.js';
-import { syncDir, writeFileAtomic } from './atomic-file.js';
-import { DirDiskWriter } from './dir-disk-writer.js';
-import { restorePoint, verifyPoint, type RestoreOptions } from './dir-store-restore.js';
-import type { PointManifest } from './point-manifest.js';
-import { readUndoJournal } from './undo-journal.js';
-import type { RunIntent } from './run-intent.js';
-import { repairTouchedBlocks } from './resume-repair.js';
-import { StoreLayout } from './store-layout.js';
-import type { DiskWriter, PruneResult, PruneRule, RestoreResult, RunPlan, StoreRun, TargetStore, VerifyResult } from './target-store.js';
 import type { OperationOptions } from '../progress.js';
+import { syncDir } from './atomic-file.js';
+import { restorePoint, verifyPoint, type RestoreOptions } from './dir-store-restore.js';
+import { DirStoreRun, latestWith } from './dir-store-run.js';
+import type { PointManifest } from './point-manifest.js';
+import { findSlot, readPointSlots, type PointSlot } from './point-files.js';
+import { replicaSealed, scanReplica, sealedPoint, sealReplica } from './replica-health.js';
+import { repairTouchedBlocks } from './resume-repair.js';
+import type { RunIntent } from './run-intent.js';
+import { readSealedJson, writeSealedJson } from './sealed-json.js';
+import { readStoreConfig, writeStoreConfig, type StoreConfig } from './store-config.js';
+import { storeIoError } from './store-io.js';
+import { StoreLayout } from './store-layout.js';
+import { lockStore, type StoreLock } from './store-lock.js';
+import { isSafeName } from './store-names.js';
+import type { PruneResult, PruneRule, RestoreResult, RunPlan, StoreFinding, StoreRun, TargetStore, VerifyResult } from './target-store.js';
+import { undoInto } from './undo-apply.js';
+
+export { latestWith } from './dir-store-run.js';
 
 export interface DirStoreOptions {
   /** Block size for a new store. Default 4 KiB; an existing store keeps its own. */
@@ -24,63 +32,114 @@ export interface DirStoreOptions {
  * each disk's replica always holds the newest point (failover needs no reassembly), and
  * each older point is the replica with undo journals applied backwards.
  *
- * Crash safety: a run writes its intent, then per batch journals the old blocks (fsync)
- * before writing new ones in place; the point's manifest is committed atomically. An
- * interrupted run is either resumed by the next run over the same disks, or rolled back
- * by applying its undo records newest first — so the replica always matches a point.
+ * Crash safety: a run writes its intent, then per batch journals the old blocks (fsync,
+ * every byte confirmed) before writing new ones in place; the point's manifest is committed
+ * atomically. An interrupted run is either resumed by the next run over the same disks, or
+ * rolled back by applying its undo records newest first — so the replica always matches a
+ * point. Damage made behind the store's back is found, never built upon (replica-health.ts),
+ * and one damaged file costs only the points that need it.
  */
 export async function openDirStore(path: string, options: DirStoreOptions = {}): Promise<DirStore> {
   const layout = new StoreLayout(path);
-  await mkdir(layout.points, { recursive: true, mode: 0o700 });
-  await mkdir(layout.staging, { recursive: true });
-  let blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   try {
-    const config = JSON.parse(await readFile(layout.config, 'utf8')) as { format: string; blockSize: number };
-    if (config.format !== 'drkit-store/1') throw new DrkitError('bad-input', `${path}: unknown store format ${config.format}`);
-    blockSize = config.blockSize;
+    await mkdir(layout.points, { recursive: true, mode: 0o700 });
+    await mkdir(layout.staging, { recursive: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await writeFileAtomic(layout.config, JSON.stringify({ format: 'drkit-store/1', blockSize }, null, 2));
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw new DrkitError('bad-input', `${path} is not a folder`, { cause: error });
+    throw storeIoError(error, path);
   }
-  await acquireLock(layout.lock);
-  return new DirStore(layout, blockSize);
+  const lock = await lockStore(path, layout.lock);
+  try {
+    const config = await readStoreConfig(layout, await readPointSlots(layout), options.blockSize);
+    return new DirStore(layout, config, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 }
 
 export class DirStore implements TargetStore {
   readonly warnings: string[] = [];
+  readonly blockSize: number;
+  #configDamage: string | undefined;
   constructor(
     private readonly layout: StoreLayout,
-    readonly blockSize: number,
-  ) {}
+    config: StoreConfig,
+    private readonly lock: StoreLock,
+  ) {
+    this.blockSize = config.blockSize;
+    this.#configDamage = config.damage;
+  }
 
   get location(): string {
     return `dir:${this.layout.root}`;
   }
 
+  /** Intact points, oldest first (damaged ones are findings: see `findings`). */
   async listPoints(): Promise<PointManifest[]> {
     await this.settle();
-    return this.#readPoints();
+    return intact(await readPointSlots(this.layout));
   }
 
-  async #readPoints(): Promise<PointManifest[]> {
-    const names = (await readdir(this.layout.points)).filter((n) => /^\d{8}-.+\.json$/.test(n)).sort();
-    return Promise.all(names.map(async (n) => JSON.parse(await readFile(`${this.layout.points}/${n}`, 'utf8')) as PointManifest));
+  /** What is damaged in the store, file by file, with the points it costs. */
+  async findings(): Promise<StoreFinding[]> {
+    const out: StoreFinding[] = [];
+    if (this.#configDamage) out.push({ file: this.layout.config, problem: this.#configDamage });
+    const intent = await this.#intent();
+    if (intent.damage) out.push({ file: this.layout.intent, problem: `${intent.damage}; an interrupted run could not be settled` });
+    const slots = await readPointSlots(this.layout);
+    for (const s of slots) if (s.damage) out.push({ file: s.path, problem: s.damage, pointId: s.id });
+    out.push(...(await this.#missingPoints(slots)));
+    return out;
   }
 
-  async #pending(): Promise<RunIntent | undefined> {
+  /**
+   * Points whose manifest is gone but whose traces remain: a journal folder with no point
+   * file (a manifest deleted, or a prune cut short between its two steps), or a replica
+   * sealed at a point that is no longer listed.
+   */
+  async #missingPoints(slots: PointSlot[]): Promise<StoreFinding[]> {
+    const known = (id: string) => slots.some((s) => s.id === id);
+    const out: StoreFinding[] = [];
+    for (const id of await readdir(this.layout.journals).catch(() => [] as string[])) {
+      if (isSafeName(id) && !known(id)) out.push({ file: this.layout.journalDir(id), problem: 'belongs to no point: its manifest is missing', pointId: id });
+    }
+    for (const key of await readdir(join(this.layout.root, 'disks')).catch(() => [] as string[])) {
+      const id = isSafeName(key) ? await sealedPoint(this.layout, key) : undefined;
+      if (id && isSafeName(id) && !known(id) && !out.some((f) => f.pointId === id)) {
+        out.push({ file: this.layout.seal(key), problem: `the replica holds point ${id}, whose manifest is missing`, pointId: id });
+      }
+    }
+    return out;
+  }
+
+  async #intent(): Promise<{ intent?: RunIntent; damage?: string }> {
     try {
-      return JSON.parse(await readFile(this.layout.intent, 'utf8')) as RunIntent;
+      const read = await readSealedJson(this.layout.intent);
+      if (!read.ok) return { damage: `run.json is damaged: ${read.reason}` };
+      const intent = read.value as RunIntent;
+      const bad = !isSafeName(intent.pointId) || !Array.isArray(intent.disks) || intent.disks.some((d) => !isSafeName(d?.key) || !Number.isSafeInteger(d.oldSize));
+      return bad ? { damage: 'run.json does not describe a run' } : { intent };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw storeIoError(error, this.layout.intent);
     }
   }
 
-  /** Finishes an interrupted run: forward if its manifest was committed, else back. */
-  async settle(): Promise<void> {
-    const intent = await this.#pending();
+  /**
+   * Finishes an interrupted run: forward if its manifest was committed, else back. A
+   * damaged intent cannot be settled safely: readers go on (their checks show what it
+   * cost), a writing run refuses.
+   */
+  async settle(options: { forWriting?: boolean } = {}): Promise<void> {
+    const { intent, damage } = await this.#intent();
+    if (damage) {
+      if (options.forWriting) throw new DrkitError('integrity', `${damage}: drkit cannot tell what the interrupted run changed, so it will not write; run drkit verify`);
+      return;
+    }
     if (!intent) return;
-    const points = await this.#readPoints();
+    const points = intact(await readPointSlots(this.layout));
     const committed = points.find((p) => p.id === intent.pointId);
     if (committed) {
       await this.#finishCommit(intent, points.filter((p) => p.seq < committed.seq));
@@ -123,37 +182,100 @@ export class DirStore implements TargetStore {
   }
 
   async beginRun(plan: RunPlan): Promise<StoreRun> {
-    const pending = await this.#pending();
-    const sameDisks = pending && sameSet(pending.disks.map((d) => d.key), plan.diskKeys);
+    if (new Set(plan.diskKeys).size !== plan.diskKeys.length) throw new DrkitError('bad-input', 'a run names the same disk twice');
+    for (const key of plan.diskKeys) if (!isSafeName(key)) throw new DrkitError('bad-input', `disk key ${JSON.stringify(key)} is not a file name`);
+    const { intent: pending, damage } = await this.#intent();
+    if (damage) await this.settle({ forWriting: true });
+    const slots = await readPointSlots(this.layout);
     // Settling moves journals and the replica, never a manifest: this list stays true.
-    const committed = await this.#readPoints();
+    const committed = intact(slots);
+    const sameDisks = pending && sameSet(pending.disks.map((d) => d.key), plan.diskKeys);
     const resumed = !!pending && !!sameDisks && !committed.some((p) => p.id === pending.pointId);
-    if (pending && !resumed) await this.settle();
+    if (pending && !resumed) await this.settle({ forWriting: true });
+    const warnings: string[] = [];
+    if (this.#configDamage) {
+      await writeStoreConfig(this.layout, this.blockSize);
+      warnings.push(`store.json was damaged (${this.#configDamage}); rewritten with block size ${this.blockSize}`);
+      this.#configDamage = undefined;
+    }
+    await this.#refuseDamagedHolders(plan.diskKeys, slots);
     if (resumed) await repairTouchedBlocks(this.layout, pending!, this.blockSize);
+    const damaged = resumed ? new Map<string, Uint8Array>() : await this.#checkReplicas(plan, committed, warnings);
     const intent: RunIntent = resumed
       ? pending!
       : { runId: randomUUID(), pointId: randomUUID(), startedAt: new Date().toISOString(), disks: [] };
     if (!resumed) {
       for (const key of plan.diskKeys) {
         const size = await stat(this.layout.replica(key)).then((s) => s.size, () => -1);
-        intent.disks.push({ key, hadReplica: size >= 0 && !!latestWith(committed, key), oldSize: Math.max(0, size) });
+        const hadReplica = size >= 0 && !!latestWith(committed, key);
+        // A first copy starts from nothing: maps left by a lost replica would claim blocks it never writes.
+        if (!hadReplica) await rm(this.layout.disk(key), { recursive: true, force: true });
+        intent.disks.push({ key, hadReplica, oldSize: hadReplica ? size : 0 });
       }
-      await writeFileAtomic(this.layout.intent, JSON.stringify(intent, null, 2));
+      await writeSealedJson(this.layout.intent, intent);
     }
-    return new DirStoreRun(this, this.layout, intent, committed, resumed);
+    const nextSeq = Math.max(0, ...slots.map((s) => s.seq)) + 1;
+    return new DirStoreRun(this, this.layout, intent, committed, nextSeq, resumed, damaged, warnings);
+  }
+
+  /**
+   * A disk whose newest point's manifest is damaged cannot be continued: its size, token
+   * and root are unknown. Known when a damaged file is newer than every intact holder and
+   * the disk's folder is there (an intact holder with a journal was followed by a newer one).
+   */
+  async #refuseDamagedHolders(keys: string[], slots: PointSlot[]): Promise<void> {
+    for (const key of keys) {
+      const holder = latestWith(intact(slots), key);
+      const diskThere = await stat(this.layout.disk(key)).then(() => true, () => false);
+      // A journal for the newest intact holder means a newer point held the disk.
+      const followed = holder ? await stat(this.layout.journal(holder.id, key)).then(() => true, () => false) : diskThere;
+      if (!followed) continue;
+      const newer = slots.filter((s) => s.damage && (!holder || s.seq > holder.seq));
+      const why = newer.length > 0 ? `point ${newer.at(-1)!.id} is damaged (${newer.at(-1)!.damage})` : `the manifest of its newest point${await this.#sealedId(key)} is missing`;
+      if (newer.length > 0 || holder) throw new DrkitError('integrity', `disk ${key}: ${why}; drkit will not write over that point. Run drkit verify`);
+    }
+  }
+
+  async #sealedId(key: string): Promise<string> {
+    const id = await sealedPoint(this.layout, key);
+    return id ? ` (${id})` : '';
+  }
+
+  /** Checks each continued replica (see replica-health.ts); returns the damage a resync will heal. */
+  async #checkReplicas(plan: RunPlan, committed: PointManifest[], warnings: string[]): Promise<Map<string, Uint8Array>> {
+    const damaged = new Map<string, Uint8Array>();
+    for (const key of plan.diskKeys) {
+      const disk = latestWith(committed, key)?.members.flatMap((m) => m.disks).find((d) => d.key === key);
+      if (!disk || (await replicaSealed(this.layout, key))) continue;
+      const scan = await scanReplica(this.layout, disk);
+      if (scan.problems.length === 0) {
+        await sealReplica(this.layout, key, latestWith(committed, key)!.id);
+        continue;
+      }
+      const what = `the replica of disk ${disk.name} (${key}) is damaged: ${scan.problems.join('; ')}`;
+      if (!plan.repair) throw new DrkitError('integrity', `${what}. A resync (drkit replicate --resync) rewrites what differs from the source; drkit verify lists the points it costs`);
+      if (scan.badBlocks) damaged.set(key, scan.badBlocks);
+      warnings.push(`${what}; healed by this resync`);
+    }
+    return damaged;
   }
 
   async restore(pointId: string, outDir: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-    const points = await this.listPoints();
-    return restorePoint(this.layout, points, pointId, outDir, options);
+    await this.settle();
+    return restorePoint(this.layout, await readPointSlots(this.layout), pointId, outDir, options);
   }
 
+  /** Every point (or the one named, by id or a unique prefix), each with its own verdict. */
   async verify(pointId?: string, options: OperationOptions = {}): Promise<VerifyResult[]> {
-    const points = await this.listPoints();
-    const chosen = pointId ? points.filter((p) => p.id === pointId) : points;
-    if (pointId && chosen.length === 0) throw new DrkitError('not-found', `no recovery point ${pointId}`);
+    await this.settle();
+    const slots = await readPointSlots(this.layout);
+    const chosen = pointId ? [findSlot(slots, pointId)] : slots;
     const out: VerifyResult[] = [];
-    for (const p of chosen) out.push(await verifyPoint(this.layout, points, p.id, options));
+    if (!pointId) for (const f of await this.#missingPoints(slots)) out.push({ pointId: f.pointId!, ok: false, disks: [], damage: `${f.file}: ${f.problem}` });
+    for (const s of chosen) {
+      if (!s.manifest) out.push({ pointId: s.id, ok: false, disks: [], damage: `manifest ${s.path}: ${s.damage}` });
+      else out.push(await verifyPoint(this.layout, slots, s.manifest, options));
+    }
     return out;
   }
 
@@ -178,13 +300,14 @@ export class DirStore implements TargetStore {
   }
 
   async close(): Promise<void> {
-    await rm(this.layout.lock, { force: true });
+    await this.lock.release();
   }
 
-  /** For the run: publish the manifest, then move journals into place. */
+  /** For the run: publish the manifest, move journals into place, seal the replicas. */
   async commitRun(intent: RunIntent, manifest: PointManifest, earlier: PointManifest[]): Promise<void> {
-    await writeFileAtomic(this.layout.point(manifest.seq, manifest.id), JSON.stringify(manifest, null, 2));
+    await writeSealedJson(this.layout.point(manifest.seq, manifest.id), manifest);
     await this.#finishCommit(intent, earlier);
+    for (const d of intent.disks) await sealReplica(this.layout, d.key, manifest.id);
   }
 
   async rollbackRun(intent: RunIntent): Promise<void> {
@@ -192,113 +315,12 @@ export class DirStore implements TargetStore {
   }
 }
 
-class DirStoreRun implements StoreRun {
-  #writers = new Map<string, DirDiskWriter>();
-  constructor(
-    private readonly store: DirStore,
-    private readonly layout: StoreLayout,
-    private readonly intent: RunIntent,
-    private readonly points: PointManifest[],
-    readonly resumed: boolean,
-  ) {}
-
-  get id(): string {
-    return this.intent.runId;
-  }
-
-  previous(key: string) {
-    return latestWith(this.points, key)?.members.flatMap((m) => m.disks).find((d) => d.key === key);
-  }
-
-  async openDisk(key: string, sizeBytes: number): Promise<DiskWriter> {
-    const entry = this.intent.disks.find((d) => d.key === key);
-    if (!entry) throw new DrkitError('invalid-state', `disk ${key} is not part of this run`);
-    await mkdir(this.layout.disk(key), { recursive: true });
-    const writer = await DirDiskWriter.open(this.layout, key, sizeBytes, this.store.blockSize, entry.hadReplica, entry.oldSize);
-    this.#writers.set(key, writer);
-    return writer;
-  }
-
-  async commit(point: Omit<PointManifest, 'format' | 'id' | 'seq' | 'createdAt'>): Promise<PointManifest> {
-    for (const w of this.#writers.values()) await w.close();
-    const manifest: PointManifest = {
-      format: 'drkit-point/1',
-      id: this.intent.pointId,
-      seq: (this.points.at(-1)?.seq ?? 0) + 1,
-      createdAt: new Date().toISOString(),
-      ...point,
-    };
-    await this.store.commitRun(this.intent, manifest, this.points);
-    return manifest;
-  }
-
-  async abort(): Promise<void> {
-    for (const w of this.#writers.values()) await w.close().catch(() => {});
-    await this.store.rollbackRun(this.intent);
-  }
-}
-
-/**
- * Rebuilds a disk as it was before a run: its undo records applied newest first (replica
- * data, SHA-256 and CRC entries), then replica and maps cut back to the old size — also
- * when the run died before journaling anything, so a grown replica shrinks back.
- */
-async function undoInto(layout: StoreLayout, key: string, oldSize: number, blockSize: number): Promise<void> {
-  const replica = await open(layout.replica(key), 'r+');
-  const blocks = Math.ceil(Math.max((await replica.stat()).size, oldSize) / blockSize);
-  const map = await BlockMap.open(layout.map(key), blocks);
-  const crcs = await BlockMap.open(layout.crc(key), blocks, 4);
-  try {
-    const journal = await readUndoJournal(layout.stagedUndo(key)).catch(() => undefined);
-    for await (const r of journal?.reverse() ?? []) {
-      await replica.write(r.data, 0, r.data.length, r.offset);
-      await map.write(r.offset / blockSize, Buffer.from(r.hash));
-      // A disk's last block may be short: its CRC covers its real length, not the padding.
-      await crcs.write(r.offset / blockSize, blockCrcs(r.data.subarray(0, Math.min(blockSize, oldSize - r.offset)), blockSize));
-    }
-    await replica.truncate(oldSize);
-    await replica.sync();
-    for (const m of [map, crcs]) {
-      await m.resize(Math.ceil(oldSize / blockSize));
-      await m.sync();
-    }
-  } finally {
-    await replica.close();
-    await map.close();
-    await crcs.close();
-  }
-}
-
-export function latestWith(points: PointManifest[], key: string): PointManifest | undefined {
-  for (let i = points.length - 1; i >= 0; i--) if (points[i]!.members.some((m) => m.disks.some((d) => d.key === key))) return points[i];
-  return undefined;
+function intact(slots: PointSlot[]): PointManifest[] {
+  return slots.flatMap((s) => (s.manifest ? [s.manifest] : []));
 }
 
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
-}
-
-async function acquireLock(path: string): Promise<void> {
-  try {
-    const f = await open(path, 'wx', 0o600);
-    await f.writeFile(String(process.pid));
-    await f.close();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const pid = Number(await readFile(path, 'utf8').catch(() => ''));
-    if (pid && pid !== process.pid && isAlive(pid)) throw new DrkitError('busy', `store is in use by process ${pid}`);
-    await rm(path, { force: true });
-    return acquireLock(path);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function dirBytes(path: string): Promise<number> {

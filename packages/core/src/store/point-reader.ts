@@ -4,9 +4,10 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { DrkitError, throwIfAborted } from '../errors.js';
 import type { OperationOptions } from '../progress.js';
 import { blockHash, HASH_BYTES } from './block-hash.js';
-import { latestWith } from './dir-store.js';
 import { ownedBuffer, sharedHashPool } from './hash-pool.js';
 import type { PointDisk, PointManifest } from './point-manifest.js';
+import type { PointSlot } from './point-files.js';
+import { storeIoError } from './store-io.js';
 import type { StoreLayout } from './store-layout.js';
 import { readUndoJournal } from './undo-journal.js';
 
@@ -28,18 +29,18 @@ export interface PointView {
 /**
  * The blocks of a disk that differ between the replica (newest point) and `point`: for
  * each, the value that wins is the first record for it in the oldest journal from the
- * point on — the same result as applying the journals backwards.
+ * point on — the same result as applying the journals backwards. The chain is every point
+ * file from this one on that has a journal for the disk (only a point followed by a run
+ * over the disk has one), found by file name: a damaged manifest keeps its place in it.
  */
-export async function pointView(layout: StoreLayout, points: PointManifest[], point: PointManifest, disk: PointDisk): Promise<PointView> {
-  const newest = latestWith(points, disk.key)!;
-  const journals = points.filter((p) => p.seq >= point.seq && p.seq < newest.seq && p.members.some((m) => m.disks.some((d) => d.key === disk.key)));
+export async function pointView(layout: StoreLayout, slots: PointSlot[], point: PointManifest, disk: PointDisk): Promise<PointView> {
   const overrides = new Map<number, Override>();
   const handles: FileHandle[] = [];
   const recordSize = 8 + HASH_BYTES + disk.blockSize;
-  for (const j of journals) {
+  for (const j of slots.filter((s) => s.seq >= point.seq)) {
     const path = layout.journal(j.id, disk.key);
     if (!(await stat(path).then(() => true, () => false))) continue;
-    const { records } = await readUndoJournal(path);
+    const { records } = await readUndoJournal(path, disk.blockSize);
     const handle = await open(path, 'r');
     handles.push(handle);
     const perBatch = Math.max(1, Math.floor(CHUNK / recordSize));
@@ -83,14 +84,21 @@ export interface VerifyOptions extends OperationOptions {
   inFlight?: number;
 }
 
-export async function verifyPointDisk(layout: StoreLayout, points: PointManifest[], point: PointManifest, disk: PointDisk, options: VerifyOptions = {}): Promise<string> {
-  const view = await pointView(layout, points, point, disk);
+export async function verifyPointDisk(layout: StoreLayout, slots: PointSlot[], point: PointManifest, disk: PointDisk, options: VerifyOptions = {}): Promise<string> {
+  const view = await pointView(layout, slots, point, disk);
   const bs = disk.blockSize;
   const blocks = Math.ceil(disk.sizeBytes / bs);
-  const replica = await open(layout.replica(disk.key), 'r');
-  const map = await open(layout.map(disk.key), 'r');
-  const crcs = await open(layout.crc(disk.key), 'r');
+  const opened: FileHandle[] = [];
+  const openPart = async (path: string) => {
+    const f = await open(path, 'r').catch((error: unknown) => {
+      throw storeIoError(error, path);
+    });
+    opened.push(f);
+    return f;
+  };
   try {
+    const [replica, map, crcs] = [await openPart(layout.replica(disk.key)), await openPart(layout.map(disk.key)), await openPart(layout.crc(disk.key))];
+    await checkLengths(layout, slots, disk, replica, map, crcs);
     // Link 1: the point's map against the manifest root. The journal entries read here are
     // kept, so link 2 checks journal blocks against them without reading them again.
     const journalEntries = new Map<number, Buffer>();
@@ -156,11 +164,30 @@ export async function verifyPointDisk(layout: StoreLayout, points: PointManifest
     }
     return disk.root;
   } finally {
-    await replica.close();
-    await map.close();
-    await crcs.close();
+    await Promise.all(opened.map((f) => f.close()));
     await view.close();
   }
+}
+
+/**
+ * Past a file's end, data and stored CRCs both read as zeros — a cut-off replica would
+ * pass the block check. So the three files must have the lengths of the disk's newest
+ * point (known when the newest intact holder has no journal for it: nothing followed).
+ */
+async function checkLengths(layout: StoreLayout, slots: PointSlot[], disk: PointDisk, replica: FileHandle, map: FileHandle, crcs: FileHandle): Promise<void> {
+  const [r, m, c] = await Promise.all([replica.stat(), map.stat(), crcs.stat()]);
+  const problem = (what: string) => new DrkitError('integrity', `disk ${disk.name}: ${what}`);
+  const blocks = Math.ceil(r.size / disk.blockSize);
+  if (m.size !== blocks * HASH_BYTES) throw problem(`blocks.map holds ${m.size} bytes for a ${r.size}-byte replica`);
+  if (c.size !== blocks * 4) throw problem(`blocks.crc holds ${c.size} bytes for a ${r.size}-byte replica`);
+  let holder: PointSlot | undefined;
+  let newest: PointDisk | undefined;
+  for (const s of slots) {
+    const d = s.manifest?.members.flatMap((x) => x.disks).find((x) => x.key === disk.key);
+    if (d) [holder, newest] = [s, d];
+  }
+  const followed = holder && (await stat(layout.journal(holder.id, disk.key)).then(() => true, () => false));
+  if (newest && !followed && newest.sizeBytes !== r.size) throw problem(`replica.img holds ${r.size} bytes, the disk's newest point ${newest.sizeBytes}`);
 }
 
 function corrupt(disk: PointDisk, point: PointManifest, offset: number, where: string): DrkitError {

@@ -22,18 +22,27 @@ export interface TargetStore {
 export interface RunPlan {
   /** Every disk the run will write, by store key. */
   diskKeys: string[];
+  /**
+   * The run compares every block (a resync): a replica found damaged may then be healed —
+   * its bad blocks rewritten from the source. Without it, a damaged replica refuses the run.
+   */
+  repair?: boolean;
 }
 
 export interface StoreRun {
   readonly id: string;
   /** True when this run continues one a crash interrupted. */
   readonly resumed: boolean;
+  /** What the store did before the run that the point should say (a healed replica). */
+  readonly warnings?: string[];
   /** The newest committed point holding this disk, if any: its token drives the delta. */
   previous(key: string): PointDisk | undefined;
   openDisk(key: string, sizeBytes: number): Promise<DiskWriter>;
   commit(point: Omit<PointManifest, 'format' | 'id' | 'seq' | 'createdAt'>): Promise<PointManifest>;
   /** Rolls back everything this run wrote. */
   abort(): Promise<void>;
+  /** Stops a failed run without undoing it: files closed, its journal kept for the next run to resume. */
+  detach?(): Promise<void>;
 }
 
 export interface DiskWriter {
@@ -48,6 +57,8 @@ export interface DiskWriter {
    * disk's last block may be short), with one 32-byte checksum per block in `hash`.
    */
   writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<{ undoBytes: number }>;
+  /** Fails (`no-space`) before any write when the store cannot take `bytes` of planned changes. */
+  reserve?(bytes: number): Promise<void>;
   /** Flushes and returns the root of the disk at this run. */
   finish(): Promise<string>;
 }
@@ -61,6 +72,15 @@ export interface VerifyResult {
   pointId: string;
   ok: boolean;
   disks: Array<{ key: string; name: string; ok: boolean; expected: string; actual: string }>;
+  /** Why the point cannot be checked at all (its manifest is damaged). */
+  damage?: string;
+}
+
+/** One damaged file of a store and, where it is a point's, which point it costs. */
+export interface StoreFinding {
+  file: string;
+  problem: string;
+  pointId?: string;
 }
 
 export interface PruneRule {

@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DrkitError } from '../errors.js';
 import { HASH_BYTES } from './block-hash.js';
+import { writeFully } from './store-io.js';
 
 /**
  * An undo journal: the replica blocks a run overwrote, so the point before it can be
@@ -24,6 +25,7 @@ export class UndoJournalWriter {
     private readonly file: FileHandle,
     readonly blockSize: number,
     private position: number,
+    private readonly path: string,
   ) {}
 
   /** Opens for append; creates with the header when new (`oldSize`: the disk size before the run). */
@@ -36,14 +38,14 @@ export class UndoJournalWriter {
       header.writeUInt32LE(blockSize, 8);
       header.writeBigUInt64LE(BigInt(oldSize), 16);
       await file.truncate(0);
-      await file.write(header, 0, HEADER, 0);
-      return new UndoJournalWriter(file, blockSize, HEADER);
+      await writeFully(file, header, 0, path);
+      return new UndoJournalWriter(file, blockSize, HEADER, path);
     }
     const record = 8 + HASH_BYTES + blockSize;
     // Drop a torn record from an interrupted append.
     const whole = HEADER + Math.floor((size - HEADER) / record) * record;
     if (whole !== size) await file.truncate(whole);
-    return new UndoJournalWriter(file, blockSize, whole);
+    return new UndoJournalWriter(file, blockSize, whole, path);
   }
 
   append(offset: number, hash: Buffer, data: Buffer): void {
@@ -54,21 +56,28 @@ export class UndoJournalWriter {
     this.#pendingBytes += 8 + HASH_BYTES + this.blockSize;
   }
 
-  /** Writes what was appended and fsyncs: call before touching the replica. */
+  /**
+   * Writes what was appended and fsyncs: call before touching the replica, and touch it
+   * only if this resolves. A failed or short write throws with the records dropped; the
+   * position stays where the last whole flush ended (a reopen cuts any torn tail).
+   */
   async flush(): Promise<number> {
     if (this.#pendingBytes === 0) return 0;
     const buf = Buffer.concat(this.#pending, this.#pendingBytes);
-    await this.file.write(buf, 0, buf.length, this.position);
-    this.position += buf.length;
     this.#pending = [];
     this.#pendingBytes = 0;
+    await writeFully(this.file, buf, this.position, this.path);
     await this.file.sync();
+    this.position += buf.length;
     return buf.length;
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    await this.file.close();
+    try {
+      await this.flush();
+    } finally {
+      await this.file.close();
+    }
   }
 }
 
@@ -80,22 +89,30 @@ export interface UndoJournal {
   reverse(): AsyncGenerator<UndoRecord>;
 }
 
-export async function readUndoJournal(path: string): Promise<UndoJournal> {
+/** Reads a journal's header; `blockSize`, when given, is the one the journal must have. */
+export async function readUndoJournal(path: string, blockSize?: number): Promise<UndoJournal> {
   const file = await open(path, 'r');
   const header = Buffer.alloc(HEADER);
-  await file.read(header, 0, HEADER, 0);
-  if (!header.subarray(0, 8).equals(MAGIC)) {
+  let size: number;
+  try {
+    await file.read(header, 0, HEADER, 0);
+    size = (await file.stat()).size;
+  } finally {
     await file.close();
-    throw new DrkitError('protocol', `${path}: not an undo journal`);
   }
-  const blockSize = header.readUInt32LE(8);
-  const oldSize = Number(header.readBigUInt64LE(16));
-  const recordSize = 8 + HASH_BYTES + blockSize;
-  const { size } = await file.stat();
-  const records = Math.floor((size - HEADER) / recordSize);
-  await file.close();
+  // A damaged header is damage to the points that need this journal, not a protocol fault.
+  const damaged = (why: string) => new DrkitError('integrity', `${path}: damaged undo journal (${why})`);
+  if (!header.subarray(0, 8).equals(MAGIC)) throw damaged('no journal header');
+  const ownBlockSize = header.readUInt32LE(8);
+  if (blockSize !== undefined && ownBlockSize !== blockSize) throw damaged(`block size ${ownBlockSize}, the disk's is ${blockSize}`);
+  if (ownBlockSize < 512 || ownBlockSize > 1 << 24 || ownBlockSize % 512 !== 0) throw damaged(`block size ${ownBlockSize}`);
+  const oldSizeBig = header.readBigUInt64LE(16);
+  if (oldSizeBig > BigInt(Number.MAX_SAFE_INTEGER)) throw damaged('disk size out of range');
+  const oldSize = Number(oldSizeBig);
+  const recordSize = 8 + HASH_BYTES + ownBlockSize;
+  const records = Math.max(0, Math.floor((size - HEADER) / recordSize));
   return {
-    blockSize,
+    blockSize: ownBlockSize,
     oldSize,
     records,
     async *reverse() {
