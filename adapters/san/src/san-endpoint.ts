@@ -1,4 +1,4 @@
-import { DrkitError } from '@drkit/core';
+import { DrkitError, endpointPort } from '@drkit/core';
 
 export interface SanEndpoint {
   family: 'ontap' | 'pure';
@@ -27,7 +27,7 @@ export function parseSanEndpoint(input: string): SanEndpoint {
   if (!url.hostname) throw new DrkitError('bad-input', `the endpoint needs a host: ${family}://${family === 'ontap' ? 'user@' : ''}host`);
   if (family === 'ontap' && !url.username) throw new DrkitError('bad-input', 'ONTAP needs a user: ontap://admin@cluster');
   if (family === 'pure' && url.username) throw new DrkitError('bad-input', 'a FlashArray logs in with an API token, not a user: pure://array (token via --password-file or DRKIT_PASSWORD)');
-  const port = url.port ? Number(url.port) : 443;
+  const port = endpointPort(url, 443);
   const hostPort = port === 443 ? url.hostname : `${url.hostname}:${port}`;
   const username = url.username ? decodeURIComponent(url.username) : undefined;
   return {

@@ -1,4 +1,4 @@
-import { DrkitError } from '@drkit/core';
+import { DrkitError, endpointPort } from '@drkit/core';
 
 export interface VSphereEndpoint {
   host: string;
@@ -26,7 +26,7 @@ export function parseVSphereEndpoint(input: string): VSphereEndpoint {
   if (url.password) throw new DrkitError('bad-input', 'put no password in the endpoint URL; use --password-file, DRKIT_PASSWORD or the prompt');
   if (!url.username) throw new DrkitError('bad-input', 'the endpoint needs a user: vsphere://user@host');
   if (!url.hostname) throw new DrkitError('bad-input', 'the endpoint needs a host: vsphere://user@host');
-  const port = url.port ? Number(url.port) : 443;
+  const port = endpointPort(url, 443);
   const path = url.pathname && url.pathname !== '/' ? url.pathname : '/sdk';
   const username = decodeURIComponent(url.username);
   const hostPort = port === 443 ? url.hostname : `${url.hostname}:${port}`;

@@ -9,11 +9,18 @@ export const EXIT = {
   tls: 4,
   unreachable: 5,
   integrity: 6,
+  noSpace: 7,
+  /** Interrupted (Ctrl-C): 128 + SIGINT, as shells report it. */
+  interrupted: 130,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
-  if (!DrkitError.isInstance(error)) return EXIT.failure;
+  if (!DrkitError.isInstance(error)) return exitCodeFor(asDrkitError(error));
   switch (error.code) {
+    case 'aborted':
+      return EXIT.interrupted;
+    case 'no-space':
+      return EXIT.noSpace;
     case 'bad-input':
       return EXIT.badInput;
     case 'auth-failed':
@@ -34,6 +41,19 @@ export function exitCodeFor(error: unknown): number {
 
 /** One line, no stack, no secret: what a person needs to act. */
 export function oneLineReason(error: unknown): string {
-  if (DrkitError.isInstance(error)) return `drkit: ${error.message.split('\n')[0]} [${error.code}]`;
-  return `drkit: ${(error as Error)?.message ?? String(error)}`;
+  const e = asDrkitError(error);
+  return `drkit: ${e.message.split('\n')[0]} [${e.code}]`;
+}
+
+/**
+ * Any error as a typed one: file-system errors by their errno (whatever property holds a
+ * code — a child process's is its numeric exit status), a parse error as `protocol`.
+ */
+export function asDrkitError(error: unknown): DrkitError {
+  if (DrkitError.isInstance(error)) return error;
+  const message = (error as Error)?.message ?? String(error);
+  const code = (error as { code?: unknown })?.code;
+  const errno = typeof code === 'string' ? code : undefined;
+  const mapped = errno === 'ENOSPC' || errno === 'EDQUOT' ? 'no-space' : errno === 'EACCES' || errno === 'EPERM' ? 'permission-denied' : errno === 'ENOENT' ? 'not-found' : error instanceof SyntaxError ? 'protocol' : 'platform';
+  return new DrkitError(mapped, message, { cause: error, ...(errno && { fault: errno }) });
 }

@@ -1,28 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { collectInventory, DrkitError, type Adapter, type AppFailurePolicy, type Consistency, type GroupMember, type Machine, type Storage } from '@drkit/core';
+import { collectInventory, DrkitError, type Adapter, type GroupMember, type Machine, type Storage } from '@drkit/core';
+import { readGroupConfig, type GroupConfig } from './group-config.js';
+export type { GroupConfig } from './group-config.js';
 import { volumesBehind } from '@drkit/san';
 import { openAdapter, type ConnectionFlags } from './open-adapter.js';
-
-/**
- * A group config file, for groups that span endpoints:
- *   { "consistency": "app", "policy": "fallback-to-crash",
- *     "members": [ { "endpoint": "file:///srv/site", "machine": "web" },
- *                  { "endpoint": "vsphere://dr@vc01", "machine": "db01", "thumbprint": "AB:…" } ],
- *     "arrays": [ { "endpoint": "ontap://dr@cluster1", "thumbprint": "…" } ] }
- */
-export interface GroupConfig {
-  consistency?: Consistency;
-  policy?: AppFailurePolicy;
-  freezeBudgetMs?: number;
-  members: Array<{ endpoint: string; machine: string } & EndpointFlags>;
-  /**
-   * Storage arrays under the members: every consistency group holding a member's LUNs
-   * (matched by NAA id) joins the group, so the point includes the array's own snapshot.
-   */
-  arrays?: Array<{ endpoint: string } & EndpointFlags>;
-}
-
-type EndpointFlags = Pick<ConnectionFlags, 'thumbprint' | 'insecure' | 'caFile' | 'passwordFile'>;
 
 export interface OpenedGroup {
   members: GroupMember[];
@@ -35,10 +15,10 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
   const wanted = new Map<string, { flags: ConnectionFlags; machines: string[] }>();
   let config: Partial<GroupConfig> = {};
   if (flags.group) {
-    config = JSON.parse(await readFile(flags.group, 'utf8')) as GroupConfig;
-    if (!Array.isArray(config.members) || config.members.length === 0) throw new DrkitError('bad-input', `${flags.group}: no members`);
-    for (const m of config.members) {
-      const entry = wanted.get(m.endpoint) ?? { flags: { ...flags, ...m }, machines: [] };
+    config = await readGroupConfig(flags.group);
+    for (const m of config.members ?? []) {
+      const { machine: _, ...endpointFlags } = m;
+      const entry = wanted.get(m.endpoint) ?? { flags: { ...flags, ...endpointFlags }, machines: [] };
       entry.machines.push(m.machine);
       wanted.set(m.endpoint, entry);
     }

@@ -1,4 +1,5 @@
 import type { Inventory } from '@drkit/core';
+import { printable } from './printable.js';
 
 /** 1536 → `1.5K`, 33554432 → `32M`: binary units, at most one decimal. */
 export function humanBytes(bytes: number): string {
@@ -36,11 +37,12 @@ export function formatInventory(inv: Inventory): string {
       (m.hostId && hostName.get(m.hostId)) ?? '-',
     ]);
   lines.push(...table(['MACHINE', 'POWER', 'OS', 'CPU', 'MEM', 'DISKS', 'ADDRESS', 'HOST'], rows));
-  for (const w of inv.warnings) lines.push(`warning: ${w}`);
+  for (const w of inv.warnings) lines.push(`warning: ${printable(w)}`);
   return lines.join('\n') + '\n';
 }
 
-function table(head: string[], rows: string[][]): string[] {
+function table(head: string[], cells: string[][]): string[] {
+  const rows = cells.map((r) => r.map(printable));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [fmt(head), ...rows.map(fmt)];

@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { inventorySchemaV1 } from '@drkit/core';
+import { DrkitError, inventorySchemaV1 } from '@drkit/core';
 import { runDiscover, type DiscoverFlags } from './discover-command.js';
-import { exitCodeFor, oneLineReason } from './exit-codes.js';
+import { EXIT, exitCodeFor, oneLineReason } from './exit-codes.js';
+import { printable } from './printable.js';
 import { DEFAULT_FIXTURE } from './default-fixture.js';
 import { runPoints, runReplicate, runRestore, runSnapshot, runVerify, type GroupFlags } from './point-commands.js';
 import { runLinks, type LinksFlags } from './links-command.js';
@@ -9,16 +10,22 @@ import { runLinks, type LinksFlags } from './links-command.js';
 const program = new Command()
   .name('drkit')
   .description('disaster-recovery adapters: discover, snapshot, replicate')
-  .showHelpAfterError()
+  .showHelpAfterError('(drkit <command> --help shows the options)')
   .exitOverride();
 
+// Ctrl-C stops the work through its signal (runs stop resumably, stores stay whole);
+// a second one ends the process at once. Either way the exit code says so (130).
 const controller = new AbortController();
-process.once('SIGINT', () => controller.abort());
+process.on('SIGINT', () => {
+  if (controller.signal.aborted) process.exit(EXIT.interrupted);
+  process.stderr.write('drkit: interrupted; stopping (Ctrl-C again to quit at once)\n');
+  controller.abort(new DrkitError('aborted', 'interrupted by Ctrl-C'));
+});
 const io = {
   out: (text: string) => {
     process.stdout.write(text);
   },
-  err: (line: string) => process.stderr.write(line + '\n'),
+  err: (line: string) => process.stderr.write(printable(line) + '\n'),
   signal: controller.signal,
 };
 
@@ -90,14 +97,15 @@ program
   .argument('<target>', 'dir:<path>')
   .argument('<point-id>', 'a point id (or a unique prefix of at least 4 characters)')
   .description('write one raw image per disk under <out>/<machine>/, every block verified')
-  .option('--out <dir>', 'where to write the images')
+  .option('--out <dir>', 'where to write the images (an empty or new folder)')
+  .option('--force', 'write into a folder that is not empty, replacing images of the same names')
   .option('--json', 'print JSON on stdout')
-  .action((target: string, pointId: string, flags: { out?: string; json?: boolean }) => runRestore(target, pointId, flags, io));
+  .action((target: string, pointId: string, flags: { out?: string; json?: boolean; force?: boolean }) => runRestore(target, pointId, flags, io));
 
 program
   .command('verify')
   .argument('<target>', 'dir:<path>')
-  .argument('[point-id]', 'one point; all when absent')
+  .argument('[point-id]', 'one point (or a unique prefix of at least 4 characters); all when absent')
   .description('check recovery points against their checksums without writing')
   .option('--json', 'print JSON on stdout')
   .action((target: string, pointId: string | undefined, flags: { json?: boolean }) => runVerify(target, pointId, flags, io));
@@ -143,12 +151,13 @@ function positiveInt(value: string): number {
 
 try {
   await program.parseAsync(process.argv);
+  if (controller.signal.aborted) throw new DrkitError('aborted', 'interrupted by Ctrl-C');
 } catch (error) {
-  const code = (error as { code?: string }).code;
-  if (code?.startsWith('commander.')) {
-    process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('commander.')) {
+    process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : EXIT.badInput;
   } else {
-    io.err(oneLineReason(error));
-    process.exitCode = exitCodeFor(error);
+    io.err(oneLineReason(controller.signal.aborted ? new DrkitError('aborted', 'interrupted by Ctrl-C', { cause: error }) : error));
+    process.exitCode = controller.signal.aborted ? EXIT.interrupted : exitCodeFor(error);
   }
 }

@@ -66,7 +66,7 @@ export async function openAdapter(endpoint: string | undefined, flags: Connectio
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(endpoint)?.[1]?.toLowerCase();
   if (scheme === 'file') {
     if (flags.record) throw new DrkitError('bad-input', '--record is for network endpoints; a file:// site is already on disk');
-    return { adapter: createReferenceAdapter({ root: fileURLToPath(endpoint) }), finish: async () => {} };
+    return { adapter: createReferenceAdapter({ root: fileSitePath(endpoint) }), finish: async () => {} };
   }
   if (scheme === 'ssh') return openPhysical(endpoint, flags, warn);
   if (scheme === 'ontap' || scheme === 'pure') return openSan(endpoint, flags, await tlsPolicy(flags, warn));
@@ -144,4 +144,19 @@ async function tlsPolicy(flags: ConnectionFlags, warn: (line: string) => void): 
   }
   if (flags.caFile) return { mode: 'verify', ca: await readFile(flags.caFile) };
   return { mode: 'verify' };
+}
+
+/** `file:///abs/site` → the folder; no host, no root folder (that once scanned all of /). */
+function fileSitePath(endpoint: string): string {
+  const bad = (why: string) => new DrkitError('bad-input', `${endpoint}: ${why}; give a site folder as file:///absolute/path`);
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw bad('not a URL');
+  }
+  if (url.host && url.host !== 'localhost') throw bad(`"${url.host}" would be a host name (a relative path?)`);
+  const path = fileURLToPath(url);
+  if (path.replace(/\/+$/, '') === '') throw bad('no folder');
+  return path;
 }

@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
-import { DEFAULT_POLICY, DrkitError, openDirStore, replicateGroup, takeGroupPoint, type AppFailurePolicy, type Consistency, type DirStore } from '@drkit/core';
+import { checkGroupRequest, DEFAULT_POLICY, DrkitError, openDirStore, replicateGroup, takeGroupPoint, type AppFailurePolicy, type Consistency, type DirStore } from '@drkit/core';
 import type { CommandIo } from './discover-command.js';
 import { openGroup, parseTarget } from './group-members.js';
 import type { ConnectionFlags } from './open-adapter.js';
 import { describeStatement, formatPoints } from './point-format.js';
 import { progressReporter } from './progress-reporter.js';
 import { humanBytes } from './inventory-table.js';
+import { printable } from './printable.js';
 
 export interface GroupFlags extends ConnectionFlags {
   machine?: string[];
@@ -50,13 +51,17 @@ export async function runReplicate(endpoint: string | undefined, flags: GroupFla
   const group = await openGroup(endpoint, flags.machine ?? [], flags, io.err);
   let store: DirStore | undefined;
   try {
-    store = await openDirStore(storePath);
-    const result = await replicateGroup({
+    const request = {
       members: group.members,
-      store,
       consistency: flags.consistency ?? group.config.consistency ?? 'crash',
       policy: flags.policy ?? group.config.policy,
       freezeBudgetMs: flags.freezeBudget ?? group.config.freezeBudgetMs,
+    };
+    checkGroupRequest(request); // before the store is made or touched
+    store = await openDirStore(storePath);
+    const result = await replicateGroup({
+      ...request,
+      store,
       resync: flags.resync,
       maxBytesPerSecond: flags.maxRate,
       signal: io.signal,
@@ -78,7 +83,10 @@ export async function runReplicate(endpoint: string | undefined, flags: GroupFla
 
 export async function withStore<T>(target: string, fn: (store: DirStore) => Promise<T>, io: CommandIo): Promise<T> {
   const path = target.startsWith('dir:') ? target.slice(4) : target;
-  if (!(await stat(`${path}/store.json`).then(() => true, () => false))) throw new DrkitError('bad-input', `${target} is not a drkit store`);
+  if (!path) throw new DrkitError('bad-input', 'give a store: dir:<path>');
+  // A store whose store.json was lost still has its points: it opens and says what is wrong.
+  const isStore = async (name: string) => stat(`${path}/${name}`).then(() => true, () => false);
+  if (!(await isStore('store.json')) && !(await isStore('points'))) throw new DrkitError('bad-input', `${target} is not a drkit store`);
   const store = await openDirStore(path);
   try {
     const result = await fn(store);
@@ -102,13 +110,14 @@ export async function runPoints(target: string, flags: { json?: boolean; prune?:
     }
     const points = await store.listPoints();
     print(io, flags.json, points, () => formatPoints(points));
+    for (const f of await store.findings()) io.err(`drkit: damaged: ${f.file}: ${f.problem}${f.pointId ? ` (point ${f.pointId})` : ''}; run drkit verify`);
   }, io);
 }
 
-export async function runRestore(target: string, pointId: string, flags: { out?: string; json?: boolean }, io: CommandIo): Promise<void> {
+export async function runRestore(target: string, pointId: string, flags: { out?: string; json?: boolean; force?: boolean }, io: CommandIo): Promise<void> {
   if (!flags.out) throw new DrkitError('bad-input', 'give --out <dir>');
   await withStore(target, async (store) => {
-    const result = await store.restore(pointId, flags.out!, { signal: io.signal, onProgress: progressReporter(io.err) });
+    const result = await store.restore(pointId, flags.out!, { signal: io.signal, onProgress: progressReporter(io.err), force: flags.force === true });
     print(io, flags.json, result, () => result.files.map((f) => `${f.path}  ${humanBytes(f.sizeBytes)}  verified`).join('\n') + '\n');
   }, io);
 }
@@ -116,8 +125,15 @@ export async function runRestore(target: string, pointId: string, flags: { out?:
 export async function runVerify(target: string, pointId: string | undefined, flags: { json?: boolean }, io: CommandIo): Promise<void> {
   await withStore(target, async (store) => {
     const results = await store.verify(pointId, { signal: io.signal });
-    print(io, flags.json, results, () => results.map((r) => `${r.pointId}  ${r.ok ? 'ok' : 'CORRUPT'}${r.disks.filter((d) => !d.ok).map((d) => `\n  ${d.name}: ${d.actual}`).join('')}`).join('\n') + '\n');
+    // Damage that is no point's (store.json, a run's intent) is a finding of its own.
+    const findings = pointId ? [] : (await store.findings()).filter((f) => !f.pointId);
+    const line = (r: (typeof results)[number]) =>
+      `${r.pointId}  ${r.ok ? 'ok' : 'CORRUPT'}${r.damage ? `\n  ${r.damage}` : ''}${r.disks.filter((d) => !d.ok).map((d) => `\n  ${printable(d.name)}: ${d.actual}`).join('')}`;
+    print(io, flags.json, results, () => results.map(line).join('\n') + '\n');
+    for (const f of findings) io.err(`drkit: damaged: ${f.file}: ${f.problem}`);
     const bad = results.filter((r) => !r.ok);
-    if (bad.length > 0) throw new DrkitError('integrity', `${bad.length} of ${results.length} points failed verification`);
+    if (bad.length > 0 || findings.length > 0) {
+      throw new DrkitError('integrity', `${bad.length} of ${results.length} points failed verification${findings.length ? `, ${findings.length} store files are damaged` : ''}`);
+    }
   }, io);
 }

@@ -28,3 +28,4 @@ export { createReferenceAdapter, type ReferenceAdapterOptions } from './referenc
 export { writeTracked } from './reference/reference-change-log.js';
 export type { Fault, FaultPhase } from './reference/reference-faults.js';
 export type { MachineConfig } from './reference/reference-site.js';
+export { endpointPort } from './endpoint-port.js';

@@ -21,6 +21,12 @@ export interface SnapshotRequest extends OperationOptions {
    * "snapshot" has no disks; its `achieved` says whether the freeze held to the end.
    */
   freezeOnly?: boolean;
+  /**
+   * 'run': the snapshot lives only as long as the run that asked for it (a replication
+   * deletes it at the end). An adapter may then remove it once that run is known dead, so
+   * a killed run leaves nothing behind; a snapshot without it is kept until deleted.
+   */
+  lifetime?: 'run';
 }
 
 /** A member frozen (or ready to be snapped, for fused platforms) and not yet released. */

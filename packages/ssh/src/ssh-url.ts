@@ -1,4 +1,4 @@
-import { DrkitError } from '@drkit/core';
+import { DrkitError, endpointPort } from '@drkit/core';
 
 export interface SshUrl {
   host: string;
@@ -25,7 +25,7 @@ export function parseSshUrl(input: string, scheme: string): SshUrl {
   if (!url.username) throw new DrkitError('bad-input', `the endpoint needs a user: ${scheme}://user@host`);
   if (!url.hostname) throw new DrkitError('bad-input', `the endpoint needs a host: ${scheme}://user@host`);
   if (url.pathname && url.pathname !== '/') throw new DrkitError('bad-input', `a ${scheme}:// endpoint has no path: ${scheme}://user@host[:port]`);
-  const port = url.port ? Number(url.port) : 22;
+  const port = endpointPort(url, 22);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return { host, port, username: decodeURIComponent(url.username), display: `${scheme}://${url.username}@${url.host}` };
 }

@@ -19,6 +19,8 @@ export interface GroupPointRequest extends OperationOptions {
   freezeBudgetMs?: number;
   /** Marks the snapshots so leftovers can be found. Default `drkit-<uuid>`. */
   tag?: string;
+  /** 'run': the snapshots are deleted when the caller's run ends (see SnapshotRequest.lifetime). */
+  lifetime?: 'run';
 }
 
 export const DEFAULT_FREEZE_BUDGET_MS = 6000;
@@ -33,7 +35,7 @@ const APP_FAULTS = new Set(['platform', 'invalid-state', 'unsupported', 'timeout
  * snapshots already taken are deleted: a group point exists whole or not at all.
  */
 export async function takeGroupPoint(request: GroupPointRequest): Promise<GroupPoint> {
-  checkRequest(request);
+  checkGroupRequest(request);
   const policy = request.policy ?? 'require';
   const tag = request.tag ?? `drkit-${randomUUID()}`;
   memberLayers(request.members); // refuses a malformed group before anything is touched
@@ -104,6 +106,7 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
               freezeDeadline,
               signal,
               ...(member.freezeOnly && { freezeOnly: true }),
+              ...(request.lifetime && { lifetime: request.lifetime }),
             });
             prepared.push(p);
           } catch (error) {
@@ -232,7 +235,7 @@ function statementOf(
 }
 
 /** Refuses what would otherwise fail late or strangely (a negative budget ends as a timeout). */
-function checkRequest(request: GroupPointRequest): void {
+export function checkGroupRequest(request: GroupPointRequest): void {
   if (request.members.length === 0) throw new DrkitError('bad-input', 'a consistency group needs at least one member');
   if (request.consistency !== 'crash' && request.consistency !== 'app') throw new DrkitError('bad-input', `consistency ${JSON.stringify(request.consistency)}: expected crash or app`);
   if (request.policy !== undefined && request.policy !== 'require' && request.policy !== 'fallback-to-crash') {

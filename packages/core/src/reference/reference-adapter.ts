@@ -3,6 +3,7 @@ import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs
 import { join, resolve } from 'node:path';
 import type { Adapter, DiscoverOptions } from '../adapter.js';
 import type { Capabilities } from '../capabilities.js';
+import { processAlive } from '../process-alive.js';
 import { DrkitError, throwIfAborted } from '../errors.js';
 import type { InventoryItem, SiteInfo } from '../inventory.js';
 import type { ReplicationOps } from '../disk-source.js';
@@ -27,7 +28,12 @@ interface SnapshotMeta {
   tag: string;
   takenAt: string;
   tokens: Record<string, string>;
+  /** Set for a run's snapshot: the process whose run it belongs to. */
+  runPid?: number;
 }
+
+/** Written before the copy starts: a take killed mid-copy leaves a folder that says whose it was. */
+const OWNER = 'owner.json';
 
 /**
  * The reference adapter: every machine is a folder of raw disk images. It implements the
@@ -71,6 +77,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
       const id = randomUUID();
       const dir = join(snapshotsDir, id);
       await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, OWNER), JSON.stringify({ pid: process.pid, lifetime: prepared.request.lifetime ?? 'kept' }));
       const tokens: Record<string, string> = {};
       // Token first, data second: a write logged before the token is already in the file.
       for (const d of m.disks) tokens[diskId(m.folder, d.name)] = await currentToken(m.dir, d.name);
@@ -85,7 +92,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
         achieved = 'crash';
         warnings.push(`${m.folder}: the platform silently took a crash-consistent snapshot instead of an app-consistent one`);
       }
-      const meta: SnapshotMeta = { id, machineId: m.folder, tag: prepared.request.tag, takenAt: new Date().toISOString(), tokens };
+      const meta: SnapshotMeta = { id, machineId: m.folder, tag: prepared.request.tag, takenAt: new Date().toISOString(), tokens, ...(prepared.request.lifetime === 'run' && { runPid: process.pid }) };
       await writeFile(join(dir, 'meta.json'), JSON.stringify(meta));
       return {
         id,
@@ -134,6 +141,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
       const info = await stat(root).catch(() => undefined);
       if (!info?.isDirectory()) throw new DrkitError('bad-input', `${root} is not a folder of machines`);
       faults = await FaultInjector.load(root, options.faults);
+      await removeDeadRunSnapshots(snapshotsDir);
       capabilities = {
         apiVersion: '1',
         discovery: true,
@@ -192,3 +200,18 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
 function diskId(machine: string, disk: string): string {
   return `${machine}/${disk}`;
 }
+
+/**
+ * Snapshots whose run died (killed mid-run, or mid-copy) — never a kept one, never one of a
+ * live process: a run's snapshot records its pid, a half-made one its owner file.
+ */
+async function removeDeadRunSnapshots(snapshotsDir: string): Promise<void> {
+  for (const id of await readdir(snapshotsDir).catch(() => [] as string[])) {
+    const dir = join(snapshotsDir, id);
+    const meta = await readFile(join(dir, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as SnapshotMeta, () => undefined);
+    const owner = await readFile(join(dir, OWNER), 'utf8').then((t) => JSON.parse(t) as { pid?: number }, () => undefined);
+    const pid = meta ? meta.runPid : owner?.pid;
+    if (typeof pid === 'number' && !processAlive(pid)) await rm(dir, { recursive: true, force: true });
+  }
+}
+

@@ -40,7 +40,7 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
       throw new DrkitError('unsupported', `${m.adapter.kind}: disk replication is not available for ${m.name ?? m.machineId} (drkit discover's warnings say why)`);
     }
   }
-  const group = await takeGroupPoint(request);
+  const group = await takeGroupPoint({ ...request, ...(!request.keepSnapshots && { lifetime: 'run' as const }) });
   try {
     const keyOf = (member: GroupMember, diskId: string) => replicaKey(member.adapter, member.machineId, diskId);
     const jobs = group.members.flatMap(({ member, snapshot }) => snapshot.disks.map((d) => ({ member, snapshot, disk: d, key: keyOf(member, d.diskId) })));

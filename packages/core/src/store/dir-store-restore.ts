@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { promisify } from 'node:util';
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFile, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { syncDir } from './atomic-file.js';
@@ -44,27 +44,38 @@ export async function restorePoint(layout: StoreLayout, slots: PointSlot[], poin
   const files: RestoreResult['files'] = [];
   const machineDirs = uniqueNames(point.members.map((m) => ({ name: m.name, id: m.machineId })));
   const written = new Set<string>();
-  for (const [i, member] of point.members.entries()) {
-    const dir = join(outDir, machineDirs[i]!);
-    await makeOwnDir(dir);
-    const diskNames = uniqueNames(member.disks.map((d) => ({ name: d.name, id: d.diskId })));
-    for (const [j, disk] of member.disks.entries()) {
-      const path = join(dir, `${diskNames[j]}.img`);
-      if (written.has(path)) throw new DrkitError('invalid-state', `restore would write ${path} twice`);
-      written.add(path);
-      const tmp = join(dir, `.${diskNames[j]}.img.drkit-${randomUUID()}`);
-      try {
-        const root = await restoreDisk(layout, slots, point, disk, tmp, options);
-        await rename(tmp, path); // replaces a file or a link itself, never what a link points to
-        files.push({ machine: member.name, disk: disk.name, path, sizeBytes: disk.sizeBytes, root });
-      } catch (error) {
-        await rm(tmp, { force: true });
-        throw error;
-      }
-    }
+  const made: string[] = [];
+  try {
+    await restoreMembers();
+  } catch (error) {
+    // Folders this restore made and left empty go too: a failed restore leaves nothing.
+    for (const dir of made.reverse()) await rmdir(dir).catch(() => {});
+    throw error;
   }
   if (options.durable !== false) await Promise.all([...new Set(files.map((f) => dirname(f.path)))].map(syncDir));
   return { pointId: point.id, files };
+
+  async function restoreMembers(): Promise<void> {
+    for (const [i, member] of point.members.entries()) {
+      const dir = join(outDir, machineDirs[i]!);
+      if (await makeOwnDir(dir)) made.push(dir);
+      const diskNames = uniqueNames(member.disks.map((d) => ({ name: d.name, id: d.diskId })));
+      for (const [j, disk] of member.disks.entries()) {
+        const path = join(dir, `${diskNames[j]}.img`);
+        if (written.has(path)) throw new DrkitError('invalid-state', `restore would write ${path} twice`);
+        written.add(path);
+        const tmp = join(dir, `.${diskNames[j]}.img.drkit-${randomUUID()}`);
+        try {
+          const root = await restoreDisk(layout, slots, point, disk, tmp, options);
+          await rename(tmp, path); // replaces a file or a link itself, never what a link points to
+          files.push({ machine: member.name, disk: disk.name, path, sizeBytes: disk.sizeBytes, root });
+        } catch (error) {
+          await rm(tmp, { force: true });
+          throw error;
+        }
+      }
+    }
+  }
 }
 
 /** `--out` must be a folder (made if missing), not a link, and empty unless forced. */
@@ -79,12 +90,18 @@ async function prepareOut(outDir: string, force: boolean): Promise<void> {
   if (!force && (await readdir(outDir)).length > 0) throw new DrkitError('bad-input', `${outDir} is not empty; give an empty folder, or --force to replace images there`);
 }
 
-async function makeOwnDir(dir: string): Promise<void> {
-  await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
+/** Makes (or accepts) a machine's folder; true when this call made it. */
+async function makeOwnDir(dir: string): Promise<boolean> {
+  const made = await mkdir(dir, { mode: 0o700 }).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+      return false;
+    },
+  );
   const info = await lstat(dir);
   if (info.isSymbolicLink() || !info.isDirectory()) throw new DrkitError('bad-input', `${dir} is not a folder drkit may write into (a link or a file)`);
+  return made;
 }
 
 /**

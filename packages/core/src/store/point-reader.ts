@@ -178,8 +178,10 @@ async function checkLengths(layout: StoreLayout, slots: PointSlot[], disk: Point
   const [r, m, c] = await Promise.all([replica.stat(), map.stat(), crcs.stat()]);
   const problem = (what: string) => new DrkitError('integrity', `disk ${disk.name}: ${what}`);
   const blocks = Math.ceil(r.size / disk.blockSize);
-  if (m.size !== blocks * HASH_BYTES) throw problem(`blocks.map holds ${m.size} bytes for a ${r.size}-byte replica`);
-  if (c.size !== blocks * 4) throw problem(`blocks.crc holds ${c.size} bytes for a ${r.size}-byte replica`);
+  const mapAndCrcs = () => {
+    if (m.size !== blocks * HASH_BYTES) throw problem(`blocks.map holds ${m.size} bytes for a ${r.size}-byte replica`);
+    if (c.size !== blocks * 4) throw problem(`blocks.crc holds ${c.size} bytes for a ${r.size}-byte replica`);
+  };
   let holder: PointSlot | undefined;
   let newest: PointDisk | undefined;
   for (const s of slots) {
@@ -188,6 +190,7 @@ async function checkLengths(layout: StoreLayout, slots: PointSlot[], disk: Point
   }
   const followed = holder && (await stat(layout.journal(holder.id, disk.key)).then(() => true, () => false));
   if (newest && !followed && newest.sizeBytes !== r.size) throw problem(`replica.img holds ${r.size} bytes, the disk's newest point ${newest.sizeBytes}`);
+  mapAndCrcs();
 }
 
 function corrupt(disk: PointDisk, point: PointManifest, offset: number, where: string): DrkitError {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { link, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { platform } from 'node:os';
+import { processAlive } from '../process-alive.js';
 import { DrkitError } from '../errors.js';
 
 export interface StoreLock {
@@ -52,7 +53,7 @@ async function fileLock(lockFile: string): Promise<StoreLock> {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const pid = await holder(lockFile);
-      if (pid !== undefined && isAlive(pid)) throw busy(pid);
+      if (pid !== undefined && processAlive(pid)) throw busy(pid);
       // Break a dead holder's lock only if the file moved aside is the one that was judged.
       const judged = await stat(lockFile).catch(() => undefined);
       const aside = `${lockFile}.stale-${randomUUID()}`;
@@ -80,11 +81,3 @@ function busy(pid: number | undefined): DrkitError {
   return new DrkitError('busy', `the store is in use${pid ? ` by process ${pid}` : ''}; one run at a time`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
