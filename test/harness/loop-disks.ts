@@ -25,7 +25,15 @@ export function loopDisksAvailable(): boolean {
   return process.getuid?.() === 0 && existsSync('/dev/loop-control') && existsSync('/sbin/mkfs.btrfs') && existsSync('/sbin/mkfs.xfs');
 }
 
-export async function createLoopDisks(options: { xfsMiB?: number; btrfsMiB?: number } = {}): Promise<LoopDisks> {
+/**
+ * Where the disk images live, which decides the snapshot mechanism drkit finds:
+ * 'btrfs-subvolume' (default) a btrfs subvolume → btrfs snapshots; 'btrfs-top' a plain
+ * folder of a btrfs file system (its top-level subvolume); 'xfs' a folder on XFS with
+ * reflink → `cp --reflink` clones.
+ */
+export type ImagePool = 'btrfs-subvolume' | 'btrfs-top' | 'xfs';
+
+export async function createLoopDisks(options: { xfsMiB?: number; btrfsMiB?: number; pool?: ImagePool } = {}): Promise<LoopDisks> {
   const dir = await mkdtemp(join(tmpdir(), 'drkit-loop-'));
   const loops: string[] = [];
   const mounts: string[] = [];
@@ -45,10 +53,13 @@ export async function createLoopDisks(options: { xfsMiB?: number; btrfsMiB?: num
       await sh('mount', dev, at);
       mounts.push(at);
     };
+    const pool = options.pool ?? 'btrfs-subvolume';
     await sh('truncate', '-s', '2G', join(dir, 'pool.img'));
-    await sh('mkfs.btrfs', '-q', join(dir, 'pool.img'));
+    if (pool === 'xfs') await sh('mkfs.xfs', '-q', '-m', 'reflink=1', join(dir, 'pool.img'));
+    else await sh('mkfs.btrfs', '-q', join(dir, 'pool.img'));
     await mount(await attach(join(dir, 'pool.img')), join(dir, 'pool'));
-    await sh('btrfs', 'subvolume', 'create', join(dir, 'pool', 'disks'));
+    if (pool === 'btrfs-subvolume') await sh('btrfs', 'subvolume', 'create', join(dir, 'pool', 'disks'));
+    else await mkdir(join(dir, 'pool', 'disks'));
     const disks: LoopDisks['disks'] = [];
     for (const [fstype, mib] of [
       ['xfs', options.xfsMiB ?? 320],

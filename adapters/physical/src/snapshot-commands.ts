@@ -11,7 +11,9 @@ export type Target = ['b' | 'r' | 'l' | 'z', string];
 // Arguments: the snapshot name, then (kind, source) pairs. One btrfs snapshot per subvolume
 // captures every image in it at one instant; ZFS volumes are gathered into ONE `zfs
 // snapshot` (atomic across them, zfs-snapshot(8)); LVM snapshots are taken one by one,
-// named <lv>_<name> (names are per volume group), tagged `drkit` (lvcreate(8)).
+// named <lv>_<name> (names are per volume group), tagged `drkit` (lvcreate(8)). A reflink
+// clone shares the source's extents, holes stay holes: no --sparse (coreutils 9.1 refuses
+// --sparse=always beside --reflink=always, which once failed every XFS snapshot).
 export const TAKE_SCRIPT = String.raw`
 name=$1; shift; n=$#; i=0
 while [ $i -lt $n ]; do
@@ -19,7 +21,7 @@ while [ $i -lt $n ]; do
   case $kind in
     b) mkdir -p "$src/.drkit-snapshots" && btrfs subvolume snapshot -r "$src" "$src/.drkit-snapshots/$name" >/dev/null || exit 5 ;;
     r) d=$(dirname "$src")/.drkit-snapshots/$name
-       mkdir -p "$d" && cp --reflink=always --sparse=always "$src" "$d/" || exit 6 ;;
+       mkdir -p "$d" && cp --reflink=always "$src" "$d/" || exit 6 ;;
     l) lvcreate --snapshot --name "$(basename "$src")_$name" --extents 20%ORIGIN --addtag drkit "$src" >/dev/null || exit 7 ;;
     z) set -- "$@" "$src@$name" ;;
   esac
