@@ -39,8 +39,12 @@ export interface BackingStore {
   subvolume?: string;
 }
 
-// One round trip: each section is a fixed command; lsblk's MOUNTPOINTS column is new in
-// util-linux 2.37, so older hosts fall back to MOUNTPOINT.
+// lsblk's MOUNTPOINTS column is new in util-linux 2.37, so older hosts fall back to
+// MOUNTPOINT; JSON is new in 2.27, so older ones (RHEL/CentOS 7: 2.23) print KEY="value"
+// pairs, without SERIAL where it is unknown.
+export const LSBLK_COMMAND = String.raw`lsblk -J -b -o NAME,KNAME,PATH,SIZE,TYPE,FSTYPE,MOUNTPOINTS,SERIAL,WWN,MODEL,RO 2>/dev/null || lsblk -J -b -o NAME,KNAME,SIZE,TYPE,FSTYPE,MOUNTPOINT,SERIAL,WWN,MODEL,RO 2>/dev/null || { echo '#pairs'; lsblk -P -b -o NAME,KNAME,PKNAME,SIZE,TYPE,FSTYPE,MOUNTPOINT,SERIAL,WWN,MODEL,RO 2>/dev/null || lsblk -P -b -o NAME,KNAME,PKNAME,SIZE,TYPE,FSTYPE,MOUNTPOINT,WWN,MODEL,RO; }`;
+
+// One round trip: each section is a fixed command.
 const FACTS_SCRIPT = String.raw`
 section() { printf '\n=== %s\n' "$1"; }
 section machine-id; cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null
@@ -49,7 +53,7 @@ section kernel; uname -sr
 section os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
 section nproc; nproc 2>/dev/null
 section meminfo; grep MemTotal /proc/meminfo
-section lsblk; lsblk -J -b -o NAME,KNAME,PATH,SIZE,TYPE,FSTYPE,MOUNTPOINTS,SERIAL,WWN,MODEL,RO 2>/dev/null || lsblk -J -b -o NAME,KNAME,SIZE,TYPE,FSTYPE,MOUNTPOINT,SERIAL,WWN,MODEL,RO
+section lsblk; ${LSBLK_COMMAND}
 section losetup; losetup -J -l -O NAME,BACK-FILE 2>/dev/null
 section findmnt; findmnt -J -b -o TARGET,SOURCE,FSTYPE,SIZE,AVAIL 2>/dev/null
 section ip; ip -j addr 2>/dev/null

@@ -35,8 +35,13 @@ export interface NetInterface {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
-/** `lsblk -J -b -o …` output; sizes may be numbers or strings, `ro` a boolean or "0"/"1". */
+/**
+ * `lsblk -J -b -o …` output (util-linux ≥ 2.27; sizes numbers or strings, `ro` a boolean or
+ * "0"/"1"), or — from hosts older than that (RHEL/CentOS 7 ship 2.23) — `lsblk -P` pairs
+ * after a `#pairs` line (see parseLsblkPairs).
+ */
 export function parseLsblk(text: string): BlockDevice[] {
+  if (text.trimStart().startsWith(PAIRS_MARK)) return parseLsblkPairs(text.trimStart().slice(PAIRS_MARK.length));
   const doc = parseJson(text, 'lsblk') as { blockdevices?: unknown[] };
   if (!Array.isArray(doc.blockdevices)) throw new DrkitError('protocol', 'lsblk printed no blockdevices array');
   return doc.blockdevices.map(toDevice);
@@ -62,6 +67,36 @@ function toDevice(raw: unknown): BlockDevice {
     readOnly: d.ro === true || d.ro === '1' || d.ro === 1,
     children: Array.isArray(d.children) ? d.children.map(toDevice) : [],
   };
+}
+
+/** What the facts script prints before `lsblk -P` output. */
+export const PAIRS_MARK = '#pairs';
+
+/**
+ * `lsblk -P -b -o NAME,KNAME,PKNAME,…`: one device a line as KEY="value" pairs, characters
+ * lsblk deems unsafe written `\xHH`; no tree, so children are hung under PKNAME. A device
+ * with several parents (an LV spanning PVs) is listed once under each.
+ */
+export function parseLsblkPairs(text: string): BlockDevice[] {
+  const rows = text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((line) => {
+      const row: Record<string, string> = {};
+      for (const m of line.matchAll(/([A-Z][A-Z0-9:_-]*)="((?:[^"\\]|\\.)*)"/g)) {
+        row[m[1]!.toLowerCase()] = m[2]!.replace(/\\x([0-9a-fA-F]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))).replace(/\\(.)/g, '$1');
+      }
+      if (!row.kname && !row.name) throw new DrkitError('protocol', `lsblk printed a line without NAME: ${line.slice(0, 120)}`);
+      return row;
+    });
+  const devices = rows.map((r) => ({ row: r, device: toDevice({ ...r, mountpoint: r.mountpoint }) }));
+  const top: BlockDevice[] = [];
+  for (const { row, device } of devices) {
+    const parent = row.pkname ? devices.find((d) => d.device.kname === row.pkname) : undefined;
+    if (parent) parent.device.children.push(device);
+    else top.push(device);
+  }
+  return top;
 }
 
 /** `losetup -J -l -O NAME,BACK-FILE`: loop device → backing file. */

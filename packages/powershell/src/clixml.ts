@@ -7,6 +7,8 @@ export interface ClixmlStreams {
   warnings: string[];
   /** Verbose, debug, information and progress records. */
   other: string[];
+  /** The stream ended inside a document (a process killed mid-write, a dropped channel): what came before is kept. */
+  truncated?: boolean;
 }
 
 /**
@@ -27,15 +29,17 @@ export function parseClixml(stderr: string): ClixmlStreams {
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) throw new DrkitError('protocol', 'CLIXML with a DOCTYPE or entity refused');
   // Several <Objs> documents may follow one another; each is parsed on its own.
   for (const doc of body.split(/(?=<Objs[\s>])/)) {
-    if (doc.trim().startsWith('<Objs')) readObjs(doc.trim(), out);
+    if (doc.trim().startsWith('<Objs') && !readObjs(doc.trim(), out)) out.truncated = true;
   }
   // PowerShell splits one error across several records, each with its own line break.
   out.errors = joinLines(out.errors);
   out.warnings = joinLines(out.warnings);
+  if (out.truncated) out.errors.push('(the error stream was cut short; the above is what arrived)');
   return out;
 }
 
-function readObjs(doc: string, out: ClixmlStreams): void {
+/** Reads one <Objs> document into `out`; false when it breaks off (the record being read is kept as far as it came). */
+function readObjs(doc: string, out: ClixmlStreams): boolean {
   const parser = new SaxesParser({ xmlns: false });
   let stream: string | undefined;
   let text = '';
@@ -56,7 +60,18 @@ function readObjs(doc: string, out: ClixmlStreams): void {
     else out.other.push(value);
     stream = undefined;
   });
-  parser.write(doc).close();
+  const keep = () => {
+    if (stream === 'Error' && text) out.errors.push(unescapeClixml(text));
+    else if (stream === 'Warning' && text) out.warnings.push(unescapeClixml(text));
+  };
+  try {
+    parser.write(doc).close();
+    return true;
+  } catch {
+    // saxes reports a cut-off document ("unclosed tag: Objs") as an error: keep what was read.
+    keep();
+    return false;
+  }
 }
 
 // PowerShell 7 colours its error records (ESC[31;1m…) even when they go to CLIXML; a

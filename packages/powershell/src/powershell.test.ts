@@ -13,6 +13,17 @@ describe('PowerShell over SSH', () => {
     expect(() => powershellCommandLine('x'.repeat(4000))).toThrow(/over cmd.exe's 8191/);
   });
 
+  it('keeps what arrived of a CLIXML stream cut short, says it was cut, and never throws a parser error', () => {
+    const whole = '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">Get-VM : The operation failed because_x000D__x000A_</S><S S="Error">the file was not found._x000D__x000A_</S></Objs>';
+    for (const cut of [whole.indexOf('</S>') + 4, whole.indexOf('the file') + 5, whole.length - 3]) {
+      const streams = parseClixml(whole.slice(0, cut));
+      expect(streams.truncated).toBe(true);
+      expect(streams.errors[0]).toMatch(/^Get-VM : The operation failed because/);
+      expect(streams.errors.at(-1)).toMatch(/cut short/);
+    }
+    expect(parseClixml(whole).truncated).toBeUndefined();
+  });
+
   it('reads the error and warning streams out of CLIXML, escapes decoded', () => {
     const s = parseClixml(CLIXML);
     expect(s.errors).toEqual(['Get-CimInstance : Access denied', 'At line:1 char:1']);
