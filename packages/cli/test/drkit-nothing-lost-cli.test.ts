@@ -100,6 +100,35 @@ describe('a damaged store is exit 6, never a stack trace or zeros called verifie
   });
 });
 
+describe('damaged input files', () => {
+  it('a corrupt fixture is one line with a code, never a stack trace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drkit-fixture-'));
+    await writeFile(join(dir, 'manifest.json'), '{"adapter": "vsphere", ');
+    const run = await drkit(['discover', '--replay', dir]);
+    expect(run.code).not.toBe(0);
+    expectOneLine(run, run.code, '[a-z-]+');
+  });
+});
+
+const root = process.getuid?.() === 0;
+describe.skipIf(!root)('a full store file system (root: mounts a tmpfs)', () => {
+  it('is exit 7 with one line, and the store keeps its points', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const mount = await mkdtemp(join(tmpdir(), 'drkit-tmpfs-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mount]);
+    try {
+      const small = `dir:${join(mount, 's')}`;
+      expect((await drkit(['replicate', `file://${site}`, '--target', small])).code).toBe(0);
+      await writeFile(join(site, 'web', 'os.img'), randomBytes(8 * 1024 * 1024));
+      const full = await drkit(['replicate', `file://${site}`, '--target', small]);
+      expectOneLine(full, 7, 'no-space', /space/);
+      expect((await drkit(['verify', small])).code).toBe(0);
+    } finally {
+      execFileSync('umount', ['-l', mount]);
+    }
+  });
+});
+
 describe('names from a host', () => {
   it('disks with non-Latin names restore to distinct files; a newline in a machine name never breaks a line', async () => {
     await mkdir(join(site, 'db'));

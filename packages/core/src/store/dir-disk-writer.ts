@@ -116,6 +116,8 @@ export class DirDiskWriter implements DiskWriter {
       );
       for (const { first, count, old, oldHashes } of olds) {
         for (let i = 0; i < count; i++) {
+          // A block past the disk's old end had no content at the previous point.
+          if ((first + i) * this.blockSize >= this.previousSize) break;
           this.journal.append((first + i) * this.blockSize, oldHashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), old.subarray(i * this.blockSize, (i + 1) * this.blockSize));
         }
       }

@@ -10,7 +10,8 @@ import { readUndoJournal } from './undo-journal.js';
  * every block the interrupted run may have touched: data and map writes are not ordered
  * on disk (a crash can keep one without the other), and resume skips blocks whose map
  * entry already matches the source. Touched = every block in the run's undo journal (it is
- * fsynced before any replica write); for a disk new in the run, every block.
+ * fsynced before any replica write), and every block past the disk's old end (not
+ * journaled: it had no content before); for a disk new in the run, every block.
  */
 export async function repairTouchedBlocks(layout: StoreLayout, intent: RunIntent, blockSize: number): Promise<number> {
   let repaired = 0;
@@ -33,10 +34,10 @@ export async function repairTouchedBlocks(layout: StoreLayout, intent: RunIntent
         await crcs.write(first, blockCrcs(data, blockSize));
         repaired += Math.ceil(length / blockSize);
       };
-      if (!d.hadReplica) {
-        const perChunk = (4 << 20) / blockSize;
-        for (let first = 0; first < blocks; first += perChunk) await fix(first, Math.min(perChunk, blocks - first));
-      } else {
+      const perChunk = (4 << 20) / blockSize;
+      const from = d.hadReplica ? Math.floor(d.oldSize / blockSize) : 0;
+      for (let first = from; first < blocks; first += perChunk) await fix(first, Math.min(perChunk, blocks - first));
+      if (d.hadReplica) {
         const journal = await readUndoJournal(layout.stagedUndo(d.key)).catch(() => undefined);
         const touched = new Set<number>();
         if (journal) for await (const r of journal.reverse()) touched.add(r.offset / blockSize);

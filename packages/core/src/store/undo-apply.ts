@@ -24,6 +24,9 @@ export async function undoInto(layout: StoreLayout, key: string, oldSize: number
       throw error;
     });
     for await (const r of journal?.reverse() ?? []) {
+      // Past the old end the truncate below restores the old state; writing there would
+      // only fill holes, on a file system that may just have run out of space.
+      if (r.offset >= oldSize) continue;
       await writeFully(replica, r.data, r.offset, path);
       await map.write(r.offset / blockSize, Buffer.from(r.hash));
       // A disk's last block may be short: its CRC covers its real length, not the padding.
