@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// One config for the whole workspace: tests import package sources directly, no build.
+// One config for the whole workspace: tests import package sources (each package's
+// `development` export condition), while CLI tests run the built binary as users do.
 export default defineConfig({
+  resolve: { conditions: ['development'] },
+  ssr: { resolve: { conditions: ['development'], externalConditions: ['development'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'adapters/*/src/**/*.test.ts', 'adapters/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     testTimeout: 60_000,

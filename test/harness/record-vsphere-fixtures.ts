@@ -46,7 +46,7 @@ export async function recordScenario(sim: Vcsim, dir: string, options: { expireA
 if (import.meta.url === `file://${process.argv[1]}`) {
   const sim = await startVcsim({ clusters: 2, hostsPerCluster: 2, standaloneHosts: 1, vmsPerPool: 3, datastores: 2, pageCap: 3 });
   try {
-    await recordScenario(sim, join(ROOT, 'recorded-site'), {
+    await recordScenario(sim, new URL('../../packages/cli/recorded-site', import.meta.url).pathname, {
       notes: 'govmomi 0.24.2 simulator (test/harness/vcsim, -page-cap=3), maxObjects=5; pnpm tsx test/harness/record-vsphere-fixtures.ts',
     });
     await recordScenario(sim, join(ROOT, 'session-expiry'), {

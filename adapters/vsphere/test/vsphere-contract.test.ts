@@ -54,12 +54,14 @@ if (!RECORD) {
   });
 }
 
-for (const scenario of ['recorded-site', 'session-expiry']) {
+// The recorded site ships inside the CLI package (`drkit discover` with no endpoint replays it).
+const SCENARIOS = { 'recorded-site': new URL('../../../packages/cli/recorded-site/', import.meta.url).pathname, 'session-expiry': FIXTURES + 'session-expiry' };
+for (const [scenario, dir] of Object.entries(SCENARIOS)) {
   describeAdapterContract({
-    name: `vsphere replaying fixtures/vsphere/${scenario}`,
+    name: `vsphere replaying ${scenario}`,
     adapter: async () =>
       createVSphereAdapter({
-        transport: await replayHttp(FIXTURES + scenario),
+        transport: await replayHttp(dir),
         credentials: { username: 'anyone', password: async () => 'anything' },
         endpoint: 'replay',
         maxObjects: 5,

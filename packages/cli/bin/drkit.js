@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so the CLI needs no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/main.ts');
+// Runs the built CLI (dist/): no TypeScript at run time. In a checkout, `pnpm install`
+// builds it (the root's prepare script); after a source change, `pnpm build`.
+try {
+  await import('../dist/main.js');
+} catch (error) {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/main.js')) {
+    process.stderr.write('drkit: the CLI is not built; run `pnpm build` in the checkout [bad-input]\n');
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}

@@ -22,14 +22,14 @@ describe('drkit discover', () => {
   it('with no endpoint, replays the embedded recorded site and prints a readable table', async () => {
     const run = await drkit(['discover']);
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/replaying the recorded site .*fixtures\/vsphere\/recorded-site/);
+    expect(run.stderr).toMatch(/replaying the recorded site .*packages\/cli\/recorded-site/);
     expect(run.stdout).toMatch(/^inventory 9 machines, 5 hosts, 2 clusters, 2 datastores/m);
     expect(run.stdout).toMatch(/^MACHINE\s+POWER\s+OS/m);
     expect(run.stdout.match(/^DC0_\S+_VM\d/gm)).toHaveLength(9);
   });
 
   it('with --json, prints only schema-valid JSON on stdout', async () => {
-    const run = await drkit(['discover', '--replay', 'fixtures/vsphere/recorded-site', '--json']);
+    const run = await drkit(['discover', '--replay', 'packages/cli/recorded-site', '--json']);
     expect(run.code).toBe(0);
     const inventory = JSON.parse(run.stdout) as Inventory;
     const validate = new Ajv2020({ strict: false }).compile(inventorySchemaV1);

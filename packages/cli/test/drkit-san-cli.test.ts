@@ -105,7 +105,7 @@ describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', 
     const back = JSON.parse((await drkit(['links', ontapUrl, ...auth, '--resync', link.id, '--json'], env)).stdout);
     expect(back[0]).toMatchObject({ state: 'idle', rawState: 'snapmirrored' });
     expect((await drkit(['links', ontapUrl, ...auth, '--update', link.id, '--resync', link.id], env)).code).toBe(2);
-    const notArray = await drkit(['links', '--replay', new URL('../../../fixtures/vsphere/recorded-site', import.meta.url).pathname]);
+    const notArray = await drkit(['links', '--replay', new URL('../recorded-site', import.meta.url).pathname]);
     expect(notArray.code).toBe(2);
     expect(notArray.stderr).toMatch(/no storage array/);
   });

@@ -3,7 +3,7 @@ import { DrkitError } from '@drkit/core';
 import { createVSphereAdapter } from '@drkit/vsphere';
 import { readCassette, replayHttp, type RecordedHttpRequest } from '../src/index.js';
 
-const FIXTURE = new URL('../../../fixtures/vsphere/recorded-site', import.meta.url).pathname;
+const FIXTURE = new URL('../../cli/recorded-site', import.meta.url).pathname;
 
 describe('replay', () => {
   it('fails loudly, naming the exchange, when the client asks something the recording did not', async () => {

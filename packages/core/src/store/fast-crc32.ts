@@ -9,20 +9,15 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
  */
 const require = createRequire(import.meta.url);
 
-function load(): { crc32: (data: Uint8Array) => number; path: string | undefined } {
+function load(): (data: Uint8Array) => number {
   try {
-    const path = require.resolve('@node-rs/crc32');
-    const { crc32 } = require(path) as { crc32: (data: Uint8Array) => number };
-    if (crc32(Buffer.from('123456789')) === 0xcbf43926) return { crc32, path };
+    const { crc32 } = require('@node-rs/crc32') as { crc32: (data: Uint8Array) => number };
+    if (crc32(Buffer.from('123456789')) === 0xcbf43926) return crc32;
   } catch {
     // no binary for this platform: zlib below
   }
-  return { crc32: zlibCrc32, path: undefined };
+  return zlibCrc32;
 }
 
-const loaded = load();
-
-export const crc32: (data: Uint8Array) => number = loaded.crc32;
-
-/** Where a worker thread can require the same implementation from (undefined: use zlib). */
-export const FAST_CRC32_PATH: string | undefined = loaded.path;
+/** Loaded once per thread: the hash pool's workers import this module too. */
+export const crc32: (data: Uint8Array) => number = load();
