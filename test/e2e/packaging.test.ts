@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,7 +17,9 @@ const PACKAGES = ['packages', 'adapters'];
  * dependencies come from the npm registry or npm's cache; --ignore-scripts skips ssh2's
  * optional native build, which ssh2 does without.)
  */
-describe('packed and installed outside the workspace', () => {
+let installed: string;
+
+describe.sequential('packed and installed outside the workspace', () => {
   let dir: string;
   let names: string[];
   beforeAll(async () => {
@@ -31,7 +33,7 @@ describe('packed and installed outside the workspace', () => {
         names.push((JSON.parse(await readFile(join(cwd, 'package.json'), 'utf8')) as { name: string }).name);
       }
     }
-    dir = await mkdtemp(join(tmpdir(), 'drkit-installed-'));
+    dir = installed = await mkdtemp(join(tmpdir(), 'drkit-installed-'));
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'embedder', private: true, type: 'module' }));
     const files = (await readdir(tarballs)).map((f) => join(tarballs, f));
     await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...files, 'vitest@^3.2.4'], { cwd: dir, maxBuffer: 1 << 24 });
@@ -59,9 +61,10 @@ describe('packed and installed outside the workspace', () => {
     expect(JSON.parse(stdout)).toEqual({ imported: plain.length, mode: 'initial', verified: true, same: true });
   }, 120_000);
 
-  it("passes the contract kit there, with that folder's own vitest", async () => {
-    await copyFile(join(ROOT, 'test/e2e/packaging/contract-outside.test.mjs'), join(dir, 'contract-outside.test.mjs'));
+  it("passes the contract kit there, with that folder's own vitest — the reference adapter and one defined outside the workspace", async () => {
+    for (const f of ['contract-outside.test.mjs', 'tiny-adapter.mjs', 'tiny-contract.test.mjs']) await copyFile(join(ROOT, 'test/e2e/packaging', f), join(dir, f));
     const { stdout } = await run(join(dir, 'node_modules', '.bin', 'vitest'), ['run', '--root', dir], { cwd: dir, env: { ...process.env, NO_COLOR: '1', DRKIT_TEST_REPORT: '' } });
+    expect(stdout).toMatch(/Test Files\s+2 passed/);
     expect(stdout).toMatch(/Tests\s+\d+ passed/);
     expect(stdout).not.toMatch(/failed/);
   }, 180_000);
@@ -88,3 +91,28 @@ async function listFiles(root: string, prefix = ''): Promise<string[]> {
   }
   return out;
 }
+
+describe.sequential('an adapter from outside the workspace, registered with --adapter', () => {
+  it('is listed in the help, discovers, replicates and restores through the installed drkit', async () => {
+    const dir = installed;
+    await copyFile(join(ROOT, 'test/e2e/packaging/tiny-adapter.mjs'), join(dir, 'tiny-adapter.mjs'));
+    const bin = join(dir, 'node_modules', '.bin', 'drkit');
+    const site = await mkdtemp(join(tmpdir(), 'drkit-tiny-site-'));
+    await mkdir(join(site, 'web'));
+    await writeFile(join(site, 'web', 'os.img'), Buffer.alloc(1 << 20, 7));
+    const help = await run(bin, ['--adapter', './tiny-adapter.mjs', 'discover', '--help'], { cwd: dir });
+    expect(help.stdout).toContain('tiny:///folder');
+    const found = await run(bin, ['--adapter', './tiny-adapter.mjs', 'discover', `tiny://${site}`, '--json'], { cwd: dir });
+    expect(JSON.parse(found.stdout).machines.map((m: { name: string }) => m.name)).toEqual(['web']);
+    const store = join(await mkdtemp(join(tmpdir(), 'drkit-tiny-store-')), 's');
+    const replicated = await run(bin, ['replicate', `tiny://${site}`, '--target', `dir:${store}`, '--json'], { cwd: dir, env: { ...process.env, DRKIT_ADAPTERS: './tiny-adapter.mjs' } });
+    const point = JSON.parse(replicated.stdout) as { id: string; members: Array<{ adapter: string }> };
+    expect(point.members[0]!.adapter).toBe('tiny');
+    const out = await mkdtemp(join(tmpdir(), 'drkit-tiny-out-'));
+    await run(bin, ['restore', `dir:${store}`, point.id, '--out', out], { cwd: dir });
+    expect((await readFile(join(out, 'web', 'os.img'))).equals(Buffer.alloc(1 << 20, 7))).toBe(true);
+    const unknown = await run(bin, ['--adapter', './missing.mjs', 'discover', 'tiny:///x'], { cwd: dir }).catch((e: { code: number; stderr: string }) => e);
+    expect((unknown as { code: number }).code).toBe(2);
+    expect((unknown as { stderr: string }).stderr).toMatch(/^drkit: --adapter \.\/missing\.mjs: cannot load it .*\[bad-input\]$/m);
+  }, 120_000);
+});

@@ -1,3 +1,4 @@
+export { hypervAdapter } from './hyperv-definition.js';
 export { HyperVAdapter, type HyperVAdapterOptions } from './hyperv-adapter.js';
 export { createHyperVAdapter, type CreateHyperVAdapterOptions } from './create-hyperv-adapter.js';
 export { HyperVReplica, plannedFailover, type InitialReplication, type ReplicaTarget } from '@drkit/hyperv-replica';

@@ -1,3 +1,4 @@
+export { sanAdapter } from './san-definition.js';
 export * from './array-driver.js';
 export { SanAdapter, type SanAdapterOptions } from './san-adapter.js';
 export { ArrayReplication } from './array-replication.js';

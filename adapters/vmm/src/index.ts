@@ -1,3 +1,4 @@
+export { vmmAdapter } from './vmm-definition.js';
 export { VmmAdapter, type VmmAdapterOptions, type VmmCredential } from './vmm-adapter.js';
 export { createVmmAdapter, type CreateVmmAdapterOptions } from './create-vmm-adapter.js';
 export { VmmReplicationGroups, type ReplicationGroupOperation } from './vmm-replication-groups.js';

@@ -1,3 +1,4 @@
+export { vsphereAdapter } from './vsphere-definition.js';
 export * from './vsphere-adapter.js';
 export * from './vsphere-endpoint.js';
 export type { Credentials } from './vsphere-session.js';

@@ -2,6 +2,7 @@ import { collectInventory, throwIfAborted, type Inventory } from '@drkit/core';
 import { formatInventory } from './inventory-table.js';
 import { openAdapter, type ConnectionFlags } from './open-adapter.js';
 import { progressReporter } from './progress-reporter.js';
+import type { AdapterRegistry } from './adapter-registry.js';
 
 export interface DiscoverFlags extends ConnectionFlags {
   json?: boolean;
@@ -11,11 +12,13 @@ export interface CommandIo {
   out: (text: string) => void;
   err: (line: string) => void;
   signal: AbortSignal;
+  /** The adapters this run knows (built in, and any given with --adapter). */
+  registry: AdapterRegistry;
 }
 
 /** `drkit discover`: connect, stream the inventory, print it; always log out. */
 export async function runDiscover(endpoint: string | undefined, flags: DiscoverFlags, io: CommandIo): Promise<Inventory> {
-  const { adapter, finish } = await openAdapter(endpoint, flags, io.err);
+  const { adapter, finish } = await openAdapter(endpoint, flags, io.err, io.registry);
   try {
     await adapter.connect({ signal: io.signal });
     const inventory = await collectInventory(

@@ -1,5 +1,6 @@
 import { collectInventory, DrkitError, type Adapter, type GroupMember, type Machine, type Storage } from '@drkit/core';
 import { readGroupConfig, type GroupConfig } from './group-config.js';
+import type { AdapterRegistry } from './adapter-registry.js';
 export type { GroupConfig } from './group-config.js';
 import { volumesBehind } from '@drkit/san';
 import { openAdapter, type ConnectionFlags } from './open-adapter.js';
@@ -11,7 +12,7 @@ export interface OpenedGroup {
 }
 
 /** Connects every endpoint once and resolves `--machine` (id or name) on it; all machines when none is named. */
-export async function openGroup(endpoint: string | undefined, machines: string[], flags: ConnectionFlags & { group?: string }, warn: (l: string) => void): Promise<OpenedGroup> {
+export async function openGroup(endpoint: string | undefined, machines: string[], flags: ConnectionFlags & { group?: string }, warn: (l: string) => void, registry: AdapterRegistry): Promise<OpenedGroup> {
   const wanted = new Map<string, { flags: ConnectionFlags; machines: string[] }>();
   let config: Partial<GroupConfig> = {};
   if (flags.group) {
@@ -32,7 +33,7 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
   const storage: Storage[] = [];
   try {
     for (const [ep, { flags: f, machines: names }] of wanted) {
-      const { adapter } = await openAdapter(ep, f, warn);
+      const { adapter } = await openAdapter(ep, f, warn, registry);
       adapters.push(adapter);
       await adapter.connect();
       const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: config.arrays?.length ? ['machine', 'storage'] : ['machine'] }));
@@ -43,7 +44,7 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
       }
     }
     for (const array of config.arrays ?? []) {
-      const { adapter } = await openAdapter(array.endpoint, { ...flags, ...array }, warn);
+      const { adapter } = await openAdapter(array.endpoint, { ...flags, ...array }, warn, registry);
       adapters.push(adapter);
       await adapter.connect();
       const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: ['machine'] }));

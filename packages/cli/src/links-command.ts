@@ -18,7 +18,7 @@ export interface LinksFlags extends ConnectionFlags {
 export async function runLinks(endpoint: string | undefined, flags: LinksFlags, io: CommandIo): Promise<void> {
   const actions = (['update', 'failover', 'resync'] as const).filter((a) => flags[a]);
   if (actions.length > 1) throw new DrkitError('bad-input', 'one of --update, --failover and --resync at a time');
-  const { adapter } = await openAdapter(endpoint, flags, io.err);
+  const { adapter } = await openAdapter(endpoint, flags, io.err, io.registry);
   try {
     await adapter.connect({ signal: io.signal });
     const replication = (adapter as { arrayReplication?: ArrayReplication }).arrayReplication;

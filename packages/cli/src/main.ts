@@ -5,16 +5,28 @@ import { printable } from './printable.js';
 import { DEFAULT_FIXTURE } from './default-fixture.js';
 import type { GroupFlags } from './point-commands.js';
 import type { LinksFlags } from './links-command.js';
+import { adapterModules, loadRegistry, type AdapterRegistry } from './adapter-registry.js';
 
 // Each command loads its code when it runs: `drkit --help` (and a typo) costs the command
 // table only, not every adapter and transport (0.75 s → see the README's startup bench).
 const discoverCommand = () => import('./discover-command.js');
 const pointCommands = () => import('./point-commands.js');
 
+// The adapters first (built in, plus --adapter modules): help, schemes and options come from them.
+let registry: AdapterRegistry;
+try {
+  registry = await loadRegistry(adapterModules(process.argv.slice(2), process.env));
+} catch (error) {
+  process.stderr.write(oneLineReason(error) + '\n');
+  process.exit(exitCodeFor(error));
+}
+const endpoints = registry.usage();
+
 const program = new Command()
   .name('drkit')
   .description('disaster-recovery adapters: discover, snapshot, replicate')
   .showHelpAfterError('(drkit <command> --help shows the options)')
+  .option('--adapter <module>', 'also load the adapter definitions this module exports (repeat; or DRKIT_ADAPTERS=a,b)', collect, [])
   .exitOverride();
 
 // Ctrl-C stops the work through its signal (runs stop resumably, stores stay whole);
@@ -32,11 +44,12 @@ const io = {
   },
   err: (line: string) => process.stderr.write(printable(line) + '\n'),
   signal: controller.signal,
+  registry,
 };
 
-program
+const discover = program
   .command('discover')
-  .argument('[endpoint]', 'vsphere://user@host[:port][/sdk], ssh://user@host[:port], ontap://user@cluster, pure://array or file://<site>')
+  .argument('[endpoint]', endpoints)
   .description('list the machines, hosts, clusters, storage and networks of a site')
   .option('--json', 'print the schema-versioned inventory as JSON (and nothing else) on stdout')
   .option('--record <dir>', 'record the session, redacted, into a fixture folder')
@@ -45,11 +58,10 @@ program
   .option('--ca-file <pem>', 'trust this CA bundle for the server certificate')
   .option('--insecure', 'do not check the server certificate (warns)')
   .option('--password-file <file>', 'read the password from a file (else DRKIT_PASSWORD, else a prompt)')
-  .option('--page-size <n>', 'objects per RetrievePropertiesEx page', positiveInt)
   .option('--identity <key file>', 'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE')
   .option('--known-hosts <file>', 'ssh://: verify the host key against this file (default ~/.ssh/known_hosts)')
-  .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint")
-  .option('--disk <device>', 'ssh://: protect only this block device (repeat)', collect, [])
+  .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint");
+adapterOptions(discover)
   .action(async (endpoint: string | undefined, flags: DiscoverFlags) => {
     if (!endpoint && !flags.replay) {
       flags.replay = DEFAULT_FIXTURE;
@@ -59,7 +71,7 @@ program
   });
 
 const groupOptions = (c: Command) =>
-  c
+  adapterOptions(c)
     .option('--machine <id|name>', 'a machine of the endpoint (repeat for a group; default: all)', collect, [])
     .option('--group <file>', 'a group config file spanning several endpoints')
     .option('--consistency <crash|app>', 'consistency to take (default crash)', oneOf(['crash', 'app']))
@@ -72,16 +84,26 @@ const groupOptions = (c: Command) =>
     .option('--identity <key file>', 'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE')
     .option('--known-hosts <file>', 'ssh://: verify the host key against this file (default ~/.ssh/known_hosts)')
     .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint")
-    .option('--disk <device>', 'ssh://: protect only this block device (repeat)', collect, [])
-    .option('--pre-hook <command>', 'ssh://: run on the host before an app-consistent freeze (sh -c)')
-    .option('--post-hook <command>', 'ssh://: run on the host after the thaw (sh -c)')
     .option('--json', 'print JSON (and nothing else) on stdout');
 
-groupOptions(program.command('snapshot').argument('[endpoint]', 'vsphere://…, ssh://…, ontap://…, pure://… or file://<site>').description('take one group snapshot at the source (kept, tagged)')).action(
+/** Each adapter's own options (`--disk`, `--page-size`), from its definition. */
+function adapterOptions(c: Command): Command {
+  for (const d of registry.definitions) {
+    for (const o of d.options ?? []) {
+      const help = `${d.schemes.map((s) => `${s}://`).join(', ')}: ${o.description}`;
+      if (o.repeat) c.option(o.flag, help, collect, []);
+      else if (o.integer) c.option(o.flag, help, positiveInt);
+      else c.option(o.flag, help);
+    }
+  }
+  return c;
+}
+
+groupOptions(program.command('snapshot').argument('[endpoint]', endpoints).description('take one group snapshot at the source (kept, tagged)')).action(
   async (endpoint: string | undefined, flags: GroupFlags) => (await pointCommands()).runSnapshot(endpoint, flags, io),
 );
 
-groupOptions(program.command('replicate').argument('[endpoint]', 'vsphere://…, ssh://…, ontap://…, pure://… or file://<site>').description('replicate into a target: one run, one new recovery point'))
+groupOptions(program.command('replicate').argument('[endpoint]', endpoints).description('replicate into a target: one run, one new recovery point'))
   .option('--target <dir:path>', 'where replicas and recovery points live')
   .option('--resync', 'compare checksums over whole disks, whatever change tracking says')
   .option('--max-rate <bytes/s>', 'limit source reads', positiveInt)

@@ -1,14 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { DrkitError, createReferenceAdapter, type Adapter } from '@drkit/core';
+import { DrkitError, type Adapter, type AdapterConnection, type AdapterDefinition, type ParsedEndpoint } from '@drkit/core';
 import { createHttpTransport, normalizeThumbprint, type HttpTransport, type TlsPolicy } from '@drkit/http';
-import { readManifest, recordSsh, Redactor, recordHttp, replayHttp, replaySsh, type HttpRecorder } from '@drkit/record';
-import { createPhysicalAdapter, parsePhysicalEndpoint } from '@drkit/physical';
-import { SshSession } from '@drkit/ssh';
-import { createVSphereAdapter, parseVSphereEndpoint } from '@drkit/vsphere';
+import { readManifest, recordHttp, recordSsh, Redactor, replayHttp, replaySsh } from '@drkit/record';
+import { SshSession, type SshRunner } from '@drkit/ssh';
+import type { AdapterRegistry } from './adapter-registry.js';
 import { passwordSource } from './password-source.js';
-import { openSan, replaySan } from './open-san.js';
-import { openWindows, replayWindows } from './open-windows.js';
 import { sshLogin } from './ssh-login.js';
 
 export interface ConnectionFlags {
@@ -39,99 +35,85 @@ export interface OpenedAdapter {
   finish(): Promise<void>;
 }
 
-/** Builds an adapter for an endpoint URL — or for a recorded fixture, with --replay. */
-export async function openAdapter(endpoint: string | undefined, flags: ConnectionFlags, warn: (line: string) => void): Promise<OpenedAdapter> {
-  if (flags.replay) {
-    const manifest = await readManifest(flags.replay);
-    if (manifest.adapter === 'physical') {
-      const replay = await replaySsh(flags.replay);
-      const disks = typeof manifest.parameters?.disks === 'string' ? manifest.parameters.disks.split(',') : undefined;
-      const adapter = createPhysicalAdapter({ runner: () => replay.connect(), ...(disks && { disks }), compress: manifest.parameters?.compress === true });
-      return { adapter, finish: async () => {} };
-    }
-    if (manifest.adapter === 'san') return replaySan(flags.replay);
-    if (manifest.adapter === 'hyperv' || manifest.adapter === 'vmm') return replayWindows(manifest.adapter, flags.replay);
-    const transport = await replayHttp(flags.replay);
-    if (transport.manifest.adapter !== 'vsphere') throw new DrkitError('bad-input', `${flags.replay}: no replay support for ${transport.manifest.adapter} fixtures`);
-    const adapter = createVSphereAdapter({
-      transport,
-      // Replay compares requests with credentials redacted, so any values match.
-      credentials: { username: 'replay', password: async () => 'replay' },
-      endpoint: transport.manifest.endpoint,
-      maxObjects: flags.pageSize ?? numberParameter(transport.manifest.parameters?.maxObjects),
-    });
+type Opener = (signal?: AbortSignal) => Promise<SshRunner>;
+const noSecret = async (): Promise<string> => {
+  throw new DrkitError('invalid-state', 'this endpoint takes no secret');
+};
+
+/**
+ * Builds an adapter for an endpoint URL — or for a recorded fixture, with --replay — from
+ * its definition in the registry. Connecting is written once per connection kind: TLS
+ * trust and the HTTP transport for 'https', the SSH login for 'ssh'; recording wraps the
+ * transport with the secret, user and host redacted in memory.
+ */
+export async function openAdapter(endpoint: string | undefined, flags: ConnectionFlags, warn: (line: string) => void, registry: AdapterRegistry): Promise<OpenedAdapter> {
+  const options = flags as Record<string, unknown>;
+  if (flags.replay) return replay(flags.replay, options, warn, registry);
+  if (!endpoint) throw new DrkitError('bad-input', `give an endpoint (${registry.usage()}) or --replay <fixture dir>`);
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(endpoint)?.[1]?.toLowerCase();
+  const definition = scheme ? registry.byScheme(scheme) : undefined;
+  if (!definition) throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this drkit knows ${registry.usage()}`);
+  const ep = await definition.parseEndpoint(endpoint);
+  if (definition.connection === 'local') {
+    if (flags.record) throw new DrkitError('bad-input', `--record is for network endpoints; ${ep.display} is already on disk`);
+    return { adapter: await definition.create(ep, { transport: undefined, secret: noSecret, options, warn }), finish: async () => {} };
+  }
+  const secretPrompt = ep.secretPrompt;
+  if (definition.connection === 'https') {
+    const secret = secretPrompt ? passwordSource({ passwordFile: flags.passwordFile, prompt: secretPrompt }) : noSecret;
+    let transport: HttpTransport = createHttpTransport({ url: requireUrl(ep, definition), tls: await tlsPolicy(flags, warn) });
+    const recorder = flags.record
+      ? await recordHttp(transport, flags.record, new Redactor({ secrets: [await secret(), ...(ep.username ? [ep.username] : [])], hosts: ep.host ? [ep.host] : [] }), { volatileTokens: definition.volatileTokens === true })
+      : undefined;
+    if (recorder) transport = recorder;
+    const connection: AdapterConnection<HttpTransport> = { transport, secret, options, warn };
+    const adapter = await (definition as AdapterDefinition<HttpTransport>).create(ep, connection);
+    return { adapter, finish: async () => recorder?.finish(manifestOf(definition, adapter, ep, connection)) };
+  }
+  const { ssh, password } = await sshLogin({ host: ep.host ?? '', port: ep.port ?? 22, username: ep.username ?? '', display: ep.display }, flags, warn);
+  const secret = password !== undefined ? async () => password : noSecret;
+  const recorder = flags.record ? recordSsh(() => SshSession.open(ssh), flags.record, new Redactor({ secrets: password ? [password] : [], hosts: ep.host ? [ep.host] : [] })) : undefined;
+  const transport: Opener = recorder ? () => recorder.connect() : (signal) => SshSession.open(ssh, { ...(signal && { signal }) });
+  const connection: AdapterConnection<Opener> = { transport, secret, options, warn };
+  const adapter = await (definition as AdapterDefinition<Opener>).create(ep, connection);
+  return { adapter, finish: async () => recorder?.finish(manifestOf(definition, adapter, ep, connection)) };
+}
+
+/** A recorded session: the fixture names its adapter kind; the transport is its connection kind's replayer. */
+async function replay(dir: string, options: Record<string, unknown>, warn: (line: string) => void, registry: AdapterRegistry): Promise<OpenedAdapter> {
+  const manifest = await readManifest(dir);
+  const definition = registry.byKind(manifest.adapter);
+  if (!definition?.fromFixture) throw new DrkitError('bad-input', `${dir}: no replay support for ${manifest.adapter} fixtures`);
+  const fixture = { adapter: manifest.adapter, endpoint: manifest.endpoint, ...(manifest.parameters && { parameters: manifest.parameters }) };
+  // Replay compares requests with credentials redacted, so any secret matches.
+  const secret = async () => 'replay';
+  if (definition.connection === 'https') {
+    const adapter = await (definition as AdapterDefinition<HttpTransport>).fromFixture!(fixture, { transport: await replayHttp(dir), secret, options, warn });
     return { adapter, finish: async () => {} };
   }
-  if (!endpoint) throw new DrkitError('bad-input', 'give an endpoint (vsphere://user@host) or --replay <fixture dir>');
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(endpoint)?.[1]?.toLowerCase();
-  if (scheme === 'file') {
-    if (flags.record) throw new DrkitError('bad-input', '--record is for network endpoints; a file:// site is already on disk');
-    return { adapter: createReferenceAdapter({ root: fileSitePath(endpoint) }), finish: async () => {} };
+  if (definition.connection === 'ssh') {
+    const session = await replaySsh(dir);
+    const adapter = await (definition as AdapterDefinition<Opener>).fromFixture!(fixture, { transport: () => session.connect(), secret, options, warn });
+    return { adapter, finish: async () => {} };
   }
-  if (scheme === 'ssh') return openPhysical(endpoint, flags, warn);
-  if (scheme === 'ontap' || scheme === 'pure') return openSan(endpoint, flags, await tlsPolicy(flags, warn));
-  if (scheme === 'hyperv' || scheme === 'vmm') return openWindows(scheme, endpoint, flags, warn);
-  if (scheme !== 'vsphere') throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this build knows vsphere://, ssh://, hyperv://, vmm://, ontap://, pure:// and file://`);
+  throw new DrkitError('bad-input', `${dir}: ${manifest.adapter} endpoints are local; there is nothing to replay`);
+}
 
-  const ep = parseVSphereEndpoint(endpoint);
-  const tls = await tlsPolicy(flags, warn);
-  const password = passwordSource({ passwordFile: flags.passwordFile, prompt: `password for ${ep.display}: ` });
-  const maxObjects = flags.pageSize ?? DEFAULT_PAGE_SIZE;
-  let transport: HttpTransport = createHttpTransport({ url: ep.url, tls });
-  let recorder: HttpRecorder | undefined;
-  if (flags.record) {
-    const secret = await password();
-    const redactor = new Redactor({ secrets: [secret, ep.username], hosts: [ep.host] });
-    recorder = await recordHttp(transport, flags.record, redactor);
-    transport = recorder;
-  }
-  const adapter = createVSphereAdapter({
-    transport,
-    credentials: { username: ep.username, password },
-    endpoint: ep.display,
-    path: ep.path,
-    maxObjects,
-  });
+function manifestOf<T>(definition: AdapterDefinition<T>, adapter: Adapter, ep: ParsedEndpoint, connection: AdapterConnection<T>) {
+  const site = adapter.site;
   return {
-    adapter,
-    finish: async () => {
-      await recorder?.finish({
-        adapter: 'vsphere',
-        product: adapter.site.product,
-        version: adapter.site.version,
-        endpoint: ep.display,
-        notes: 'recorded with drkit discover --record',
-        parameters: { maxObjects },
-      });
-    },
+    adapter: definition.kind,
+    endpoint: new Redactor({ hosts: ep.host ? [ep.host] : [] }).text(ep.display),
+    ...(site.product && { product: site.product }),
+    ...(site.version && { version: site.version }),
+    notes: 'recorded with drkit --record',
+    parameters: definition.recordParameters?.(ep, connection) ?? {},
   };
 }
 
-const DEFAULT_PAGE_SIZE = 500;
-
-async function openPhysical(endpoint: string, flags: ConnectionFlags, warn: (line: string) => void): Promise<OpenedAdapter> {
-  const ep = parsePhysicalEndpoint(endpoint);
-  const { ssh, password } = await sshLogin(ep, flags, warn);
-  const disks = flags.disk && flags.disk.length > 0 ? flags.disk : undefined;
-  const shared = {
-    ...(disks && { disks }),
-    ...((flags.preHook || flags.postHook) && {
-      hooks: { ...(flags.preHook && { pre: ['sh', '-c', flags.preHook] }), ...(flags.postHook && { post: ['sh', '-c', flags.postHook] }) },
-    }),
-  };
-  if (!flags.record) return { adapter: createPhysicalAdapter({ ssh, ...shared }), finish: async () => {} };
-  // Recorded through the same login; the password and the host are redacted in memory.
-  const recorder = recordSsh(() => SshSession.open(ssh), flags.record, new Redactor({ secrets: password ? [password] : [], hosts: [ep.host] }));
-  const adapter = createPhysicalAdapter({ runner: () => recorder.connect(), ...shared });
-  return {
-    adapter,
-    finish: () =>
-      recorder.finish({ adapter: 'physical', endpoint: new Redactor({ hosts: [ep.host] }).text(ep.display), notes: 'recorded with drkit --record', ...(adapter.site.product && { product: adapter.site.product }), parameters: { ...(disks && { disks: disks.join(',') }) } }),
-  };
-}
-
-function numberParameter(value: unknown): number | undefined {
-  return typeof value === 'number' ? value : undefined;
+function requireUrl(ep: ParsedEndpoint, definition: AdapterDefinition): string {
+  if (!ep.url) throw new DrkitError('bad-input', `the ${definition.kind} adapter gave no URL to connect to for ${ep.display}`);
+  return ep.url;
 }
 
 async function tlsPolicy(flags: ConnectionFlags, warn: (line: string) => void): Promise<TlsPolicy> {
@@ -144,19 +126,4 @@ async function tlsPolicy(flags: ConnectionFlags, warn: (line: string) => void): 
   }
   if (flags.caFile) return { mode: 'verify', ca: await readFile(flags.caFile) };
   return { mode: 'verify' };
-}
-
-/** `file:///abs/site` → the folder; no host, no root folder (that once scanned all of /). */
-function fileSitePath(endpoint: string): string {
-  const bad = (why: string) => new DrkitError('bad-input', `${endpoint}: ${why}; give a site folder as file:///absolute/path`);
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw bad('not a URL');
-  }
-  if (url.host && url.host !== 'localhost') throw bad(`"${url.host}" would be a host name (a relative path?)`);
-  const path = fileURLToPath(url);
-  if (path.replace(/\/+$/, '') === '') throw bad('no folder');
-  return path;
 }

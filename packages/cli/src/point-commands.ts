@@ -21,7 +21,7 @@ const print = (io: CommandIo, json: boolean | undefined, value: unknown, text: (
 
 /** `drkit snapshot`: one group point at the source; the snapshots stay, tagged. */
 export async function runSnapshot(endpoint: string | undefined, flags: GroupFlags, io: CommandIo): Promise<void> {
-  const group = await openGroup(endpoint, flags.machine ?? [], flags, io.err);
+  const group = await openGroup(endpoint, flags.machine ?? [], flags, io.err, io.registry);
   try {
     const point = await takeGroupPoint({
       members: group.members,
@@ -48,7 +48,7 @@ export async function runSnapshot(endpoint: string | undefined, flags: GroupFlag
 /** `drkit replicate`: one run = one new recovery point in the target. */
 export async function runReplicate(endpoint: string | undefined, flags: GroupFlags & { target?: string; resync?: boolean; maxRate?: number }, io: CommandIo): Promise<void> {
   const storePath = parseTarget(flags.target);
-  const group = await openGroup(endpoint, flags.machine ?? [], flags, io.err);
+  const group = await openGroup(endpoint, flags.machine ?? [], flags, io.err, io.registry);
   let store: DirStore | undefined;
   try {
     const request = {

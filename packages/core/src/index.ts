@@ -29,3 +29,5 @@ export { writeTracked } from './reference/reference-change-log.js';
 export type { Fault, FaultPhase } from './reference/reference-faults.js';
 export type { MachineConfig } from './reference/reference-site.js';
 export { endpointPort } from './endpoint-port.js';
+export * from './adapter-definition.js';
+export { referenceAdapter } from './reference/reference-definition.js';

@@ -1,0 +1,42 @@
+import { defineAdapter } from '@drkit/core/define';
+import type { SshRunner } from '@drkit/ssh';
+
+/** Opens an SSH session (the host program's login, recorded or replayed). */
+type SessionOpener = (signal?: AbortSignal) => Promise<SshRunner>;
+
+/** A physical Linux or Windows server over SSH. Light: the implementation loads on create. */
+export const physicalAdapter = defineAdapter<SessionOpener>({
+  specificationVersion: 'v1',
+  kind: 'physical',
+  schemes: ['ssh'],
+  connection: 'ssh',
+  usage: 'ssh://user@host[:port]',
+  options: [
+    { flag: '--disk <device>', description: 'protect only this block device (repeat)', repeat: true },
+    { flag: '--pre-hook <command>', description: 'run on the host before an app-consistent freeze (sh -c)' },
+    { flag: '--post-hook <command>', description: 'run on the host after the thaw (sh -c)' },
+  ],
+  async parseEndpoint(endpoint) {
+    const { parsePhysicalEndpoint } = await import('./physical-endpoint.js');
+    const ep = parsePhysicalEndpoint(endpoint);
+    return { display: ep.display, host: ep.host, port: ep.port, username: ep.username, secretPrompt: `password for ${ep.display}: ` };
+  },
+  async create(_ep, c) {
+    const { createPhysicalAdapter } = await import('./physical-adapter.js');
+    const { disk, preHook, postHook } = c.options as { disk?: string[]; preHook?: string; postHook?: string };
+    return createPhysicalAdapter({
+      runner: c.transport,
+      ...(disk && disk.length > 0 && { disks: disk }),
+      ...((preHook || postHook) && { hooks: { ...(preHook && { pre: ['sh', '-c', preHook] }), ...(postHook && { post: ['sh', '-c', postHook] }) } }),
+    });
+  },
+  async fromFixture(fixture, c) {
+    const { createPhysicalAdapter } = await import('./physical-adapter.js');
+    const disks = typeof fixture.parameters?.disks === 'string' ? fixture.parameters.disks.split(',') : undefined;
+    return createPhysicalAdapter({ runner: c.transport, ...(disks && { disks }), compress: fixture.parameters?.compress === true });
+  },
+  recordParameters(_ep, c): Record<string, string> {
+    const disk = (c.options as { disk?: string[] }).disk;
+    return disk && disk.length > 0 ? { disks: disk.join(',') } : {};
+  },
+});
