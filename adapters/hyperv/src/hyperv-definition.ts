@@ -1,5 +1,6 @@
 import { defineAdapter } from '@drkit/core/define';
 import type { SshRunner } from '@drkit/ssh';
+import { sshEndpoint } from '@drkit/ssh/url';
 
 /**
  * A Hyper-V host reached through its OpenSSH server, PowerShell inside, with the same SSH
@@ -11,20 +12,7 @@ export const hypervAdapter = defineAdapter<() => Promise<SshRunner>>({
   schemes: ['hyperv'],
   connection: 'ssh',
   usage: 'hyperv://user@host[:port]',
-  async parseEndpoint(endpoint) {
-    const { parseSshUrl } = await import('@drkit/ssh');
-    const ep = parseSshUrl(endpoint, 'hyperv');
-    return { display: ep.display, host: ep.host, port: ep.port, username: ep.username, secretPrompt: `password for ${ep.display}: ` };
-  },
-  async create(ep, c) {
-    return open(c.transport, ep.display);
-  },
-  async fromFixture(fixture, c) {
-    return open(c.transport, fixture.endpoint);
-  },
+  parseEndpoint: (endpoint) => sshEndpoint(endpoint, 'hyperv'),
+  create: async (ep, c) => (await import('./create-hyperv-adapter.js')).createHyperVAdapter({ sshRunner: c.transport, endpoint: ep.display }),
+  fromFixture: async (fixture, c) => (await import('./create-hyperv-adapter.js')).createHyperVAdapter({ sshRunner: c.transport, endpoint: fixture.endpoint }),
 });
-
-async function open(transport: () => Promise<SshRunner>, endpoint: string) {
-  const { createHyperVAdapter } = await import('./create-hyperv-adapter.js');
-  return createHyperVAdapter({ sshRunner: transport, endpoint });
-}

@@ -1,5 +1,6 @@
 import { defineAdapter } from '@drkit/core/define';
 import type { SshRunner } from '@drkit/ssh';
+import { sshEndpoint } from '@drkit/ssh/url';
 
 /** Opens an SSH session (the host program's login, recorded or replayed). */
 type SessionOpener = (signal?: AbortSignal) => Promise<SshRunner>;
@@ -16,11 +17,7 @@ export const physicalAdapter = defineAdapter<SessionOpener>({
     { flag: '--pre-hook <command>', description: 'run on the host before an app-consistent freeze (sh -c)' },
     { flag: '--post-hook <command>', description: 'run on the host after the thaw (sh -c)' },
   ],
-  async parseEndpoint(endpoint) {
-    const { parsePhysicalEndpoint } = await import('./physical-endpoint.js');
-    const ep = parsePhysicalEndpoint(endpoint);
-    return { display: ep.display, host: ep.host, port: ep.port, username: ep.username, secretPrompt: `password for ${ep.display}: ` };
-  },
+  parseEndpoint: (endpoint) => sshEndpoint(endpoint, 'ssh'),
   async create(_ep, c) {
     const { createPhysicalAdapter } = await import('./physical-adapter.js');
     const { disk, preHook, postHook } = c.options as { disk?: string[]; preHook?: string; postHook?: string };

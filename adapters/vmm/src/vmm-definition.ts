@@ -1,5 +1,6 @@
 import { defineAdapter } from '@drkit/core/define';
 import type { SshRunner } from '@drkit/ssh';
+import { sshEndpoint } from '@drkit/ssh/url';
 
 /**
  * A System Center VMM server reached through its OpenSSH server, PowerShell inside, with the same SSH
@@ -11,20 +12,7 @@ export const vmmAdapter = defineAdapter<() => Promise<SshRunner>>({
   schemes: ['vmm'],
   connection: 'ssh',
   usage: 'vmm://user@host[:port]',
-  async parseEndpoint(endpoint) {
-    const { parseSshUrl } = await import('@drkit/ssh');
-    const ep = parseSshUrl(endpoint, 'vmm');
-    return { display: ep.display, host: ep.host, port: ep.port, username: ep.username, secretPrompt: `password for ${ep.display}: ` };
-  },
-  async create(ep, c) {
-    return open(c.transport, ep.display);
-  },
-  async fromFixture(fixture, c) {
-    return open(c.transport, fixture.endpoint);
-  },
+  parseEndpoint: (endpoint) => sshEndpoint(endpoint, 'vmm'),
+  create: async (ep, c) => (await import('./create-vmm-adapter.js')).createVmmAdapter({ ssh: c.transport, endpoint: ep.display }),
+  fromFixture: async (fixture, c) => (await import('./create-vmm-adapter.js')).createVmmAdapter({ ssh: c.transport, endpoint: fixture.endpoint }),
 });
-
-async function open(transport: () => Promise<SshRunner>, endpoint: string) {
-  const { createVmmAdapter } = await import('./create-vmm-adapter.js');
-  return createVmmAdapter({ ssh: transport, endpoint });
-}

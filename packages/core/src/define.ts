@@ -6,3 +6,4 @@ export * from './adapter-definition.js';
 export { DrkitError, UnsupportedError, type DrkitErrorCode } from './errors.js';
 export type { Adapter } from './adapter.js';
 export { referenceAdapter } from './reference/reference-definition.js';
+export { endpointPort } from './endpoint-port.js';

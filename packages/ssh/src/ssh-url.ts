@@ -1,4 +1,4 @@
-import { DrkitError, endpointPort } from '@drkit/core';
+import { DrkitError, endpointPort, type ParsedEndpoint } from '@drkit/core/define';
 
 export interface SshUrl {
   host: string;
@@ -28,4 +28,10 @@ export function parseSshUrl(input: string, scheme: string): SshUrl {
   const port = endpointPort(url, 22);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return { host, port, username: decodeURIComponent(url.username), display: `${scheme}://${url.username}@${url.host}` };
+}
+
+/** The endpoint as an adapter definition gives it to the host program (password asked for, never in the URL). */
+export function sshEndpoint(input: string, scheme: string): ParsedEndpoint {
+  const ep = parseSshUrl(input, scheme);
+  return { display: ep.display, host: ep.host, port: ep.port, username: ep.username, secretPrompt: `password for ${ep.display}: ` };
 }
