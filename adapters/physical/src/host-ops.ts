@@ -1,6 +1,6 @@
 import type { Capabilities, InventoryItem, ReplicationOps, SiteInfo, SnapshotOps } from '@drkit/core';
 import type { SshRunner } from '@drkit/ssh';
-import type { PhysicalAdapterOptions } from './physical-adapter.js';
+import type { PhysicalAdapterOptions } from './physical-options.js';
 
 /** What one kind of host (Linux, Windows) gives the adapter once connected. */
 export interface HostOps {

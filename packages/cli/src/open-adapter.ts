@@ -4,30 +4,12 @@ import { createHttpTransport, normalizeThumbprint, type HttpTransport, type TlsP
 import { readManifest, recordHttp, recordSsh, Redactor, replayHttp, replaySsh } from '@drkit/record';
 import { SshSession, type SshRunner } from '@drkit/ssh';
 import type { AdapterRegistry } from './adapter-registry.js';
+import type { ConnectionFlags } from './connection-flags.js';
+
+export type { ConnectionFlags } from './connection-flags.js';
 import { passwordSource } from './password-source.js';
 import { sshLogin } from './ssh-login.js';
 
-export interface ConnectionFlags {
-  thumbprint?: string;
-  insecure?: boolean;
-  caFile?: string;
-  passwordFile?: string;
-  record?: string;
-  replay?: string;
-  /** Objects per page (vSphere). */
-  pageSize?: number;
-  /** SSH private key file (ssh://). */
-  identity?: string;
-  /** known_hosts file (ssh://); default ~/.ssh/known_hosts. */
-  knownHosts?: string;
-  /** Pinned host key fingerprint, SHA256:… (ssh://). */
-  fingerprint?: string;
-  /** Block devices to protect (ssh://); all whole disks when absent. */
-  disk?: string[];
-  /** Commands the host runs around an app-consistent freeze (ssh://), each through sh -c. */
-  preHook?: string;
-  postHook?: string;
-}
 
 export interface OpenedAdapter {
   adapter: Adapter;

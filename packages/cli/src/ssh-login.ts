@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DrkitError } from '@drkit/core';
 import type { HostKeyPolicy, SshEndpoint, SshUrl } from '@drkit/ssh';
-import type { ConnectionFlags } from './open-adapter.js';
+import type { ConnectionFlags } from './connection-flags.js';
 import { passwordSource } from './password-source.js';
 
 /**

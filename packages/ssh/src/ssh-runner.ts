@@ -1,4 +1,4 @@
-import type { ExecOptions, ExecResult, RemoteProcess } from './ssh-session.js';
+import type { Readable, Writable } from 'node:stream';
 import type { RemoteCommand } from './remote-command.js';
 
 /**
@@ -12,4 +12,35 @@ export interface SshRunner {
   exec(command: RemoteCommand, options?: ExecOptions): Promise<ExecResult>;
   open(command: RemoteCommand, options?: Omit<ExecOptions, 'stdin' | 'maxOutputBytes' | 'okCodes'>): Promise<RemoteProcess>;
   close(): Promise<void>;
+}
+
+export interface ExecOptions {
+  stdin?: string | Uint8Array;
+  signal?: AbortSignal;
+  /** Kills the remote process and fails with `timeout` after this long. */
+  timeoutMs?: number;
+  /** Output beyond this fails the call (and kills the process). Default 64 MiB. */
+  maxOutputBytes?: number;
+  /** Exit codes that are answers rather than failures (grep's 1). */
+  okCodes?: readonly number[];
+}
+
+export interface ExecResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number;
+}
+
+/** A remote process with live streams, for helpers that talk back and forth. */
+export interface RemoteProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  /** Settles when the process ends: a non-zero exit, a signal or a lost connection reject, typed. */
+  readonly done: Promise<void>;
+  /**
+   * Ends the remote process: SIGKILL to the process sshd started, then the channel closes.
+   * Commands are exec'd (no shell left in between), and fixed scripts exec their
+   * long-running step, so the signal reaches what is running.
+   */
+  kill(): void;
 }

@@ -5,7 +5,9 @@ import { abortError, DrkitError } from '@drkit/core';
 import { hostKeyCheck, type HostKeyPolicy } from './host-key-policy.js';
 import { commandLine, commandName, PID_LINE, type RemoteCommand } from './remote-command.js';
 import { SessionSlots } from './session-slots.js';
-import type { SshRunner } from './ssh-runner.js';
+import type { ExecOptions, ExecResult, RemoteProcess, SshRunner } from './ssh-runner.js';
+
+export type { ExecOptions, ExecResult, RemoteProcess } from './ssh-runner.js';
 import { exitError, mapConnectError } from './ssh-errors.js';
 
 export interface SshEndpoint {
@@ -26,37 +28,6 @@ export interface SshEndpoint {
   /** A connected stream to speak SSH over (a proxy, a counting socket); default TCP to host:port. */
   sock?: () => Duplex;
   warn?: (message: string) => void;
-}
-
-export interface ExecOptions {
-  stdin?: string | Uint8Array;
-  signal?: AbortSignal;
-  /** Kills the remote process and fails with `timeout` after this long. */
-  timeoutMs?: number;
-  /** Output beyond this fails the call (and kills the process). Default 64 MiB. */
-  maxOutputBytes?: number;
-  /** Exit codes that are answers rather than failures (grep's 1). */
-  okCodes?: readonly number[];
-}
-
-export interface ExecResult {
-  stdout: Buffer;
-  stderr: string;
-  code: number;
-}
-
-/** A remote process with live streams, for helpers that talk back and forth. */
-export interface RemoteProcess {
-  readonly stdin: Writable;
-  readonly stdout: Readable;
-  /** Settles when the process ends: a non-zero exit, a signal or a lost connection reject, typed. */
-  readonly done: Promise<void>;
-  /**
-   * Ends the remote process: SIGKILL to the process sshd started, then the channel closes.
-   * Commands are exec'd (no shell left in between), and fixed scripts exec their
-   * long-running step, so the signal reaches what is running.
-   */
-  kill(): void;
 }
 
 const STDERR_KEPT = 64 << 10;
