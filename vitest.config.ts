@@ -6,7 +6,13 @@ export default defineConfig({
   resolve: { conditions: ['development'] },
   ssr: { resolve: { conditions: ['development'], externalConditions: ['development'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'adapters/*/src/**/*.test.ts', 'adapters/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'adapters/*/src/**/*.test.ts',
+      'adapters/*/test/**/*.test.ts',
+      'test/e2e/**/*.test.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // The simulator build is shared; tests start their own simulator processes.

@@ -42,20 +42,36 @@ async function buildPeer(): Promise<string> {
   await mkdir(dirname(bin), { recursive: true });
   await run('go', ['build', '-o', bin, '.'], {
     cwd: src,
-    env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: join(HERE, '../harness/vcsim/.bin/gocache') },
+    env: {
+      ...process.env,
+      GO111MODULE: 'off',
+      GOPATH: '/usr/share/gocode',
+      GOCACHE: join(HERE, '../harness/vcsim/.bin/gocache'),
+    },
   });
   return bin;
 }
 
 const peer = await buildPeer();
 const t0 = Date.now();
-const sim = await startVcsim({ clusters, hostsPerCluster: 4, standaloneHosts: 0, vmsPerPool: vms / clusters, datastores: 4, portgroups: 4 });
+const sim = await startVcsim({
+  clusters,
+  hostsPerCluster: 4,
+  standaloneHosts: 0,
+  vmsPerPool: vms / clusters,
+  datastores: 4,
+  portgroups: 4,
+});
 console.error(`simulator: ${sim.machines} VMs, ${sim.hosts} hosts, started in ${Date.now() - t0} ms`);
 const env = { ...process.env, VCSIM_PASSWORD: sim.password };
 
 const sides = {
   drkit: async (): Promise<Sample> => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(HERE, 'drkit-discovery-run.ts'), sim.origin, sim.thumbprint, sim.username], { env, maxBuffer: 1 << 24 });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(HERE, 'drkit-discovery-run.ts'), sim.origin, sim.thumbprint, sim.username],
+      { env, maxBuffer: 1 << 24 },
+    );
     return JSON.parse(stdout) as Sample;
   },
   govmomi: async (): Promise<Sample> => {
@@ -86,8 +102,14 @@ const result = {
   date: new Date().toISOString(),
   vms: sim.machines,
   rounds,
-  drkit: { medianMs: median(samples.drkit.map((s) => s.ms)), peakRssMB: Math.max(...samples.drkit.map((s) => s.maxRssMB)) },
-  govmomi: { medianMs: median(samples.govmomi.map((s) => s.ms)), peakRssMB: Math.max(...samples.govmomi.map((s) => s.maxRssMB)) },
+  drkit: {
+    medianMs: median(samples.drkit.map((s) => s.ms)),
+    peakRssMB: Math.max(...samples.drkit.map((s) => s.maxRssMB)),
+  },
+  govmomi: {
+    medianMs: median(samples.govmomi.map((s) => s.ms)),
+    peakRssMB: Math.max(...samples.govmomi.map((s) => s.maxRssMB)),
+  },
   ratio: 0,
 };
 result.ratio = result.drkit.medianMs / result.govmomi.medianMs;

@@ -5,7 +5,8 @@ import { createHttpTransport } from '@drkit/http';
 import { createVSphereAdapter } from '@drkit/vsphere';
 
 const [origin, thumbprint, username] = process.argv.slice(2);
-if (!origin || !thumbprint || !username) throw new Error('usage: drkit-discovery-run.ts <origin> <thumbprint> <username>');
+if (!origin || !thumbprint || !username)
+  throw new Error('usage: drkit-discovery-run.ts <origin> <thumbprint> <username>');
 
 const start = performance.now();
 const adapter = createVSphereAdapter({

@@ -13,7 +13,15 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diskKey, openDirStore, replicateDisk, type DiskSource, type DirStore, type Extent, type PointDisk } from '@drkit/core';
+import {
+  diskKey,
+  openDirStore,
+  replicateDisk,
+  type DiskSource,
+  type DirStore,
+  type Extent,
+  type PointDisk,
+} from '@drkit/core';
 import { median, numberArg } from './bench-args.js';
 
 const SIZE = numberArg('gib', 2) * 1024 ** 3;
@@ -41,7 +49,13 @@ function fileSource(changed: Extent[] | undefined, token: string): DiskSource {
     },
     async changedSince() {
       if (!changed) return { kind: 'unknown', reason: 'bench resync', nextToken: token };
-      return { kind: 'extents', nextToken: token, extents: (async function* () { yield* changed; })() };
+      return {
+        kind: 'extents',
+        nextToken: token,
+        extents: (async function* () {
+          yield* changed;
+        })(),
+      };
     },
     async read(e) {
       const buf = Buffer.from(new ArrayBuffer(e.length));
@@ -56,15 +70,37 @@ function fileSource(changed: Extent[] | undefined, token: string): DiskSource {
 
 const key = diskKey('bench', 'disk');
 let seq = 0;
-async function replicate(store: DirStore, source: DiskSource, forceResync = false): Promise<{ disk: PointDisk; seconds: number; pointId: string }> {
+async function replicate(
+  store: DirStore,
+  source: DiskSource,
+  forceResync = false,
+): Promise<{ disk: PointDisk; seconds: number; pointId: string }> {
   const run = await store.beginRun({ diskKeys: [key] });
   let disk!: PointDisk;
   const seconds = await time(async () => {
-    disk = await replicateDisk(run, { key, diskId: 'disk', name: 'disk', source, changeToken: `t${++seq}`, forceResync });
+    disk = await replicateDisk(run, {
+      key,
+      diskId: 'disk',
+      name: 'disk',
+      source,
+      changeToken: `t${++seq}`,
+      forceResync,
+    });
   });
   const point = await run.commit({
     consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 },
-    members: [{ machineId: 'bench', name: 'bench', adapter: 'file', snapshotId: `s${seq}`, requested: 'crash', achieved: 'crash', warnings: [], disks: [disk] }],
+    members: [
+      {
+        machineId: 'bench',
+        name: 'bench',
+        adapter: 'file',
+        snapshotId: `s${seq}`,
+        requested: 'crash',
+        achieved: 'crash',
+        warnings: [],
+        disks: [disk],
+      },
+    ],
     warnings: [],
   });
   await source.close();
@@ -89,7 +125,8 @@ console.error(`bench: writing a ${SIZE / 1024 ** 3} GiB disk image in ${work}`);
 {
   const f = await open(image, 'w');
   const chunk = 64 << 20;
-  for (let o = 0; o < SIZE; o += chunk) await f.write(randomBytes(Math.min(chunk, SIZE - o)), 0, Math.min(chunk, SIZE - o), o);
+  for (let o = 0; o < SIZE; o += chunk)
+    await f.write(randomBytes(Math.min(chunk, SIZE - o)), 0, Math.min(chunk, SIZE - o), o);
   await f.close();
 }
 const store = await openDirStore(storeDir);
@@ -150,7 +187,11 @@ const result = {
     undoBytes: median(d.map((x) => x.undo)),
     writtenPerChanged: median(d.map((x) => (x.written + x.undo) / x.changed)),
   },
-  resync: { medianMBps: mbps(median(resync)), opensslMBps: mbps(median(openssl)), ratio: median(openssl) / median(resync) },
+  resync: {
+    medianMBps: mbps(median(resync)),
+    opensslMBps: mbps(median(openssl)),
+    ratio: median(openssl) / median(resync),
+  },
   restore: {
     newestMBps: mbps(median(restoreNewest)),
     tenBackMBps: mbps(median(restoreOld)),

@@ -15,12 +15,42 @@ const f = await open(image, 'w');
 for (let o = 0; o < SIZE; o += 64 << 20) await f.write(randomBytes(64 << 20), 0, 64 << 20, o);
 await f.close();
 const h = open(image, 'r');
-const source: DiskSource = { diskId: 'd', sizeBytes: SIZE, async *allocated() { yield { offset: 0, length: SIZE }; }, async changedSince() { return { kind: 'unknown', reason: 'x' }; }, async read(e) { const b = Buffer.allocUnsafeSlow(e.length); await (await h).read(b, 0, e.length, e.offset); return b; }, async close() {} };
+const source: DiskSource = {
+  diskId: 'd',
+  sizeBytes: SIZE,
+  async *allocated() {
+    yield { offset: 0, length: SIZE };
+  },
+  async changedSince() {
+    return { kind: 'unknown', reason: 'x' };
+  },
+  async read(e) {
+    const b = Buffer.allocUnsafeSlow(e.length);
+    await (await h).read(b, 0, e.length, e.offset);
+    return b;
+  },
+  async close() {},
+};
 const store = await openDirStore(join(work, 's'));
 const key = diskKey('m', 'd');
 const run = await store.beginRun({ diskKeys: [key] });
 const disk = await replicateDisk(run, { key, diskId: 'd', name: 'd', source, changeToken: 't' });
-const point = await run.commit({ consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 }, members: [{ machineId: 'm', name: 'm', adapter: 'file', snapshotId: 's', requested: 'crash', achieved: 'crash', warnings: [], disks: [disk] }], warnings: [] });
+const point = await run.commit({
+  consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 },
+  members: [
+    {
+      machineId: 'm',
+      name: 'm',
+      adapter: 'file',
+      snapshotId: 's',
+      requested: 'crash',
+      achieved: 'crash',
+      warnings: [],
+      disks: [disk],
+    },
+  ],
+  warnings: [],
+});
 const replica = join(work, 's', 'disks', key, 'replica.img');
 const times = new Map<string, number[]>();
 const t = async (name: string, fn: () => Promise<unknown> | unknown) => {
@@ -34,12 +64,18 @@ for (let i = 0; i < 7; i++) {
   await rm(join(work, 'cp.img'));
   await t('verify     ', () => store.verify(point.id));
   // restore's two halves side by side, as restore runs them
-  await t('cp ∥ verify', () => Promise.all([execFileAsync('cp', ['--reflink=auto', '--sparse=auto', '--', replica, join(work, 'pv.img')]), store.verify(point.id)]));
+  await t('cp ∥ verify', () =>
+    Promise.all([
+      execFileAsync('cp', ['--reflink=auto', '--sparse=auto', '--', replica, join(work, 'pv.img')]),
+      store.verify(point.id),
+    ]),
+  );
   await rm(join(work, 'pv.img'));
   await t('restore    ', () => store.restore(point.id, join(work, 'out'), { durable: false }));
   await rm(join(work, 'out'), { recursive: true });
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-for (const [name, xs] of times) console.log(name, median(xs).toFixed(3), 's median of', xs.length, ' ', xs.map((x) => x.toFixed(2)).join(' '));
+for (const [name, xs] of times)
+  console.log(name, median(xs).toFixed(3), 's median of', xs.length, ' ', xs.map((x) => x.toFixed(2)).join(' '));
 await store.close();
 await rm(work, { recursive: true, force: true });

@@ -26,7 +26,13 @@ const PEER = new URL('./san-discovery-peer.py', import.meta.url).pathname;
 const ontap = await startFakeOntap({ extraGroups: GROUPS, latencyMs: LATENCY, pageSize: PAGE });
 try {
   const drkit = async () => {
-    const adapter = createSanAdapter({ family: 'ontap', transport: createHttpTransport({ url: ontap.url }), endpoint: 'ontap://bench@cluster1', username: ontap.username, secret: async () => ontap.password });
+    const adapter = createSanAdapter({
+      family: 'ontap',
+      transport: createHttpTransport({ url: ontap.url }),
+      endpoint: 'ontap://bench@cluster1',
+      username: ontap.username,
+      secret: async () => ontap.password,
+    });
     const started = performance.now();
     await adapter.connect();
     const inv = await collectInventory(adapter.site, adapter.discover());
@@ -36,7 +42,9 @@ try {
   };
   const peer = async () => {
     const started = performance.now();
-    const { stdout } = await promisify(execFile)('python3', [PEER, ontap.url], { env: { ...process.env, PEER_USER: ontap.username, PEER_PASSWORD: ontap.password } });
+    const { stdout } = await promisify(execFile)('python3', [PEER, ontap.url], {
+      env: { ...process.env, PEER_USER: ontap.username, PEER_PASSWORD: ontap.password },
+    });
     return { ms: performance.now() - started, groups: Number(stdout.trim()) };
   };
   const times = { drkit: [] as number[], peer: [] as number[] };
@@ -49,7 +57,9 @@ try {
   }
   const d = median(times.drkit);
   const p = median(times.peer);
-  console.log(`ONTAP discovery, ${GROUPS + 2} consistency groups / ${2 * GROUPS + 4} LUNs, ${PAGE} records per page, ${LATENCY} ms per answer, ${REPEAT} rounds (medians)`);
+  console.log(
+    `ONTAP discovery, ${GROUPS + 2} consistency groups / ${2 * GROUPS + 4} LUNs, ${PAGE} records per page, ${LATENCY} ms per answer, ${REPEAT} rounds (medians)`,
+  );
   console.log(`  drkit  ${d.toFixed(0)} ms`);
   console.log(`  peer   ${p.toFixed(0)} ms   (sequential stdlib Python, keep-alive)`);
   console.log(`  ratio  ${(d / p).toFixed(2)}x  (drkit / peer; lower is better)`);

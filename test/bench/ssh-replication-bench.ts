@@ -59,7 +59,13 @@ try {
   await writeFile(knownHosts, `[127.0.0.1]:${proxy.port} ${hostPub}\n`);
 
   const adapter = createPhysicalAdapter({
-    ssh: { host: '127.0.0.1', port: proxy.port, username: 'root', privateKey: sshd.clientKey, hostKey: { kind: 'known-hosts', file: knownHosts } },
+    ssh: {
+      host: '127.0.0.1',
+      port: proxy.port,
+      username: 'root',
+      privateKey: sshd.clientKey,
+      hostKey: { kind: 'known-hosts', file: knownHosts },
+    },
     disks: [device],
   });
   await adapter.connect();
@@ -68,9 +74,27 @@ try {
   cleanups.push(() => store.close());
   const rsyncCopy = join(work, 'rsync-copy.img');
   const rsync = () =>
-    run('rsync', ['--inplace', '--no-whole-file', '--ignore-times', '-e', `ssh -p ${proxy.port} -i ${sshd.clientKeyFile} -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes`, `root@127.0.0.1:${image}`, rsyncCopy]);
+    run('rsync', [
+      '--inplace',
+      '--no-whole-file',
+      '--ignore-times',
+      '-e',
+      `ssh -p ${proxy.port} -i ${sshd.clientKeyFile} -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes`,
+      `root@127.0.0.1:${image}`,
+      rsyncCopy,
+    ]);
   const t0 = performance.now();
-  const drkit = () => replicateGroup({ members: [{ adapter, machineId, name: 'srv' }], consistency: 'crash', store, resync: RESYNC, onProgress: (e) => { if (process.env.DRKIT_BENCH_TRACE) console.error(((performance.now() - t0) / 1000).toFixed(2), JSON.stringify(e)); } });
+  const drkit = () =>
+    replicateGroup({
+      members: [{ adapter, machineId, name: 'srv' }],
+      consistency: 'crash',
+      store,
+      resync: RESYNC,
+      onProgress: (e) => {
+        if (process.env.DRKIT_BENCH_TRACE)
+          console.error(((performance.now() - t0) / 1000).toFixed(2), JSON.stringify(e));
+      },
+    });
 
   console.error(`initial copies of ${SIZE / 1024 ** 3} GiB (not timed)…`);
   await drkit();
@@ -90,7 +114,8 @@ try {
   };
   for (let round = 0; round < REPEAT; round++) {
     const dev = await open(device, 'r+');
-    for (let i = 0; i < changedBlocks; i++) await dev.write(randomBytes(BLOCK), 0, BLOCK, randomInt(SIZE / BLOCK) * BLOCK);
+    for (let i = 0; i < changedBlocks; i++)
+      await dev.write(randomBytes(BLOCK), 0, BLOCK, randomInt(SIZE / BLOCK) * BLOCK);
     await dev.sync();
     await dev.close();
     console.error(`round ${round + 1}: ${changedBlocks} blocks (${PERCENT}%) rewritten`);
@@ -118,8 +143,14 @@ try {
     goal: { timeRatioAtMost: 0.5, wireRatioAtMost: 1 },
   };
   console.log(JSON.stringify(result, null, 2));
-  await writeFile(new URL(`./results/ssh-replication-${RESYNC ? 'resync' : 'delta'}.json`, import.meta.url), JSON.stringify(result, null, 2) + '\n').catch(() => {});
+  await writeFile(
+    new URL(`./results/ssh-replication-${RESYNC ? 'resync' : 'delta'}.json`, import.meta.url),
+    JSON.stringify(result, null, 2) + '\n',
+  ).catch(() => {});
 } finally {
-  for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => {});
+  for (const c of cleanups.reverse())
+    await Promise.resolve()
+      .then(c)
+      .catch(() => {});
   await rm(work, { recursive: true, force: true });
 }

@@ -26,7 +26,13 @@ const MIB = numberArg('mib', 512);
 const REPEAT = numberArg('repeat', 7);
 
 // One resource pool holding every VM: 1 cluster of 1 host, no standalone hosts.
-const sim = await startVcsim({ clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vmsPerPool: VMS, methodDelays: { CreateSnapshot_Task: DELAY } });
+const sim = await startVcsim({
+  clusters: 1,
+  hostsPerCluster: 1,
+  standaloneHosts: 0,
+  vmsPerPool: VMS,
+  methodDelays: { CreateSnapshot_Task: DELAY },
+});
 try {
   // A connection per member in flight: each call holds one for as long as the server takes.
   const adapter = createVSphereAdapter({
@@ -48,7 +54,15 @@ try {
   const single = { window: [] as number[], wall: [] as number[] };
   const group = { window: [] as number[], wall: [] as number[] };
   for (let round = 0; round < REPEAT; round++) {
-    for (const [n, into] of round % 2 ? ([[VMS, group], [1, single]] as const) : ([[1, single], [VMS, group]] as const)) {
+    for (const [n, into] of round % 2
+      ? ([
+          [VMS, group],
+          [1, single],
+        ] as const)
+      : ([
+          [1, single],
+          [VMS, group],
+        ] as const)) {
       const r = await point(n);
       into.window.push(r.window);
       into.wall.push(r.wall);
@@ -63,36 +77,61 @@ try {
   const ds = /^\[([^\]]+)\]\s*(.+)$/.exec(flat)!;
   const url = `${sim.origin}/folder/${ds[2]!.split('/').map(encodeURIComponent).join('/')}?dcPath=DC0&dsName=${encodeURIComponent(ds[1]!)}`;
   const readTimes = { drkit: [] as number[], curl: [] as number[] };
-  const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint }, connections: 8 });
+  const transport = createHttpTransport({
+    url: sim.origin,
+    tls: { mode: 'pin', sha256: sim.thumbprint },
+    connections: 8,
+  });
   await withAdminSession(sim, async (_client, cookie) => {
     const drkitRead = async () => {
-      const source = await openVSphereDisk({ transport, cookie: () => cookie, relogin: async () => {}, diskId: 'bench', sizeBytes: size, fileName: `[${ds[1]}] ${ds[2]!.replace(/-flat\.vmdk$/, '.vmdk')}`, datacenter: 'DC0' });
+      const source = await openVSphereDisk({
+        transport,
+        cookie: () => cookie,
+        relogin: async () => {},
+        diskId: 'bench',
+        sizeBytes: size,
+        fileName: `[${ds[1]}] ${ds[2]!.replace(/-flat\.vmdk$/, '.vmdk')}`,
+        datacenter: 'DC0',
+      });
       const started = performance.now();
       const chunk = 4 << 20;
       let next = 0;
       let bytes = 0;
       // As the replication engine reads: into chunk buffers it recycles once their data is written.
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        const into = Buffer.allocUnsafeSlow(chunk);
-        while (next < size) {
-          const offset = next;
-          next += chunk;
-          const length = Math.min(chunk, size - offset);
-          const got = (await source.read({ offset, length }, length === chunk ? { into } : {})).length;
-          bytes += got;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const into = Buffer.allocUnsafeSlow(chunk);
+          while (next < size) {
+            const offset = next;
+            next += chunk;
+            const length = Math.min(chunk, size - offset);
+            const got = (await source.read({ offset, length }, length === chunk ? { into } : {})).length;
+            bytes += got;
+          }
+        }),
+      );
       if (bytes !== size) throw new Error(`drkit read ${bytes} of ${size}`);
       return performance.now() - started;
     };
     const curlRead = async () => {
       const started = performance.now();
-      const { stdout } = await promisify(execFile)('curl', ['-k', '-s', '-o', '/dev/null', '-w', '%{size_download}', '-H', `Cookie: ${cookie}`, url]);
+      const { stdout } = await promisify(execFile)('curl', [
+        '-k',
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{size_download}',
+        '-H',
+        `Cookie: ${cookie}`,
+        url,
+      ]);
       if (Number(stdout) !== size) throw new Error(`curl read ${stdout} of ${size}`);
       return performance.now() - started;
     };
     for (let round = 0; round < REPEAT; round++) {
-      for (const who of round % 2 ? (['curl', 'drkit'] as const) : (['drkit', 'curl'] as const)) readTimes[who].push(await (who === 'drkit' ? drkitRead() : curlRead()));
+      for (const who of round % 2 ? (['curl', 'drkit'] as const) : (['drkit', 'curl'] as const))
+        readTimes[who].push(await (who === 'drkit' ? drkitRead() : curlRead()));
     }
   });
   await transport.close();
@@ -102,11 +141,15 @@ try {
   console.log(`snapshot fan-out, CreateSnapshot_Task held ${DELAY} ms, ${REPEAT} rounds (medians)`);
   console.log(`  1 VM     window ${median(single.window).toFixed(0)} ms, wall ${median(single.wall).toFixed(0)} ms`);
   console.log(`  ${VMS} VMs   window ${median(group.window).toFixed(0)} ms, wall ${median(group.wall).toFixed(0)} ms`);
-  console.log(`  ratio    window ${(median(group.window) / median(single.window)).toFixed(2)}x, wall ${(median(group.wall) / median(single.wall)).toFixed(2)}x  (goal: window ≤ 1.5x)`);
+  console.log(
+    `  ratio    window ${(median(group.window) / median(single.window)).toFixed(2)}x, wall ${(median(group.wall) / median(single.wall)).toFixed(2)}x  (goal: window ≤ 1.5x)`,
+  );
   console.log(`disk read over /folder, ${MIB} MiB flat extent, ${REPEAT} rounds (medians)`);
   console.log(`  drkit    ${median(readTimes.drkit).toFixed(0)} ms  (${mibps(median(readTimes.drkit))} MiB/s)`);
   console.log(`  curl     ${median(readTimes.curl).toFixed(0)} ms  (${mibps(median(readTimes.curl))} MiB/s)`);
-  console.log(`  ratio    ${(median(readTimes.curl) / median(readTimes.drkit)).toFixed(2)}x curl's throughput  (goal: ≥ 0.8)`);
+  console.log(
+    `  ratio    ${(median(readTimes.curl) / median(readTimes.drkit)).toFixed(2)}x curl's throughput  (goal: ≥ 0.8)`,
+  );
 } finally {
   await sim.stop();
 }

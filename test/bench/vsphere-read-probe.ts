@@ -20,7 +20,16 @@ try {
   const path = '/folder/probe/probe-flat.vmdk?dcPath=DC0&dsName=LocalDS_0';
   await withAdminSession(sim, async (_client, cookie) => {
     const shapes: Record<string, () => Promise<void>> = {
-      curl: async () => void (await promisify(execFile)('curl', ['-k', '-s', '-o', '/dev/null', '-H', `Cookie: ${cookie}`, sim.origin + path])),
+      curl: async () =>
+        void (await promisify(execFile)('curl', [
+          '-k',
+          '-s',
+          '-o',
+          '/dev/null',
+          '-H',
+          `Cookie: ${cookie}`,
+          sim.origin + path,
+        ])),
       'https.get, whole file': () =>
         new Promise((resolve, reject) => {
           get(sim.origin + path, { headers: { cookie }, rejectUnauthorized: false }, (res) => {
@@ -32,35 +41,61 @@ try {
     for (const connections of [1, 2, 8]) {
       for (const fresh of [false, true]) {
         shapes[`getInto, ${connections} conn, 4 MiB, ${fresh ? 'fresh' : 'reused'} buffers`] = async () => {
-          const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint }, connections });
+          const transport = createHttpTransport({
+            url: sim.origin,
+            tls: { mode: 'pin', sha256: sim.thumbprint },
+            connections,
+          });
           const bufs = Array.from({ length: connections }, () => Buffer.allocUnsafe(4 << 20));
           let next = 0;
-          await Promise.all(bufs.map(async (reused) => {
-            while (next < size) {
-              const offset = next;
-              next += reused.length;
-              const into = fresh ? Buffer.allocUnsafe(reused.length) : reused;
-              const r = await transport.getInto!({ path, headers: { cookie, range: `bytes=${offset}-${offset + into.length - 1}` } }, into);
-              if (!r.filled) throw new Error(`HTTP ${r.status}`);
-            }
-          }));
+          await Promise.all(
+            bufs.map(async (reused) => {
+              while (next < size) {
+                const offset = next;
+                next += reused.length;
+                const into = fresh ? Buffer.allocUnsafe(reused.length) : reused;
+                const r = await transport.getInto!(
+                  { path, headers: { cookie, range: `bytes=${offset}-${offset + into.length - 1}` } },
+                  into,
+                );
+                if (!r.filled) throw new Error(`HTTP ${r.status}`);
+              }
+            }),
+          );
           await transport.close();
         };
       }
     }
-    for (const [connections, chunkMiB] of [[2, 4], [8, 4]] as const) {
+    for (const [connections, chunkMiB] of [
+      [2, 4],
+      [8, 4],
+    ] as const) {
       shapes[`disk source, ${connections} conn, ${chunkMiB} MiB`] = async () => {
-        const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint }, connections });
-        const source = await openVSphereDisk({ transport, cookie: () => cookie, relogin: async () => {}, diskId: 'probe', sizeBytes: size, fileName: '[LocalDS_0] probe/probe.vmdk', datacenter: 'DC0' });
+        const transport = createHttpTransport({
+          url: sim.origin,
+          tls: { mode: 'pin', sha256: sim.thumbprint },
+          connections,
+        });
+        const source = await openVSphereDisk({
+          transport,
+          cookie: () => cookie,
+          relogin: async () => {},
+          diskId: 'probe',
+          sizeBytes: size,
+          fileName: '[LocalDS_0] probe/probe.vmdk',
+          datacenter: 'DC0',
+        });
         const chunk = chunkMiB << 20;
         let next = 0;
-        await Promise.all(Array.from({ length: connections }, async () => {
-          while (next < size) {
-            const offset = next;
-            next += chunk;
-            await source.read({ offset, length: Math.min(chunk, size - offset) });
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: connections }, async () => {
+            while (next < size) {
+              const offset = next;
+              next += chunk;
+              await source.read({ offset, length: Math.min(chunk, size - offset) });
+            }
+          }),
+        );
         await source.close();
         await transport.close();
       };

@@ -39,7 +39,10 @@ describe('replication killed at random moments (SIGKILL), then resumed', () => {
     let kills = 0;
     for (let round = 0; round < 5; round++) {
       if (round > 0) {
-        const writes = Array.from({ length: 300 }, () => ({ offset: randomInt(0, size / 4096) * 4096, data: randomBytes(4096) }));
+        const writes = Array.from({ length: 300 }, () => ({
+          offset: randomInt(0, size / 4096) * 4096,
+          data: randomBytes(4096),
+        }));
         await writeTracked(join(site, 'vm'), 'os', writes);
       }
       const image = await readFile(join(site, 'vm', 'os.img'));

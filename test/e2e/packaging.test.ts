@@ -36,19 +36,35 @@ describe.sequential('packed and installed outside the workspace', () => {
     dir = installed = await mkdtemp(join(tmpdir(), 'drkit-installed-'));
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'embedder', private: true, type: 'module' }));
     const files = (await readdir(tarballs)).map((f) => join(tarballs, f));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...files, 'vitest@^3.2.4'], { cwd: dir, maxBuffer: 1 << 24 });
+    await run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...files, 'vitest@^3.2.4'],
+      { cwd: dir, maxBuffer: 1 << 24 },
+    );
   }, 600_000);
 
   it('ships built JavaScript and declarations, and no sources or tests', async () => {
     for (const name of names) {
-      const manifest = JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { exports: unknown; dependencies?: Record<string, string> };
+      const manifest = JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as {
+        exports: unknown;
+        dependencies?: Record<string, string>;
+      };
       expect(JSON.stringify(manifest.exports), name).not.toMatch(/src|development/);
-      expect(Object.values(manifest.dependencies ?? {}).filter((v) => v.startsWith('workspace:')), name).toEqual([]);
+      expect(
+        Object.values(manifest.dependencies ?? {}).filter((v) => v.startsWith('workspace:')),
+        name,
+      ).toEqual([]);
       const files = await listFiles(join(dir, 'node_modules', name));
       expect(files, name).toContain('dist/index.js');
       expect(files, name).toContain('dist/index.d.ts');
-      expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), name).toEqual([]);
-      expect(files.filter((f) => /\.test\./.test(f)), name).toEqual([]);
+      expect(
+        files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+        name,
+      ).toEqual([]);
+      expect(
+        files.filter((f) => /\.test\./.test(f)),
+        name,
+      ).toEqual([]);
     }
   });
 
@@ -62,8 +78,12 @@ describe.sequential('packed and installed outside the workspace', () => {
   }, 120_000);
 
   it("passes the contract kit there, with that folder's own vitest — the reference adapter and one defined outside the workspace", async () => {
-    for (const f of ['contract-outside.test.mjs', 'tiny-adapter.mjs', 'tiny-contract.test.mjs']) await copyFile(join(ROOT, 'test/e2e/packaging', f), join(dir, f));
-    const { stdout } = await run(join(dir, 'node_modules', '.bin', 'vitest'), ['run', '--root', dir], { cwd: dir, env: { ...process.env, NO_COLOR: '1', DRKIT_TEST_REPORT: '' } });
+    for (const f of ['contract-outside.test.mjs', 'tiny-adapter.mjs', 'tiny-contract.test.mjs'])
+      await copyFile(join(ROOT, 'test/e2e/packaging', f), join(dir, f));
+    const { stdout } = await run(join(dir, 'node_modules', '.bin', 'vitest'), ['run', '--root', dir], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', DRKIT_TEST_REPORT: '' },
+    });
     expect(stdout).toMatch(/Test Files\s+2 passed/);
     expect(stdout).toMatch(/Tests\s+\d+ passed/);
     expect(stdout).not.toMatch(/failed/);
@@ -76,7 +96,9 @@ describe.sequential('packed and installed outside the workspace', () => {
     const discovered = await run(bin, ['discover', '--json'], { cwd: dir });
     expect(JSON.parse(discovered.stdout).machines).toHaveLength(9);
     expect(discovered.stderr).toContain(join('node_modules', '@drkit', 'cli', 'recorded-site'));
-    const replayed = await run(bin, ['discover', '--replay', join(dir, 'node_modules/@drkit/cli/recorded-site')], { cwd: dir });
+    const replayed = await run(bin, ['discover', '--replay', join(dir, 'node_modules/@drkit/cli/recorded-site')], {
+      cwd: dir,
+    });
     expect(replayed.stdout).toMatch(/9 machines/);
   }, 120_000);
 });
@@ -102,17 +124,26 @@ describe.sequential('an adapter from outside the workspace, registered with --ad
     await writeFile(join(site, 'web', 'os.img'), Buffer.alloc(1 << 20, 7));
     const help = await run(bin, ['--adapter', './tiny-adapter.mjs', 'discover', '--help'], { cwd: dir });
     expect(help.stdout).toContain('tiny:///folder');
-    const found = await run(bin, ['--adapter', './tiny-adapter.mjs', 'discover', `tiny://${site}`, '--json'], { cwd: dir });
+    const found = await run(bin, ['--adapter', './tiny-adapter.mjs', 'discover', `tiny://${site}`, '--json'], {
+      cwd: dir,
+    });
     expect(JSON.parse(found.stdout).machines.map((m: { name: string }) => m.name)).toEqual(['web']);
     const store = join(await mkdtemp(join(tmpdir(), 'drkit-tiny-store-')), 's');
-    const replicated = await run(bin, ['replicate', `tiny://${site}`, '--target', `dir:${store}`, '--json'], { cwd: dir, env: { ...process.env, DRKIT_ADAPTERS: './tiny-adapter.mjs' } });
+    const replicated = await run(bin, ['replicate', `tiny://${site}`, '--target', `dir:${store}`, '--json'], {
+      cwd: dir,
+      env: { ...process.env, DRKIT_ADAPTERS: './tiny-adapter.mjs' },
+    });
     const point = JSON.parse(replicated.stdout) as { id: string; members: Array<{ adapter: string }> };
     expect(point.members[0]!.adapter).toBe('tiny');
     const out = await mkdtemp(join(tmpdir(), 'drkit-tiny-out-'));
     await run(bin, ['restore', `dir:${store}`, point.id, '--out', out], { cwd: dir });
     expect((await readFile(join(out, 'web', 'os.img'))).equals(Buffer.alloc(1 << 20, 7))).toBe(true);
-    const unknown = await run(bin, ['--adapter', './missing.mjs', 'discover', 'tiny:///x'], { cwd: dir }).catch((e: { code: number; stderr: string }) => e);
+    const unknown = await run(bin, ['--adapter', './missing.mjs', 'discover', 'tiny:///x'], { cwd: dir }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect((unknown as { code: number }).code).toBe(2);
-    expect((unknown as { stderr: string }).stderr).toMatch(/^drkit: --adapter \.\/missing\.mjs: cannot load it .*\[bad-input\]$/m);
+    expect((unknown as { stderr: string }).stderr).toMatch(
+      /^drkit: --adapter \.\/missing\.mjs: cannot load it .*\[bad-input\]$/m,
+    );
   }, 120_000);
 });

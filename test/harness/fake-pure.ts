@@ -25,8 +25,19 @@ export interface FakePure extends FakeRestServer {
   snapshotNames(destroyed?: boolean): string[];
 }
 
-interface Ref { name: string; id?: string }
-interface PgSnap { id: string; name: string; suffix: string; source: Ref; created: number; destroyed: boolean; replicated: boolean }
+interface Ref {
+  name: string;
+  id?: string;
+}
+interface PgSnap {
+  id: string;
+  name: string;
+  suffix: string;
+  source: Ref;
+  created: number;
+  destroyed: boolean;
+  replicated: boolean;
+}
 
 const VERSION = '2.21';
 
@@ -35,9 +46,28 @@ export async function startFakePure(options: FakePureOptions = {}): Promise<Fake
   const pageSize = options.pageSize ?? 2;
   const sessions = new Set<string>();
   let logins = 0;
-  const array = { id: randomUUID(), name: 'flasharray-1', os: 'Purity//FA', version: '6.5.8', capacity: 52 * 2 ** 40, space: { total_physical: 9 * 2 ** 40 } };
-  const volume = (name: string, gib: number) => ({ id: randomUUID(), name, serial: randomBytes(12).toString('hex').toUpperCase(), provisioned: gib * 2 ** 30, destroyed: false, created: Date.now() });
-  const volumes = [volume('sql-data', 500), volume('sql-log', 100), volume('esx-ds01', 2048), volume('old-scratch', 50)];
+  const array = {
+    id: randomUUID(),
+    name: 'flasharray-1',
+    os: 'Purity//FA',
+    version: '6.5.8',
+    capacity: 52 * 2 ** 40,
+    space: { total_physical: 9 * 2 ** 40 },
+  };
+  const volume = (name: string, gib: number) => ({
+    id: randomUUID(),
+    name,
+    serial: randomBytes(12).toString('hex').toUpperCase(),
+    provisioned: gib * 2 ** 30,
+    destroyed: false,
+    created: Date.now(),
+  });
+  const volumes = [
+    volume('sql-data', 500),
+    volume('sql-log', 100),
+    volume('esx-ds01', 2048),
+    volume('old-scratch', 50),
+  ];
   const hosts = [
     { name: 'sql01', iqns: ['iqn.1991-05.com.microsoft:sql01'], wwns: [], nqns: [], personality: null },
     { name: 'esx01', iqns: [], wwns: ['21000024FF3A1B2C'], nqns: [], personality: 'esxi' },
@@ -60,16 +90,29 @@ export async function startFakePure(options: FakePureOptions = {}): Promise<Fake
   // A pgroup with a host as member protects every volume connected to that host.
   const pgHosts = [{ group: { name: 'pg-esx' }, member: { name: 'esx01' } }];
   const targets = [{ group: { name: 'pg-sql' }, member: { name: 'flasharray-dr' }, allowed: true }];
-  const arrayConnections = [{ name: 'flasharray-dr', id: randomUUID(), status: 'connected', type: 'async-replication', version: '6.5.8' }];
+  const arrayConnections = [
+    { name: 'flasharray-dr', id: randomUUID(), status: 'connected', type: 'async-replication', version: '6.5.8' },
+  ];
   const snaps: PgSnap[] = [];
   let autoSuffix = 1000;
 
-  const err = (status: number, message: string, context?: string): FakeResponse => ({ status, body: { errors: [{ message, ...(context && { context }) }] } });
+  const err = (status: number, message: string, context?: string): FakeResponse => ({
+    status,
+    body: { errors: [{ message, ...(context && { context }) }] },
+  });
   const list = (req: FakeRequest, rows: unknown[]): FakeResponse => {
     const start = Number(req.query.get('continuation_token') ?? 0);
     const size = Math.min(pageSize, Number(req.query.get('limit') ?? pageSize));
     const page = rows.slice(start, start + size);
-    return { status: 200, body: { items: page, continuation_token: start + size < rows.length ? String(start + size) : null, more_items_remaining: start + size < rows.length, total_item_count: null } };
+    return {
+      status: 200,
+      body: {
+        items: page,
+        continuation_token: start + size < rows.length ? String(start + size) : null,
+        more_items_remaining: start + size < rows.length,
+        total_item_count: null,
+      },
+    };
   };
   const notDestroyed = <T extends { destroyed?: boolean }>(req: FakeRequest, rows: T[]) => {
     const d = req.query.get('destroyed');
@@ -78,7 +121,8 @@ export async function startFakePure(options: FakePureOptions = {}): Promise<Fake
 
   const handle = (req: FakeRequest): FakeResponse => {
     const p = req.path;
-    if (req.method === 'GET' && p === '/api/api_version') return { status: 200, body: { version: ['1.17', '1.19', '2.0', '2.1', '2.2', '2.4', '2.17', VERSION] } };
+    if (req.method === 'GET' && p === '/api/api_version')
+      return { status: 200, body: { version: ['1.17', '1.19', '2.0', '2.1', '2.2', '2.4', '2.17', VERSION] } };
     if (!p.startsWith(`/api/${VERSION}/`)) return err(404, 'Not found.');
     const r = p.slice(`/api/${VERSION}/`.length);
     if (req.method === 'POST' && r === 'login') {
@@ -95,17 +139,40 @@ export async function startFakePure(options: FakePureOptions = {}): Promise<Fake
     }
     if (req.method === 'GET') {
       switch (r) {
-        case 'arrays': return list(req, [array]);
-        case 'array-connections': return list(req, arrayConnections);
-        case 'volumes': return list(req, notDestroyed(req, volumes));
-        case 'hosts': return list(req, hosts);
-        case 'connections': return list(req, connections);
-        case 'protection-groups': return list(req, notDestroyed(req, pgroups));
-        case 'protection-groups/volumes': return list(req, pgVolumes);
-        case 'protection-groups/hosts': return list(req, pgHosts);
-        case 'protection-groups/targets': return list(req, targets);
+        case 'arrays':
+          return list(req, [array]);
+        case 'array-connections':
+          return list(req, arrayConnections);
+        case 'volumes':
+          return list(req, notDestroyed(req, volumes));
+        case 'hosts':
+          return list(req, hosts);
+        case 'connections':
+          return list(req, connections);
+        case 'protection-groups':
+          return list(req, notDestroyed(req, pgroups));
+        case 'protection-groups/volumes':
+          return list(req, pgVolumes);
+        case 'protection-groups/hosts':
+          return list(req, pgHosts);
+        case 'protection-groups/targets':
+          return list(req, targets);
         case 'protection-group-snapshots/transfer':
-          return list(req, notDestroyed(req, snaps).filter((s) => s.replicated).map((s) => ({ name: s.name, source: s.source, created: s.created, started: s.created + 200, completed: s.created + 1200, progress: 1, data_transferred: 4 * 2 ** 20, destroyed: s.destroyed })));
+          return list(
+            req,
+            notDestroyed(req, snaps)
+              .filter((s) => s.replicated)
+              .map((s) => ({
+                name: s.name,
+                source: s.source,
+                created: s.created,
+                started: s.created + 200,
+                completed: s.created + 1200,
+                progress: 1,
+                data_transferred: 4 * 2 ** 20,
+                destroyed: s.destroyed,
+              })),
+          );
         case 'protection-group-snapshots': {
           const filter = req.query.get('filter');
           let rows = notDestroyed(req, snaps);
@@ -121,9 +188,12 @@ export async function startFakePure(options: FakePureOptions = {}): Promise<Fake
     if (r === 'protection-groups/targets' && req.method === 'POST') {
       const group = req.query.get('group_names');
       const member = req.query.get('member_names');
-      if (!pgroups.some((g) => g.name === group && g.source.name === array.name)) return err(400, 'Protection group does not exist.', group ?? '');
-      if (!arrayConnections.some((c) => c.name === member)) return err(400, 'Array connection does not exist.', member ?? '');
-      if (targets.some((t) => t.group.name === group && t.member.name === member)) return err(400, 'Target already exists.', member!);
+      if (!pgroups.some((g) => g.name === group && g.source.name === array.name))
+        return err(400, 'Protection group does not exist.', group ?? '');
+      if (!arrayConnections.some((c) => c.name === member))
+        return err(400, 'Array connection does not exist.', member ?? '');
+      if (targets.some((t) => t.group.name === group && t.member.name === member))
+        return err(400, 'Target already exists.', member!);
       // The target array has to allow the group before anything is sent.
       const row = { group: { name: group! }, member: { name: member! }, allowed: false };
       targets.push(row);
@@ -132,13 +202,23 @@ export async function startFakePure(options: FakePureOptions = {}): Promise<Fake
     if (r === 'protection-group-snapshots' && req.method === 'POST') {
       const names = req.query.get('source_names')?.split(',') ?? [];
       const suffix = (req.body as { suffix?: string } | undefined)?.suffix ?? String(autoSuffix++);
-      if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(suffix)) return err(400, 'Suffix must contain only letters, numbers and dashes.', suffix);
+      if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(suffix))
+        return err(400, 'Suffix must contain only letters, numbers and dashes.', suffix);
       const made: PgSnap[] = [];
       for (const name of names) {
         const g = pgroups.find((x) => x.name === name && x.source.name === array.name);
         if (!g) return err(400, 'Protection group does not exist.', name);
-        if (snaps.some((s) => s.name === `${name}.${suffix}`)) return err(400, 'Snapshot already exists.', `${name}.${suffix}`);
-        made.push({ id: randomUUID(), name: `${name}.${suffix}`, suffix, source: { name, id: randomUUID() }, created: Date.now(), destroyed: false, replicated: req.query.get('replicate_now') === 'true' });
+        if (snaps.some((s) => s.name === `${name}.${suffix}`))
+          return err(400, 'Snapshot already exists.', `${name}.${suffix}`);
+        made.push({
+          id: randomUUID(),
+          name: `${name}.${suffix}`,
+          suffix,
+          source: { name, id: randomUUID() },
+          created: Date.now(),
+          destroyed: false,
+          replicated: req.query.get('replicate_now') === 'true',
+        });
       }
       snaps.push(...made);
       return { status: 200, body: { items: made.map(({ replicated: _, ...s }) => s) } };

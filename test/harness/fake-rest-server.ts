@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,7 +51,10 @@ export interface FakeRestServer {
  * A loopback HTTP server for the fake arrays: JSON in, JSON out, a request log, and
  * busy answers (429/503 with Retry-After) injected on demand.
  */
-export async function startFakeRestServer(handler: FakeHandler, options: { tls?: boolean; latencyMs?: number } = {}): Promise<FakeRestServer> {
+export async function startFakeRestServer(
+  handler: FakeHandler,
+  options: { tls?: boolean; latencyMs?: number } = {},
+): Promise<FakeRestServer> {
   const log: string[] = [];
   const busy: BusyFault[] = [];
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -63,11 +72,23 @@ export async function startFakeRestServer(handler: FakeHandler, options: { tls?:
       const fault = busy.findIndex((f) => f.method === req.method && f.path.test(url.pathname));
       if (fault >= 0) {
         const [f] = busy.splice(fault, 1);
-        return send({ status: f!.status, headers: f!.retryAfter !== undefined ? { 'retry-after': f!.retryAfter } : {}, body: { message: 'busy' } });
+        return send({
+          status: f!.status,
+          headers: f!.retryAfter !== undefined ? { 'retry-after': f!.retryAfter } : {},
+          body: { message: 'busy' },
+        });
       }
       try {
         const text = Buffer.concat(chunks).toString('utf8');
-        send(await handler({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body: text ? JSON.parse(text) : undefined }));
+        send(
+          await handler({
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            query: url.searchParams,
+            headers: req.headers,
+            body: text ? JSON.parse(text) : undefined,
+          }),
+        );
       } catch (error) {
         send({ status: 500, body: { message: `fake array fault: ${(error as Error).message}` } });
       }
@@ -110,16 +131,42 @@ export function pick(record: unknown, fields: string[]): unknown {
 
 /** The value at a dotted path, for query filters like `location.volume.name=db`. */
 export function at(record: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), record);
+  return path
+    .split('.')
+    .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), record);
 }
 
 /** A throwaway self-signed certificate (openssl), as arrays ship out of the box. */
 export function selfSignedCertificate(): { key: string; cert: string; thumbprint: string } {
   const dir = mkdtempSync(join(tmpdir(), 'drkit-fake-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=array.example.invalid', '-days', '2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=array.example.invalid',
+        '-days',
+        '2',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert, thumbprint: new X509Certificate(cert).fingerprint256 };
+    return {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert,
+      thumbprint: new X509Certificate(cert).fingerprint256,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,14 +24,49 @@ export interface FakeVolumeState {
  * `logs` (/srv/logs) and someone else's snapshot `manual_snap`; a pool tank with volume
  * vol1 (snapdev=visible, with someone else's snapshot @daily) and vol2 (snapdev=hidden).
  */
-export async function fakeVolumeHost(): Promise<{ runner: () => Promise<SshRunner>; state(): Promise<FakeVolumeState> }> {
+export async function fakeVolumeHost(): Promise<{
+  runner: () => Promise<SshRunner>;
+  state(): Promise<FakeVolumeState>;
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'drkit-fakevol-'));
   for (const t of TOOLS) await symlink(TOOL, join(dir, t));
-  const lv = (name: string, size: number, attr: string, origin = '', tags = '') => ({ lv_name: name, vg_name: 'vg0', lv_size: String(size), lv_attr: attr, lv_dm_path: `/dev/mapper/vg0-${name}`, origin, lv_tags: tags });
-  const dev = (name: string, kname: string, path: string, size: number, type: string, extra: Record<string, unknown> = {}) => ({ name, kname, path, size, type, fstype: null, mountpoints: [null], serial: null, wwn: null, model: null, ro: false, ...extra });
+  const lv = (name: string, size: number, attr: string, origin = '', tags = '') => ({
+    lv_name: name,
+    vg_name: 'vg0',
+    lv_size: String(size),
+    lv_attr: attr,
+    lv_dm_path: `/dev/mapper/vg0-${name}`,
+    origin,
+    lv_tags: tags,
+  });
+  const dev = (
+    name: string,
+    kname: string,
+    path: string,
+    size: number,
+    type: string,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    name,
+    kname,
+    path,
+    size,
+    type,
+    fstype: null,
+    mountpoints: [null],
+    serial: null,
+    wwn: null,
+    model: null,
+    ro: false,
+    ...extra,
+  });
   const state = {
     calls: [],
-    lvs: [lv('data', 10 * GiB, 'owi-aos---'), lv('logs', 2 * GiB, '-wi-ao----'), lv('manual_snap', 10 * GiB, 'swi-a-s---', 'data', 'backup-tool')],
+    lvs: [
+      lv('data', 10 * GiB, 'owi-aos---'),
+      lv('logs', 2 * GiB, '-wi-ao----'),
+      lv('manual_snap', 10 * GiB, 'swi-a-s---', 'data', 'backup-tool'),
+    ],
     zfs_snapshots: ['tank/vol1@daily'],
     zvols: [
       { name: 'tank/vol1', volsize: 8 * GiB, snapdev: 'visible' },
@@ -45,8 +80,14 @@ export async function fakeVolumeHost(): Promise<{ runner: () => Promise<SshRunne
           dev('sda1', 'sda1', '/dev/sda1', 40 * GiB, 'part', {
             fstype: 'LVM2_member',
             children: [
-              dev('vg0-data', 'dm-0', '/dev/mapper/vg0-data', 10 * GiB, 'lvm', { fstype: 'xfs', mountpoints: ['/srv/data'] }),
-              dev('vg0-logs', 'dm-1', '/dev/mapper/vg0-logs', 2 * GiB, 'lvm', { fstype: 'ext4', mountpoints: ['/srv/logs'] }),
+              dev('vg0-data', 'dm-0', '/dev/mapper/vg0-data', 10 * GiB, 'lvm', {
+                fstype: 'xfs',
+                mountpoints: ['/srv/data'],
+              }),
+              dev('vg0-logs', 'dm-1', '/dev/mapper/vg0-logs', 2 * GiB, 'lvm', {
+                fstype: 'ext4',
+                mountpoints: ['/srv/logs'],
+              }),
               dev('vg0-manual_snap', 'dm-2', '/dev/mapper/vg0-manual_snap', 10 * GiB, 'lvm'),
             ],
           }),

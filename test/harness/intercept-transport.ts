@@ -4,7 +4,10 @@ import type { HttpRequest, HttpResponse, HttpTransport } from '@drkit/http';
  * Lets a test act just before a request goes out (end a session, count calls) — the
  * request itself still goes to the real counterpart.
  */
-export function interceptTransport(inner: HttpTransport, before: (request: HttpRequest, index: number) => Promise<void> | void): HttpTransport & { calls: string[] } {
+export function interceptTransport(
+  inner: HttpTransport,
+  before: (request: HttpRequest, index: number) => Promise<void> | void,
+): HttpTransport & { calls: string[] } {
   const calls: string[] = [];
   return {
     origin: inner.origin,

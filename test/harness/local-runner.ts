@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { commandLine, commandName, exitError, type ExecOptions, type RemoteCommand, type RemoteProcess, type SshRunner } from '@drkit/ssh';
+import {
+  commandLine,
+  commandName,
+  exitError,
+  type ExecOptions,
+  type RemoteCommand,
+  type RemoteProcess,
+  type SshRunner,
+} from '@drkit/ssh';
 
 /**
  * An SshRunner that runs each command line in a local `sh -c`, as sshd would hand it to the
@@ -9,13 +17,20 @@ import { commandLine, commandName, exitError, type ExecOptions, type RemoteComma
 export function localRunner(env: Record<string, string>): SshRunner {
   let closed = false;
   const start = (command: RemoteCommand) => {
-    const child = spawn('sh', ['-c', commandLine(command)], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', commandLine(command)], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     // A command that exits without reading its input (uname) closes the pipe first: as over
     // SSH, that is not an error of the command.
     child.stdin.on('error', () => {});
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const ended = new Promise<{ code?: number; signal?: string }>((resolve) => child.on('close', (code, signal) => resolve(signal ? { signal: signal.replace(/^SIG/, '') } : { code: code ?? -1 })));
+    const ended = new Promise<{ code?: number; signal?: string }>((resolve) =>
+      child.on('close', (code, signal) =>
+        resolve(signal ? { signal: signal.replace(/^SIG/, '') } : { code: code ?? -1 }),
+      ),
+    );
     return { child, ended, stderr: () => stderr.replace(/^drkit-pid:\d+\n/, '') };
   };
   return {
@@ -29,7 +44,8 @@ export function localRunner(env: Record<string, string>): SshRunner {
       child.stdout.on('data', (c: Buffer) => out.push(c));
       child.stdin.end(options.stdin ?? '');
       const end = await ended;
-      if (end.signal || (end.code !== 0 && !options.okCodes?.includes(end.code!))) throw exitError(commandName(command), end, stderr());
+      if (end.signal || (end.code !== 0 && !options.okCodes?.includes(end.code!)))
+        throw exitError(commandName(command), end, stderr());
       return { stdout: Buffer.concat(out), stderr: stderr(), code: end.code! };
     },
     async open(command: RemoteCommand): Promise<RemoteProcess> {

@@ -22,7 +22,12 @@ export interface LoopDisks {
 }
 
 export function loopDisksAvailable(): boolean {
-  return process.getuid?.() === 0 && existsSync('/dev/loop-control') && existsSync('/sbin/mkfs.btrfs') && existsSync('/sbin/mkfs.xfs');
+  return (
+    process.getuid?.() === 0 &&
+    existsSync('/dev/loop-control') &&
+    existsSync('/sbin/mkfs.btrfs') &&
+    existsSync('/sbin/mkfs.xfs')
+  );
 }
 
 /**
@@ -33,7 +38,9 @@ export function loopDisksAvailable(): boolean {
  */
 export type ImagePool = 'btrfs-subvolume' | 'btrfs-top' | 'xfs';
 
-export async function createLoopDisks(options: { xfsMiB?: number; btrfsMiB?: number; pool?: ImagePool } = {}): Promise<LoopDisks> {
+export async function createLoopDisks(
+  options: { xfsMiB?: number; btrfsMiB?: number; pool?: ImagePool } = {},
+): Promise<LoopDisks> {
   const dir = await mkdtemp(join(tmpdir(), 'drkit-loop-'));
   const loops: string[] = [];
   const mounts: string[] = [];

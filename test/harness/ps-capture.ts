@@ -21,7 +21,22 @@ export async function capturedInvocation(op: PsOperation, input: unknown): Promi
 // Values that would execute, end a string or a statement, or break an encoding if they were
 // ever spliced into script text — PowerShell also takes U+2018–U+201B as quotes.
 export const HOSTILE_VALUES = [
-  "'; Stop-Computer -Force; '", '"; Remove-Item C:\\ -Recurse -Force; "', '$(Stop-Computer)', '${env:USERPROFILE}', '`whoami`', '@(iex calc)',
-  '‘quoted’', '‚low‛', '“double”', '; exit 0', '| Out-Null', '\r\nStop-Computer', '\u0000', '#>', '<#', "Microsoft:'1=1", 'ü ☃ 𝄞',
+  "'; Stop-Computer -Force; '",
+  '"; Remove-Item C:\\ -Recurse -Force; "',
+  '$(Stop-Computer)',
+  '${env:USERPROFILE}',
+  '`whoami`',
+  '@(iex calc)',
+  '‘quoted’',
+  '‚low‛',
+  '“double”',
+  '; exit 0',
+  '| Out-Null',
+  '\r\nStop-Computer',
+  '\u0000',
+  '#>',
+  '<#',
+  "Microsoft:'1=1",
+  'ü ☃ 𝄞',
   'x'.repeat(65536),
 ];

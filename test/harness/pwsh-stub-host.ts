@@ -10,7 +10,8 @@ const HERE = new URL('./pwsh-stub/', import.meta.url).pathname;
 
 /** Real pwsh (PowerShell 7): on PATH, or where `dotnet tool install --global PowerShell` puts it. */
 export const PWSH: string | undefined = (() => {
-  for (const candidate of [process.env.DRKIT_PWSH, join(homedir(), '.dotnet/tools/pwsh')]) if (candidate && existsSync(candidate)) return candidate;
+  for (const candidate of [process.env.DRKIT_PWSH, join(homedir(), '.dotnet/tools/pwsh')])
+    if (candidate && existsSync(candidate)) return candidate;
   try {
     return execFileSync('sh', ['-c', 'command -v pwsh'], { encoding: 'utf8' }).trim() || undefined;
   } catch {
@@ -18,7 +19,8 @@ export const PWSH: string | undefined = (() => {
   }
 })();
 
-export const NO_PWSH_REASON = 'no pwsh on this machine (`dotnet tool install --global PowerShell --version 7.6.9`, as .ci/run does)';
+export const NO_PWSH_REASON =
+  'no pwsh on this machine (`dotnet tool install --global PowerShell --version 7.6.9`, as .ci/run does)';
 
 export interface PwshStubHost {
   /** An SSH runner whose "host" runs each command line here: `powershell.exe` is real pwsh with the stub loaded. */
@@ -39,7 +41,10 @@ export interface PwshStubHost {
  * SSH (the same command line and stdin) and run unchanged; only the host's cmdlets and CIM
  * classes are stubs (test/harness/pwsh-stub/*.ps1). State lives in a JSON file per host.
  */
-export function pwshStubHost(stub: 'hyperv-host' | 'vmm-server', options: { role?: 'primary' | 'replica'; computerName?: string; env?: Record<string, string> } = {}): PwshStubHost {
+export function pwshStubHost(
+  stub: 'hyperv-host' | 'vmm-server',
+  options: { role?: 'primary' | 'replica'; computerName?: string; env?: Record<string, string> } = {},
+): PwshStubHost {
   if (!PWSH) throw new Error(NO_PWSH_REASON);
   const dir = mkdtempSync(join(tmpdir(), `drkit-${stub}-`));
   const statePath = join(dir, 'state.json');

@@ -69,7 +69,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (c: Buffer) => (log += c.toString()));
-  await waitForPort(port, () => child.exitCode !== null, () => log);
+  await waitForPort(
+    port,
+    () => child.exitCode !== null,
+    () => log,
+  );
   const { stdout: fp } = await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')]);
   const hostPub = (await readFile(join(dir, 'host_key.pub'), 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
   const knownHostsFile = join(dir, 'known_hosts');

@@ -62,12 +62,20 @@ export async function buildVcsim(): Promise<string> {
   const bin = join(SRC, '.bin', `vcsim-${hash.digest('hex').slice(0, 12)}`);
   if (existsSync(bin)) return bin;
   if (!existsSync(join(GOPATH, 'src/github.com/vmware/govmomi/simulator'))) {
-    throw new Error('govmomi sources missing: apt-get install golang-go golang-github-vmware-govmomi-dev (see .ci/run)');
+    throw new Error(
+      'govmomi sources missing: apt-get install golang-go golang-github-vmware-govmomi-dev (see .ci/run)',
+    );
   }
   await mkdir(join(SRC, '.bin'), { recursive: true });
   await promisify(execFile)('go', ['build', '-o', bin, '.'], {
     cwd: SRC,
-    env: { ...process.env, GO111MODULE: 'off', GOPATH, GOCACHE: process.env.GOCACHE ?? join(SRC, '.bin', 'gocache'), GOFLAGS: '' },
+    env: {
+      ...process.env,
+      GO111MODULE: 'off',
+      GOPATH,
+      GOCACHE: process.env.GOCACHE ?? join(SRC, '.bin', 'gocache'),
+      GOFLAGS: '',
+    },
     maxBuffer: 16 * 1024 * 1024,
   });
   return bin;
@@ -91,10 +99,17 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   if (options.idleTimeout) args.push(`-idle-timeout=${options.idleTimeout}`);
   if (options.toolsRunning) args.push('-tools-running');
   if (options.methodDelays) {
-    args.push(`-method-delay=${Object.entries(options.methodDelays).map(([k, v]) => `${k}=${v}`).join(',')}`);
+    args.push(
+      `-method-delay=${Object.entries(options.methodDelays)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`,
+    );
   }
   // The password travels by environment, not argv, so it never shows in a process list.
-  const child: ChildProcess = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, VCSIM_PASSWORD: password } });
+  const child: ChildProcess = spawn(bin, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, VCSIM_PASSWORD: password },
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const line = await new Promise<string>((resolve, reject) => {

@@ -14,7 +14,11 @@ export async function terminateOtherSessions(sim: Vcsim): Promise<number> {
   const pc = { type: 'PropertyCollector', value: 'propertyCollector' };
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   try {
-    await client.invoke('Login', sm, `<userName>${esc(sim.username)}</userName><password>${esc(sim.password)}</password>`);
+    await client.invoke(
+      'Login',
+      sm,
+      `<userName>${esc(sim.username)}</userName><password>${esc(sim.password)}</password>`,
+    );
     const res = await client.invoke(
       'RetrievePropertiesEx',
       pc,
@@ -22,10 +26,16 @@ export async function terminateOtherSessions(sim: Vcsim): Promise<number> {
         '<objectSet><obj type="SessionManager">SessionManager</obj></objectSet></specSet><options/>',
     );
     const props = find(res, 'propSet');
-    const value = (name: string) => props.find((p) => p.children.find((c) => c.name === 'name')?.text === name)?.children.find((c) => c.name === 'val');
+    const value = (name: string) =>
+      props
+        .find((p) => p.children.find((c) => c.name === 'name')?.text === name)
+        ?.children.find((c) => c.name === 'val');
     const mine = value('currentSession')?.children.find((c) => c.name === 'key')?.text;
-    const keys = (value('sessionList')?.children ?? []).map((s) => s.children.find((c) => c.name === 'key')?.text).filter((k): k is string => !!k && k !== mine);
-    if (keys.length > 0) await client.invoke('TerminateSession', sm, keys.map((k) => `<sessionId>${esc(k)}</sessionId>`).join(''));
+    const keys = (value('sessionList')?.children ?? [])
+      .map((s) => s.children.find((c) => c.name === 'key')?.text)
+      .filter((k): k is string => !!k && k !== mine);
+    if (keys.length > 0)
+      await client.invoke('TerminateSession', sm, keys.map((k) => `<sessionId>${esc(k)}</sessionId>`).join(''));
     await client.invoke('Logout', sm);
     return keys.length;
   } finally {
@@ -38,13 +48,20 @@ function find(node: XmlNode, name: string): XmlNode[] {
 }
 
 /** An administrator's own session on the simulator, for changing the world under a test. */
-export async function withAdminSession<T>(sim: Vcsim, fn: (client: Vim25Client, cookie: string) => Promise<T>): Promise<T> {
+export async function withAdminSession<T>(
+  sim: Vcsim,
+  fn: (client: Vim25Client, cookie: string) => Promise<T>,
+): Promise<T> {
   const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint } });
   const client = new Vim25Client(transport);
   const sm = { type: 'SessionManager', value: 'SessionManager' };
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   try {
-    await client.invoke('Login', sm, `<userName>${esc(sim.username)}</userName><password>${esc(sim.password)}</password>`);
+    await client.invoke(
+      'Login',
+      sm,
+      `<userName>${esc(sim.username)}</userName><password>${esc(sim.password)}</password>`,
+    );
     return await fn(client, client.cookie!);
   } finally {
     await client.invoke('Logout', sm).catch(() => {});
@@ -57,7 +74,12 @@ export async function putDatastoreFile(sim: Vcsim, datastorePath: string, data: 
   const m = /^\[([^\]]+)\]\s*(.+)$/.exec(datastorePath)!;
   await withAdminSession(sim, async (client, cookie) => {
     const path = `/folder/${m[2]!.split('/').map(encodeURIComponent).join('/')}?dcPath=DC0&dsName=${encodeURIComponent(m[1]!)}`;
-    const response = await client.transport.request({ method: 'PUT', path, headers: { cookie, 'content-type': 'application/octet-stream' }, body: data });
+    const response = await client.transport.request({
+      method: 'PUT',
+      path,
+      headers: { cookie, 'content-type': 'application/octet-stream' },
+      body: data,
+    });
     for await (const _ of response.body);
     if (response.status >= 300) throw new Error(`PUT ${path}: HTTP ${response.status}`);
   });

@@ -13,8 +13,13 @@ export type CreateHyperVAdapterOptions =
  * or any PowerShellRunner (local pwsh).
  */
 export function createHyperVAdapter(options: CreateHyperVAdapterOptions): HyperVAdapter {
-  if ('powershell' in options) return new HyperVAdapter({ runner: async () => options.powershell, endpoint: options.endpoint });
+  if ('powershell' in options)
+    return new HyperVAdapter({ runner: async () => options.powershell, endpoint: options.endpoint });
   const session = powershellSession('ssh' in options ? options.ssh : options.sshRunner);
-  const endpoint = 'ssh' in options ? options.endpoint ?? `hyperv://${options.ssh.username}@${options.ssh.host}${options.ssh.port && options.ssh.port !== 22 ? `:${options.ssh.port}` : ''}` : options.endpoint;
+  const endpoint =
+    'ssh' in options
+      ? (options.endpoint ??
+        `hyperv://${options.ssh.username}@${options.ssh.host}${options.ssh.port && options.ssh.port !== 22 ? `:${options.ssh.port}` : ''}`)
+      : options.endpoint;
   return new HyperVAdapter({ endpoint, runner: session.runner, close: session.close, ssh: session.ssh });
 }

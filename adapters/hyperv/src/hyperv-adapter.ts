@@ -1,6 +1,14 @@
 import {
-  DrkitError, UnsupportedError,
-  type Adapter, type Capabilities, type DiscoverOptions, type InventoryItem, type OperationOptions, type ReplicationOps, type SiteInfo, type SnapshotOps,
+  DrkitError,
+  UnsupportedError,
+  type Adapter,
+  type Capabilities,
+  type DiscoverOptions,
+  type InventoryItem,
+  type OperationOptions,
+  type ReplicationOps,
+  type SiteInfo,
+  type SnapshotOps,
 } from '@drkit/core';
 import type { PowerShellRunner } from '@drkit/powershell';
 import type { SshRunner } from '@drkit/ssh';
@@ -47,14 +55,25 @@ export class HyperVAdapter implements Adapter {
     this.#o = options;
     this.snapshots = hypervSnapshotOps({ runner: options.runner, vm: (id, signal) => this.#vm(id, signal) });
     this.replication = {
-      ...hypervChangeAnchors({ runner: options.runner, changeTracking: () => this.#capabilities?.replication.changeTracking ?? false }),
+      ...hypervChangeAnchors({
+        runner: options.runner,
+        changeTracking: () => this.#capabilities?.replication.changeTracking ?? false,
+      }),
       openDisk: async (snapshotId, machineId, id, opts = {}) => {
         const ssh = options.ssh;
-        if (!ssh) throw new UnsupportedError('disk-read', 'reading Hyper-V virtual disks needs the host over SSH (this runner has no stream for the block helper)');
+        if (!ssh)
+          throw new UnsupportedError(
+            'disk-read',
+            'reading Hyper-V virtual disks needs the host over SSH (this runner has no stream for the block helper)',
+          );
         const vm = await this.#vm(machineId.toLowerCase(), opts.signal);
         const disk = vm.disks.find((d) => diskId(vm.id.toLowerCase(), d) === id);
         if (!disk) throw new DrkitError('not-found', `${vm.name} has no disk ${id}`);
-        if (!disk.vhd) throw new UnsupportedError('disk-read', `${id} is a pass-through disk: Hyper-V cannot snapshot it, so drkit cannot read it`);
+        if (!disk.vhd)
+          throw new UnsupportedError(
+            'disk-read',
+            `${id} is a pass-through disk: Hyper-V cannot snapshot it, so drkit cannot read it`,
+          );
         return openHyperVDisk({ runner: options.runner, ssh }, { vmId: vm.id, snapshotId, diskId: id, disk }, opts);
       },
     };
@@ -62,24 +81,46 @@ export class HyperVAdapter implements Adapter {
   }
 
   get capabilities(): Capabilities {
-    if (!this.#capabilities) throw new DrkitError('invalid-state', 'capabilities are probed at connect; call connect() first');
+    if (!this.#capabilities)
+      throw new DrkitError('invalid-state', 'capabilities are probed at connect; call connect() first');
     return this.#capabilities;
   }
 
   get site(): SiteInfo {
     const h = this.#host;
-    return { adapter: 'hyperv', endpoint: this.#o.endpoint, ...(h && { product: h.os, version: h.version, ...(h.module && { apiVersion: `Hyper-V module ${h.module}` }), instanceId: h.uuid.toLowerCase() }) };
+    return {
+      adapter: 'hyperv',
+      endpoint: this.#o.endpoint,
+      ...(h && {
+        product: h.os,
+        version: h.version,
+        ...(h.module && { apiVersion: `Hyper-V module ${h.module}` }),
+        instanceId: h.uuid.toLowerCase(),
+      }),
+    };
   }
 
   async connect(options: OperationOptions = {}): Promise<Capabilities> {
-    const [host] = await (await this.#o.runner()).invoke<HostFacts>(HYPERV_PROBE, undefined, options.signal ? { signal: options.signal } : {});
+    const [host] = await (await this.#o.runner()).invoke<HostFacts>(
+      HYPERV_PROBE,
+      undefined,
+      options.signal ? { signal: options.signal } : {},
+    );
     if (!host) throw new DrkitError('protocol', 'the Hyper-V probe printed nothing');
     this.#host = host;
     this.#capabilities = {
       ...(host.module && { apiVersion: host.module }),
       discovery: true,
-      snapshot: { consistency: ['crash', 'app'], fusedPhases: true, mechanisms: [host.build >= RCT_BUILD ? 'hyperv-recovery-snapshot' : 'hyperv-snapshot'] },
-      replication: { diskRead: Boolean(this.#o.ssh), changeTracking: Boolean(this.#o.ssh) && host.build >= RCT_BUILD, remoteHashing: Boolean(this.#o.ssh) },
+      snapshot: {
+        consistency: ['crash', 'app'],
+        fusedPhases: true,
+        mechanisms: [host.build >= RCT_BUILD ? 'hyperv-recovery-snapshot' : 'hyperv-snapshot'],
+      },
+      replication: {
+        diskRead: Boolean(this.#o.ssh),
+        changeTracking: Boolean(this.#o.ssh) && host.build >= RCT_BUILD,
+        remoteHashing: Boolean(this.#o.ssh),
+      },
     };
     return this.#capabilities;
   }
@@ -95,7 +136,10 @@ export class HyperVAdapter implements Adapter {
   }
 
   async #site(signal?: AbortSignal): Promise<SiteFacts> {
-    const [site] = await (await this.#o.runner()).invoke<SiteFacts>(HYPERV_DISCOVER, undefined, { ...(signal && { signal }), timeoutMs: 10 * 60_000 });
+    const [site] = await (await this.#o.runner()).invoke<SiteFacts>(HYPERV_DISCOVER, undefined, {
+      ...(signal && { signal }),
+      timeoutMs: 10 * 60_000,
+    });
     if (!site) throw new DrkitError('protocol', 'the Hyper-V discovery printed nothing');
     this.#vms = new Map(site.vms.map((vm) => [vm.id.toLowerCase(), vm]));
     return site;

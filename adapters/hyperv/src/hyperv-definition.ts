@@ -13,6 +13,11 @@ export const hypervAdapter = defineAdapter<() => Promise<SshRunner>>({
   connection: 'ssh',
   usage: 'hyperv://user@host[:port]',
   parseEndpoint: (endpoint) => sshEndpoint(endpoint, 'hyperv'),
-  create: async (ep, c) => (await import('./create-hyperv-adapter.js')).createHyperVAdapter({ sshRunner: c.transport, endpoint: ep.display }),
-  fromFixture: async (fixture, c) => (await import('./create-hyperv-adapter.js')).createHyperVAdapter({ sshRunner: c.transport, endpoint: fixture.endpoint }),
+  create: async (ep, c) =>
+    (await import('./create-hyperv-adapter.js')).createHyperVAdapter({ sshRunner: c.transport, endpoint: ep.display }),
+  fromFixture: async (fixture, c) =>
+    (await import('./create-hyperv-adapter.js')).createHyperVAdapter({
+      sshRunner: c.transport,
+      endpoint: fixture.endpoint,
+    }),
 });

@@ -25,23 +25,39 @@ interface Attached {
  * an id, or when the host no longer knows it, the run is a resync by checksums computed on the
  * host, so only hashes and differing blocks cross the wire.
  */
-export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: string; snapshotId: string; diskId: string; disk: VmDiskFacts }, options: OperationOptions = {}): Promise<DiskSource> {
+export async function openHyperVDisk(
+  ctx: HyperVDiskContext,
+  target: { vmId: string; snapshotId: string; diskId: string; disk: VmDiskFacts },
+  options: OperationOptions = {},
+): Promise<DiskSource> {
   const ps = await ctx.runner();
   const { disk } = target;
-  const where = { vmId: target.vmId, snapshotId: target.snapshotId, controller: disk.controller, controllerNumber: disk.controllerNumber, location: disk.location };
-  const [attached] = await ps.invoke<Attached>(
-    HYPERV_DISK_ATTACH,
-    where,
-    { ...(options.signal && { signal: options.signal }), timeoutMs: 10 * 60_000 },
-  );
-  if (!attached?.device || !attached.vhdPath) throw new DrkitError('protocol', `mounting ${target.diskId} of snapshot ${target.snapshotId} returned no device`);
+  const where = {
+    vmId: target.vmId,
+    snapshotId: target.snapshotId,
+    controller: disk.controller,
+    controllerNumber: disk.controllerNumber,
+    location: disk.location,
+  };
+  const [attached] = await ps.invoke<Attached>(HYPERV_DISK_ATTACH, where, {
+    ...(options.signal && { signal: options.signal }),
+    timeoutMs: 10 * 60_000,
+  });
+  if (!attached?.device || !attached.vhdPath)
+    throw new DrkitError('protocol', `mounting ${target.diskId} of snapshot ${target.snapshotId} returned no device`);
   const detach = () => ps.invoke(HYPERV_DISK_DETACH, { vhdPath: attached.vhdPath }, { timeoutMs: 10 * 60_000 });
   const sizeBytes = Number(attached.sizeBytes);
   try {
-    if (!(sizeBytes > 0)) throw new DrkitError('protocol', `${target.diskId}: the host reported a size of ${attached.sizeBytes} bytes`);
+    if (!(sizeBytes > 0))
+      throw new DrkitError('protocol', `${target.diskId}: the host reported a size of ${attached.sizeBytes} bytes`);
     const ssh = await ctx.ssh();
     // One hasher: a read never waits behind the hashes of chunks asked for ahead.
-    const reads = await blockReads({ diskId: target.diskId, sizeBytes, hashers: 1, start: () => openPowerShellBlockReader(ssh, attached.device, { label: `${ssh.where} ${target.diskId}` }) });
+    const reads = await blockReads({
+      diskId: target.diskId,
+      sizeBytes,
+      hashers: 1,
+      start: () => openPowerShellBlockReader(ssh, attached.device, { label: `${ssh.where} ${target.diskId}` }),
+    });
     let closed = false;
     return {
       diskId: target.diskId,
@@ -56,7 +72,8 @@ export async function openHyperVDisk(ctx: HyperVDiskContext, target: { vmId: str
           { ...where, rctId: token, sizeBytes },
           { ...(opts.signal && { signal: opts.signal }), timeoutMs: 10 * 60_000 },
         );
-        if (!r || r.error || !Array.isArray(r.ranges)) return { kind: 'unknown', reason: `RCT cannot say what changed since ${token}: ${r?.error || 'no answer'}` };
+        if (!r || r.error || !Array.isArray(r.ranges))
+          return { kind: 'unknown', reason: `RCT cannot say what changed since ${token}: ${r?.error || 'no answer'}` };
         // Until a reference point of this snapshot replaces it, the id asked from stays the
         // base: the next run then gets these changes again, plus its own (never fewer).
         return { kind: 'extents', nextToken: token, extents: rctExtents(r.ranges, sizeBytes) };
@@ -82,7 +99,8 @@ async function* rctExtents(pairs: number[], sizeBytes: number): AsyncIterable<Ex
   for (let i = 0; i < pairs.length; i += 2) {
     const offset = Number(pairs[i]);
     const length = Math.min(Number(pairs[i + 1]), sizeBytes - offset);
-    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length)) throw new DrkitError('protocol', `RCT range ${pairs[i]}+${pairs[i + 1]} is not a range of this disk`);
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length))
+      throw new DrkitError('protocol', `RCT range ${pairs[i]}+${pairs[i + 1]} is not a range of this disk`);
     if (length > 0) yield { offset, length };
   }
 }

@@ -1,4 +1,10 @@
-import { DrkitError, type PreparedSnapshot, type SnapshotOps, type SnapshotRequest, type TakenSnapshot } from '@drkit/core';
+import {
+  DrkitError,
+  type PreparedSnapshot,
+  type SnapshotOps,
+  type SnapshotRequest,
+  type TakenSnapshot,
+} from '@drkit/core';
 import type { PowerShellRunner } from '@drkit/powershell';
 import { achievedConsistency } from './hyperv-consistency.js';
 import { diskId } from './hyperv-inventory.js';
@@ -20,7 +26,11 @@ export interface HyperVSnapshotContext {
  */
 export function hypervSnapshotOps(ctx: HyperVSnapshotContext): SnapshotOps {
   const checkTag = (tag: string) => {
-    if (!TAG.test(tag)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-', at most 100`);
+    if (!TAG.test(tag))
+      throw new DrkitError(
+        'bad-input',
+        `snapshot tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-', at most 100`,
+      );
     return tag;
   };
   const checkVm = (machineId: string) => {
@@ -37,7 +47,11 @@ export function hypervSnapshotOps(ctx: HyperVSnapshotContext): SnapshotOps {
     async take(prepared, options = {}): Promise<TakenSnapshot> {
       const vm = prepared.handle as VmFacts;
       const { consistency, tag } = prepared.request;
-      const [r] = await (await ctx.runner()).invoke<TakeResult>(HYPERV_SNAPSHOT_TAKE, { vmId: vm.id, tag, level: consistency === 'app' ? 1 : 2 }, { ...(options.signal && { signal: options.signal }), timeoutMs: 30 * 60_000 });
+      const [r] = await (await ctx.runner()).invoke<TakeResult>(
+        HYPERV_SNAPSHOT_TAKE,
+        { vmId: vm.id, tag, level: consistency === 'app' ? 1 : 2 },
+        { ...(options.signal && { signal: options.signal }), timeoutMs: 30 * 60_000 },
+      );
       if (!r?.snapshotId) throw new DrkitError('protocol', `the snapshot of ${vm.name} came back without an id`);
       const { achieved, warnings } = achievedConsistency(consistency, r);
       return {
@@ -49,7 +63,13 @@ export function hypervSnapshotOps(ctx: HyperVSnapshotContext): SnapshotOps {
         warnings,
         // RCT ids come from the reference point this snapshot becomes once read (hyperv-reference-points.ts).
         changeTokens: {},
-        disks: vm.disks.filter((d) => d.vhd).map((d) => ({ diskId: diskId(prepared.machineId, d), name: `${d.controller} ${d.controllerNumber}:${d.location}`, sizeBytes: d.vhd!.sizeBytes })),
+        disks: vm.disks
+          .filter((d) => d.vhd)
+          .map((d) => ({
+            diskId: diskId(prepared.machineId, d),
+            name: `${d.controller} ${d.controllerNumber}:${d.location}`,
+            sizeBytes: d.vhd!.sizeBytes,
+          })),
         tag,
       };
     },
@@ -58,12 +78,22 @@ export function hypervSnapshotOps(ctx: HyperVSnapshotContext): SnapshotOps {
 
     async delete(snapshot, options = {}) {
       checkVm(snapshot.machineId);
-      await (await ctx.runner()).invoke(HYPERV_SNAPSHOT_DELETE, { snapshotId: snapshot.id }, { ...(options.signal && { signal: options.signal }), timeoutMs: 30 * 60_000 });
+      await (await ctx.runner()).invoke(
+        HYPERV_SNAPSHOT_DELETE,
+        { snapshotId: snapshot.id },
+        { ...(options.signal && { signal: options.signal }), timeoutMs: 30 * 60_000 },
+      );
     },
 
     async listTagged(tag, options = {}) {
-      const listed = await (await ctx.runner()).invoke<ListedSnapshot>(HYPERV_SNAPSHOT_LIST, { prefix: checkTag(tag) }, options.signal ? { signal: options.signal } : {});
-      return listed.filter((s) => s.name === tag).map((s) => ({ id: s.snapshotId, machineId: s.vmId.toLowerCase(), takenAt: s.created ?? '' }));
+      const listed = await (await ctx.runner()).invoke<ListedSnapshot>(
+        HYPERV_SNAPSHOT_LIST,
+        { prefix: checkTag(tag) },
+        options.signal ? { signal: options.signal } : {},
+      );
+      return listed
+        .filter((s) => s.name === tag)
+        .map((s) => ({ id: s.snapshotId, machineId: s.vmId.toLowerCase(), takenAt: s.created ?? '' }));
     },
   };
 }

@@ -10,7 +10,8 @@ const DISCOVERY = new URL('../../../fixtures/hyperv/discovery/', import.meta.url
 // `pnpm record:hyperv` sets this: the stub-host run below then records into the fixture.
 const RECORD = process.env.DRKIT_RECORD_HYPERV === '1';
 
-const PRODUCT = 'Windows Server 2022 Datacenter, Hyper-V (stub host in real pwsh 7: test/harness/pwsh-stub/hyperv-host.ps1)';
+const PRODUCT =
+  'Windows Server 2022 Datacenter, Hyper-V (stub host in real pwsh 7: test/harness/pwsh-stub/hyperv-host.ps1)';
 if (!PWSH) console.warn(`Hyper-V live contract skipped: ${NO_PWSH_REASON}; the replay below still runs`);
 
 // No Windows here: drkit's scripts run unchanged in REAL pwsh against a stub Hyper-V host
@@ -18,14 +19,25 @@ if (!PWSH) console.warn(`Hyper-V live contract skipped: ${NO_PWSH_REASON}; the r
 // transcript of this run is the fixture replayed below.
 describe.skipIf(!PWSH)('Hyper-V against a stub host in real pwsh', () => {
   const host = PWSH ? pwshStubHost('hyperv-host') : (undefined as unknown as PwshStubHost);
-  const recorder: SshRecorder | undefined = RECORD ? recordSsh(host.runner, FIXTURE, new Redactor({ hosts: ['hv01.corp.example', 'HV01'] })) : undefined;
+  const recorder: SshRecorder | undefined = RECORD
+    ? recordSsh(host.runner, FIXTURE, new Redactor({ hosts: ['hv01.corp.example', 'HV01'] }))
+    : undefined;
   afterAll(async () => {
-    await recorder?.finish({ adapter: 'hyperv', endpoint: 'hyperv://administrator@hv01.corp.example', product: PRODUCT, notes: 'recorded by pnpm record:hyperv' });
+    await recorder?.finish({
+      adapter: 'hyperv',
+      endpoint: 'hyperv://administrator@hv01.corp.example',
+      product: PRODUCT,
+      notes: 'recorded by pnpm record:hyperv',
+    });
     host.dispose();
   });
   describeAdapterContract({
     name: 'hyperv (stub host)',
-    adapter: () => createHyperVAdapter({ sshRunner: recorder ? () => recorder.connect() : host.runner, endpoint: 'hyperv://administrator@hv01' }),
+    adapter: () =>
+      createHyperVAdapter({
+        sshRunner: recorder ? () => recorder.connect() : host.runner,
+        endpoint: 'hyperv://administrator@hv01',
+      }),
     expect: { machines: 4, hosts: 1 },
   });
 });
@@ -35,11 +47,19 @@ describe.skipIf(!RECORD || !PWSH)('recording fixtures/hyperv/discovery', () => {
   it('records a discovery of the stub host', async () => {
     const host = pwshStubHost('hyperv-host');
     const recorder = recordSsh(host.runner, DISCOVERY, new Redactor({ hosts: ['hv01.corp.example', 'HV01'] }));
-    const adapter = createHyperVAdapter({ sshRunner: () => recorder.connect(), endpoint: 'hyperv://administrator@hv01' });
+    const adapter = createHyperVAdapter({
+      sshRunner: () => recorder.connect(),
+      endpoint: 'hyperv://administrator@hv01',
+    });
     await adapter.connect();
     await collectInventory(adapter.site, adapter.discover());
     await adapter.close();
-    await recorder.finish({ adapter: 'hyperv', endpoint: 'hyperv://administrator@hv01.corp.example', product: PRODUCT, notes: 'recorded by pnpm record:hyperv' });
+    await recorder.finish({
+      adapter: 'hyperv',
+      endpoint: 'hyperv://administrator@hv01.corp.example',
+      product: PRODUCT,
+      notes: 'recorded by pnpm record:hyperv',
+    });
     host.dispose();
   });
 });

@@ -35,22 +35,45 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
     dirs.push(dir);
     const store = await openDirStore(join(dir, 'store'));
     try {
-      expect((await adapter.connect()).replication).toEqual({ diskRead: true, changeTracking: true, remoteHashing: true });
-      const run1 = await replicateGroup({ members: [{ adapter, machineId: DC01, name: 'DC01' }], consistency: 'app', store });
+      expect((await adapter.connect()).replication).toEqual({
+        diskRead: true,
+        changeTracking: true,
+        remoteHashing: true,
+      });
+      const run1 = await replicateGroup({
+        members: [{ adapter, machineId: DC01, name: 'DC01' }],
+        consistency: 'app',
+        store,
+      });
       expect(run1.point.consistency.achieved).toBe('app');
       // Read, the recovery snapshot became an RCT reference point: its ids are the point's change tokens.
       const tokens = (p: typeof run1.point) => p.members[0]!.disks.map((d) => d.changeToken);
-      const referencePoints = () => Object.values(host.state().referencePoints ?? {}) as Array<{ disks: Array<{ rctId: string }> }>;
+      const referencePoints = () =>
+        Object.values(host.state().referencePoints ?? {}) as Array<{ disks: Array<{ rctId: string }> }>;
       expect(referencePoints().map((r) => r.disks.map((d) => d.rctId))).toEqual([tokens(run1.point)]);
       // Another backup product's reference point on the same VM: drkit never destroys it.
-      const foreign = { vmId: DC01.toUpperCase(), level: 2, disks: [{ virtualDisk: 'Microsoft:other', rctId: 'rctX:0f0f0f0f-0000-4000-8000-000000000000:7' }] };
-      host.setState({ ...host.state(), referencePoints: { 'Microsoft:FOREIGN': foreign, ...host.state().referencePoints } });
-      const ours = () => referencePoints().filter((r) => r.disks[0]!.rctId !== foreign.disks[0]!.rctId).map((r) => r.disks.map((d) => d.rctId));
+      const foreign = {
+        vmId: DC01.toUpperCase(),
+        level: 2,
+        disks: [{ virtualDisk: 'Microsoft:other', rctId: 'rctX:0f0f0f0f-0000-4000-8000-000000000000:7' }],
+      };
+      host.setState({
+        ...host.state(),
+        referencePoints: { 'Microsoft:FOREIGN': foreign, ...host.state().referencePoints },
+      });
+      const ours = () =>
+        referencePoints()
+          .filter((r) => r.disks[0]!.rctId !== foreign.disks[0]!.rctId)
+          .map((r) => r.disks.map((d) => d.rctId));
       // After the snapshot is gone the VM's disk is its parent again, holding the live data.
       const second = { os: Buffer.from(first.os), ntds: first.ntds };
       randomBytes(64 * 1024).copy(second.os, 5 * MiB);
       await writeFile(os, second.os);
-      const run2 = await replicateGroup({ members: [{ adapter, machineId: DC01, name: 'DC01' }], consistency: 'crash', store });
+      const run2 = await replicateGroup({
+        members: [{ adapter, machineId: DC01, name: 'DC01' }],
+        consistency: 'crash',
+        store,
+      });
       // RCT said what changed since run 1's ids: 64 KiB on the OS disk, nothing on the other.
       expect(run2.point.members[0]!.disks.map((d) => d.mode)).toEqual(['delta', 'delta']);
       expect(run2.point.members[0]!.disks.map((d) => d.bytesRead)).toEqual([64 * 1024, 0]);
@@ -62,12 +85,22 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
       randomBytes(4096).copy(third.ntds, 7 * MiB);
       await writeFile(ntds, third.ntds);
       host.setState({ ...host.state(), rct: {} });
-      const run3 = await replicateGroup({ members: [{ adapter, machineId: DC01, name: 'DC01' }], consistency: 'crash', store });
+      const run3 = await replicateGroup({
+        members: [{ adapter, machineId: DC01, name: 'DC01' }],
+        consistency: 'crash',
+        store,
+      });
       expect(run3.point.members[0]!.disks.map((d) => d.mode)).toEqual(['resync', 'resync']);
-      expect(run3.point.members[0]!.disks[0]!.resyncReason).toMatch(/RCT cannot say what changed since rctX:.*GetVirtualDiskChanges refused: 32773 \(Invalid parameter\)/);
+      expect(run3.point.members[0]!.disks[0]!.resyncReason).toMatch(
+        /RCT cannot say what changed since rctX:.*GetVirtualDiskChanges refused: 32773 \(Invalid parameter\)/,
+      );
       expect(ours()).toEqual([tokens(run3.point)]);
       expect(host.state().referencePoints['Microsoft:FOREIGN']).toEqual(foreign);
-      for (const [point, expected] of [[run1.point, first], [run2.point, second], [run3.point, third]] as const) {
+      for (const [point, expected] of [
+        [run1.point, first],
+        [run2.point, second],
+        [run3.point, third],
+      ] as const) {
         const out = await store.restore(point.id, join(dir, `out-${point.id}`));
         expect(out.files.map((f) => f.disk)).toEqual(['SCSI 0:0', 'SCSI 0:1']);
         expect((await readFile(out.files[0]!.path)).equals(expected.os), `${point.id} os`).toBe(true);
@@ -89,7 +122,9 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
     await writeFile(ntds, before);
     const adapter = createHyperVAdapter({ sshRunner: host.runner, endpoint: 'hyperv://hv01' });
     await adapter.connect();
-    const taken = await adapter.snapshots.take(await adapter.snapshots.prepare({ machineId: DC01, consistency: 'crash', tag: 'drkit-disk' }));
+    const taken = await adapter.snapshots.take(
+      await adapter.snapshots.prepare({ machineId: DC01, consistency: 'crash', tag: 'drkit-disk' }),
+    );
     await writeFile(ntds, randomBytes(8 * MiB)); // the VM writes on, into its differencing disk
     const source = await adapter.replication.openDisk(taken.id, DC01, `${DC01}/scsi-0-1`);
     expect(source.sizeBytes).toBe(8 * MiB);
@@ -99,7 +134,13 @@ describe.skipIf(!PWSH)('Hyper-V disk replication', () => {
     await source.close();
     expect(host.state().mounted).toEqual({});
     await expect(adapter.replication.openDisk(taken.id, DC01, `${DC01}/scsi-0-9`)).rejects.toThrow(/has no disk/);
-    await expect(adapter.replication.openDisk(taken.id, 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/scsi-0-0')).rejects.toThrow(/pass-through/);
+    await expect(
+      adapter.replication.openDisk(
+        taken.id,
+        'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+        'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/scsi-0-0',
+      ),
+    ).rejects.toThrow(/pass-through/);
     await adapter.snapshots.delete(taken);
     await adapter.close();
   });

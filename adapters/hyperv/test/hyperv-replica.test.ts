@@ -43,7 +43,9 @@ describe.skipIf(!PWSH)('Hyper-V Replica', () => {
   it('runs a planned failover in order: stop and send the last changes, fail over, reverse, start', async () => {
     const { primary, replica, primaryHost, replicaHost } = pair();
     await plannedFailover(primary.replica, replica.replica, SQL01);
-    const steps = [...primaryHost.calls, ...replicaHost.calls].filter((c) => c.name === 'hyperv.replica.action').map((c) => (c.input as { action: string }).action);
+    const steps = [...primaryHost.calls, ...replicaHost.calls]
+      .filter((c) => c.name === 'hyperv.replica.action')
+      .map((c) => (c.input as { action: string }).action);
     expect(steps).toEqual(['prepare-failover', 'failover', 'reverse', 'start-vm']);
     expect(relationship(replicaHost, SQL01)).toMatchObject({ state: 'Replicating', mode: 'Primary' });
     expect(relationship(primaryHost, SQL01)).toMatchObject({ state: 'PreparedForFailover' });
@@ -53,7 +55,9 @@ describe.skipIf(!PWSH)('Hyper-V Replica', () => {
 
   it('refuses a planned failover that would lose data or run from the wrong side', async () => {
     const { primary, replica } = pair();
-    await expect(plannedFailover(primary.replica, replica.replica, WEB01)).rejects.toThrow(/WaitingForStartResynchronize: a planned failover needs it replicating/);
+    await expect(plannedFailover(primary.replica, replica.replica, WEB01)).rejects.toThrow(
+      /WaitingForStartResynchronize: a planned failover needs it replicating/,
+    );
     await expect(plannedFailover(replica.replica, primary.replica, SQL01)).rejects.toThrow(/is the Replica here/);
   });
 
@@ -61,10 +65,21 @@ describe.skipIf(!PWSH)('Hyper-V Replica', () => {
     const { primary, primaryHost } = pair();
     const LEGACY = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
     await primary.replica.enable(LEGACY, { replicaServer: 'hv02.corp.example' });
-    expect(primaryHost.calls.at(-1)!.input).toEqual({ vmId: LEGACY, action: 'enable', replicaServer: 'hv02.corp.example', port: '80', authentication: 'Kerberos', frequencySec: '300' });
-    expect((await primary.replica.relationships()).find((r) => r.vmId === LEGACY)!.state).toBe('ReadyForInitialReplication');
+    expect(primaryHost.calls.at(-1)!.input).toEqual({
+      vmId: LEGACY,
+      action: 'enable',
+      replicaServer: 'hv02.corp.example',
+      port: '80',
+      authentication: 'Kerberos',
+      frequencySec: '300',
+    });
+    expect((await primary.replica.relationships()).find((r) => r.vmId === LEGACY)!.state).toBe(
+      'ReadyForInitialReplication',
+    );
     await primary.replica.startInitial(LEGACY, { method: 'network' });
     expect(relationship(primaryHost, LEGACY).state).toBe('Replicating');
-    await expect(primary.replica.enable(LEGACY, { replicaServer: 'hv02', authentication: 'Certificate' })).rejects.toThrow(/thumbprint/);
+    await expect(
+      primary.replica.enable(LEGACY, { replicaServer: 'hv02', authentication: 'Certificate' }),
+    ).rejects.toThrow(/thumbprint/);
   });
 });

@@ -9,15 +9,43 @@ const OPERATIONS = [...HYPERV_OPERATIONS, ...HYPERV_REPLICA_OPERATIONS];
 describe('every Hyper-V script builder, fed hostile values', () => {
   it('sends the same fixed script whatever the values: none of them reaches script text', async () => {
     for (const op of OPERATIONS) {
-      const clean = decodeInvocation(...Object.values(await sent(op, { vmId: '6b1e2a4c-8d3f-4e5a-9b7c-1d2e3f4a5b6c', tag: 'drkit-x', prefix: 'drkit-x', snapshotId: 'Microsoft:X', action: 'resync', path: 'D:\\x', level: 1, computerName: 'hv01', vhdPath: 'D:\\x.vhdx', controller: 'SCSI' })) as [string, string]);
+      const clean = decodeInvocation(
+        ...(Object.values(
+          await sent(op, {
+            vmId: '6b1e2a4c-8d3f-4e5a-9b7c-1d2e3f4a5b6c',
+            tag: 'drkit-x',
+            prefix: 'drkit-x',
+            snapshotId: 'Microsoft:X',
+            action: 'resync',
+            path: 'D:\\x',
+            level: 1,
+            computerName: 'hv01',
+            vhdPath: 'D:\\x.vhdx',
+            controller: 'SCSI',
+          }),
+        ) as [string, string]),
+      );
       expect(clean.script, op.name).toBe(wrapScript(op.body));
       for (const value of HOSTILE) {
-        const input = { vmId: value, tag: value, prefix: value, snapshotId: value, action: value, path: value, level: value, computerName: value, vhdPath: value, controller: value };
+        const input = {
+          vmId: value,
+          tag: value,
+          prefix: value,
+          snapshotId: value,
+          action: value,
+          path: value,
+          level: value,
+          computerName: value,
+          vhdPath: value,
+          controller: value,
+        };
         const wire = await sent(op, input);
         const decoded = decodeInvocation(wire.line, wire.stdin);
         expect(decoded.script, `${op.name} with ${JSON.stringify(value).slice(0, 40)}`).toBe(clean.script);
         // The line holds nothing but the executable, switches and base64.
-        expect(wire.line).toMatch(/^powershell\.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -InputFormat Text -OutputFormat Text -EncodedCommand [A-Za-z0-9+/=]+$/);
+        expect(wire.line).toMatch(
+          /^powershell\.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -InputFormat Text -OutputFormat Text -EncodedCommand [A-Za-z0-9+/=]+$/,
+        );
         // The input is ASCII JSON (any console code page reads it) and round-trips exactly.
         expect(/^[\x00-\x7f]*$/.test(decoded.input)).toBe(true);
         expect(JSON.parse(decoded.input)).toEqual(input);

@@ -28,11 +28,21 @@ describe.skipIf(!PWSH)('Hyper-V discovery', () => {
   it('maps VMs, their VHDs, NICs and integration services; says what it leaves out', async () => {
     const { adapter } = await connected();
     const inv = await collectInventory(adapter.site, adapter.discover());
-    expect(inv.site).toMatchObject({ adapter: 'hyperv', product: 'Microsoft Windows Server 2022 Datacenter', instanceId: '4c4c4544-0051-3710-8056-b7c04f4e3732' });
+    expect(inv.site).toMatchObject({
+      adapter: 'hyperv',
+      product: 'Microsoft Windows Server 2022 Datacenter',
+      instanceId: '4c4c4544-0051-3710-8056-b7c04f4e3732',
+    });
     const sql = inv.machines.find((m) => m.name === 'SQL01')!;
     expect(sql).toMatchObject({ id: SQL01, powerState: 'on', cpuCount: 8, guestAgent: { state: 'running' } });
-    expect(sql.disks.map((d) => [d.name, d.capacityBytes, d.provisioning])).toEqual([['SCSI 0:0', 127 * 2 ** 30, 'vhdx-dynamic'], ['SCSI 0:1', 500 * 2 ** 30, 'vhdx-fixed']]);
-    expect(sql.nics[0]).toMatchObject({ macAddress: '00:15:5d:0a:1b:01', networkId: 'switch:3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' });
+    expect(sql.disks.map((d) => [d.name, d.capacityBytes, d.provisioning])).toEqual([
+      ['SCSI 0:0', 127 * 2 ** 30, 'vhdx-dynamic'],
+      ['SCSI 0:1', 500 * 2 ** 30, 'vhdx-fixed'],
+    ]);
+    expect(sql.nics[0]).toMatchObject({
+      macAddress: '00:15:5d:0a:1b:01',
+      networkId: 'switch:3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f',
+    });
     const legacy = inv.machines.find((m) => m.name === 'LEGACY-APP')!;
     expect(legacy.disks).toHaveLength(1);
     expect(legacy.guestAgent!.state).toBe('not-running');
@@ -47,16 +57,29 @@ describe.skipIf(!PWSH)('Hyper-V snapshots', () => {
     const prepared = await adapter.snapshots.prepare({ machineId: SQL01, consistency: 'app', tag: 'drkit-app' });
     expect(prepared.frozenAt).toBeUndefined(); // fused: nothing is held between calls
     const taken = await adapter.snapshots.take(prepared);
-    expect(taken).toMatchObject({ requested: 'app', achieved: 'app', warnings: [], disks: [{ name: 'SCSI 0:0' }, { name: 'SCSI 0:1' }] });
-    expect(host.calls.find((c) => c.name === 'hyperv.snapshot.take')!.input).toEqual({ vmId: SQL01, tag: 'drkit-app', level: 1 });
+    expect(taken).toMatchObject({
+      requested: 'app',
+      achieved: 'app',
+      warnings: [],
+      disks: [{ name: 'SCSI 0:0' }, { name: 'SCSI 0:1' }],
+    });
+    expect(host.calls.find((c) => c.name === 'hyperv.snapshot.take')!.input).toEqual({
+      vmId: SQL01,
+      tag: 'drkit-app',
+      level: 1,
+    });
     // The embedded Msvm_VirtualSystemSnapshotSettingData carried ConsistencyLevel 1, and the tag was set by ModifySystemSettings.
     expect(host.state().snapshots[taken.id]).toMatchObject({ level: 1, name: 'drkit-app' });
-    expect(await adapter.snapshots.listTagged('drkit-app')).toEqual([{ id: taken.id, machineId: SQL01, takenAt: taken.takenAt }]);
+    expect(await adapter.snapshots.listTagged('drkit-app')).toEqual([
+      { id: taken.id, machineId: SQL01, takenAt: taken.takenAt },
+    ]);
   });
 
-  it('catches the silent fallback to a standard checkpoint and says crash, with VMMS\'s words', async () => {
+  it("catches the silent fallback to a standard checkpoint and says crash, with VMMS's words", async () => {
     const { adapter } = await connected();
-    const taken = await adapter.snapshots.take(await adapter.snapshots.prepare({ machineId: WEB01, consistency: 'app', tag: 'drkit-web' }));
+    const taken = await adapter.snapshots.take(
+      await adapter.snapshots.prepare({ machineId: WEB01, consistency: 'app', tag: 'drkit-web' }),
+    );
     expect(taken.achieved).toBe('crash');
     expect(taken.warnings.join('\n')).toMatch(/VSS integration service answered "No Contact"/);
     expect(taken.warnings.join('\n')).toMatch(/VMMS event 18016: Could not create a production checkpoint/);
@@ -64,15 +87,22 @@ describe.skipIf(!PWSH)('Hyper-V snapshots', () => {
 
   it('never claims app for a VM that is off', async () => {
     const { adapter } = await connected();
-    const taken = await adapter.snapshots.take(await adapter.snapshots.prepare({ machineId: LEGACY, consistency: 'app', tag: 'drkit-off' }));
+    const taken = await adapter.snapshots.take(
+      await adapter.snapshots.prepare({ machineId: LEGACY, consistency: 'app', tag: 'drkit-off' }),
+    );
     expect(taken).toMatchObject({ achieved: 'crash' });
     expect(taken.warnings[0]).toMatch(/the VM was Off/);
   });
 
   it('makes the group point fail under require, and crash with the reason under fallback-to-crash', async () => {
     const { adapter, host } = await connected();
-    const members = [{ adapter, machineId: SQL01, name: 'SQL01' }, { adapter, machineId: WEB01, name: 'WEB01' }];
-    await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toThrow(/app-consistent point not achieved.*WEB01/);
+    const members = [
+      { adapter, machineId: SQL01, name: 'SQL01' },
+      { adapter, machineId: WEB01, name: 'WEB01' },
+    ];
+    await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toThrow(
+      /app-consistent point not achieved.*WEB01/,
+    );
     expect(snapshotsOn(host)).toBe(0); // both snapshots rolled back
     const point = await takeGroupPoint({ members, consistency: 'app', policy: 'fallback-to-crash' });
     expect(point.statement).toMatchObject({ requested: 'app', achieved: 'crash', basis: 'independent' });
@@ -81,29 +111,50 @@ describe.skipIf(!PWSH)('Hyper-V snapshots', () => {
 
   it('asks for crash with ConsistencyLevel 2 and deletes through DestroySnapshot', async () => {
     const { adapter, host } = await connected();
-    const taken = await adapter.snapshots.take(await adapter.snapshots.prepare({ machineId: SQL01, consistency: 'crash', tag: 'drkit-crash' }));
+    const taken = await adapter.snapshots.take(
+      await adapter.snapshots.prepare({ machineId: SQL01, consistency: 'crash', tag: 'drkit-crash' }),
+    );
     expect(host.calls.find((c) => c.name === 'hyperv.snapshot.take')!.input).toMatchObject({ level: 2 });
     expect(host.state().snapshots[taken.id]).toMatchObject({ level: 2, name: 'drkit-crash' });
     await adapter.snapshots.delete(taken);
     expect(snapshotsOn(host)).toBe(0);
   });
 
-  it('refuses unknown VMs and tags that are not drkit\'s, before the host is asked anything', async () => {
+  it("refuses unknown VMs and tags that are not drkit's, before the host is asked anything", async () => {
     const { adapter, host } = await connected();
     const before = host.calls.length;
     const code = (c: string) => (e: unknown) => DrkitError.isInstance(e) && e.code === c;
-    await expect(adapter.snapshots.prepare({ machineId: "x' OR 1=1", consistency: 'crash', tag: 'drkit-a' })).rejects.toSatisfy(code('not-found'));
-    await expect(adapter.snapshots.prepare({ machineId: SQL01, consistency: 'crash', tag: "a'; Stop-Computer" })).rejects.toSatisfy(code('bad-input'));
+    await expect(
+      adapter.snapshots.prepare({ machineId: "x' OR 1=1", consistency: 'crash', tag: 'drkit-a' }),
+    ).rejects.toSatisfy(code('not-found'));
+    await expect(
+      adapter.snapshots.prepare({ machineId: SQL01, consistency: 'crash', tag: "a'; Stop-Computer" }),
+    ).rejects.toSatisfy(code('bad-input'));
     expect(host.calls.length).toBe(before);
   });
 });
 
 describe('reading what the host says about consistency', () => {
-  const base: TakeResult = { snapshotId: 'Microsoft:X', name: 't', created: null, jobState: 7, jobMessage: '', events: [], vmState: 'Running', vss: { enabled: true, status: 'OK' } };
+  const base: TakeResult = {
+    snapshotId: 'Microsoft:X',
+    name: 't',
+    created: null,
+    jobState: 7,
+    jobMessage: '',
+    events: [],
+    vmState: 'Running',
+    vss: { enabled: true, status: 'OK' },
+  };
   it('takes a job that completed with warnings as a fallback, and never lifts a crash request', () => {
-    expect(achievedConsistency('app', { ...base, jobState: 32768, jobMessage: 'The guest could not be quiesced.' })).toMatchObject({ achieved: 'crash' });
-    expect(achievedConsistency('app', { ...base, vss: { enabled: false, status: '' } }).warnings[0]).toMatch(/disabled/);
+    expect(
+      achievedConsistency('app', { ...base, jobState: 32768, jobMessage: 'The guest could not be quiesced.' }),
+    ).toMatchObject({ achieved: 'crash' });
+    expect(achievedConsistency('app', { ...base, vss: { enabled: false, status: '' } }).warnings[0]).toMatch(
+      /disabled/,
+    );
     expect(achievedConsistency('crash', base)).toEqual({ achieved: 'crash', warnings: [] });
-    expect(achievedConsistency('app', { ...base, events: [{ id: 19060, message: "'SQL01' started successfully." }] })).toEqual({ achieved: 'app', warnings: [] });
+    expect(
+      achievedConsistency('app', { ...base, events: [{ id: 19060, message: "'SQL01' started successfully." }] }),
+    ).toEqual({ achieved: 'app', warnings: [] });
   });
 });

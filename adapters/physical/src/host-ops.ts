@@ -22,9 +22,13 @@ export interface HostContext {
 
 /** Which shell answers: a POSIX one prints `Linux` for `uname -s`; Windows' cmd.exe knows no uname. */
 export async function detectOs(session: SshRunner, signal?: AbortSignal): Promise<'linux' | 'windows' | 'other'> {
-  const r = await session.exec({ raw: 'uname -s', name: 'uname' }, { okCodes: Array.from({ length: 256 }, (_, i) => i), timeoutMs: 30_000, ...(signal && { signal }) });
+  const r = await session.exec(
+    { raw: 'uname -s', name: 'uname' },
+    { okCodes: Array.from({ length: 256 }, (_, i) => i), timeoutMs: 30_000, ...(signal && { signal }) },
+  );
   const out = r.stdout.toString('utf8').trim();
   if (r.code === 0 && out === 'Linux') return 'linux';
-  if (r.code !== 0 && /not recognized as an internal or external command|is not recognized/i.test(r.stderr + out)) return 'windows';
+  if (r.code !== 0 && /not recognized as an internal or external command|is not recognized/i.test(r.stderr + out))
+    return 'windows';
   return 'other';
 }

@@ -33,16 +33,31 @@ export function linuxDisks(facts: LinuxFacts, only?: readonly string[]): LinuxDi
   const all = flatten(facts.devices);
   // Logical volumes are disks too (lsblk shows them under their physical volumes), but not
   // snapshots, thin pools or their hidden parts — only what lvs lists as a plain or origin volume.
-  const volumes = new Map(facts.logicalVolumes.filter((v) => v.attr[0] === '-' || v.attr[0] === 'o' || v.attr[0] === 'V').map((v) => [v.dmPath, v]));
+  const volumes = new Map(
+    facts.logicalVolumes
+      .filter((v) => v.attr[0] === '-' || v.attr[0] === 'o' || v.attr[0] === 'V')
+      .map((v) => [v.dmPath, v]),
+  );
   const candidates = all.filter(
-    (d) => (d.type === 'lvm' ? volumes.has(d.path) : !NOT_DISKS.has(d.type)) && d.sizeBytes > 0 && !/^(zram|ram)\d+$/.test(d.kname) && (d.type !== 'loop' || facts.loopBacking.has(d.path)),
+    (d) =>
+      (d.type === 'lvm' ? volumes.has(d.path) : !NOT_DISKS.has(d.type)) &&
+      d.sizeBytes > 0 &&
+      !/^(zram|ram)\d+$/.test(d.kname) &&
+      (d.type !== 'loop' || facts.loopBacking.has(d.path)),
   );
   let chosen = candidates;
   if (only && only.length > 0) {
     chosen = only.map((path) => {
-      const found = all.find((d) => d.path === path || d.kname === path.replace(/^\/dev\//, '') || aliasesOf(facts, d).includes(path));
-      if (!found) throw new DrkitError('bad-input', `${path} is not a block device on ${facts.hostname} (lsblk lists ${candidates.map((d) => d.path).join(', ')})`);
-      if (!candidates.includes(found)) throw new DrkitError('bad-input', `${path} is a ${found.type} device, not a whole disk drkit can replicate`);
+      const found = all.find(
+        (d) => d.path === path || d.kname === path.replace(/^\/dev\//, '') || aliasesOf(facts, d).includes(path),
+      );
+      if (!found)
+        throw new DrkitError(
+          'bad-input',
+          `${path} is not a block device on ${facts.hostname} (lsblk lists ${candidates.map((d) => d.path).join(', ')})`,
+        );
+      if (!candidates.includes(found))
+        throw new DrkitError('bad-input', `${path} is a ${found.type} device, not a whole disk drkit can replicate`);
       return found;
     });
   }
@@ -79,19 +94,33 @@ function aliasesOf(facts: LinuxFacts, d: BlockDevice): string[] {
 
 function mechanismOf(facts: LinuxFacts, device: BlockDevice): DiskMechanism {
   const lv = facts.logicalVolumes.find((v) => v.dmPath === device.path);
-  if (lv) return facts.tools.has('lvcreate') ? { kind: 'lvm', vg: lv.vg, lv: lv.lv } : { kind: 'none', reason: `${device.path} is an LVM volume but lvcreate is not on PATH` };
+  if (lv)
+    return facts.tools.has('lvcreate')
+      ? { kind: 'lvm', vg: lv.vg, lv: lv.lv }
+      : { kind: 'none', reason: `${device.path} is an LVM volume but lvcreate is not on PATH` };
   const zvol = facts.zvols.find((z) => z.device === device.path);
   if (zvol) {
     return zvol.snapdev === 'visible'
       ? { kind: 'zfs', dataset: zvol.name }
-      : { kind: 'none', reason: `${device.path} is ZFS volume ${zvol.name} with snapdev=${zvol.snapdev}: \`zfs set snapdev=visible ${zvol.name}\` lets drkit read its snapshots` };
+      : {
+          kind: 'none',
+          reason: `${device.path} is ZFS volume ${zvol.name} with snapdev=${zvol.snapdev}: \`zfs set snapdev=visible ${zvol.name}\` lets drkit read its snapshots`,
+        };
   }
   const file = facts.loopBacking.get(device.path);
-  if (!file) return { kind: 'none', reason: `${device.path} has no block-level snapshot mechanism drkit can use (it is not an LVM or ZFS volume, nor a disk image on btrfs or xfs)` };
+  if (!file)
+    return {
+      kind: 'none',
+      reason: `${device.path} has no block-level snapshot mechanism drkit can use (it is not an LVM or ZFS volume, nor a disk image on btrfs or xfs)`,
+    };
   const store = facts.backingStore.get(file);
-  if (store?.fstype === 'btrfs' && store.subvolume && facts.tools.has('btrfs')) return { kind: 'btrfs', file, subvolume: store.subvolume };
+  if (store?.fstype === 'btrfs' && store.subvolume && facts.tools.has('btrfs'))
+    return { kind: 'btrfs', file, subvolume: store.subvolume };
   if (store?.fstype === 'btrfs' || store?.fstype === 'xfs') return { kind: 'reflink', file };
-  return { kind: 'none', reason: `${device.path} is backed by ${file} on ${store?.fstype ?? 'an unknown filesystem'}, which cannot clone it instantly` };
+  return {
+    kind: 'none',
+    reason: `${device.path} is backed by ${file} on ${store?.fstype ?? 'an unknown filesystem'}, which cannot clone it instantly`,
+  };
 }
 
 function mountsOf(device: BlockDevice): string[] {

@@ -1,6 +1,16 @@
 import { DrkitError } from '@drkit/core';
 import type { SshRunner } from '@drkit/ssh';
-import { parseFindmnt, parseIpAddr, parseLosetup, parseLsblk, parseMemTotal, parseOsRelease, type BlockDevice, type MountedFilesystem, type NetInterface } from './linux-parsers.js';
+import {
+  parseFindmnt,
+  parseIpAddr,
+  parseLosetup,
+  parseLsblk,
+  parseMemTotal,
+  parseOsRelease,
+  type BlockDevice,
+  type MountedFilesystem,
+  type NetInterface,
+} from './linux-parsers.js';
 import { parseLvs, parseZvols, type LogicalVolume, type Zvol } from './volume-parsers.js';
 
 /** What one look at a Linux host tells: identity, OS, devices, addresses, tools. */
@@ -83,7 +93,8 @@ export async function gatherLinuxFacts(session: SshRunner, signal?: AbortSignal)
   const sections = splitSections(stdout.toString('utf8'));
   const need = (name: string) => {
     const v = sections.get(name);
-    if (v === undefined || v.trim() === '') throw new DrkitError('protocol', `the host printed nothing for ${name}; is it Linux?`);
+    if (v === undefined || v.trim() === '')
+      throw new DrkitError('protocol', `the host printed nothing for ${name}; is it Linux?`);
     return v;
   };
   const loopBacking = parseLosetup(sections.get('losetup') ?? '');
@@ -104,13 +115,20 @@ export async function gatherLinuxFacts(session: SshRunner, signal?: AbortSignal)
     kernel: need('kernel').trim(),
     os: parseOsRelease(sections.get('os-release') ?? ''),
     ...(Number.isInteger(nproc) && nproc > 0 && { cpuCount: nproc }),
-    ...(parseMemTotal(sections.get('meminfo') ?? '') !== undefined && { memoryBytes: parseMemTotal(sections.get('meminfo')!) }),
+    ...(parseMemTotal(sections.get('meminfo') ?? '') !== undefined && {
+      memoryBytes: parseMemTotal(sections.get('meminfo')!),
+    }),
     devices: parseLsblk(need('lsblk')),
     loopBacking,
     backingStore,
     interfaces: parseIpAddr(sections.get('ip') ?? ''),
     filesystems: parseFindmnt(sections.get('findmnt') ?? ''),
-    tools: new Set((sections.get('tools') ?? '').split('\n').map((t) => t.trim()).filter(Boolean)),
+    tools: new Set(
+      (sections.get('tools') ?? '')
+        .split('\n')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
     ...(sections.get('python')?.trim() && { python: sections.get('python')!.trim() }),
     logicalVolumes: parseLvs(sections.get('lvs') ?? ''),
     zvols: parseZvols(sections.get('zvols') ?? ''),

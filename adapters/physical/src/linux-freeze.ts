@@ -34,7 +34,12 @@ export interface Freeze {
   thaw(): Promise<void>;
 }
 
-export async function freezeFilesystems(session: SshRunner, mountpoints: string[], budgetMs: number, signal?: AbortSignal): Promise<Freeze> {
+export async function freezeFilesystems(
+  session: SshRunner,
+  mountpoints: string[],
+  budgetMs: number,
+  signal?: AbortSignal,
+): Promise<Freeze> {
   const seconds = Math.max(1, Math.floor(budgetMs / 100) / 10);
   const heldUntil = Date.now() + seconds * 1000;
   const proc = await session.open({ script: FREEZE_SCRIPT, args: [seconds.toFixed(1), ...mountpoints] }, { signal });
@@ -69,7 +74,12 @@ async function waitForLine(proc: RemoteProcess, expected: string): Promise<void>
     proc.stdout.on('data', onData);
     proc.done.then(
       () => reject(new DrkitError('protocol', `the freeze helper ended before saying "${expected}"`)),
-      (e: unknown) => reject(e instanceof Error && DrkitError.isInstance(e) && e.fault === 'exit 3' ? new DrkitError('platform', `fsfreeze failed: ${e.message}`, { cause: e, fault: 'FreezeFailed' }) : e),
+      (e: unknown) =>
+        reject(
+          e instanceof Error && DrkitError.isInstance(e) && e.fault === 'exit 3'
+            ? new DrkitError('platform', `fsfreeze failed: ${e.message}`, { cause: e, fault: 'FreezeFailed' })
+            : e,
+        ),
     );
   });
   // Keep the stream flowing so "thawed" never blocks the helper.

@@ -21,7 +21,8 @@ export async function connectLinux(ctx: HostContext): Promise<HostOps> {
 
   const replication: ReplicationOps = {
     async openDisk(snapshotId, machineId, diskId) {
-      if (machineId !== facts.machineId) throw new DrkitError('not-found', `this host is machine ${facts.machineId}, not ${machineId}`);
+      if (machineId !== facts.machineId)
+        throw new DrkitError('not-found', `this host is machine ${facts.machineId}, not ${machineId}`);
       const disk = disks.find((d) => d.id === diskId);
       if (!disk) throw new DrkitError('not-found', `no disk ${diskId} on ${facts.hostname}`);
       if (!facts.python) throw new DrkitError('unsupported', `${facts.hostname} has no python3: disk reads need it`);
@@ -31,7 +32,10 @@ export async function connectLinux(ctx: HostContext): Promise<HostOps> {
         path: snapshotFile(disk, snapshotId),
         sizeBytes: disk.device.sizeBytes,
         token: snapshotId,
-        ...(diffable(disk) && { baseFiles: (token: string) => (isSnapshotName(token) && token !== snapshotId ? [snapshotFile(disk, token)] : []) }),
+        ...(diffable(disk) && {
+          baseFiles: (token: string) =>
+            isSnapshotName(token) && token !== snapshotId ? [snapshotFile(disk, token)] : [],
+        }),
         ...(options.compress && { compress: true }),
       });
     },
@@ -45,16 +49,25 @@ export async function connectLinux(ctx: HostContext): Promise<HostOps> {
       snapshot: {
         consistency: snapshotable ? (canFreeze ? ['crash', 'app'] : ['crash']) : [],
         fusedPhases: false,
-        mechanisms: [...new Set(disks.map((d) => d.mechanism.kind).filter((k) => k !== 'none')), ...(canFreeze ? ['fsfreeze'] : [])],
+        mechanisms: [
+          ...new Set(disks.map((d) => d.mechanism.kind).filter((k) => k !== 'none')),
+          ...(canFreeze ? ['fsfreeze'] : []),
+        ],
         // Disks that are array LUNs have no snapshot here, but their filesystems can be frozen.
         freezeOnly: canFreeze && disks.some((d) => d.mountpoints.length > 0),
       },
-      replication: { diskRead: snapshotable && !!facts.python, changeTracking: snapshotable && !!facts.python && disks.every(diffable), remoteHashing: !!facts.python },
+      replication: {
+        diskRead: snapshotable && !!facts.python,
+        changeTracking: snapshotable && !!facts.python && disks.every(diffable),
+        remoteHashing: !!facts.python,
+      },
     },
     site: { product: facts.os.PRETTY_NAME ?? 'Linux', version: facts.kernel, instanceId: facts.machineId },
     inventory: () => [
       ...linuxInventory(facts, disks),
-      ...disks.flatMap((d): InventoryItem[] => (d.mechanism.kind === 'none' ? [{ kind: 'warning', message: `${d.device.path}: ${d.mechanism.reason}` }] : [])),
+      ...disks.flatMap((d): InventoryItem[] =>
+        d.mechanism.kind === 'none' ? [{ kind: 'warning', message: `${d.device.path}: ${d.mechanism.reason}` }] : [],
+      ),
     ],
     snapshots: linuxSnapshotOps({
       session: ctx.session,

@@ -9,13 +9,32 @@ export function linuxInventory(facts: LinuxFacts, disks: LinuxDisk[]): Inventory
   const osName = facts.os.PRETTY_NAME ?? facts.os.NAME;
   const storage = facts.filesystems.map((f) => ({ id: `${facts.machineId}/fs:${f.target}`, fs: f }));
   return [
-    ...storage.map(({ id, fs }): InventoryItem => ({
-      kind: 'storage',
-      storage: { id, nativeId: fs.source, name: fs.target, type: fs.fstype, ...(fs.sizeBytes !== undefined && { capacityBytes: fs.sizeBytes }), ...(fs.availBytes !== undefined && { freeBytes: fs.availBytes }), accessible: true },
-    })),
+    ...storage.map(
+      ({ id, fs }): InventoryItem => ({
+        kind: 'storage',
+        storage: {
+          id,
+          nativeId: fs.source,
+          name: fs.target,
+          type: fs.fstype,
+          ...(fs.sizeBytes !== undefined && { capacityBytes: fs.sizeBytes }),
+          ...(fs.availBytes !== undefined && { freeBytes: fs.availBytes }),
+          accessible: true,
+        },
+      }),
+    ),
     {
       kind: 'host',
-      host: { id: `host:${facts.machineId}`, nativeId: facts.machineId, name: facts.hostname, product: facts.kernel, version: facts.os.VERSION_ID, powerState: 'on', storageIds: storage.map((s) => s.id), networkIds: [] },
+      host: {
+        id: `host:${facts.machineId}`,
+        nativeId: facts.machineId,
+        name: facts.hostname,
+        product: facts.kernel,
+        version: facts.os.VERSION_ID,
+        powerState: 'on',
+        storageIds: storage.map((s) => s.id),
+        networkIds: [],
+      },
     },
     {
       kind: 'machine',
@@ -37,7 +56,13 @@ export function linuxInventory(facts: LinuxFacts, disks: LinuxDisk[]): Inventory
           changeTracking: d.mechanism.kind !== 'none',
           ...(normalizeWwn(d.device.wwn) && { wwn: normalizeWwn(d.device.wwn) }),
         })),
-        nics: nics.map((i) => ({ id: `${facts.machineId}/${i.name}`, name: i.name, macAddress: i.mac!, addresses: i.addresses, connected: i.up })),
+        nics: nics.map((i) => ({
+          id: `${facts.machineId}/${i.name}`,
+          name: i.name,
+          macAddress: i.mac!,
+          addresses: i.addresses,
+          connected: i.up,
+        })),
         addresses,
         storageIds: storage.map((s) => s.id),
         networkIds: [],

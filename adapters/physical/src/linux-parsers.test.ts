@@ -14,18 +14,57 @@ describe('Linux tool output', () => {
       JSON.stringify({
         blockdevices: [
           {
-            name: 'sda', kname: 'sda', path: '/dev/sda', size: 53687091200, type: 'disk', fstype: null, mountpoints: [null], serial: 'S3Z9NB0K', wwn: '0x5002538e40a1b2c3', model: 'Samsung SSD', ro: false,
-            children: [{ name: 'sda1', kname: 'sda1', path: '/dev/sda1', size: 536870912, type: 'part', fstype: 'vfat', mountpoints: ['/boot/efi'], ro: false }, { name: 'sda2', kname: 'sda2', path: '/dev/sda2', size: 1000, type: 'part', fstype: 'btrfs', mountpoints: ['/home', '/'], ro: false }],
+            name: 'sda',
+            kname: 'sda',
+            path: '/dev/sda',
+            size: 53687091200,
+            type: 'disk',
+            fstype: null,
+            mountpoints: [null],
+            serial: 'S3Z9NB0K',
+            wwn: '0x5002538e40a1b2c3',
+            model: 'Samsung SSD',
+            ro: false,
+            children: [
+              {
+                name: 'sda1',
+                kname: 'sda1',
+                path: '/dev/sda1',
+                size: 536870912,
+                type: 'part',
+                fstype: 'vfat',
+                mountpoints: ['/boot/efi'],
+                ro: false,
+              },
+              {
+                name: 'sda2',
+                kname: 'sda2',
+                path: '/dev/sda2',
+                size: 1000,
+                type: 'part',
+                fstype: 'btrfs',
+                mountpoints: ['/home', '/'],
+                ro: false,
+              },
+            ],
           },
         ],
       }),
     );
-    expect(disk).toMatchObject({ path: '/dev/sda', sizeBytes: 53687091200, wwn: '0x5002538e40a1b2c3', readOnly: false, mountpoints: [] });
+    expect(disk).toMatchObject({
+      path: '/dev/sda',
+      sizeBytes: 53687091200,
+      wwn: '0x5002538e40a1b2c3',
+      readOnly: false,
+      mountpoints: [],
+    });
     expect(disk!.children.map((c) => c.mountpoints)).toEqual([['/boot/efi'], ['/home', '/']]);
   });
 
   it('reads lsblk < 2.37 (one mountpoint, sizes as strings, ro as "0", no PATH column)', () => {
-    const [disk] = parseLsblk('{"blockdevices": [{"name": "vda", "kname": "vda", "size": "10737418240", "type": "disk", "fstype": null, "mountpoint": null, "ro": "0", "children": [{"name": "vda1", "kname": "vda1", "size": "10736369664", "type": "part", "fstype": "ext4", "mountpoint": "/", "ro": "0"}]}]}');
+    const [disk] = parseLsblk(
+      '{"blockdevices": [{"name": "vda", "kname": "vda", "size": "10737418240", "type": "disk", "fstype": null, "mountpoint": null, "ro": "0", "children": [{"name": "vda1", "kname": "vda1", "size": "10736369664", "type": "part", "fstype": "ext4", "mountpoint": "/", "ro": "0"}]}]}',
+    );
     expect(disk).toMatchObject({ path: '/dev/vda', sizeBytes: 10737418240, readOnly: false });
     expect(disk!.children[0]!.mountpoints).toEqual(['/']);
   });
@@ -58,15 +97,22 @@ describe('Linux tool output', () => {
     expect(devices[1]!.mountpoints).toEqual(['/mnt/CentOS 7 x86_64']);
   });
 
-  it('falls back to pairs where lsblk has no -J, and reads this machine\'s real lsblk the same either way', () => {
+  it("falls back to pairs where lsblk has no -J, and reads this machine's real lsblk the same either way", () => {
     // A stand-in lsblk that refuses -J as util-linux < 2.27 does, passing -P to the real one.
     const bin = mkdtempSync(join(tmpdir(), 'drkit-old-lsblk-'));
     const real = execFileSync('sh', ['-c', 'command -v lsblk']).toString().trim();
-    writeFileSync(join(bin, 'lsblk'), `#!/bin/sh\ncase " $* " in *" -J "*) echo "lsblk: invalid option -- 'J'" >&2; exit 1;; esac\nexec ${real} "$@"\n`, { mode: 0o755 });
-    const old = execFileSync('sh', ['-c', LSBLK_COMMAND], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }).toString();
+    writeFileSync(
+      join(bin, 'lsblk'),
+      `#!/bin/sh\ncase " $* " in *" -J "*) echo "lsblk: invalid option -- 'J'" >&2; exit 1;; esac\nexec ${real} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const old = execFileSync('sh', ['-c', LSBLK_COMMAND], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    }).toString();
     const current = execFileSync('sh', ['-c', LSBLK_COMMAND]).toString();
     expect(old.startsWith('#pairs')).toBe(true);
-    const shape = (ds: ReturnType<typeof parseLsblk>): unknown => ds.map((d) => [d.kname, d.sizeBytes, d.type, d.mountpoints, shape(d.children)]);
+    const shape = (ds: ReturnType<typeof parseLsblk>): unknown =>
+      ds.map((d) => [d.kname, d.sizeBytes, d.type, d.mountpoints, shape(d.children)]);
     expect(shape(parseLsblk(old))).toEqual(shape(parseLsblk(current)));
     expect(parseLsblk(old).length).toBeGreaterThan(0);
   });
@@ -77,7 +123,9 @@ describe('Linux tool output', () => {
   });
 
   it('maps loop devices to backing files, deleted ones included', () => {
-    const m = parseLosetup('{"loopdevices":[{"name":"/dev/loop0","back-file":"/srv/disks/a.img"},{"name":"/dev/loop1","back-file":"/srv/disks/b.img (deleted)"},{"name":"/dev/loop2","back-file":null}]}');
+    const m = parseLosetup(
+      '{"loopdevices":[{"name":"/dev/loop0","back-file":"/srv/disks/a.img"},{"name":"/dev/loop1","back-file":"/srv/disks/b.img (deleted)"},{"name":"/dev/loop2","back-file":null}]}',
+    );
     expect([...m]).toEqual([
       ['/dev/loop0', '/srv/disks/a.img'],
       ['/dev/loop1', '/srv/disks/b.img'],
@@ -85,12 +133,18 @@ describe('Linux tool output', () => {
   });
 
   it('reads ip -j addr and os-release', () => {
-    const nics = parseIpAddr('[{"ifname":"lo","link_type":"loopback","address":"00:00:00:00:00:00","flags":["LOOPBACK","UP"],"addr_info":[{"family":"inet","local":"127.0.0.1"}]},{"ifname":"eth0","link_type":"ether","address":"52:54:00:12:34:56","flags":["BROADCAST","UP"],"addr_info":[{"family":"inet","local":"192.0.2.10"},{"family":"inet6","local":"2001:db8::10"}]}]');
+    const nics = parseIpAddr(
+      '[{"ifname":"lo","link_type":"loopback","address":"00:00:00:00:00:00","flags":["LOOPBACK","UP"],"addr_info":[{"family":"inet","local":"127.0.0.1"}]},{"ifname":"eth0","link_type":"ether","address":"52:54:00:12:34:56","flags":["BROADCAST","UP"],"addr_info":[{"family":"inet","local":"192.0.2.10"},{"family":"inet6","local":"2001:db8::10"}]}]',
+    );
     expect(nics).toEqual([
       { name: 'lo', up: true, addresses: ['127.0.0.1'] },
       { name: 'eth0', mac: '52:54:00:12:34:56', up: true, addresses: ['192.0.2.10', '2001:db8::10'] },
     ]);
-    expect(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n# c\n')).toEqual({ PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)', ID: 'debian', VERSION_ID: '12' });
+    expect(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n# c\n')).toEqual({
+      PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)',
+      ID: 'debian',
+      VERSION_ID: '12',
+    });
   });
 
   it('reads findmnt: the tree flattened, only filesystems on block devices, subvolume suffixes dropped', () => {
@@ -99,7 +153,13 @@ describe('Linux tool output', () => {
     );
     expect(fs).toEqual([
       { target: '/', source: '/dev/sda2', fstype: 'btrfs', sizeBytes: 53687091200, availBytes: 21474836480 },
-      { target: '/srv/data', source: '/dev/mapper/vg0-data', fstype: 'xfs', sizeBytes: 10737418240, availBytes: 5368709120 },
+      {
+        target: '/srv/data',
+        source: '/dev/mapper/vg0-data',
+        fstype: 'xfs',
+        sizeBytes: 10737418240,
+        availBytes: 5368709120,
+      },
     ]);
   });
 

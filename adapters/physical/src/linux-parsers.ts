@@ -51,7 +51,11 @@ function toDevice(raw: unknown): BlockDevice {
   const d = raw as Record<string, unknown>;
   const kname = str(d.kname) ?? str(d.name);
   const size = Number(d.size);
-  if (!kname || !Number.isSafeInteger(size)) throw new DrkitError('protocol', `lsblk printed a device without name or byte size: ${JSON.stringify(d).slice(0, 120)}`);
+  if (!kname || !Number.isSafeInteger(size))
+    throw new DrkitError(
+      'protocol',
+      `lsblk printed a device without name or byte size: ${JSON.stringify(d).slice(0, 120)}`,
+    );
   const mounts = Array.isArray(d.mountpoints) ? d.mountpoints : [d.mountpoint];
   return {
     name: str(d.name) ?? kname,
@@ -84,9 +88,12 @@ export function parseLsblkPairs(text: string): BlockDevice[] {
     .map((line) => {
       const row: Record<string, string> = {};
       for (const m of line.matchAll(/([A-Z][A-Z0-9:_-]*)="((?:[^"\\]|\\.)*)"/g)) {
-        row[m[1]!.toLowerCase()] = m[2]!.replace(/\\x([0-9a-fA-F]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))).replace(/\\(.)/g, '$1');
+        row[m[1]!.toLowerCase()] = m[2]!
+          .replace(/\\x([0-9a-fA-F]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16)))
+          .replace(/\\(.)/g, '$1');
       }
-      if (!row.kname && !row.name) throw new DrkitError('protocol', `lsblk printed a line without NAME: ${line.slice(0, 120)}`);
+      if (!row.kname && !row.name)
+        throw new DrkitError('protocol', `lsblk printed a line without NAME: ${line.slice(0, 120)}`);
       return row;
     });
   const devices = rows.map((r) => ({ row: r, device: toDevice({ ...r, mountpoint: r.mountpoint }) }));
@@ -129,7 +136,13 @@ export function parseFindmnt(text: string): MountedFilesystem[] {
     if (source?.startsWith('/dev/') && target) {
       const size = Number(f.size);
       const avail = Number(f.avail);
-      out.push({ target, source, fstype: str(f.fstype) ?? 'unknown', ...(Number.isSafeInteger(size) && size > 0 && { sizeBytes: size }), ...(Number.isSafeInteger(avail) && f.avail !== null && { availBytes: avail }) });
+      out.push({
+        target,
+        source,
+        fstype: str(f.fstype) ?? 'unknown',
+        ...(Number.isSafeInteger(size) && size > 0 && { sizeBytes: size }),
+        ...(Number.isSafeInteger(avail) && f.avail !== null && { availBytes: avail }),
+      });
     }
     if (Array.isArray(f.children)) f.children.forEach(walk);
   };
@@ -145,7 +158,9 @@ export function parseIpAddr(text: string): NetInterface[] {
     name: str(i.ifname) ?? '?',
     ...(str(i.address) && i.link_type !== 'loopback' && { mac: str(i.address) }),
     up: Array.isArray(i.flags) && i.flags.includes('UP'),
-    addresses: ((i.addr_info as Array<Record<string, unknown>>) ?? []).map((a) => str(a.local)).filter((a): a is string => !!a),
+    addresses: ((i.addr_info as Array<Record<string, unknown>>) ?? [])
+      .map((a) => str(a.local))
+      .filter((a): a is string => !!a),
   }));
 }
 

@@ -1,8 +1,23 @@
-import { DrkitError, type PreparedSnapshot, type SnapshotOps, type SnapshotRequest, type TakenSnapshot } from '@drkit/core';
+import {
+  DrkitError,
+  type PreparedSnapshot,
+  type SnapshotOps,
+  type SnapshotRequest,
+  type TakenSnapshot,
+} from '@drkit/core';
 import type { SshRunner } from '@drkit/ssh';
 import type { LinuxDisk } from './linux-disks.js';
 import { freezeFilesystems, type Freeze } from './linux-freeze.js';
-import { atomicAcross, DELETE_SCRIPT, isSnapshotTag, LIST_SCRIPT, TAKE_SCRIPT, listingTargets, namesInListing, targetsOf } from './snapshot-commands.js';
+import {
+  atomicAcross,
+  DELETE_SCRIPT,
+  isSnapshotTag,
+  LIST_SCRIPT,
+  TAKE_SCRIPT,
+  listingTargets,
+  namesInListing,
+  targetsOf,
+} from './snapshot-commands.js';
 
 export interface LinuxSnapshotContext {
   session: () => Promise<SshRunner>;
@@ -26,12 +41,17 @@ interface Handle {
 
 export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
   const checkName = (name: string) => {
-    if (!isSnapshotTag(name)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-"`);
+    if (!isSnapshotTag(name))
+      throw new DrkitError(
+        'bad-input',
+        `snapshot tag ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-"`,
+      );
     return name;
   };
   const targets = (disks: LinuxDisk[]) => targetsOf(disks).flat();
   const checkMachine = (machineId: string) => {
-    if (machineId !== ctx.machineId) throw new DrkitError('not-found', `this host is machine ${ctx.machineId}, not ${machineId}`);
+    if (machineId !== ctx.machineId)
+      throw new DrkitError('not-found', `this host is machine ${ctx.machineId}, not ${machineId}`);
   };
   const runHook = async (argv: string[] | undefined, signal?: AbortSignal) => {
     if (argv && argv.length > 0) await (await ctx.session()).exec({ argv }, { signal, timeoutMs: 120_000 });
@@ -48,7 +68,9 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
       if (request.consistency !== 'app') return { machineId: ctx.machineId, request, handle };
       const mounts = [...new Set(disks.flatMap((d) => d.mountpoints))];
       if (mounts.length === 0) {
-        handle.warnings.push('no filesystem is mounted from these disks: nothing to freeze, the point is crash-consistent');
+        handle.warnings.push(
+          'no filesystem is mounted from these disks: nothing to freeze, the point is crash-consistent',
+        );
         return { machineId: ctx.machineId, request, handle };
       }
       await runHook(ctx.hooks?.pre, request.signal);
@@ -83,12 +105,16 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
       const requested = prepared.request.consistency;
       const warnings = [...h.warnings];
       if (!h.freeze && !atomicAcross(targetsOf(h.disks))) {
-        warnings.push(`the disks were snapshotted one after another (${targetsOf(h.disks).length} snapshots, nothing frozen): each disk is crash-consistent, the set is not one instant`);
+        warnings.push(
+          `the disks were snapshotted one after another (${targetsOf(h.disks).length} snapshots, nothing frozen): each disk is crash-consistent, the set is not one instant`,
+        );
       }
       let achieved = requested === 'app' && !h.freeze ? ('crash' as const) : requested;
       if (h.freeze?.mayHaveEnded()) {
         achieved = 'crash';
-        warnings.push('the freeze budget ran out before the snapshot was complete: the filesystems may have thawed first, so the point is crash-consistent');
+        warnings.push(
+          'the freeze budget ran out before the snapshot was complete: the filesystems may have thawed first, so the point is crash-consistent',
+        );
       }
       return {
         id: name,
@@ -119,13 +145,23 @@ export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
     async delete(snapshot, options = {}) {
       checkMachine(snapshot.machineId);
       if (snapshot.id.startsWith(FREEZE_ONLY)) return;
-      await (await ctx.session()).exec({ script: DELETE_SCRIPT, args: ['retire', checkName(snapshot.id), ...targets(ctx.disks())] }, { signal: options.signal, timeoutMs: 120_000 });
+      await (await ctx.session()).exec(
+        { script: DELETE_SCRIPT, args: ['retire', checkName(snapshot.id), ...targets(ctx.disks())] },
+        { signal: options.signal, timeoutMs: 120_000 },
+      );
     },
 
     async listTagged(tag, options = {}) {
-      const { stdout } = await (await ctx.session()).exec({ script: LIST_SCRIPT, args: listingTargets(ctx.disks()).flat() }, { signal: options.signal, timeoutMs: 60_000 });
+      const { stdout } = await (await ctx.session()).exec(
+        { script: LIST_SCRIPT, args: listingTargets(ctx.disks()).flat() },
+        { signal: options.signal, timeoutMs: 60_000 },
+      );
       const names = namesInListing(stdout.toString('utf8')).filter((n) => n.startsWith(tag));
-      return names.map((id) => ({ id, machineId: ctx.machineId, takenAt: new Date(Number(id.slice(id.lastIndexOf('.') + 1))).toISOString() }));
+      return names.map((id) => ({
+        id,
+        machineId: ctx.machineId,
+        takenAt: new Date(Number(id.slice(id.lastIndexOf('.') + 1))).toISOString(),
+      }));
     },
   };
 }
@@ -137,7 +173,19 @@ function freezeOnlyPoint(machineId: string, prepared: PreparedSnapshot, h: Handl
   let achieved = requested === 'app' && h.freeze ? ('app' as const) : ('crash' as const);
   if (h.freeze?.mayHaveEnded()) {
     achieved = 'crash';
-    warnings.push('the freeze budget ran out while the array snapshot was being taken: the filesystems may have thawed first');
+    warnings.push(
+      'the freeze budget ran out while the array snapshot was being taken: the filesystems may have thawed first',
+    );
   }
-  return { id: `${FREEZE_ONLY}${prepared.request.tag}`, machineId, takenAt: new Date().toISOString(), requested, achieved, warnings, changeTokens: {}, disks: [], tag: prepared.request.tag };
+  return {
+    id: `${FREEZE_ONLY}${prepared.request.tag}`,
+    machineId,
+    takenAt: new Date().toISOString(),
+    requested,
+    achieved,
+    warnings,
+    changeTokens: {},
+    disks: [],
+    tag: prepared.request.tag,
+  };
 }

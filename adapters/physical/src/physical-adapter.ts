@@ -1,4 +1,12 @@
-import { DrkitError, type Adapter, type DiscoverOptions, type InventoryItem, type ReplicationOps, type SiteInfo, type SnapshotOps } from '@drkit/core';
+import {
+  DrkitError,
+  type Adapter,
+  type DiscoverOptions,
+  type InventoryItem,
+  type ReplicationOps,
+  type SiteInfo,
+  type SnapshotOps,
+} from '@drkit/core';
 import { SshSession, type SshEndpoint, type SshRunner } from '@drkit/ssh';
 import { detectOs, type HostOps } from './host-ops.js';
 import type { PhysicalAdapterOptions } from './physical-options.js';
@@ -7,15 +15,17 @@ export type { PhysicalAdapterOptions } from './physical-options.js';
 import { connectLinux } from './linux-host.js';
 import { connectWindows } from './windows-host.js';
 
-
 /**
  * A physical (or any) server reached over SSH, Linux or Windows — no agent, only what a
  * login can run. The host's kind is found at connect; see linux-host.ts and windows-host.ts.
  */
 export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter {
-  if (!options.ssh === !options.runner) throw new DrkitError('bad-input', 'physical: give either ssh (an endpoint) or runner (an injected connection)');
+  if (!options.ssh === !options.runner)
+    throw new DrkitError('bad-input', 'physical: give either ssh (an endpoint) or runner (an injected connection)');
   const openRunner = options.runner ?? ((signal?: AbortSignal) => SshSession.open(options.ssh!, { signal }));
-  const where = options.ssh ? `ssh://${options.ssh.username}@${options.ssh.host}${options.ssh.port && options.ssh.port !== 22 ? `:${options.ssh.port}` : ''}` : 'ssh://(injected)';
+  const where = options.ssh
+    ? `ssh://${options.ssh.username}@${options.ssh.host}${options.ssh.port && options.ssh.port !== 22 ? `:${options.ssh.port}` : ''}`
+    : 'ssh://(injected)';
   let session: SshRunner | undefined;
   let host: HostOps | undefined;
   const live = () => {
@@ -46,7 +56,11 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
     async connect(opts = {}) {
       if (!session || session.closed) session = await openRunner(opts.signal);
       const os = options.os ?? (await detectOs(session, opts.signal));
-      if (os === 'other') throw new DrkitError('unsupported', `${where}: the host is neither Linux nor Windows (uname -s said something else)`);
+      if (os === 'other')
+        throw new DrkitError(
+          'unsupported',
+          `${where}: the host is neither Linux nor Windows (uname -s said something else)`,
+        );
       const ctx = { session: currentSession, options, ...(opts.signal && { signal: opts.signal }) };
       host = os === 'windows' ? await connectWindows(ctx) : await connectLinux(ctx);
       return host.capabilities;
@@ -61,7 +75,8 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
     discover(opts: DiscoverOptions = {}): AsyncIterable<InventoryItem> {
       const h = live();
       return (async function* () {
-        for (const item of h.inventory()) if (item.kind === 'warning' || !opts.kinds || opts.kinds.includes(item.kind)) yield item;
+        for (const item of h.inventory())
+          if (item.kind === 'warning' || !opts.kinds || opts.kinds.includes(item.kind)) yield item;
       })();
     },
     snapshots,

@@ -24,13 +24,19 @@ export const physicalAdapter = defineAdapter<SessionOpener>({
     return createPhysicalAdapter({
       runner: c.transport,
       ...(disk && disk.length > 0 && { disks: disk }),
-      ...((preHook || postHook) && { hooks: { ...(preHook && { pre: ['sh', '-c', preHook] }), ...(postHook && { post: ['sh', '-c', postHook] }) } }),
+      ...((preHook || postHook) && {
+        hooks: { ...(preHook && { pre: ['sh', '-c', preHook] }), ...(postHook && { post: ['sh', '-c', postHook] }) },
+      }),
     });
   },
   async fromFixture(fixture, c) {
     const { createPhysicalAdapter } = await import('./physical-adapter.js');
     const disks = typeof fixture.parameters?.disks === 'string' ? fixture.parameters.disks.split(',') : undefined;
-    return createPhysicalAdapter({ runner: c.transport, ...(disks && { disks }), compress: fixture.parameters?.compress === true });
+    return createPhysicalAdapter({
+      runner: c.transport,
+      ...(disks && { disks }),
+      compress: fixture.parameters?.compress === true,
+    });
   },
   recordParameters(_ep, c): Record<string, string> {
     const disk = (c.options as { disk?: string[] }).disk;

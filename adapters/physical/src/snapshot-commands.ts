@@ -81,8 +81,16 @@ export function targetsOf(disks: LinuxDisk[]): Target[] {
   const out = new Map<string, Target>();
   for (const d of disks) {
     const m = d.mechanism;
-    if (m.kind === 'none') throw new DrkitError('unsupported', `${m.reason}; narrow the machine to other disks with --disk`);
-    const t: Target = m.kind === 'btrfs' ? ['b', m.subvolume] : m.kind === 'reflink' ? ['r', m.file] : m.kind === 'lvm' ? ['l', `${m.vg}/${m.lv}`] : ['z', m.dataset];
+    if (m.kind === 'none')
+      throw new DrkitError('unsupported', `${m.reason}; narrow the machine to other disks with --disk`);
+    const t: Target =
+      m.kind === 'btrfs'
+        ? ['b', m.subvolume]
+        : m.kind === 'reflink'
+          ? ['r', m.file]
+          : m.kind === 'lvm'
+            ? ['l', `${m.vg}/${m.lv}`]
+            : ['z', m.dataset];
     out.set(t.join(' '), t);
   }
   return [...out.values()];
@@ -94,7 +102,15 @@ export function listingTargets(disks: LinuxDisk[]): Array<['f' | 'l' | 'z', stri
   for (const d of disks) {
     const m = d.mechanism;
     const t: ['f' | 'l' | 'z', string] | undefined =
-      m.kind === 'btrfs' ? ['f', `${m.subvolume}/${SNAPSHOT_DIR}`] : m.kind === 'reflink' ? ['f', `${dirname(m.file)}/${SNAPSHOT_DIR}`] : m.kind === 'lvm' ? ['l', m.vg] : m.kind === 'zfs' ? ['z', m.dataset] : undefined;
+      m.kind === 'btrfs'
+        ? ['f', `${m.subvolume}/${SNAPSHOT_DIR}`]
+        : m.kind === 'reflink'
+          ? ['f', `${dirname(m.file)}/${SNAPSHOT_DIR}`]
+          : m.kind === 'lvm'
+            ? ['l', m.vg]
+            : m.kind === 'zfs'
+              ? ['z', m.dataset]
+              : undefined;
     if (t) out.set(t.join(' '), t);
   }
   return [...out.values()];
@@ -103,12 +119,17 @@ export function listingTargets(disks: LinuxDisk[]): Array<['f' | 'l' | 'z', stri
 /** Snapshot names in a LIST_SCRIPT answer: drkit's own (tagged, named `<tag>.<ms>`), retired bases left out. */
 export function namesInListing(text: string): string[] {
   const lines = text.split('\n').filter(Boolean);
-  const bases = new Set(lines.filter((l) => l.startsWith('f ') && l.endsWith('.base')).map((l) => l.slice(2, -'.base'.length)));
+  const bases = new Set(
+    lines.filter((l) => l.startsWith('f ') && l.endsWith('.base')).map((l) => l.slice(2, -'.base'.length)),
+  );
   const names = lines.flatMap((l) => {
     const [kind, a, b, tags] = l.split(' ');
     if (kind === 'f') return a && !bases.has(a) ? [a] : [];
     // An LVM snapshot is `<origin>_<name>`, and only one tagged `drkit` is ours.
-    if (kind === 'l') return a && b && (tags ?? '').split(',').includes('drkit') && a.startsWith(`${b}_`) ? [a.slice(b.length + 1)] : [];
+    if (kind === 'l')
+      return a && b && (tags ?? '').split(',').includes('drkit') && a.startsWith(`${b}_`)
+        ? [a.slice(b.length + 1)]
+        : [];
     if (kind === 'z') return a?.includes('@') ? [a.slice(a.indexOf('@') + 1)] : [];
     return [];
   });
@@ -119,7 +140,8 @@ export function namesInListing(text: string): string[] {
 export function snapshotFile(disk: LinuxDisk, name: string): string {
   const m = disk.mechanism;
   if (m.kind === 'btrfs') return `${m.subvolume}/${SNAPSHOT_DIR}/${name}/${relative(m.subvolume, m.file)}`;
-  if (m.kind === 'reflink') return `${dirname(m.file)}/${SNAPSHOT_DIR}/${name}/${m.file.slice(m.file.lastIndexOf('/') + 1)}`;
+  if (m.kind === 'reflink')
+    return `${dirname(m.file)}/${SNAPSHOT_DIR}/${name}/${m.file.slice(m.file.lastIndexOf('/') + 1)}`;
   if (m.kind === 'lvm') return `/dev/${m.vg}/${m.lv}_${name}`;
   if (m.kind === 'zfs') return `/dev/zvol/${m.dataset}@${name}`;
   throw new DrkitError('unsupported', m.reason);

@@ -34,7 +34,9 @@ export async function openSshDisk(session: SshRunner, options: SshDiskOptions): 
     sizeBytes,
     hashers: 2,
     start: async () => {
-      const proc = await session.open({ argv: [options.python, '-c', BLOCK_HELPER, options.path, options.compress ? '1' : '0'] });
+      const proc = await session.open({
+        argv: [options.python, '-c', BLOCK_HELPER, options.path, options.compress ? '1' : '0'],
+      });
       return { proc, channel: new BlockChannel(proc, `${session.where} ${options.path}`) };
     },
   });
@@ -47,13 +49,24 @@ export async function openSshDisk(session: SshRunner, options: SshDiskOptions): 
     },
     async changedSince(token, opts = {}): Promise<ChangeSet> {
       const nextToken = options.token;
-      if (!options.baseFiles) return { kind: 'unknown', reason: 'this snapshot mechanism keeps no extent map to diff: resync by remote checksums', nextToken };
+      if (!options.baseFiles)
+        return {
+          kind: 'unknown',
+          reason: 'this snapshot mechanism keeps no extent map to diff: resync by remote checksums',
+          nextToken,
+        };
       const bases = token ? options.baseFiles(token) : [];
-      if (!token || bases.length === 0) return { kind: 'unknown', reason: token ? `no snapshot ${token} to compare with` : 'no previous snapshot', nextToken };
+      if (!token || bases.length === 0)
+        return {
+          kind: 'unknown',
+          reason: token ? `no snapshot ${token} to compare with` : 'no previous snapshot',
+          nextToken,
+        };
       throwIfAborted(opts.signal);
       let lines: string | typeof BASE_GONE = BASE_GONE;
       for (const base of bases) if ((lines = await reads.reader.channel.diff(base)) !== BASE_GONE) break;
-      if (lines === BASE_GONE) return { kind: 'unknown', reason: `the base snapshot ${token} is gone: resync by remote checksums`, nextToken };
+      if (lines === BASE_GONE)
+        return { kind: 'unknown', reason: `the base snapshot ${token} is gone: resync by remote checksums`, nextToken };
       const extents = parseExtents(lines, sizeBytes);
       return {
         kind: 'extents',

@@ -34,7 +34,11 @@ export function parseLvs(text: string): LogicalVolume[] {
   return (doc.report ?? []).flatMap((r) =>
     (r.lv ?? []).map((v) => {
       const sizeBytes = Number(v.lv_size);
-      if (!v.lv_name || !v.vg_name || !Number.isSafeInteger(sizeBytes)) throw new DrkitError('protocol', `lvs printed a volume without name or byte size: ${JSON.stringify(v).slice(0, 120)}`);
+      if (!v.lv_name || !v.vg_name || !Number.isSafeInteger(sizeBytes))
+        throw new DrkitError(
+          'protocol',
+          `lvs printed a volume without name or byte size: ${JSON.stringify(v).slice(0, 120)}`,
+        );
       return {
         vg: v.vg_name,
         lv: v.lv_name,
@@ -55,7 +59,8 @@ export function parseZvols(text: string): Zvol[] {
     .map((line) => {
       const [name, size, snapdev, device] = line.split('\t');
       const sizeBytes = Number(size);
-      if (!name || !Number.isSafeInteger(sizeBytes)) throw new DrkitError('protocol', `zfs list printed ${JSON.stringify(line.slice(0, 120))}`);
+      if (!name || !Number.isSafeInteger(sizeBytes))
+        throw new DrkitError('protocol', `zfs list printed ${JSON.stringify(line.slice(0, 120))}`);
       return { name, sizeBytes, snapdev: snapdev ?? 'hidden', device: device ?? '' };
     });
 }

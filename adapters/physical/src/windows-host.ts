@@ -1,4 +1,11 @@
-import { DrkitError, UnsupportedError, type InventoryItem, type PreparedSnapshot, type SnapshotOps, type TakenSnapshot } from '@drkit/core';
+import {
+  DrkitError,
+  UnsupportedError,
+  type InventoryItem,
+  type PreparedSnapshot,
+  type SnapshotOps,
+  type TakenSnapshot,
+} from '@drkit/core';
 import { powershellOverSsh, type PowerShellRunner } from '@drkit/powershell';
 import type { HostContext, HostOps } from './host-ops.js';
 import { isSnapshotTag } from './snapshot-commands.js';
@@ -28,12 +35,23 @@ const SNAPSHOT_FS = new Set(['NTFS', 'ReFS']);
  */
 export async function connectWindows(ctx: HostContext): Promise<HostOps> {
   const ps = async (): Promise<PowerShellRunner> => powershellOverSsh(await ctx.session());
-  const [facts] = await (await ps()).invoke<WindowsFacts>(WINDOWS_DISCOVER, undefined, ctx.signal ? { signal: ctx.signal } : {});
+  const [facts] = await (await ps()).invoke<WindowsFacts>(
+    WINDOWS_DISCOVER,
+    undefined,
+    ctx.signal ? { signal: ctx.signal } : {},
+  );
   if (!facts?.uuid) throw new DrkitError('protocol', 'windows.discover returned no machine');
   const machineId = facts.uuid.toLowerCase();
   const wanted = (ctx.options.disks ?? []).map((d) => d.replace(/\\$/, '').toUpperCase());
-  const volumes = facts.volumes.filter((v) => /^[A-Z]:$/.test(v.driveLetter) && SNAPSHOT_FS.has(v.fileSystem) && (wanted.length === 0 || wanted.includes(v.driveLetter)));
-  for (const w of wanted) if (!volumes.some((v) => v.driveLetter === w)) throw new DrkitError('bad-input', `${w} is not an NTFS or ReFS volume with a drive letter on ${facts.hostname}`);
+  const volumes = facts.volumes.filter(
+    (v) =>
+      /^[A-Z]:$/.test(v.driveLetter) &&
+      SNAPSHOT_FS.has(v.fileSystem) &&
+      (wanted.length === 0 || wanted.includes(v.driveLetter)),
+  );
+  for (const w of wanted)
+    if (!volumes.some((v) => v.driveLetter === w))
+      throw new DrkitError('bad-input', `${w} is not an NTFS or ReFS volume with a drive letter on ${facts.hostname}`);
   const volumeId = (letter: string) => `${machineId}/volume-${letter[0]}`;
 
   const checkMachine = (id: string) => {
@@ -42,7 +60,11 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
   const snapshots: SnapshotOps = {
     async prepare(request): Promise<PreparedSnapshot> {
       checkMachine(request.machineId);
-      if (!isSnapshotTag(request.tag)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(request.tag)} must be letters, digits, ".", "_" or "-"`);
+      if (!isSnapshotTag(request.tag))
+        throw new DrkitError(
+          'bad-input',
+          `snapshot tag ${JSON.stringify(request.tag)} must be letters, digits, ".", "_" or "-"`,
+        );
       return { machineId, request, handle: undefined };
     },
     async take(prepared, options = {}): Promise<TakenSnapshot> {
@@ -57,7 +79,11 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
       if (!r || r.exitCode !== 0 || shadows.length !== volumes.length) {
         await (await ps()).invoke(WINDOWS_VSS_DELETE, { name }).catch(() => {});
         const tail = (r?.diskshadow ?? '').trim().split('\n').slice(-3).join(' ').trim();
-        throw new DrkitError('platform', `VSS shadow copy failed (diskshadow exit ${r?.exitCode ?? '?'}, ${shadows.length} of ${volumes.length} volumes): ${tail}`, { fault: 'VssCreateFailed' });
+        throw new DrkitError(
+          'platform',
+          `VSS shadow copy failed (diskshadow exit ${r?.exitCode ?? '?'}, ${shadows.length} of ${volumes.length} volumes): ${tail}`,
+          { fault: 'VssCreateFailed' },
+        );
       }
       const writers = requested === 'app' ? parseWriters(r.writers) : [];
       const failed = writers.filter((w) => w.failed);
@@ -65,7 +91,11 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
       let achieved = requested;
       if (requested === 'app' && (writers.length === 0 || failed.length > 0)) {
         achieved = 'crash';
-        warnings.push(writers.length === 0 ? 'no VSS writer reported its state: the point is crash-consistent' : `VSS writers failed: ${failed.map((w) => `${w.name} (${w.state})`).join(', ')} — their applications are only crash-consistent`);
+        warnings.push(
+          writers.length === 0
+            ? 'no VSS writer reported its state: the point is crash-consistent'
+            : `VSS writers failed: ${failed.map((w) => `${w.name} (${w.state})`).join(', ')} — their applications are only crash-consistent`,
+        );
       }
       return {
         id: name,
@@ -76,17 +106,29 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
         warnings,
         ...(requested === 'app' && { vss: { backupType: 'copy-only' as const, writers } }),
         changeTokens: {},
-        disks: volumes.map((v) => ({ diskId: volumeId(v.driveLetter), name: v.driveLetter, sizeBytes: Number(v.capacityBytes) })),
+        disks: volumes.map((v) => ({
+          diskId: volumeId(v.driveLetter),
+          name: v.driveLetter,
+          sizeBytes: Number(v.capacityBytes),
+        })),
         tag: prepared.request.tag,
       };
     },
     async release() {},
     async delete(snapshot, options = {}) {
       checkMachine(snapshot.machineId);
-      await (await ps()).invoke(WINDOWS_VSS_DELETE, { name: snapshot.id }, options.signal ? { signal: options.signal } : {});
+      await (await ps()).invoke(
+        WINDOWS_VSS_DELETE,
+        { name: snapshot.id },
+        options.signal ? { signal: options.signal } : {},
+      );
     },
     async listTagged(tag, options = {}) {
-      const entries = await (await ps()).invoke<{ name: string; tag: string; takenAt: string }>(WINDOWS_VSS_LIST, undefined, options.signal ? { signal: options.signal } : {});
+      const entries = await (await ps()).invoke<{ name: string; tag: string; takenAt: string }>(
+        WINDOWS_VSS_LIST,
+        undefined,
+        options.signal ? { signal: options.signal } : {},
+      );
       return entries.filter((e) => e.name.startsWith(tag)).map((e) => ({ id: e.name, machineId, takenAt: e.takenAt }));
     },
   };
@@ -96,7 +138,11 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
     capabilities: {
       apiVersion: facts.os.version,
       discovery: true,
-      snapshot: { consistency: facts.vss && volumes.length > 0 ? ['crash', 'app'] : [], fusedPhases: true, mechanisms: facts.vss ? ['vss'] : [] },
+      snapshot: {
+        consistency: facts.vss && volumes.length > 0 ? ['crash', 'app'] : [],
+        fusedPhases: true,
+        mechanisms: facts.vss ? ['vss'] : [],
+      },
       replication: { diskRead: false, changeTracking: false, remoteHashing: false },
     },
     site: { product: facts.os.caption, version: facts.os.version, instanceId: machineId },
@@ -104,7 +150,10 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
     snapshots,
     replication: {
       async openDisk() {
-        throw new UnsupportedError('replication.diskRead', 'reading Windows shadow copies over SSH is not implemented yet');
+        throw new UnsupportedError(
+          'replication.diskRead',
+          'reading Windows shadow copies over SSH is not implemented yet',
+        );
       },
     },
   };
@@ -113,7 +162,19 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
 function windowsInventory(facts: WindowsFacts, machineId: string): InventoryItem[] {
   const hostId = `host:${machineId}`;
   return [
-    { kind: 'host', host: { id: hostId, nativeId: machineId, name: facts.hostname, product: facts.os.caption, version: facts.os.version, powerState: 'on', storageIds: [], networkIds: [] } },
+    {
+      kind: 'host',
+      host: {
+        id: hostId,
+        nativeId: machineId,
+        name: facts.hostname,
+        product: facts.os.caption,
+        version: facts.os.version,
+        powerState: 'on',
+        storageIds: [],
+        networkIds: [],
+      },
+    },
     {
       kind: 'machine',
       machine: {
@@ -125,8 +186,21 @@ function windowsInventory(facts: WindowsFacts, machineId: string): InventoryItem
         cpuCount: facts.cpus,
         memoryBytes: Number(facts.memoryBytes),
         hostId,
-        disks: facts.disks.map((d) => ({ id: `${machineId}/disk${d.index}`, name: `disk${d.index}`, capacityBytes: Number(d.sizeBytes), path: d.deviceId, provisioning: 'snapshot:vss-volumes', changeTracking: false })),
-        nics: facts.nics.map((n, i) => ({ id: `${machineId}/nic${i}`, name: n.description, ...(n.mac && { macAddress: n.mac.toLowerCase() }), addresses: n.addresses, connected: true })),
+        disks: facts.disks.map((d) => ({
+          id: `${machineId}/disk${d.index}`,
+          name: `disk${d.index}`,
+          capacityBytes: Number(d.sizeBytes),
+          path: d.deviceId,
+          provisioning: 'snapshot:vss-volumes',
+          changeTracking: false,
+        })),
+        nics: facts.nics.map((n, i) => ({
+          id: `${machineId}/nic${i}`,
+          name: n.description,
+          ...(n.mac && { macAddress: n.mac.toLowerCase() }),
+          addresses: n.addresses,
+          connected: true,
+        })),
         addresses: facts.nics.flatMap((n) => n.addresses),
         storageIds: [],
         networkIds: [],

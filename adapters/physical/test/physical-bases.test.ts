@@ -23,7 +23,13 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: change bas
 
   it('keeps the two newest deleted snapshots as bases, so a rolled-back point does not cost the next delta', async () => {
     const adapter = createPhysicalAdapter({
-      ssh: { host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.clientKey, hostKey: { kind: 'known-hosts', file: sshd.knownHostsFile } },
+      ssh: {
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.username,
+        privateKey: sshd.clientKey,
+        hostKey: { kind: 'known-hosts', file: sshd.knownHostsFile },
+      },
       disks: loops.disks.map((d) => d.device),
     });
     await adapter.connect();

@@ -20,7 +20,13 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical Linux over 
   beforeAll(async () => {
     [sshd, loops] = await Promise.all([startSshd(), createLoopDisks()]);
     if (RECORD) {
-      const endpoint = { host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.clientKey, hostKey: { kind: 'known-hosts' as const, file: sshd.knownHostsFile } };
+      const endpoint = {
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.username,
+        privateKey: sshd.clientKey,
+        hostKey: { kind: 'known-hosts' as const, file: sshd.knownHostsFile },
+      };
       recorder = recordSsh(() => SshSession.open(endpoint), FIXTURE, new Redactor({ hosts: [hostname()] }));
     }
   });
@@ -29,7 +35,8 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical Linux over 
       adapter: 'physical',
       endpoint: 'ssh://root@host-1.example.invalid',
       product: 'Debian GNU/Linux 12 (loop-device disks on a btrfs pool)',
-      notes: 'recorded by DRKIT_RECORD_PHYSICAL=1 vitest run adapters/physical/test/physical-contract.test.ts (pnpm record:physical)',
+      notes:
+        'recorded by DRKIT_RECORD_PHYSICAL=1 vitest run adapters/physical/test/physical-contract.test.ts (pnpm record:physical)',
       parameters: { disks: loops.disks.map((d) => d.device).join(','), compress: true },
     });
     await sshd?.stop();
@@ -42,7 +49,15 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical Linux over 
       createPhysicalAdapter({
         ...(recorder
           ? { runner: () => recorder!.connect() }
-          : { ssh: { host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.clientKey, hostKey: { kind: 'known-hosts', file: sshd.knownHostsFile } } }),
+          : {
+              ssh: {
+                host: sshd.host,
+                port: sshd.port,
+                username: sshd.username,
+                privateKey: sshd.clientKey,
+                hostKey: { kind: 'known-hosts', file: sshd.knownHostsFile },
+              },
+            }),
         disks: loops.disks.map((d) => d.device),
         // zlib on the wire keeps the recorded disk reads (freshly made filesystems) small.
         ...(recorder && { compress: true }),
@@ -59,7 +74,11 @@ describe.skipIf(RECORD)('physical replaying fixtures/physical/linux-host', () =>
     adapter: async () => {
       replay ??= await replaySsh(FIXTURE);
       const r = replay;
-      return createPhysicalAdapter({ runner: () => r.connect(), disks: String(r.manifest.parameters?.disks).split(','), compress: r.manifest.parameters?.compress === true });
+      return createPhysicalAdapter({
+        runner: () => r.connect(),
+        disks: String(r.manifest.parameters?.disks).split(','),
+        compress: r.manifest.parameters?.compress === true,
+      });
     },
     expect: { machines: 1, hosts: 1 },
   });

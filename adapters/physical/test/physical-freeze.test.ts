@@ -38,7 +38,13 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: fsfreeze i
   });
   const open = async (extra: Partial<PhysicalAdapterOptions> = {}) => {
     const adapter = createPhysicalAdapter({
-      ssh: { host: '127.0.0.1', port: proxy.port, username: 'root', privateKey: sshd.clientKey, hostKey: { kind: 'fingerprint', sha256: sshd.fingerprint } },
+      ssh: {
+        host: '127.0.0.1',
+        port: proxy.port,
+        username: 'root',
+        privateKey: sshd.clientKey,
+        hostKey: { kind: 'fingerprint', sha256: sshd.fingerprint },
+      },
       disks: loops.disks.map((d) => d.device),
       ...extra,
     });
@@ -60,7 +66,12 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: fsfreeze i
 
   it('thaws on the host by itself when the connection drops mid-freeze', async () => {
     const { adapter, machineId } = await open();
-    await adapter.snapshots.prepare({ machineId, consistency: 'app', tag: 'drkit-freeze-b', freezeDeadline: Date.now() + 30_000 });
+    await adapter.snapshots.prepare({
+      machineId,
+      consistency: 'app',
+      tag: 'drkit-freeze-b',
+      freezeDeadline: Date.now() + 30_000,
+    });
     expect(mounts().map(frozen)).toEqual([true, true]);
     proxy.cutAll();
     // stdin reaches EOF on the host: well before the 30 s budget.
@@ -69,7 +80,12 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: fsfreeze i
 
   it('thaws when the freeze budget runs out, even if the client never says so — and a late snapshot is only crash-consistent', async () => {
     const { adapter, machineId } = await open();
-    const prepared = await adapter.snapshots.prepare({ machineId, consistency: 'app', tag: 'drkit-freeze-c', freezeDeadline: Date.now() + 1_500 });
+    const prepared = await adapter.snapshots.prepare({
+      machineId,
+      consistency: 'app',
+      tag: 'drkit-freeze-c',
+      freezeDeadline: Date.now() + 1_500,
+    });
     expect(mounts().map(frozen)).toEqual([true, true]);
     await eventually(() => mounts().every((m) => !frozen(m)), 4_000);
     // A snapshot taken now is not app-consistent, and says so.
@@ -84,7 +100,10 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: fsfreeze i
     const [first] = mounts();
     const { adapter, machineId } = await open({
       // Writes into the filesystem: only possible while it is not frozen.
-      hooks: { pre: ['sh', '-c', `date +%s%N > ${join(first!, 'pre-hook')}`], post: ['sh', '-c', `date +%s%N > ${join(first!, 'post-hook')}`] },
+      hooks: {
+        pre: ['sh', '-c', `date +%s%N > ${join(first!, 'pre-hook')}`],
+        post: ['sh', '-c', `date +%s%N > ${join(first!, 'post-hook')}`],
+      },
     });
     const prepared = await adapter.snapshots.prepare({ machineId, consistency: 'app', tag: 'drkit-freeze-d' });
     expect(existsSync(join(first!, 'pre-hook'))).toBe(true);
@@ -95,8 +114,12 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: fsfreeze i
   });
 
   it('fails the point, frozen nothing, when the pre hook fails', async () => {
-    const { adapter, machineId } = await open({ hooks: { pre: ['sh', '-c', 'echo "database refused to quiesce" >&2; exit 9'] } });
-    const err = await adapter.snapshots.prepare({ machineId, consistency: 'app', tag: 'drkit-freeze-e' }).catch((e) => e);
+    const { adapter, machineId } = await open({
+      hooks: { pre: ['sh', '-c', 'echo "database refused to quiesce" >&2; exit 9'] },
+    });
+    const err = await adapter.snapshots
+      .prepare({ machineId, consistency: 'app', tag: 'drkit-freeze-e' })
+      .catch((e) => e);
     expect([err.code, err.fault]).toEqual(['platform', 'exit 9']);
     expect(err.message).toMatch(/database refused to quiesce/);
     expect(mounts().map(frozen)).toEqual([false, false]);

@@ -29,7 +29,13 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: every imag
       const loops = await createLoopDisks({ pool, btrfsMiB: 128 });
       const disk = loops.disks.find((d) => d.fstype === 'btrfs')!;
       const adapter = createPhysicalAdapter({
-        ssh: { host: '127.0.0.1', port: sshd.port, username: 'root', privateKey: sshd.clientKey, hostKey: { kind: 'fingerprint', sha256: sshd.fingerprint } },
+        ssh: {
+          host: '127.0.0.1',
+          port: sshd.port,
+          username: 'root',
+          privateKey: sshd.clientKey,
+          hostKey: { kind: 'fingerprint', sha256: sshd.fingerprint },
+        },
         disks: [disk.device],
       });
       const dir = await mkdtemp(join(tmpdir(), 'drkit-pool-'));
@@ -37,12 +43,18 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: every imag
       try {
         await adapter.connect();
         let machineId = '';
-        for await (const item of adapter.discover({ kinds: ['machine'] })) if (item.kind === 'machine') machineId = item.machine.id;
+        for await (const item of adapter.discover({ kinds: ['machine'] }))
+          if (item.kind === 'machine') machineId = item.machine.id;
         const runs: ReplicationResult[] = [];
         for (let round = 0; round < 2; round++) {
           await writeFile(join(disk.mountpoint, `data-${round}.bin`), randomBytes(4 << 20));
           execFileSync('sync');
-          const result = await replicateGroup({ members: [{ adapter, machineId, name: 'srv' }], consistency: 'crash', store, keepSnapshots: true });
+          const result = await replicateGroup({
+            members: [{ adapter, machineId, name: 'srv' }],
+            consistency: 'crash',
+            store,
+            keepSnapshots: true,
+          });
           runs.push(result);
           const snap = result.group.members[0]!.snapshot;
           const restored = await store.restore(result.point.id, join(dir, `out-${round}`));

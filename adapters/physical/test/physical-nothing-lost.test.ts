@@ -33,13 +33,20 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
     const disk = loops.disks[0]!;
     const adapter = createPhysicalAdapter({
       // Through the proxy the port differs from known_hosts' entry: pin the key instead.
-      ssh: { host: '127.0.0.1', port: proxy.port, username: 'root', privateKey: sshd.clientKey, hostKey: { kind: 'fingerprint', sha256: sshd.fingerprint } },
+      ssh: {
+        host: '127.0.0.1',
+        port: proxy.port,
+        username: 'root',
+        privateKey: sshd.clientKey,
+        hostKey: { kind: 'fingerprint', sha256: sshd.fingerprint },
+      },
       disks: [disk.device],
     });
     await adapter.connect();
     const [machine] = await (async () => {
       const out = [];
-      for await (const item of adapter.discover({ kinds: ['machine'] })) if (item.kind === 'machine') out.push(item.machine);
+      for await (const item of adapter.discover({ kinds: ['machine'] }))
+        if (item.kind === 'machine') out.push(item.machine);
       return out;
     })();
     const dir = await mkdtemp(join(tmpdir(), 'drkit-cut-'));
@@ -47,7 +54,11 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
     // The cut points of this run, printed with any failure so it can be replayed.
     const budgets: number[] = [];
     const errors: string[] = [];
-    const replicateThroughCuts = async (cuts: number, maxBudget: number, resync = false): Promise<ReplicationResult> => {
+    const replicateThroughCuts = async (
+      cuts: number,
+      maxBudget: number,
+      resync = false,
+    ): Promise<ReplicationResult> => {
       for (let attempt = 0; ; attempt++) {
         // Each attempt is cut after 48 KiB–maxBudget on the wire (past the snapshot's few KiB,
         // short of the run's total), until `cuts` attempts have failed.
@@ -55,11 +66,20 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
         if (budget) budgets.push(budget);
         proxy.cutAfter(budget);
         try {
-          return await replicateGroup({ members: [{ adapter, machineId: machine!.id, name: 'srv' }], consistency: 'app', store, keepSnapshots: true, resync });
+          return await replicateGroup({
+            members: [{ adapter, machineId: machine!.id, name: 'srv' }],
+            consistency: 'app',
+            store,
+            keepSnapshots: true,
+            resync,
+          });
         } catch (e) {
           if (!DrkitError.isInstance(e) || !e.retryable) throw e;
           errors.push(`${e.code}: ${e.message}`);
-          if (attempt > cuts + 3) throw new Error(`cuts at ${budgets} bytes: no run landed after ${attempt + 1} attempts: ${errors.join(' | ')}`);
+          if (attempt > cuts + 3)
+            throw new Error(
+              `cuts at ${budgets} bytes: no run landed after ${attempt + 1} attempts: ${errors.join(' | ')}`,
+            );
         }
       }
     };

@@ -43,7 +43,9 @@ describe('physical: LVM and ZFS volumes (stand-in tools)', () => {
     const prepared = await adapter.snapshots.prepare({ machineId, consistency: 'app', tag: 'drkit-vol' });
     const taken = await adapter.snapshots.take(prepared).finally(() => adapter.snapshots.release(prepared));
     expect(taken.achieved).toBe('app');
-    const calls = (await host.state()).calls.filter((c) => ['fsfreeze', 'lvcreate', 'zfs'].includes(c[0]!) && c[1] !== 'list');
+    const calls = (await host.state()).calls.filter(
+      (c) => ['fsfreeze', 'lvcreate', 'zfs'].includes(c[0]!) && c[1] !== 'list',
+    );
     const name = taken.id;
     expect(calls).toEqual([
       ['fsfreeze', '-f', '/srv/data'],
@@ -58,14 +60,16 @@ describe('physical: LVM and ZFS volumes (stand-in tools)', () => {
     await adapter.close();
   });
 
-  it('lists and deletes only its own snapshots, not the backup tool\'s LV or the @daily one', async () => {
+  it("lists and deletes only its own snapshots, not the backup tool's LV or the @daily one", async () => {
     const { host, adapter, machineId } = await open(VOLUMES);
     const prepared = await adapter.snapshots.prepare({ machineId, consistency: 'crash', tag: 'drkit-left' });
     const taken = await adapter.snapshots.take(prepared);
     await adapter.snapshots.release(prepared);
     // Two LVM snapshots and a ZFS one, nothing frozen: not one instant, and said so.
     expect(taken.warnings.join()).toMatch(/snapshotted one after another \(3 snapshots, nothing frozen\)/);
-    expect(await adapter.snapshots.listTagged('drkit-')).toEqual([{ id: taken.id, machineId, takenAt: expect.any(String) }]);
+    expect(await adapter.snapshots.listTagged('drkit-')).toEqual([
+      { id: taken.id, machineId, takenAt: expect.any(String) },
+    ]);
     await adapter.snapshots.delete(taken);
     expect(await adapter.snapshots.listTagged('drkit-')).toEqual([]);
     const st = await host.state();
@@ -80,13 +84,26 @@ describe('physical: LVM and ZFS volumes (stand-in tools)', () => {
     await adapter.snapshots.release(prepared);
     const disks = taken.disks.map((d) => d.diskId.split('/').slice(1).join('/'));
     expect(disks).toEqual(['lvm/vg0/data', 'lvm/vg0/logs', 'zvol/tank/vol1']);
-    const lv = { id: 'm/lvm/vg0/data', device: {} as never, mountpoints: [], mechanism: { kind: 'lvm' as const, vg: 'vg0', lv: 'data' } };
-    const zv = { id: 'm/zvol/tank/vol1', device: {} as never, mountpoints: [], mechanism: { kind: 'zfs' as const, dataset: 'tank/vol1' } };
+    const lv = {
+      id: 'm/lvm/vg0/data',
+      device: {} as never,
+      mountpoints: [],
+      mechanism: { kind: 'lvm' as const, vg: 'vg0', lv: 'data' },
+    };
+    const zv = {
+      id: 'm/zvol/tank/vol1',
+      device: {} as never,
+      mountpoints: [],
+      mechanism: { kind: 'zfs' as const, dataset: 'tank/vol1' },
+    };
     expect(snapshotFile(lv, taken.id)).toBe(`/dev/vg0/data_${taken.id}`);
     expect(snapshotFile(zv, taken.id)).toBe(`/dev/zvol/tank/vol1@${taken.id}`);
     const source = await adapter.replication.openDisk(taken.id, machineId, taken.disks[0]!.diskId);
     const changes = await source.changedSince(taken.id);
-    expect(changes).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/no extent map.*resync by remote checksums/) });
+    expect(changes).toMatchObject({
+      kind: 'unknown',
+      reason: expect.stringMatching(/no extent map.*resync by remote checksums/),
+    });
     await source.close();
     await adapter.snapshots.delete(taken);
     await adapter.close();

@@ -23,7 +23,13 @@ describe('physical: Windows over OpenSSH and PowerShell (fake host)', () => {
     for await (const i of adapter.discover()) items.push(i);
     const m = items.find((i) => i.kind === 'machine');
     if (m?.kind !== 'machine') throw new Error('no machine');
-    expect(m.machine).toMatchObject({ id: '4c4c4544-0042-3510-8052-b7c04f4e3732', name: 'WIN-SQL01', os: { family: 'windows', name: 'Microsoft Windows Server 2022 Standard' }, cpuCount: 8, memoryBytes: 34359738368 });
+    expect(m.machine).toMatchObject({
+      id: '4c4c4544-0042-3510-8052-b7c04f4e3732',
+      name: 'WIN-SQL01',
+      os: { family: 'windows', name: 'Microsoft Windows Server 2022 Standard' },
+      cpuCount: 8,
+      memoryBytes: 34359738368,
+    });
     expect(m.machine.disks.map((d) => [d.path, d.capacityBytes])).toEqual([
       ['\\\\.\\PHYSICALDRIVE0', 479554560000],
       ['\\\\.\\PHYSICALDRIVE1', 1919850381312],
@@ -38,7 +44,11 @@ describe('physical: Windows over OpenSSH and PowerShell (fake host)', () => {
     const machineId = adapter.site.instanceId!;
     const prepared = await adapter.snapshots.prepare({ machineId, consistency: 'app', tag: 'drkit-win' });
     const taken = await adapter.snapshots.take(prepared);
-    expect(host.calls.find((c) => c.name === 'windows.vss.take')!.input).toMatchObject({ volumes: ['C:', 'D:'], writers: true, tag: 'drkit-win' });
+    expect(host.calls.find((c) => c.name === 'windows.vss.take')!.input).toMatchObject({
+      volumes: ['C:', 'D:'],
+      writers: true,
+      tag: 'drkit-win',
+    });
     expect(taken.achieved).toBe('app');
     expect(taken.vss).toEqual({
       backupType: 'copy-only',
@@ -58,7 +68,11 @@ describe('physical: Windows over OpenSSH and PowerShell (fake host)', () => {
     const host = fakeWindowsHost({ failedWriter: 'SqlServerWriter' });
     const adapter = createPhysicalAdapter({ runner: host.runner, disks: ['D:\\'] });
     await adapter.connect();
-    const prepared = await adapter.snapshots.prepare({ machineId: adapter.site.instanceId!, consistency: 'app', tag: 'drkit-win' });
+    const prepared = await adapter.snapshots.prepare({
+      machineId: adapter.site.instanceId!,
+      consistency: 'app',
+      tag: 'drkit-win',
+    });
     const taken = await adapter.snapshots.take(prepared);
     expect(taken.achieved).toBe('crash');
     expect(taken.warnings.join()).toMatch(/VSS writers failed: SqlServerWriter \(Failed\)/);

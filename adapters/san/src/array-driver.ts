@@ -85,7 +85,14 @@ export interface StartedSnapshot {
   fencedAt: number;
 }
 
-export type ReplicationState = 'in-sync' | 'transferring' | 'idle' | 'uninitialized' | 'broken-off' | 'paused' | 'unknown';
+export type ReplicationState =
+  | 'in-sync'
+  | 'transferring'
+  | 'idle'
+  | 'uninitialized'
+  | 'broken-off'
+  | 'paused'
+  | 'unknown';
 
 /** One array-to-array replication of a group (a SnapMirror relationship, a pgroup target). */
 export interface ReplicationLink {
@@ -115,7 +122,12 @@ export interface ArrayDriver {
   hosts(options?: DriverCallOptions): AsyncIterable<ArrayHost>;
   groups(options?: DriverCallOptions): AsyncIterable<ArrayGroup>;
   /** Two-phase drivers only: fence the group's volumes and start a snapshot named `name`. */
-  startGroupSnapshot?(group: ArrayGroup, name: string, fenceSeconds: number, options?: DriverCallOptions): Promise<StartedSnapshot>;
+  startGroupSnapshot?(
+    group: ArrayGroup,
+    name: string,
+    fenceSeconds: number,
+    options?: DriverCallOptions,
+  ): Promise<StartedSnapshot>;
   commitGroupSnapshot?(started: StartedSnapshot, options?: DriverCallOptions): Promise<ArraySnapshot>;
   /** One call: the array snapshots every volume of the group at one instant. */
   createGroupSnapshot(group: ArrayGroup, name: string, options?: DriverCallOptions): Promise<ArraySnapshot>;
@@ -128,7 +140,12 @@ export interface ArrayDriver {
    * Starts replicating a group to a target (SnapMirror for a CG, destination provisioned and
    * initialized; a Pure pgroup target, which the target array must then allow).
    */
-  createReplication(group: ArrayGroup, containers: ArrayContainer[], target: ReplicationTarget, options?: DriverCallOptions): Promise<void>;
+  createReplication(
+    group: ArrayGroup,
+    containers: ArrayContainer[],
+    target: ReplicationTarget,
+    options?: DriverCallOptions,
+  ): Promise<void>;
   /** Sends the newest data now (SnapMirror update; Pure snapshot with replicate_now). */
   updateReplication(link: ReplicationLink, options?: DriverCallOptions): Promise<void>;
   /** Makes the target writable (SnapMirror break); drivers that cannot throw UnsupportedError. */

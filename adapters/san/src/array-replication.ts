@@ -31,8 +31,14 @@ export class ArrayReplication {
     const before = new Set((await this.#driver.replicationLinks(options)).map((l) => l.id));
     const containers = view.containers.filter((c) => found.group.containerIds.includes(c.id));
     await this.#driver.createReplication(found.group, containers, target, options);
-    const created = (await this.#driver.replicationLinks(options)).find((l) => !before.has(l.id) && l.groupId === groupId);
-    if (!created) throw new DrkitError('platform', `the array accepted replication of ${found.group.name} to ${target.name} but lists no such link`);
+    const created = (await this.#driver.replicationLinks(options)).find(
+      (l) => !before.has(l.id) && l.groupId === groupId,
+    );
+    if (!created)
+      throw new DrkitError(
+        'platform',
+        `the array accepted replication of ${found.group.name} to ${target.name} but lists no such link`,
+      );
     return created;
   }
 
@@ -46,12 +52,20 @@ export class ArrayReplication {
 
   async resync(linkId: string, options: OperationOptions = {}): Promise<void> {
     const link = await this.#link(linkId, options);
-    if (link.state !== 'broken-off') throw new DrkitError('invalid-state', `link ${link.source} → ${link.target} is ${link.rawState}, not broken off: nothing to resync`);
+    if (link.state !== 'broken-off')
+      throw new DrkitError(
+        'invalid-state',
+        `link ${link.source} → ${link.target} is ${link.rawState}, not broken off: nothing to resync`,
+      );
     await this.#driver.resync(link, options);
   }
 
   #licensed(): void {
-    if (!this.#facts().features.replication) throw new UnsupportedError('array-replication', 'array replication is not licensed or not connected on this array');
+    if (!this.#facts().features.replication)
+      throw new UnsupportedError(
+        'array-replication',
+        'array replication is not licensed or not connected on this array',
+      );
   }
 
   async #link(linkId: string, options: OperationOptions): Promise<ReplicationLink> {

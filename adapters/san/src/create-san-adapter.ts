@@ -20,7 +20,17 @@ export function createSanAdapter(options: CreateSanAdapterOptions): SanAdapter {
   const where = options.endpoint;
   if (options.family === 'ontap') {
     if (!options.username) throw new DrkitError('bad-input', 'ONTAP needs a user name');
-    return new SanAdapter({ endpoint: where, driver: new OntapDriver({ transport: options.transport, where, credentials: { username: options.username, password: options.secret } }) });
+    return new SanAdapter({
+      endpoint: where,
+      driver: new OntapDriver({
+        transport: options.transport,
+        where,
+        credentials: { username: options.username, password: options.secret },
+      }),
+    });
   }
-  return new SanAdapter({ endpoint: where, driver: new PureDriver({ transport: options.transport, where, apiToken: options.secret }) });
+  return new SanAdapter({
+    endpoint: where,
+    driver: new PureDriver({ transport: options.transport, where, apiToken: options.secret }),
+  });
 }

@@ -44,7 +44,14 @@ export interface RestClientOptions {
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
-const STATUS_CODES: Record<number, DrkitErrorCode> = { 400: 'bad-input', 401: 'auth-failed', 403: 'permission-denied', 404: 'not-found', 409: 'conflict', 422: 'bad-input' };
+const STATUS_CODES: Record<number, DrkitErrorCode> = {
+  400: 'bad-input',
+  401: 'auth-failed',
+  403: 'permission-denied',
+  404: 'not-found',
+  409: 'conflict',
+  422: 'bad-input',
+};
 
 /**
  * JSON over the injected transport, with the behaviour every array API needs: a 401 renews
@@ -85,7 +92,10 @@ export class RestClient {
 
   async #once(request: RestRequest): Promise<RestResponse> {
     if (request.signal?.aborted) throw abortError(request.signal);
-    const headers: Record<string, string> = { accept: 'application/json', ...(await this.#o.authHeaders(request.signal)) };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(await this.#o.authHeaders(request.signal)),
+    };
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.#o.transport.request({
@@ -101,7 +111,10 @@ export class RestClient {
       size += chunk.byteLength;
       if (size > MAX_BODY) {
         response.cancel();
-        throw new DrkitError('protocol', `${this.#o.where}: answer to ${request.method} ${request.path} is over ${MAX_BODY} bytes`);
+        throw new DrkitError(
+          'protocol',
+          `${this.#o.where}: answer to ${request.method} ${request.path} is over ${MAX_BODY} bytes`,
+        );
       }
       chunks.push(Buffer.from(chunk));
     }
@@ -111,7 +124,12 @@ export class RestClient {
       try {
         parsed = JSON.parse(text);
       } catch (cause) {
-        if (response.status < 400) throw new DrkitError('protocol', `${this.#o.where}: ${request.method} ${request.path} answered with something that is not JSON`, { cause });
+        if (response.status < 400)
+          throw new DrkitError(
+            'protocol',
+            `${this.#o.where}: ${request.method} ${request.path} answered with something that is not JSON`,
+            { cause },
+          );
         parsed = { message: text.slice(0, 200) };
       }
     }
@@ -120,10 +138,16 @@ export class RestClient {
 
   #error(request: RestRequest, response: RestResponse): DrkitError {
     const fault = this.#o.faultOf(response.body);
-    const code: DrkitErrorCode = STATUS_CODES[response.status] ?? (response.status === 429 || response.status === 503 ? 'busy' : 'platform');
+    const code: DrkitErrorCode =
+      STATUS_CODES[response.status] ?? (response.status === 429 || response.status === 503 ? 'busy' : 'platform');
     const what = `${request.method} ${request.path}`;
     const detail = fault?.message ?? `HTTP ${response.status}`;
-    const hint = response.status === 401 ? ' (check the credentials)' : response.status === 403 ? ' (the account lacks the role for this call)' : '';
+    const hint =
+      response.status === 401
+        ? ' (check the credentials)'
+        : response.status === 403
+          ? ' (the account lacks the role for this call)'
+          : '';
     return new DrkitError(code, `${this.#o.where}: ${what} failed: ${detail}${hint}`, {
       fault: fault?.code ? `${response.status}/${fault.code}` : String(response.status),
       // A server error may pass; a refusal of the request itself will not.

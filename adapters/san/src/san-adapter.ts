@@ -1,9 +1,26 @@
 import {
-  DrkitError, UnsupportedError,
-  type Adapter, type Capabilities, type DiscoverOptions, type InventoryItem, type OperationOptions, type PreparedSnapshot,
-  type ReplicationOps, type SiteInfo, type SnapshotOps, type SnapshotRequest, type TakenSnapshot,
+  DrkitError,
+  UnsupportedError,
+  type Adapter,
+  type Capabilities,
+  type DiscoverOptions,
+  type InventoryItem,
+  type OperationOptions,
+  type PreparedSnapshot,
+  type ReplicationOps,
+  type SiteInfo,
+  type SnapshotOps,
+  type SnapshotRequest,
+  type TakenSnapshot,
 } from '@drkit/core';
-import type { ArrayDriver, ArrayFacts, ArrayGroup, ArraySnapshot, ArrayVolume, StartedSnapshot } from './array-driver.js';
+import type {
+  ArrayDriver,
+  ArrayFacts,
+  ArrayGroup,
+  ArraySnapshot,
+  ArrayVolume,
+  StartedSnapshot,
+} from './array-driver.js';
 import { ArrayReplication } from './array-replication.js';
 import { readArrayView, type ArrayView } from './array-view.js';
 import { sanInventory } from './san-inventory.js';
@@ -59,14 +76,18 @@ export class SanAdapter implements Adapter {
     };
     this.replication = {
       openDisk: async () => {
-        throw new UnsupportedError('disk-read', 'an array gives no block reads over its REST API: replicate SAN volumes with the array (arrayReplication) or read them through a host that sees them');
+        throw new UnsupportedError(
+          'disk-read',
+          'an array gives no block reads over its REST API: replicate SAN volumes with the array (arrayReplication) or read them through a host that sees them',
+        );
       },
     };
     this.arrayReplication = new ArrayReplication(this.#driver, () => this.#connectedFacts());
   }
 
   get capabilities(): Capabilities {
-    if (!this.#capabilities) throw new DrkitError('invalid-state', 'capabilities are probed at connect; call connect() first');
+    if (!this.#capabilities)
+      throw new DrkitError('invalid-state', 'capabilities are probed at connect; call connect() first');
     return this.#capabilities;
   }
 
@@ -82,9 +103,10 @@ export class SanAdapter implements Adapter {
   async connect(options: OperationOptions = {}): Promise<Capabilities> {
     const facts = await this.#driver.connect(options);
     this.#facts = facts;
-    const mechanisms = this.#driver.family === 'ontap'
-      ? ['ontap-cg-snapshot', ...(facts.features.twoPhaseGroupSnapshot ? ['ontap-cg-two-phase'] : [])]
-      : ['pure-pgroup-snapshot'];
+    const mechanisms =
+      this.#driver.family === 'ontap'
+        ? ['ontap-cg-snapshot', ...(facts.features.twoPhaseGroupSnapshot ? ['ontap-cg-two-phase'] : [])]
+        : ['pure-pgroup-snapshot'];
     this.#capabilities = {
       apiVersion: facts.apiVersion,
       discovery: true,
@@ -108,7 +130,8 @@ export class SanAdapter implements Adapter {
   /** Machine ids name the array and the group: `<array id>/group/<group id>`. */
   #groupIdOf(machineId: string): string {
     const prefix = `${this.#connectedFacts().instanceId}/group/`;
-    if (!machineId.startsWith(prefix)) throw new DrkitError('not-found', `${machineId} is not a consistency group of this array`);
+    if (!machineId.startsWith(prefix))
+      throw new DrkitError('not-found', `${machineId} is not a consistency group of this array`);
     return machineId.slice(prefix.length);
   }
 
@@ -120,23 +143,45 @@ export class SanAdapter implements Adapter {
       found = this.#view.groupById(id);
     }
     if (!found) throw new DrkitError('not-found', `consistency group ${id} is not on this array`);
-    if (found.volumes.length === 0) throw new DrkitError('invalid-state', `consistency group ${found.group.name} holds no volumes: nothing to snapshot`);
+    if (found.volumes.length === 0)
+      throw new DrkitError(
+        'invalid-state',
+        `consistency group ${found.group.name} holds no volumes: nothing to snapshot`,
+      );
     return found;
   }
 
   async #prepare(request: SnapshotRequest): Promise<PreparedSnapshot> {
     if (!this.#capabilities) throw new DrkitError('invalid-state', 'call connect() first');
     if (request.consistency === 'app') {
-      throw new UnsupportedError('app-consistency', 'an array snapshot is crash-consistent; for app consistency group it with the hosts that can freeze their applications');
+      throw new UnsupportedError(
+        'app-consistency',
+        'an array snapshot is crash-consistent; for app consistency group it with the hosts that can freeze their applications',
+      );
     }
-    if (!TAG.test(request.tag)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(request.tag)}: use letters, digits and '-', starting with a letter, at most 63`);
+    if (!TAG.test(request.tag))
+      throw new DrkitError(
+        'bad-input',
+        `snapshot tag ${JSON.stringify(request.tag)}: use letters, digits and '-', starting with a letter, at most 63`,
+      );
     const { group, volumes } = await this.#group(request.machineId, request.signal);
     const handle: Handle = { group, volumes };
     if (this.#facts!.features.twoPhaseGroupSnapshot && this.#driver.startGroupSnapshot) {
-      const seconds = request.freezeDeadline === undefined ? FENCE.default : Math.ceil((request.freezeDeadline - Date.now()) / 1000);
-      handle.started = await this.#driver.startGroupSnapshot(group, request.tag, Math.min(FENCE.max, Math.max(FENCE.min, seconds)), request);
+      const seconds =
+        request.freezeDeadline === undefined ? FENCE.default : Math.ceil((request.freezeDeadline - Date.now()) / 1000);
+      handle.started = await this.#driver.startGroupSnapshot(
+        group,
+        request.tag,
+        Math.min(FENCE.max, Math.max(FENCE.min, seconds)),
+        request,
+      );
     }
-    return { machineId: request.machineId, request, handle, ...(handle.started && { frozenAt: handle.started.fencedAt }) };
+    return {
+      machineId: request.machineId,
+      request,
+      handle,
+      ...(handle.started && { frozenAt: handle.started.fencedAt }),
+    };
   }
 
   async #take(prepared: PreparedSnapshot, options: OperationOptions = {}): Promise<TakenSnapshot> {
@@ -153,7 +198,11 @@ export class SanAdapter implements Adapter {
       achieved: 'crash',
       warnings: [],
       changeTokens: {},
-      disks: handle.volumes.map((v) => ({ diskId: `${this.#facts!.instanceId}/volume/${v.id}`, name: v.name, sizeBytes: v.sizeBytes })),
+      disks: handle.volumes.map((v) => ({
+        diskId: `${this.#facts!.instanceId}/volume/${v.id}`,
+        name: v.name,
+        sizeBytes: v.sizeBytes,
+      })),
       tag: prepared.request.tag,
     };
   }
@@ -170,7 +219,10 @@ export class SanAdapter implements Adapter {
     await this.#driver.deleteGroupSnapshot({ id: snapshot.id, groupId: this.#groupIdOf(snapshot.machineId) }, options);
   }
 
-  async #listTagged(tag: string, options: OperationOptions = {}): Promise<Array<Pick<TakenSnapshot, 'id' | 'machineId' | 'takenAt'>>> {
+  async #listTagged(
+    tag: string,
+    options: OperationOptions = {},
+  ): Promise<Array<Pick<TakenSnapshot, 'id' | 'machineId' | 'takenAt'>>> {
     if (!TAG.test(tag)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(tag)} is not one drkit makes`);
     const found = await this.#driver.findGroupSnapshots(tag, options);
     const prefix = `${this.#connectedFacts().instanceId}/group/`;

@@ -26,14 +26,27 @@ export const sanAdapter = defineAdapter<HttpTransport>({
   async create(ep, c) {
     const { createSanAdapter } = await import('./create-san-adapter.js');
     const family = ep.details?.family === 'pure' ? 'pure' : 'ontap';
-    return createSanAdapter({ family, transport: c.transport, endpoint: ep.display, ...(ep.username && { username: ep.username }), secret: c.secret });
+    return createSanAdapter({
+      family,
+      transport: c.transport,
+      endpoint: ep.display,
+      ...(ep.username && { username: ep.username }),
+      secret: c.secret,
+    });
   },
   async fromFixture(fixture, c) {
     const { createSanAdapter } = await import('./create-san-adapter.js');
     const family = fixture.parameters?.family;
-    if (family !== 'ontap' && family !== 'pure') throw new DrkitError('bad-input', 'a SAN fixture must name its array family (ontap or pure)');
+    if (family !== 'ontap' && family !== 'pure')
+      throw new DrkitError('bad-input', 'a SAN fixture must name its array family (ontap or pure)');
     // Replay compares requests with credentials redacted, so any values match.
-    return createSanAdapter({ family, transport: c.transport, endpoint: fixture.endpoint, username: 'replay', secret: async () => 'replay' });
+    return createSanAdapter({
+      family,
+      transport: c.transport,
+      endpoint: fixture.endpoint,
+      username: 'replay',
+      secret: async () => 'replay',
+    });
   },
   recordParameters: (ep) => ({ family: String(ep.details?.family) }),
 });

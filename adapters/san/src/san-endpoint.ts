@@ -23,10 +23,23 @@ export function parseSanEndpoint(input: string): SanEndpoint {
   }
   const family = url.protocol === 'ontap:' ? 'ontap' : url.protocol === 'pure:' ? 'pure' : undefined;
   if (!family) throw new DrkitError('bad-input', `expected an ontap:// or pure:// endpoint, got ${url.protocol}//`);
-  if (url.password) throw new DrkitError('bad-input', 'put no secret in the endpoint URL; use --password-file, DRKIT_PASSWORD or the prompt');
-  if (!url.hostname) throw new DrkitError('bad-input', `the endpoint needs a host: ${family}://${family === 'ontap' ? 'user@' : ''}host`);
-  if (family === 'ontap' && !url.username) throw new DrkitError('bad-input', 'ONTAP needs a user: ontap://admin@cluster');
-  if (family === 'pure' && url.username) throw new DrkitError('bad-input', 'a FlashArray logs in with an API token, not a user: pure://array (token via --password-file or DRKIT_PASSWORD)');
+  if (url.password)
+    throw new DrkitError(
+      'bad-input',
+      'put no secret in the endpoint URL; use --password-file, DRKIT_PASSWORD or the prompt',
+    );
+  if (!url.hostname)
+    throw new DrkitError(
+      'bad-input',
+      `the endpoint needs a host: ${family}://${family === 'ontap' ? 'user@' : ''}host`,
+    );
+  if (family === 'ontap' && !url.username)
+    throw new DrkitError('bad-input', 'ONTAP needs a user: ontap://admin@cluster');
+  if (family === 'pure' && url.username)
+    throw new DrkitError(
+      'bad-input',
+      'a FlashArray logs in with an API token, not a user: pure://array (token via --password-file or DRKIT_PASSWORD)',
+    );
   const port = endpointPort(url, 443);
   const hostPort = port === 443 ? url.hostname : `${url.hostname}:${port}`;
   const username = url.username ? decodeURIComponent(url.username) : undefined;

@@ -7,7 +7,11 @@ import type { ArrayView } from './array-view.js';
  * consistency group is a machine whose disks are its volumes (with their NAA ids, so a
  * host's disk can be traced to the array volume under it).
  */
-export function* sanInventory(facts: ArrayFacts, view: ArrayView, kinds?: ReadonlyArray<InventoryEntryKind>): Iterable<InventoryItem> {
+export function* sanInventory(
+  facts: ArrayFacts,
+  view: ArrayView,
+  kinds?: ReadonlyArray<InventoryEntryKind>,
+): Iterable<InventoryItem> {
   const wants = (kind: InventoryEntryKind) => !kinds || kinds.includes(kind);
   const site = facts.instanceId;
   const storageId = (id: string) => `${site}/container/${id}`;
@@ -46,7 +50,11 @@ export function* sanInventory(facts: ArrayFacts, view: ArrayView, kinds?: Readon
     const label = facts.vendor === 'netapp' ? 'ONTAP consistency group' : 'FlashArray protection group';
     const known = new Set(view.containers.map((c) => c.id));
     for (const { group, volumes } of view.groups) {
-      const storageIds = [...new Set(volumes.flatMap((v) => (v.containerId && known.has(v.containerId) ? [storageId(v.containerId)] : [])))];
+      const storageIds = [
+        ...new Set(
+          volumes.flatMap((v) => (v.containerId && known.has(v.containerId) ? [storageId(v.containerId)] : [])),
+        ),
+      ];
       yield {
         kind: 'machine',
         machine: {
@@ -72,12 +80,16 @@ export function* sanInventory(facts: ArrayFacts, view: ArrayView, kinds?: Readon
     }
   }
   if (view.ungrouped.length > 0) {
-    const names = view.ungrouped.slice(0, 5).map((v) => v.path ?? v.name).join(', ');
+    const names = view.ungrouped
+      .slice(0, 5)
+      .map((v) => v.path ?? v.name)
+      .join(', ');
     yield {
       kind: 'warning',
       message: `${view.ungrouped.length} volume(s) are in no ${facts.vendor === 'netapp' ? 'consistency group' : 'protection group'} and cannot be protected by an array snapshot: ${names}${view.ungrouped.length > 5 ? ', …' : ''}`,
     };
   }
   const empty = view.groups.filter((g) => g.volumes.length === 0);
-  if (empty.length > 0) yield { kind: 'warning', message: `group(s) with no volumes: ${empty.map((g) => g.group.name).join(', ')}` };
+  if (empty.length > 0)
+    yield { kind: 'warning', message: `group(s) with no volumes: ${empty.map((g) => g.group.name).join(', ')}` };
 }

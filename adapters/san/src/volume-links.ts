@@ -24,16 +24,23 @@ export interface VolumeLink {
  * the disk is a file on (a VMFS datastore's extents), and the one an array gives its
  * volume. No match, no link — a guess would put the wrong volumes in a recovery point.
  */
-export function volumesBehind(machines: readonly Machine[], arrays: readonly Inventory[], storage: readonly Storage[] = []): VolumeLink[] {
+export function volumesBehind(
+  machines: readonly Machine[],
+  arrays: readonly Inventory[],
+  storage: readonly Storage[] = [],
+): VolumeLink[] {
   const byWwn = new Map<string, { array: Inventory; group: Machine; diskId: string }>();
   for (const array of arrays) {
-    for (const group of array.machines) for (const d of group.disks) if (d.wwn) byWwn.set(d.wwn, { array, group, diskId: d.id });
+    for (const group of array.machines)
+      for (const d of group.disks) if (d.wwn) byWwn.set(d.wwn, { array, group, diskId: d.id });
   }
   const links: VolumeLink[] = [];
   const extents = new Map(storage.map((s) => [s.id, s.wwns ?? []]));
   for (const m of machines) {
     for (const d of m.disks) {
-      const evidence: Array<[string, VolumeLink['via']]> = d.wwn ? [[d.wwn, 'disk']] : (d.storageId ? extents.get(d.storageId) ?? [] : []).map((w) => [w, 'datastore']);
+      const evidence: Array<[string, VolumeLink['via']]> = d.wwn
+        ? [[d.wwn, 'disk']]
+        : (d.storageId ? (extents.get(d.storageId) ?? []) : []).map((w) => [w, 'datastore']);
       for (const [wwn, via] of evidence) {
         const hit = byWwn.get(wwn);
         if (!hit) continue;

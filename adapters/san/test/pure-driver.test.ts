@@ -14,7 +14,12 @@ afterEach(async () => {
 async function connected(token?: string): Promise<SanAdapter> {
   pure = await startFakePure();
   const p = pure;
-  const adapter = createSanAdapter({ family: 'pure', transport: createHttpTransport({ url: p.url }), endpoint: 'pure://flasharray-1', secret: async () => token ?? p.apiToken });
+  const adapter = createSanAdapter({
+    family: 'pure',
+    transport: createHttpTransport({ url: p.url }),
+    endpoint: 'pure://flasharray-1',
+    secret: async () => token ?? p.apiToken,
+  });
   await adapter.connect();
   return adapter;
 }
@@ -30,7 +35,9 @@ describe('FlashArray driver', () => {
   });
 
   it('refuses a wrong API token as auth-failed, naming no secret', async () => {
-    await expect(connected('not-the-token')).rejects.toSatisfy((e: unknown) => code('auth-failed')(e) && !(e as Error).message.includes('not-the-token'));
+    await expect(connected('not-the-token')).rejects.toSatisfy(
+      (e: unknown) => code('auth-failed')(e) && !(e as Error).message.includes('not-the-token'),
+    );
   });
 
   it('resolves protection groups to volumes, by volume and by host membership; leaves replicated-in groups to their source', async () => {
@@ -43,7 +50,9 @@ describe('FlashArray driver', () => {
     for (const d of inv.machines.flatMap((m) => m.disks)) expect(d.wwn).toMatch(/^naa\.624a9370[0-9a-f]{24}$/);
     expect(inv.warnings.join('\n')).toMatch(/1 volume\(s\) are in no protection group.*old-scratch/);
     // Paging followed continuation tokens (two items per answer here).
-    expect(pure!.log.some((l) => l.startsWith('GET /api/2.21/volumes') && l.includes('continuation_token=2'))).toBe(true);
+    expect(pure!.log.some((l) => l.startsWith('GET /api/2.21/volumes') && l.includes('continuation_token=2'))).toBe(
+      true,
+    );
   });
 
   it('logs in again, once, when the session expires mid-run, and finishes the call', async () => {
@@ -58,7 +67,11 @@ describe('FlashArray driver', () => {
     const adapter = await connected();
     pure!.busyOnce({ method: 'POST', path: /protection-group-snapshots$/, status: 429, retryAfter: '1' });
     const started = Date.now();
-    const prepared = await adapter.snapshots.prepare({ machineId: machine(adapter, 'pg-sql'), consistency: 'crash', tag: 'drkit-busy' });
+    const prepared = await adapter.snapshots.prepare({
+      machineId: machine(adapter, 'pg-sql'),
+      consistency: 'crash',
+      tag: 'drkit-busy',
+    });
     const taken = await adapter.snapshots.take(prepared);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(taken.id).toBe('pg-sql.drkit-busy');
@@ -66,11 +79,17 @@ describe('FlashArray driver', () => {
 
   it('snapshots a protection group in one call (no fence) and destroys rather than eradicates', async () => {
     const adapter = await connected();
-    const prepared = await adapter.snapshots.prepare({ machineId: machine(adapter, 'pg-sql'), consistency: 'crash', tag: 'drkit-pg' });
+    const prepared = await adapter.snapshots.prepare({
+      machineId: machine(adapter, 'pg-sql'),
+      consistency: 'crash',
+      tag: 'drkit-pg',
+    });
     expect(prepared.frozenAt).toBeUndefined();
     const taken = await adapter.snapshots.take(prepared);
     expect(taken).toMatchObject({ achieved: 'crash', disks: [{ name: 'sql-data' }, { name: 'sql-log' }] });
-    expect(pure!.log.find((l) => l.startsWith('POST /api/2.21/protection-group-snapshots'))).toMatch(/source_names=pg-sql&apply_retention=true/);
+    expect(pure!.log.find((l) => l.startsWith('POST /api/2.21/protection-group-snapshots'))).toMatch(
+      /source_names=pg-sql&apply_retention=true/,
+    );
     await adapter.snapshots.delete(taken);
     await adapter.snapshots.delete(taken); // already gone: fine
     expect(pure!.snapshotNames(true)).toEqual(['pg-sql.drkit-pg']);
@@ -80,7 +99,9 @@ describe('FlashArray driver', () => {
   it('refuses a tag that is no Pure suffix or could be read as a filter expression', async () => {
     const adapter = await connected();
     for (const tag of ["x' or suffix='y", 'drkit_underscore', '1starts-with-digit']) {
-      await expect(adapter.snapshots.prepare({ machineId: machine(adapter, 'pg-sql'), consistency: 'crash', tag })).rejects.toSatisfy(code('bad-input'));
+      await expect(
+        adapter.snapshots.prepare({ machineId: machine(adapter, 'pg-sql'), consistency: 'crash', tag }),
+      ).rejects.toSatisfy(code('bad-input'));
     }
     expect(pure!.log.filter((l) => l.includes('protection-group-snapshots'))).toEqual([]);
   });
@@ -88,7 +109,12 @@ describe('FlashArray driver', () => {
   it('reads replication links, sends a snapshot now, and says failover is not driven here', async () => {
     const adapter = await connected();
     const [link] = await adapter.arrayReplication.links();
-    expect(link).toMatchObject({ id: 'pg-sql>flasharray-dr', groupId: 'pg-sql', state: 'uninitialized', healthy: false });
+    expect(link).toMatchObject({
+      id: 'pg-sql>flasharray-dr',
+      groupId: 'pg-sql',
+      state: 'uninitialized',
+      healthy: false,
+    });
     await adapter.arrayReplication.update(link!.id);
     expect(pure!.log.some((l) => l.includes('replicate_now=true'))).toBe(true);
     const [after] = await adapter.arrayReplication.links();
@@ -100,8 +126,15 @@ describe('FlashArray driver', () => {
   it('adds a replication target to a protection group, and says the target has yet to allow it', async () => {
     const adapter = await connected();
     const link = await adapter.arrayReplication.create('pg-esx', { name: 'flasharray-dr' });
-    expect(link).toMatchObject({ id: 'pg-esx>flasharray-dr', state: 'paused', healthy: false, reasons: ['flasharray-dr has not allowed protection group pg-esx'] });
-    await expect(adapter.arrayReplication.create('pg-esx', { name: 'no-such-array' })).rejects.toThrow(/Array connection does not exist/);
+    expect(link).toMatchObject({
+      id: 'pg-esx>flasharray-dr',
+      state: 'paused',
+      healthy: false,
+      reasons: ['flasharray-dr has not allowed protection group pg-esx'],
+    });
+    await expect(adapter.arrayReplication.create('pg-esx', { name: 'no-such-array' })).rejects.toThrow(
+      /Array connection does not exist/,
+    );
   });
 
   it('spells a volume serial as the NAA id hosts see', () => {

@@ -29,7 +29,9 @@ async function ontapScenario(adapter: SanAdapter, inject: Inject): Promise<void>
   expect(inv.machines.map((m) => m.name).sort()).toEqual(['cg_db', 'cg_web']);
   const members = inv.machines.map((m) => ({ adapter, machineId: m.id, name: m.name }));
   inject.failNextCommit?.('cg_web');
-  await expect(takeGroupPoint({ members, consistency: 'crash', tag: 'drkit-fault-scenario' })).rejects.toThrow(/cg_web \(take\).*offline/);
+  await expect(takeGroupPoint({ members, consistency: 'crash', tag: 'drkit-fault-scenario' })).rejects.toThrow(
+    /cg_web \(take\).*offline/,
+  );
   // Rolled back: neither group keeps a snapshot with the tag.
   expect(await adapter.snapshots.listTagged('drkit-fault-scenario')).toEqual([]);
   const point = await takeGroupPoint({ members, consistency: 'crash', tag: 'drkit-fault-retry' });
@@ -44,7 +46,11 @@ async function pureScenario(adapter: SanAdapter, inject: Inject): Promise<void> 
   expect(inv.machines.map((m) => m.name).sort()).toEqual(['pg-esx', 'pg-sql']);
   inject.busy?.(429, /protection-group-snapshots$/, 'POST');
   const sql = inv.machines.find((m) => m.name === 'pg-sql')!;
-  const point = await takeGroupPoint({ members: [{ adapter, machineId: sql.id, name: sql.name }], consistency: 'crash', tag: 'drkit-fault-scenario' });
+  const point = await takeGroupPoint({
+    members: [{ adapter, machineId: sql.id, name: sql.name }],
+    consistency: 'crash',
+    tag: 'drkit-fault-scenario',
+  });
   expect(point.members[0]!.snapshot.id).toBe('pg-sql.drkit-fault-scenario');
   await adapter.snapshots.delete(point.members[0]!.snapshot);
   expect(await adapter.snapshots.listTagged('drkit-fault-scenario')).toEqual([]);
@@ -55,9 +61,22 @@ describe('ONTAP faults: job polling, 503 + Retry-After, a failed two-phase commi
   it('live, against the mock cluster' + (RECORD ? ' (recording)' : ''), async () => {
     const ontap = await startFakeOntap({ jobPolls: 2 });
     let transport: HttpTransport = createHttpTransport({ url: ontap.url });
-    const recorder = RECORD ? await recordHttp(transport, dir, new Redactor({ secrets: [ontap.password, ontap.username], hosts: ['127.0.0.1'] }), { volatileTokens: true }) : undefined;
+    const recorder = RECORD
+      ? await recordHttp(
+          transport,
+          dir,
+          new Redactor({ secrets: [ontap.password, ontap.username], hosts: ['127.0.0.1'] }),
+          { volatileTokens: true },
+        )
+      : undefined;
     transport = recorder ?? transport;
-    const adapter = createSanAdapter({ family: 'ontap', transport, endpoint: 'ontap://admin@cluster1', username: ontap.username, secret: async () => ontap.password });
+    const adapter = createSanAdapter({
+      family: 'ontap',
+      transport,
+      endpoint: 'ontap://admin@cluster1',
+      username: ontap.username,
+      secret: async () => ontap.password,
+    });
     try {
       await ontapScenario(adapter, {
         busy: (status, path, method) => ontap.busyOnce({ status, path, method, retryAfter: '1' }),
@@ -66,14 +85,29 @@ describe('ONTAP faults: job polling, 503 + Retry-After, a failed two-phase commi
       expect(ontap.log.filter((l) => l.startsWith('GET /api/cluster/jobs/')).length).toBeGreaterThan(10);
     } finally {
       await adapter.close();
-      await recorder?.finish({ adapter: 'san', product: 'NetApp ONTAP 9.13.1 (mock array, test/harness/fake-ontap.ts)', endpoint: 'ontap://admin@cluster1.example.invalid', notes: 'fault scenario; recorded by pnpm record:san', parameters: { family: 'ontap' } });
+      await recorder?.finish({
+        adapter: 'san',
+        product: 'NetApp ONTAP 9.13.1 (mock array, test/harness/fake-ontap.ts)',
+        endpoint: 'ontap://admin@cluster1.example.invalid',
+        notes: 'fault scenario; recorded by pnpm record:san',
+        parameters: { family: 'ontap' },
+      });
       await ontap.stop();
     }
   });
 
   it.skipIf(RECORD)('on replay of fixtures/san/ontap-faults', async () => {
     const replay = await replayHttp(dir);
-    await ontapScenario(createSanAdapter({ family: 'ontap', transport: replay, endpoint: 'ontap://replay', username: 'replay', secret: async () => 'replay' }), {});
+    await ontapScenario(
+      createSanAdapter({
+        family: 'ontap',
+        transport: replay,
+        endpoint: 'ontap://replay',
+        username: 'replay',
+        secret: async () => 'replay',
+      }),
+      {},
+    );
     expect(replay.remaining()).toBe(0);
   });
 });
@@ -83,9 +117,18 @@ describe('FlashArray faults: an expired session (401 → login again), 429 + Ret
   it('live, against the mock array' + (RECORD ? ' (recording)' : ''), async () => {
     const pure = await startFakePure();
     let transport: HttpTransport = createHttpTransport({ url: pure.url });
-    const recorder = RECORD ? await recordHttp(transport, dir, new Redactor({ secrets: [pure.apiToken], hosts: ['127.0.0.1'] }), { volatileTokens: true }) : undefined;
+    const recorder = RECORD
+      ? await recordHttp(transport, dir, new Redactor({ secrets: [pure.apiToken], hosts: ['127.0.0.1'] }), {
+          volatileTokens: true,
+        })
+      : undefined;
     transport = recorder ?? transport;
-    const adapter = createSanAdapter({ family: 'pure', transport, endpoint: 'pure://flasharray-1', secret: async () => pure.apiToken });
+    const adapter = createSanAdapter({
+      family: 'pure',
+      transport,
+      endpoint: 'pure://flasharray-1',
+      secret: async () => pure.apiToken,
+    });
     try {
       await pureScenario(adapter, {
         busy: (status, path, method) => pure.busyOnce({ status, path, method, retryAfter: '1' }),
@@ -94,17 +137,27 @@ describe('FlashArray faults: an expired session (401 → login again), 429 + Ret
       expect(pure.logins()).toBe(2);
     } finally {
       await adapter.close();
-      await recorder?.finish({ adapter: 'san', product: 'Purity//FA 6.5.8, REST 2.21 (mock array, test/harness/fake-pure.ts)', endpoint: 'pure://flasharray-1.example.invalid', notes: 'fault scenario; recorded by pnpm record:san', parameters: { family: 'pure' } });
+      await recorder?.finish({
+        adapter: 'san',
+        product: 'Purity//FA 6.5.8, REST 2.21 (mock array, test/harness/fake-pure.ts)',
+        endpoint: 'pure://flasharray-1.example.invalid',
+        notes: 'fault scenario; recorded by pnpm record:san',
+        parameters: { family: 'pure' },
+      });
       await pure.stop();
     }
   });
 
   it.skipIf(RECORD)('on replay of fixtures/san/flasharray-faults', async () => {
     const replay = await replayHttp(dir);
-    const adapter = createSanAdapter({ family: 'pure', transport: replay, endpoint: 'pure://replay', secret: async () => 'replay' });
+    const adapter = createSanAdapter({
+      family: 'pure',
+      transport: replay,
+      endpoint: 'pure://replay',
+      secret: async () => 'replay',
+    });
     await pureScenario(adapter, {});
     await adapter.close();
     expect(replay.remaining()).toBe(0);
   });
 });
-

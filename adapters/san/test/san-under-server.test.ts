@@ -32,21 +32,38 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('an array group under
       const action = /action=(start|commit)/.exec(request.path)?.[1];
       if (action) seen.push([action, mounts.map(frozen)]);
     });
-    const array = createSanAdapter({ family: 'ontap', transport, endpoint: 'ontap://a@c', username: ontap.username, secret: async () => ontap.password });
+    const array = createSanAdapter({
+      family: 'ontap',
+      transport,
+      endpoint: 'ontap://a@c',
+      username: ontap.username,
+      secret: async () => ontap.password,
+    });
     const server = createPhysicalAdapter({
-      ssh: { host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.clientKey, hostKey: { kind: 'known-hosts', file: sshd.knownHostsFile } },
+      ssh: {
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.username,
+        privateKey: sshd.clientKey,
+        hostKey: { kind: 'known-hosts', file: sshd.knownHostsFile },
+      },
       disks: loops.disks.map((d) => d.device),
     });
     try {
       await Promise.all([array.connect(), server.connect()]);
       expect(server.capabilities.snapshot.freezeOnly).toBe(true);
-      const cg = (await collectInventory(array.site, array.discover({ kinds: ['machine'] }))).machines.find((m) => m.name === 'cg_db')!;
+      const cg = (await collectInventory(array.site, array.discover({ kinds: ['machine'] }))).machines.find(
+        (m) => m.name === 'cg_db',
+      )!;
       const members: GroupMember[] = [
         { adapter: server, machineId: server.site.instanceId!, name: 'db01', freezeOnly: true },
         { adapter: array, machineId: cg.id, name: 'cg_db', under: [server.site.instanceId!] },
       ];
       const point = await takeGroupPoint({ members, consistency: 'app' });
-      expect(seen).toEqual([['start', mounts.map(() => true)], ['commit', mounts.map(() => true)]]);
+      expect(seen).toEqual([
+        ['start', mounts.map(() => true)],
+        ['commit', mounts.map(() => true)],
+      ]);
       expect(mounts.map(frozen)).toEqual(mounts.map(() => false));
       expect(point.statement).toMatchObject({ requested: 'app', achieved: 'app', basis: 'shared-freeze' });
       const [host, lun] = point.members;

@@ -13,5 +13,11 @@ export interface CreateVmmAdapterOptions {
 
 export function createVmmAdapter(options: CreateVmmAdapterOptions): VmmAdapter {
   const session = powershellSession(options.ssh);
-  return new VmmAdapter({ runner: session.runner, close: session.close, endpoint: options.endpoint, server: options.server ?? 'localhost', ...(options.credential && { credential: options.credential }) });
+  return new VmmAdapter({
+    runner: session.runner,
+    close: session.close,
+    endpoint: options.endpoint,
+    server: options.server ?? 'localhost',
+    ...(options.credential && { credential: options.credential }),
+  });
 }

@@ -1,6 +1,14 @@
 import {
-  DrkitError, UnsupportedError,
-  type Adapter, type Capabilities, type DiscoverOptions, type InventoryItem, type OperationOptions, type ReplicationOps, type SiteInfo, type SnapshotOps,
+  DrkitError,
+  UnsupportedError,
+  type Adapter,
+  type Capabilities,
+  type DiscoverOptions,
+  type InventoryItem,
+  type OperationOptions,
+  type ReplicationOps,
+  type SiteInfo,
+  type SnapshotOps,
 } from '@drkit/core';
 import { HyperVReplica } from '@drkit/hyperv-replica';
 import type { PowerShellRunner, PsOperation } from '@drkit/powershell';
@@ -44,24 +52,44 @@ export class VmmAdapter implements Adapter {
 
   constructor(options: VmmAdapterOptions) {
     this.#o = options;
-    const invoke = <T>(op: PsOperation, input: Record<string, unknown>, signal?: AbortSignal) => this.#invoke<T>(op, input, signal);
-    this.snapshots = vmmCheckpointOps({ invoke, vm: (id, signal) => this.#vm(id, signal), vmByVmmId: (id) => this.#site?.vms.find((v) => v.id === id) });
+    const invoke = <T>(op: PsOperation, input: Record<string, unknown>, signal?: AbortSignal) =>
+      this.#invoke<T>(op, input, signal);
+    this.snapshots = vmmCheckpointOps({
+      invoke,
+      vm: (id, signal) => this.#vm(id, signal),
+      vmByVmmId: (id) => this.#site?.vms.find((v) => v.id === id),
+    });
     this.replication = {
       openDisk: async () => {
-        throw new UnsupportedError('disk-read', 'VMM gives no disk reads: replicate with Hyper-V Replica or SAN replication groups (adapter.replicationGroups)');
+        throw new UnsupportedError(
+          'disk-read',
+          'VMM gives no disk reads: replicate with Hyper-V Replica or SAN replication groups (adapter.replicationGroups)',
+        );
       },
     };
-    this.replicationGroups = new VmmReplicationGroups(invoke, async (signal) => (await this.#discover(signal)).replicationGroups);
+    this.replicationGroups = new VmmReplicationGroups(
+      invoke,
+      async (signal) => (await this.#discover(signal)).replicationGroups,
+    );
   }
 
   get capabilities(): Capabilities {
-    if (!this.#capabilities) throw new DrkitError('invalid-state', 'capabilities are probed at connect; call connect() first');
+    if (!this.#capabilities)
+      throw new DrkitError('invalid-state', 'capabilities are probed at connect; call connect() first');
     return this.#capabilities;
   }
 
   get site(): SiteInfo {
     const s = this.#server;
-    return { adapter: 'vmm', endpoint: this.#o.endpoint, ...(s && { product: 'System Center Virtual Machine Manager', version: s.version, instanceId: s.fqdn.toLowerCase() }) };
+    return {
+      adapter: 'vmm',
+      endpoint: this.#o.endpoint,
+      ...(s && {
+        product: 'System Center Virtual Machine Manager',
+        version: s.version,
+        instanceId: s.fqdn.toLowerCase(),
+      }),
+    };
   }
 
   async connect(options: OperationOptions = {}): Promise<Capabilities> {
@@ -93,7 +121,10 @@ export class VmmAdapter implements Adapter {
     const host = this.#site?.hosts.find((h) => h.id === vm.hostId);
     if (!host) throw new DrkitError('not-found', `VMM places ${vm.name} on no host it manages`);
     const c = this.#o.credential;
-    return new HyperVReplica(this.#o.runner, { computerName: host.fqdn || host.name, ...(c && { credential: async () => ({ username: c.username, password: await c.password() }) }) });
+    return new HyperVReplica(this.#o.runner, {
+      computerName: host.fqdn || host.name,
+      ...(c && { credential: async () => ({ username: c.username, password: await c.password() }) }),
+    });
   }
 
   async close(): Promise<void> {
@@ -103,7 +134,11 @@ export class VmmAdapter implements Adapter {
   async #invoke<T>(op: PsOperation, input: Record<string, unknown>, signal?: AbortSignal): Promise<T[]> {
     const c = this.#o.credential;
     const credential = c ? { username: c.username, password: await c.password() } : undefined;
-    return (await this.#o.runner()).invoke<T>(op, { server: this.#o.server, ...(credential && { credential }), ...input }, { ...(signal && { signal }), timeoutMs: 30 * 60_000 });
+    return (await this.#o.runner()).invoke<T>(
+      op,
+      { server: this.#o.server, ...(credential && { credential }), ...input },
+      { ...(signal && { signal }), timeoutMs: 30 * 60_000 },
+    );
   }
 
   async #discover(signal?: AbortSignal): Promise<VmmSite> {

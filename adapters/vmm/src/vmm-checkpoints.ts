@@ -1,4 +1,11 @@
-import { DrkitError, type Consistency, type PreparedSnapshot, type SnapshotOps, type SnapshotRequest, type TakenSnapshot } from '@drkit/core';
+import {
+  DrkitError,
+  type Consistency,
+  type PreparedSnapshot,
+  type SnapshotOps,
+  type SnapshotRequest,
+  type TakenSnapshot,
+} from '@drkit/core';
 import { VMM_CHECKPOINT_DELETE, VMM_CHECKPOINT_LIST, VMM_CHECKPOINT_TAKE } from './vmm-scripts.js';
 import { machineIdOf } from './vmm-inventory.js';
 import type { CheckpointFacts, VmmVm } from './vmm-types.js';
@@ -20,7 +27,11 @@ export interface VmmCheckpointContext {
  */
 export function vmmCheckpointOps(ctx: VmmCheckpointContext): SnapshotOps {
   const checkTag = (tag: string) => {
-    if (!TAG.test(tag)) throw new DrkitError('bad-input', `checkpoint tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-', at most 100`);
+    if (!TAG.test(tag))
+      throw new DrkitError(
+        'bad-input',
+        `checkpoint tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-', at most 100`,
+      );
     return tag;
   };
   return {
@@ -30,7 +41,11 @@ export function vmmCheckpointOps(ctx: VmmCheckpointContext): SnapshotOps {
     },
     async take(prepared, options = {}): Promise<TakenSnapshot> {
       const vm = prepared.handle as VmmVm;
-      const [cp] = await ctx.invoke<CheckpointFacts>(VMM_CHECKPOINT_TAKE, { vmmId: vm.id, tag: prepared.request.tag }, options.signal);
+      const [cp] = await ctx.invoke<CheckpointFacts>(
+        VMM_CHECKPOINT_TAKE,
+        { vmmId: vm.id, tag: prepared.request.tag },
+        options.signal,
+      );
       if (!cp?.id) throw new DrkitError('protocol', `VMM made no checkpoint of ${vm.name} that it lists`);
       const { achieved, warnings } = achievedOf(prepared.request.consistency, cp);
       return {
@@ -41,7 +56,11 @@ export function vmmCheckpointOps(ctx: VmmCheckpointContext): SnapshotOps {
         achieved,
         warnings,
         changeTokens: {},
-        disks: vm.disks.map((d) => ({ diskId: `${machineIdOf(vm)}/${d.bus.toLowerCase()}-${d.busNumber}-${d.lun}`, name: `${d.bus} ${d.busNumber}:${d.lun}`, sizeBytes: d.sizeBytes })),
+        disks: vm.disks.map((d) => ({
+          diskId: `${machineIdOf(vm)}/${d.bus.toLowerCase()}-${d.busNumber}-${d.lun}`,
+          name: `${d.bus} ${d.busNumber}:${d.lun}`,
+          sizeBytes: d.sizeBytes,
+        })),
         tag: prepared.request.tag,
       };
     },
@@ -51,21 +70,29 @@ export function vmmCheckpointOps(ctx: VmmCheckpointContext): SnapshotOps {
       await ctx.invoke(VMM_CHECKPOINT_DELETE, { vmmId: vm.id, checkpointId: snapshot.id }, options.signal);
     },
     async listTagged(tag, options = {}) {
-      const listed = await ctx.invoke<{ id: string; vmmId: string; name: string; created: string | null }>(VMM_CHECKPOINT_LIST, { tag: checkTag(tag) }, options.signal);
-      return listed.filter((c) => c.name === tag).map((c) => {
-        const vm = ctx.vmByVmmId(c.vmmId);
-        return { id: c.id, machineId: vm ? machineIdOf(vm) : c.vmmId.toLowerCase(), takenAt: c.created ?? '' };
-      });
+      const listed = await ctx.invoke<{ id: string; vmmId: string; name: string; created: string | null }>(
+        VMM_CHECKPOINT_LIST,
+        { tag: checkTag(tag) },
+        options.signal,
+      );
+      return listed
+        .filter((c) => c.name === tag)
+        .map((c) => {
+          const vm = ctx.vmByVmmId(c.vmmId);
+          return { id: c.id, machineId: vm ? machineIdOf(vm) : c.vmmId.toLowerCase(), takenAt: c.created ?? '' };
+        });
     },
   };
 }
 
 function achievedOf(requested: Consistency, cp: CheckpointFacts): { achieved: Consistency; warnings: string[] } {
   if (requested === 'crash') return { achieved: 'crash', warnings: [] };
-  if (cp.status !== 'Running') return { achieved: 'crash', warnings: [`the VM was ${cp.status}, so no guest could be quiesced`] };
+  if (cp.status !== 'Running')
+    return { achieved: 'crash', warnings: [`the VM was ${cp.status}, so no guest could be quiesced`] };
   if (cp.checkpointType === 'ProductionOnly') return { achieved: 'app', warnings: [] };
-  const why = cp.checkpointType === 'Production'
-    ? 'the VM takes production checkpoints that may silently become standard ones, and VMM does not say which it got; set its checkpoint type to ProductionOnly for points that fail instead'
-    : `the VM's checkpoint type is ${cp.checkpointType || 'unknown'}: not a production checkpoint`;
+  const why =
+    cp.checkpointType === 'Production'
+      ? 'the VM takes production checkpoints that may silently become standard ones, and VMM does not say which it got; set its checkpoint type to ProductionOnly for points that fail instead'
+      : `the VM's checkpoint type is ${cp.checkpointType || 'unknown'}: not a production checkpoint`;
   return { achieved: 'crash', warnings: [why, 'the checkpoint is counted crash-consistent'] };
 }

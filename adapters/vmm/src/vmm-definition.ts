@@ -13,6 +13,8 @@ export const vmmAdapter = defineAdapter<() => Promise<SshRunner>>({
   connection: 'ssh',
   usage: 'vmm://user@host[:port]',
   parseEndpoint: (endpoint) => sshEndpoint(endpoint, 'vmm'),
-  create: async (ep, c) => (await import('./create-vmm-adapter.js')).createVmmAdapter({ ssh: c.transport, endpoint: ep.display }),
-  fromFixture: async (fixture, c) => (await import('./create-vmm-adapter.js')).createVmmAdapter({ ssh: c.transport, endpoint: fixture.endpoint }),
+  create: async (ep, c) =>
+    (await import('./create-vmm-adapter.js')).createVmmAdapter({ ssh: c.transport, endpoint: ep.display }),
+  fromFixture: async (fixture, c) =>
+    (await import('./create-vmm-adapter.js')).createVmmAdapter({ ssh: c.transport, endpoint: fixture.endpoint }),
 });

@@ -118,4 +118,11 @@ $group = Get-SCReplicationGroup -VMMServer $vmm | Where-Object { $_.ID -eq $gid 
 `,
 };
 
-export const VMM_OPERATIONS: readonly PsOperation[] = [VMM_PROBE, VMM_DISCOVER, VMM_CHECKPOINT_TAKE, VMM_CHECKPOINT_DELETE, VMM_CHECKPOINT_LIST, VMM_REPLICATION_OPERATE];
+export const VMM_OPERATIONS: readonly PsOperation[] = [
+  VMM_PROBE,
+  VMM_DISCOVER,
+  VMM_CHECKPOINT_TAKE,
+  VMM_CHECKPOINT_DELETE,
+  VMM_CHECKPOINT_LIST,
+  VMM_REPLICATION_OPERATE,
+];

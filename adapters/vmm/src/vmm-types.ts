@@ -17,14 +17,31 @@ export interface VmmVm {
   hostId: string | null;
   cloudId: string | null;
   checkpointType: string;
-  disks: Array<{ id: string; bus: string; busNumber: number; lun: number; path: string; sizeBytes: number; type: string; format: string }>;
+  disks: Array<{
+    id: string;
+    bus: string;
+    busNumber: number;
+    lun: number;
+    path: string;
+    sizeBytes: number;
+    type: string;
+    format: string;
+  }>;
   nics: Array<{ id: string; mac: string; vmNetworkId: string | null; addresses: string[] }>;
 }
 
 export interface VmmSite {
   hostGroups: Array<{ id: string; name: string; path: string }>;
   clouds: Array<{ id: string; name: string; hostGroupIds: string[] }>;
-  hosts: Array<{ id: string; name: string; fqdn: string; cluster: string | null; os: string; state: string; hostGroupId: string | null }>;
+  hosts: Array<{
+    id: string;
+    name: string;
+    fqdn: string;
+    cluster: string | null;
+    os: string;
+    state: string;
+    hostGroupId: string | null;
+  }>;
   vmNetworks: Array<{ id: string; name: string; logicalNetwork: string | null }>;
   vms: VmmVm[];
   luns: Array<{ id: string; name: string; arrayName: string | null; sizeBytes: number }>;

@@ -11,22 +11,37 @@ const DISCOVERY = new URL('../../../fixtures/vmm/discovery/', import.meta.url).p
 const RECORD = process.env.DRKIT_RECORD_VMM === '1';
 const CREDENTIAL = { username: 'CORP\\svc-drkit', password: 'vmm-canary-Pa55w0rd' };
 
-const PRODUCT = 'System Center VMM 2022 (stub server in real pwsh 7: test/harness/pwsh-stub/modules/virtualmachinemanager)';
+const PRODUCT =
+  'System Center VMM 2022 (stub server in real pwsh 7: test/harness/pwsh-stub/modules/virtualmachinemanager)';
 const stub = (env: Record<string, string> = {}) => pwshStubHost('vmm-server', { env });
 if (!PWSH) console.warn(`VMM live contract skipped: ${NO_PWSH_REASON}; the replay below still runs`);
 
 // No Windows and no VMM here: drkit's scripts run unchanged in REAL pwsh against a stub
 // virtualmachinemanager module (after the cmdlet reference); its transcript is the fixture.
 describe.skipIf(!PWSH)('VMM against a stub server in real pwsh', () => {
-  const host = PWSH ? stub({ DRKIT_STUB_VMM_USER: CREDENTIAL.username, DRKIT_STUB_VMM_PASSWORD: CREDENTIAL.password }) : (undefined as unknown as PwshStubHost);
-  const recorder: SshRecorder | undefined = RECORD ? recordSsh(host.runner, FIXTURE, new Redactor({ secrets: [CREDENTIAL.password], hosts: ['vmm01.corp.example'] })) : undefined;
+  const host = PWSH
+    ? stub({ DRKIT_STUB_VMM_USER: CREDENTIAL.username, DRKIT_STUB_VMM_PASSWORD: CREDENTIAL.password })
+    : (undefined as unknown as PwshStubHost);
+  const recorder: SshRecorder | undefined = RECORD
+    ? recordSsh(host.runner, FIXTURE, new Redactor({ secrets: [CREDENTIAL.password], hosts: ['vmm01.corp.example'] }))
+    : undefined;
   afterAll(async () => {
-    await recorder?.finish({ adapter: 'vmm', endpoint: 'vmm://svc@vmm01.corp.example', product: PRODUCT, notes: 'recorded by pnpm record:vmm' });
+    await recorder?.finish({
+      adapter: 'vmm',
+      endpoint: 'vmm://svc@vmm01.corp.example',
+      product: PRODUCT,
+      notes: 'recorded by pnpm record:vmm',
+    });
     host.dispose();
   });
   describeAdapterContract({
     name: 'vmm (stub server)',
-    adapter: () => createVmmAdapter({ ssh: recorder ? () => recorder.connect() : host.runner, endpoint: 'vmm://svc@vmm01', credential: { username: CREDENTIAL.username, password: async () => CREDENTIAL.password } }),
+    adapter: () =>
+      createVmmAdapter({
+        ssh: recorder ? () => recorder.connect() : host.runner,
+        endpoint: 'vmm://svc@vmm01',
+        credential: { username: CREDENTIAL.username, password: async () => CREDENTIAL.password },
+      }),
     expect: { machines: 2, hosts: 2 },
   });
 });
@@ -41,7 +56,12 @@ describe.skipIf(!RECORD || !PWSH)('recording fixtures/vmm/discovery', () => {
     await adapter.connect();
     await collectInventory(adapter.site, adapter.discover());
     await adapter.close();
-    await recorder.finish({ adapter: 'vmm', endpoint: 'vmm://svc@vmm01.corp.example', product: PRODUCT, notes: 'recorded by pnpm record:vmm' });
+    await recorder.finish({
+      adapter: 'vmm',
+      endpoint: 'vmm://svc@vmm01.corp.example',
+      product: PRODUCT,
+      notes: 'recorded by pnpm record:vmm',
+    });
     host.dispose();
   });
 });
@@ -54,7 +74,11 @@ describe.skipIf(RECORD)('VMM replaying fixtures/vmm/vmm-server', () => {
       replay ??= await replaySsh(FIXTURE);
       const r = replay;
       // The password is redacted in the recording; replay compares it redacted.
-      return createVmmAdapter({ ssh: () => r.connect(), endpoint: 'vmm://replay', credential: { username: CREDENTIAL.username, password: async () => CREDENTIAL.password } });
+      return createVmmAdapter({
+        ssh: () => r.connect(),
+        endpoint: 'vmm://replay',
+        credential: { username: CREDENTIAL.username, password: async () => CREDENTIAL.password },
+      });
     },
     expect: { machines: 2, hosts: 2 },
   });

@@ -22,7 +22,15 @@ export function morefXml(name: string, ref: MoRef): string {
  * response byte, these are resent once. Task-creating methods never are: a resent
  * CreateSnapshot_Task could make two snapshots.
  */
-const SAFE_TO_RESEND = new Set(['RetrieveServiceContent', 'RetrievePropertiesEx', 'CreateContainerView', 'DestroyView', 'Login', 'Logout', 'CurrentTime']);
+const SAFE_TO_RESEND = new Set([
+  'RetrieveServiceContent',
+  'RetrievePropertiesEx',
+  'CreateContainerView',
+  'DestroyView',
+  'Login',
+  'Logout',
+  'CurrentTime',
+]);
 
 export interface InvokeOptions {
   signal?: AbortSignal;
@@ -77,7 +85,8 @@ export class Vim25Client {
       soapaction: this.#soapAction,
     };
     if (this.#cookie) headers.cookie = this.#cookie;
-    const send = () => this.transport.request({ method: 'POST', path: this.path, headers, body: envelope, signal: options.signal });
+    const send = () =>
+      this.transport.request({ method: 'POST', path: this.path, headers, body: envelope, signal: options.signal });
     let response;
     try {
       response = await send();
@@ -94,9 +103,13 @@ export class Vim25Client {
     const contentType = headerValue(response.headers, 'content-type') ?? '';
     if (!contentType.includes('xml')) {
       response.cancel();
-      throw new DrkitError(response.status === 503 ? 'busy' : 'protocol', `${method}: HTTP ${response.status} with ${contentType || 'no'} content`, {
-        fault: `HTTP ${response.status}`,
-      });
+      throw new DrkitError(
+        response.status === 503 ? 'busy' : 'protocol',
+        `${method}: HTTP ${response.status} with ${contentType || 'no'} content`,
+        {
+          fault: `HTTP ${response.status}`,
+        },
+      );
     }
     // Envelope(0) > Body(1) > Response(2) > returnval(3) > streamed(4)
     const reader = new SoapStreamReader(4, options.stream?.names, options.stream?.onElement);

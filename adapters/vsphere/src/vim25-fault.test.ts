@@ -21,7 +21,9 @@ describe('vim25 fault mapping', () => {
     ['ApplicationQuiesceFault', 'platform', false],
     ['SomethingNew', 'platform', false],
   ])('%s → %s (retryable: %s), keeping the fault name', (name, code, retryable) => {
-    const e = fault(`<${name}Fault xmlns="urn:vim25" xsi:type="${name}"><obj type="VirtualMachine">vm-9</obj></${name}Fault>`);
+    const e = fault(
+      `<${name}Fault xmlns="urn:vim25" xsi:type="${name}"><obj type="VirtualMachine">vm-9</obj></${name}Fault>`,
+    );
     expect(e.code).toBe(code);
     expect(e.retryable).toBe(retryable);
     expect(e.fault).toBe(name);
@@ -32,6 +34,9 @@ describe('vim25 fault mapping', () => {
   });
 
   it('never echoes the server text of a refused login, which may repeat the user name', () => {
-    expect(fault('<InvalidLoginFault xmlns="urn:vim25" xsi:type="InvalidLogin"/>', 'Cannot complete login for user bob').message).not.toContain('bob');
+    expect(
+      fault('<InvalidLoginFault xmlns="urn:vim25" xsi:type="InvalidLogin"/>', 'Cannot complete login for user bob')
+        .message,
+    ).not.toContain('bob');
   });
 });

@@ -42,7 +42,10 @@ export function faultToError(fault: XmlNode, method: string): DrkitError {
   // <detail><NotAuthenticatedFault xsi:type="NotAuthenticated">…: the type names the fault.
   const name = detail?.xsiType ?? detail?.name.replace(/Fault$/, '') ?? 'Unknown';
   const code = CODES[name] ?? 'platform';
-  const message = code === 'auth-failed' ? `${method}: login refused (${name})` : `${method}: ${name}${faultstring ? ` — ${faultstring}` : ''}`;
+  const message =
+    code === 'auth-failed'
+      ? `${method}: login refused (${name})`
+      : `${method}: ${name}${faultstring ? ` — ${faultstring}` : ''}`;
   const details: Record<string, unknown> = {};
   const obj = child(detail, 'obj') ?? child(detail, 'object');
   if (obj?.type) details.object = `${obj.type}:${obj.text}`;

@@ -16,7 +16,12 @@ const isProtocol = (e: unknown) => DrkitError.isInstance(e) && e.code === 'proto
 
 describe('the SOAP stream reader', () => {
   it('parses a response split at arbitrary byte boundaries, multi-byte characters included', () => {
-    const r = parse(envelope('<XResponse xmlns="urn:vim25"><returnval><name>Prüfung-数据</name><obj type="VirtualMachine">vm-1</obj></returnval></XResponse>'), 3);
+    const r = parse(
+      envelope(
+        '<XResponse xmlns="urn:vim25"><returnval><name>Prüfung-数据</name><obj type="VirtualMachine">vm-1</obj></returnval></XResponse>',
+      ),
+      3,
+    );
     expect(r.body?.name).toBe('XResponse');
     expect(text(r.body, 'returnval', 'name')).toBe('Prüfung-数据');
     const obj = r.body!.children[0]!.children[1]!;
@@ -32,14 +37,22 @@ describe('the SOAP stream reader', () => {
 
   it('hands streamed elements over one by one and keeps none of them in the tree', () => {
     const seen: XmlNode[] = [];
-    const objects = Array.from({ length: 50 }, (_, i) => `<objects><obj type="VirtualMachine">vm-${i}</obj></objects>`).join('');
-    const r = parse(envelope(`<R><returnval><token>t1</token>${objects}</returnval></R>`), 64, new SoapStreamReader(4, new Set(['objects']), (n) => seen.push(n)));
+    const objects = Array.from(
+      { length: 50 },
+      (_, i) => `<objects><obj type="VirtualMachine">vm-${i}</obj></objects>`,
+    ).join('');
+    const r = parse(
+      envelope(`<R><returnval><token>t1</token>${objects}</returnval></R>`),
+      64,
+      new SoapStreamReader(4, new Set(['objects']), (n) => seen.push(n)),
+    );
     expect(seen.map((n) => n.children[0]!.text)).toEqual(Array.from({ length: 50 }, (_, i) => `vm-${i}`));
     expect(r.body!.children[0]!.children.map((c) => c.name)).toEqual(['token']);
   });
 
   it('refuses a DOCTYPE, and with it any entity declaration (billion laughs)', () => {
-    const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><soapenv:Envelope xmlns:soapenv="x"><soapenv:Body><R>&lol2;</R></soapenv:Body></soapenv:Envelope>';
+    const bomb =
+      '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><soapenv:Envelope xmlns:soapenv="x"><soapenv:Body><R>&lol2;</R></soapenv:Body></soapenv:Envelope>';
     expect(() => parse(bomb)).toThrow(/DOCTYPE/);
   });
 

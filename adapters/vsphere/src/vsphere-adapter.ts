@@ -71,7 +71,12 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
     }
   };
   const datacenters = new DatacenterIndex(client, () => connected().content);
-  const snapshots = vsphereSnapshotOps({ client, content: () => connected().content, withSession, ...(options.taskDeadlineMs && { taskDeadlineMs: options.taskDeadlineMs }) });
+  const snapshots = vsphereSnapshotOps({
+    client,
+    content: () => connected().content,
+    withSession,
+    ...(options.taskDeadlineMs && { taskDeadlineMs: options.taskDeadlineMs }),
+  });
 
   return {
     specificationVersion: 'v1',
@@ -108,7 +113,13 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
     discover(opts: DiscoverOptions = {}): AsyncIterable<InventoryItem> {
       const c = connected();
       return discoverSite(
-        { client, content: c.content, session: c.session, maxObjects: options.maxObjects ?? 500, maxRestarts: options.maxRestarts ?? 3 },
+        {
+          client,
+          content: c.content,
+          session: c.session,
+          maxObjects: options.maxObjects ?? 500,
+          maxRestarts: options.maxRestarts ?? 3,
+        },
         opts,
       );
     },
@@ -116,19 +127,47 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
     async enableChangeTracking(machineId, opts = {}) {
       const c = connected();
       const vm = await withSession(() => findVm(client, c.content, machineId, opts.signal));
-      const task = morefOf((await withSession(() => client.invoke('ReconfigVM_Task', vm, '<spec><changeTrackingEnabled>true</changeTrackingEnabled></spec>', { signal: opts.signal }))).children[0]);
-      if (task) await waitForTask(client, c.content.propertyCollector, task, 'enabling changed-block tracking', opts.signal ? { signal: opts.signal } : {});
+      const task = morefOf(
+        (
+          await withSession(() =>
+            client.invoke('ReconfigVM_Task', vm, '<spec><changeTrackingEnabled>true</changeTrackingEnabled></spec>', {
+              signal: opts.signal,
+            }),
+          )
+        ).children[0],
+      );
+      if (task)
+        await waitForTask(
+          client,
+          c.content.propertyCollector,
+          task,
+          'enabling changed-block tracking',
+          opts.signal ? { signal: opts.signal } : {},
+        );
       // CBT starts at the next stun: a snapshot made and removed is one.
       const tag = `drkit-cbt-stun-${Date.now().toString(36)}`;
-      const prepared = await snapshots.prepare({ machineId, consistency: 'crash', tag, ...(opts.signal && { signal: opts.signal }) });
+      const prepared = await snapshots.prepare({
+        machineId,
+        consistency: 'crash',
+        tag,
+        ...(opts.signal && { signal: opts.signal }),
+      });
       await snapshots.delete(await snapshots.take(prepared, opts), opts);
     },
     replication: {
       async openDisk(snapshotId, machineId, diskId, opts = {}) {
         const key = diskId.startsWith(`${machineId}/disk-`) ? diskId.slice(machineId.length + 6) : undefined;
-        const disk = key && (await withSession(() => snapshotDisks(client, connected().content, snapshotRef(snapshotId), opts.signal))).find((d) => d.key === key);
+        const disk =
+          key &&
+          (
+            await withSession(() => snapshotDisks(client, connected().content, snapshotRef(snapshotId), opts.signal))
+          ).find((d) => d.key === key);
         if (!disk) throw new DrkitError('not-found', `snapshot ${snapshotId} has no disk ${diskId}`);
-        if (!disk.datastore) throw new DrkitError('unsupported', `${disk.label} of snapshot ${snapshotId} is not on a datastore (RDM?): not readable over /folder`);
+        if (!disk.datastore)
+          throw new DrkitError(
+            'unsupported',
+            `${disk.label} of snapshot ${snapshotId} is not on a datastore (RDM?): not readable over /folder`,
+          );
         const datacenter = await withSession(() => datacenters.of(disk.datastore!, opts.signal));
         // The VM is looked up only when changed areas are really queried: a plain read does not need it.
         let vm: Promise<MoRef> | undefined;
@@ -144,7 +183,18 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
             datacenter,
             changes: (token) =>
               withSession(() =>
-                changedAreas({ client, vm: vmRef, snapshot: snapshotRef(snapshotId), deviceKey: disk.key, sizeBytes: disk.sizeBytes, currentChangeId: disk.changeId, ...(opts.signal && { signal: opts.signal }) }, token),
+                changedAreas(
+                  {
+                    client,
+                    vm: vmRef,
+                    snapshot: snapshotRef(snapshotId),
+                    deviceKey: disk.key,
+                    sizeBytes: disk.sizeBytes,
+                    currentChangeId: disk.changeId,
+                    ...(opts.signal && { signal: opts.signal }),
+                  },
+                  token,
+                ),
               ),
           },
           opts.signal,

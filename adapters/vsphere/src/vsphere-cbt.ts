@@ -30,9 +30,19 @@ export function changeEpoch(changeId: string): string {
  */
 export async function changedAreas(q: ChangedAreasQuery, token: string | undefined): Promise<ChangeSet> {
   const next = q.currentChangeId;
-  if (!token) return { kind: 'unknown', reason: 'no earlier changeId: the first run reads everything', ...(next && { nextToken: next }) };
+  if (!token)
+    return {
+      kind: 'unknown',
+      reason: 'no earlier changeId: the first run reads everything',
+      ...(next && { nextToken: next }),
+    };
   if (!next) return { kind: 'unknown', reason: 'changed-block tracking is not enabled on this disk' };
-  if (changeEpoch(next) !== changeEpoch(token)) return { kind: 'unknown', reason: `the disk's change tracking was reset (changeId ${token} → ${next})`, nextToken: next };
+  if (changeEpoch(next) !== changeEpoch(token))
+    return {
+      kind: 'unknown',
+      reason: `the disk's change tracking was reset (changeId ${token} → ${next})`,
+      nextToken: next,
+    };
   const extents: Extent[] = [];
   try {
     const vm = await q.vm();
@@ -46,7 +56,8 @@ export async function changedAreas(q: ChangedAreasQuery, token: string | undefin
       for (const area of children(info, 'changedArea')) {
         const offset = num(area, 'start');
         const length = num(area, 'length');
-        if (offset === undefined || length === undefined || offset + length > q.sizeBytes) throw new DrkitError('protocol', `QueryChangedDiskAreas gave an area outside the disk (${offset}+${length})`);
+        if (offset === undefined || length === undefined || offset + length > q.sizeBytes)
+          throw new DrkitError('protocol', `QueryChangedDiskAreas gave an area outside the disk (${offset}+${length})`);
         extents.push({ offset, length });
       }
       if (covered <= 0) throw new DrkitError('protocol', `QueryChangedDiskAreas covered nothing from offset ${start}`);
@@ -54,7 +65,11 @@ export async function changedAreas(q: ChangedAreasQuery, token: string | undefin
     }
   } catch (error) {
     if (DrkitError.isInstance(error) && (error.code === 'aborted' || error.code === 'session-expired')) throw error;
-    return { kind: 'unknown', reason: `QueryChangedDiskAreas failed (${(error as Error).message}): resync by checksums`, nextToken: next };
+    return {
+      kind: 'unknown',
+      reason: `QueryChangedDiskAreas failed (${(error as Error).message}): resync by checksums`,
+      nextToken: next,
+    };
   }
   return {
     kind: 'extents',

@@ -28,11 +28,20 @@ export class DatacenterIndex {
     const view = await createContainerView(this.client, this.content(), ['Datacenter'], signal);
     const map = new Map<string, string>();
     try {
-      const pages = retrieveFromView(this.client, this.content().propertyCollector, view, [{ type: 'Datacenter', paths: ['name', 'datastore'] }], {
-        maxObjects: 100,
-        ...(signal && { signal }),
-        map: (o) => ({ name: o.props.get('name')?.text ?? o.obj.value, datastores: morefList(o.props.get('datastore')) }),
-      });
+      const pages = retrieveFromView(
+        this.client,
+        this.content().propertyCollector,
+        view,
+        [{ type: 'Datacenter', paths: ['name', 'datastore'] }],
+        {
+          maxObjects: 100,
+          ...(signal && { signal }),
+          map: (o) => ({
+            name: o.props.get('name')?.text ?? o.obj.value,
+            datastores: morefList(o.props.get('datastore')),
+          }),
+        },
+      );
       for await (const page of pages) for (const dc of page) for (const ds of dc.datastores) map.set(ds.value, dc.name);
     } finally {
       await destroyView(this.client, view);

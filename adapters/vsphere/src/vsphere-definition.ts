@@ -14,11 +14,21 @@ export const vsphereAdapter = defineAdapter<HttpTransport>({
   schemes: ['vsphere'],
   connection: 'https',
   usage: 'vsphere://user@host[:port][/sdk]',
-  options: [{ flag: '--page-size <n>', description: 'objects per RetrievePropertiesEx page (default 500)', integer: true }],
+  options: [
+    { flag: '--page-size <n>', description: 'objects per RetrievePropertiesEx page (default 500)', integer: true },
+  ],
   async parseEndpoint(endpoint) {
     const { parseVSphereEndpoint } = await import('./vsphere-endpoint.js');
     const ep = parseVSphereEndpoint(endpoint);
-    return { display: ep.display, url: ep.url, host: ep.host, port: ep.port, username: ep.username, secretPrompt: `password for ${ep.display}: `, details: { path: ep.path } };
+    return {
+      display: ep.display,
+      url: ep.url,
+      host: ep.host,
+      port: ep.port,
+      username: ep.username,
+      secretPrompt: `password for ${ep.display}: `,
+      details: { path: ep.path },
+    };
   },
   async create(ep, c) {
     const { createVSphereAdapter } = await import('./vsphere-adapter.js');

@@ -26,7 +26,10 @@ const ALL: readonly InventoryEntryKind[] = ['machine', 'host', 'cluster', 'stora
  * restarts the pass from the first page (paging tokens die with the session), reporting
  * nothing twice and saying so in a warning. It never ends a pass early as if complete.
  */
-export async function* discoverSite(ctx: DiscoveryContext, options: DiscoverOptions = {}): AsyncGenerator<InventoryItem> {
+export async function* discoverSite(
+  ctx: DiscoveryContext,
+  options: DiscoverOptions = {},
+): AsyncGenerator<InventoryItem> {
   const kinds = new Set(options.kinds ?? ALL);
   const seen = new Set<string>();
   for (let restart = 0; ; restart++) {
@@ -38,7 +41,10 @@ export async function* discoverSite(ctx: DiscoveryContext, options: DiscoverOpti
       const reason = `session lost during discovery (${(error as DrkitError).fault ?? (error as DrkitError).code}); logged in again and restarted the pass`;
       options.onProgress?.({ kind: 'retry', reason, attempt: restart + 1 });
       await ctx.session.relogin(options.signal);
-      yield { kind: 'warning', message: `${reason}; ${seen.size} objects reported before the restart were not reported again` };
+      yield {
+        kind: 'warning',
+        message: `${reason}; ${seen.size} objects reported before the restart were not reported again`,
+      };
     }
   }
 }
@@ -65,7 +71,8 @@ async function* onePass(
   const hostCluster = new Map<string, string>();
   const portgroups = new Map<string, string>();
   for (const o of infra) {
-    if (o.obj.type === 'ClusterComputeResource') for (const host of mapCluster(o).hostIds) hostCluster.set(host, o.obj.value);
+    if (o.obj.type === 'ClusterComputeResource')
+      for (const host of mapCluster(o).hostIds) hostCluster.set(host, o.obj.value);
     if (o.obj.type === 'DistributedVirtualPortgroup') portgroups.set(o.obj.value, o.obj.value);
   }
   for (const o of infra) {
@@ -89,7 +96,11 @@ async function* onePass(
 
   let count = 0;
   // Keep only the mapped machine per object: the XML tree is garbage as soon as it is mapped.
-  const map = (o: ObjectContent) => ({ obj: o.obj, missing: o.missing, machine: mapMachine(o, hostCluster, portgroups) });
+  const map = (o: ObjectContent) => ({
+    obj: o.obj,
+    missing: o.missing,
+    machine: mapMachine(o, hostCluster, portgroups),
+  });
   for await (const page of retrieveAll(ctx, ['VirtualMachine'], [VM_PROPERTIES], map, signal)) {
     for (const { machine, ...o } of page) {
       count++;
@@ -110,7 +121,11 @@ async function* retrieveAll<T>(
 ): AsyncGenerator<T[]> {
   const view = await createContainerView(ctx.client, ctx.content, types, signal);
   try {
-    yield* retrieveFromView(ctx.client, ctx.content.propertyCollector, view, specs, { maxObjects: ctx.maxObjects, signal, map });
+    yield* retrieveFromView(ctx.client, ctx.content.propertyCollector, view, specs, {
+      maxObjects: ctx.maxObjects,
+      signal,
+      map,
+    });
   } finally {
     await destroyView(ctx.client, view);
   }
@@ -122,12 +137,20 @@ async function* retrieveAll<T>(
  */
 async function ensureSession(ctx: DiscoveryContext, signal: AbortSignal | undefined): Promise<void> {
   try {
-    const current = await retrieveObject(ctx.client, ctx.content.propertyCollector, ctx.content.sessionManager, ['currentSession'], signal);
+    const current = await retrieveObject(
+      ctx.client,
+      ctx.content.propertyCollector,
+      ctx.content.sessionManager,
+      ['currentSession'],
+      signal,
+    );
     if (current?.props.get('currentSession')) return;
   } catch (error) {
     if (!isSessionLoss(error)) throw error;
   }
-  throw new DrkitError('session-expired', 'empty result from a session that is no longer active', { fault: 'NotAuthenticated' });
+  throw new DrkitError('session-expired', 'empty result from a session that is no longer active', {
+    fault: 'NotAuthenticated',
+  });
 }
 
 function isSessionLoss(error: unknown): boolean {
@@ -136,7 +159,10 @@ function isSessionLoss(error: unknown): boolean {
 
 function* warningsOf(o: Pick<ObjectContent, 'obj' | 'missing'>): Generator<InventoryItem> {
   for (const m of o.missing) {
-    if (m.fault === 'NotAuthenticated') throw new DrkitError('session-expired', `${o.obj.type} ${o.obj.value}: ${m.path} not returned`, { fault: 'NotAuthenticated' });
+    if (m.fault === 'NotAuthenticated')
+      throw new DrkitError('session-expired', `${o.obj.type} ${o.obj.value}: ${m.path} not returned`, {
+        fault: 'NotAuthenticated',
+      });
     yield { kind: 'warning', message: `${o.obj.type} ${o.obj.value}: property ${m.path} not visible (${m.fault})` };
   }
 }

@@ -1,4 +1,11 @@
-import { DrkitError, type ChangeSet, type DiskSource, type Extent, type OperationOptions, type ReadOptions } from '@drkit/core';
+import {
+  DrkitError,
+  type ChangeSet,
+  type DiskSource,
+  type Extent,
+  type OperationOptions,
+  type ReadOptions,
+} from '@drkit/core';
 import { headerValue, type HttpTransport } from '@drkit/http';
 
 export interface DatastoreFile {
@@ -46,9 +53,21 @@ export async function openVSphereDisk(options: VSphereDiskSourceOptions, signal?
   if (size === undefined) {
     file = { ...base, path };
     size = await probeSize(options, file, signal);
-    if (size === undefined) throw new DrkitError('not-found', `${options.fileName}: neither the flat extent nor the disk file is on the datastore`);
-    if (size > 0 && (await getRange(options, file, 0, Math.min(size, 64), signal)).toString('latin1').startsWith('# Disk DescriptorFile')) {
-      throw new DrkitError('unsupported', `${options.fileName} is a descriptor whose extent is not a flat file on the datastore (vSAN, vVols, sparse): not readable over /folder`);
+    if (size === undefined)
+      throw new DrkitError(
+        'not-found',
+        `${options.fileName}: neither the flat extent nor the disk file is on the datastore`,
+      );
+    if (
+      size > 0 &&
+      (await getRange(options, file, 0, Math.min(size, 64), signal))
+        .toString('latin1')
+        .startsWith('# Disk DescriptorFile')
+    ) {
+      throw new DrkitError(
+        'unsupported',
+        `${options.fileName} is a descriptor whose extent is not a flat file on the datastore (vSAN, vVols, sparse): not readable over /folder`,
+      );
     }
   }
   const fileSize = size;
@@ -59,14 +78,21 @@ export async function openVSphereDisk(options: VSphereDiskSourceOptions, signal?
       yield { offset: 0, length: options.sizeBytes };
     },
     async changedSince(token): Promise<ChangeSet> {
-      return options.changes ? options.changes(token) : { kind: 'unknown', reason: 'no changed-block tracking for this disk: resync by checksums' };
+      return options.changes
+        ? options.changes(token)
+        : { kind: 'unknown', reason: 'no changed-block tracking for this disk: resync by checksums' };
     },
     async read(extent: Extent, opts: ReadOptions = {}): Promise<Uint8Array> {
-      if (extent.offset < 0 || extent.offset + extent.length > options.sizeBytes) throw new DrkitError('bad-input', `read past the end of ${options.diskId}`);
+      if (extent.offset < 0 || extent.offset + extent.length > options.sizeBytes)
+        throw new DrkitError('bad-input', `read past the end of ${options.diskId}`);
       const end = Math.min(extent.offset + extent.length, fileSize);
       // Past the file's end the disk reads as zeros; before it, the body lands in place.
       const whole = end - extent.offset >= extent.length;
-      const out = whole ? (opts.into?.length === extent.length ? opts.into : Buffer.allocUnsafe(extent.length)) : Buffer.alloc(extent.length);
+      const out = whole
+        ? opts.into?.length === extent.length
+          ? opts.into
+          : Buffer.allocUnsafe(extent.length)
+        : Buffer.alloc(extent.length);
       if (end > extent.offset) await getRange(options, file, extent.offset, end - extent.offset, opts.signal, out);
       return out;
     },
@@ -78,7 +104,11 @@ const folderPath = (f: DatastoreFile) =>
   `/folder/${f.path.split('/').map(encodeURIComponent).join('/')}?dcPath=${encodeURIComponent(f.datacenter)}&dsName=${encodeURIComponent(f.datastore)}`;
 
 /** The file's size from a one-byte Range answer; undefined when it does not exist. */
-async function probeSize(o: VSphereDiskSourceOptions, f: DatastoreFile, signal?: AbortSignal): Promise<number | undefined> {
+async function probeSize(
+  o: VSphereDiskSourceOptions,
+  f: DatastoreFile,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
   const response = await send(o, f, 'bytes=0-0', signal);
   response.cancel();
   if (response.status === 404) return undefined;
@@ -91,13 +121,25 @@ async function probeSize(o: VSphereDiskSourceOptions, f: DatastoreFile, signal?:
   throw new DrkitError('protocol', `${f.path}: HTTP ${response.status} without a size`);
 }
 
-async function getRange(o: VSphereDiskSourceOptions, f: DatastoreFile, offset: number, length: number, signal?: AbortSignal, into?: Buffer): Promise<Buffer> {
+async function getRange(
+  o: VSphereDiskSourceOptions,
+  f: DatastoreFile,
+  offset: number,
+  length: number,
+  signal?: AbortSignal,
+  into?: Buffer,
+): Promise<Buffer> {
   const out = into ?? Buffer.allocUnsafe(length);
   const range = `bytes=${offset}-${offset + length - 1}`;
   // The fast path: the body lands in `out` (no per-record stream); anything unusual takes the general one.
   const getInto = o.transport.getInto?.bind(o.transport);
   if (getInto && length > 0) {
-    const r = await authorized(o, (cookie) => getInto({ path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) }, out.subarray(0, length))).catch((error) => {
+    const r = await authorized(o, (cookie) =>
+      getInto(
+        { path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) },
+        out.subarray(0, length),
+      ),
+    ).catch((error) => {
       if (DrkitError.isInstance(error) && error.code === 'unsupported') return undefined;
       throw error;
     });
@@ -128,23 +170,39 @@ async function getRange(o: VSphereDiskSourceOptions, f: DatastoreFile, offset: n
       break;
     }
   }
-  if (at !== length) throw new DrkitError('integrity', `${f.path}: asked for ${length} bytes at ${offset}, got ${at}`, { retryable: true });
+  if (at !== length)
+    throw new DrkitError('integrity', `${f.path}: asked for ${length} bytes at ${offset}, got ${at}`, {
+      retryable: true,
+    });
   return out;
 }
 
 const refusal = (f: DatastoreFile, status: number, length: number, offset: number) =>
-  new DrkitError(status === 404 ? 'not-found' : 'platform', `${f.path}: HTTP ${status} reading ${length} bytes at ${offset}`);
+  new DrkitError(
+    status === 404 ? 'not-found' : 'platform',
+    `${f.path}: HTTP ${status} reading ${length} bytes at ${offset}`,
+  );
 
 function send(o: VSphereDiskSourceOptions, f: DatastoreFile, range: string, signal?: AbortSignal) {
   return authorized(
     o,
-    (cookie) => o.transport.request({ method: 'GET', path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) }),
+    (cookie) =>
+      o.transport.request({
+        method: 'GET',
+        path: folderPath(f),
+        headers: { range, ...(cookie && { cookie }) },
+        ...(signal && { signal }),
+      }),
     (answer) => answer.cancel(),
   );
 }
 
 /** Makes a call with the session cookie; a 401 (the session expired) logs in again once and repeats it. */
-async function authorized<T extends { status: number }>(o: VSphereDiskSourceOptions, call: (cookie: string | undefined) => Promise<T>, discard?: (refused: T) => void): Promise<T> {
+async function authorized<T extends { status: number }>(
+  o: VSphereDiskSourceOptions,
+  call: (cookie: string | undefined) => Promise<T>,
+  discard?: (refused: T) => void,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const cookie = o.cookie();
     const response = await call(cookie);

@@ -13,7 +13,10 @@ describe('vsphere:// endpoints', () => {
   });
 
   it('keeps an explicit port and path', () => {
-    expect(parseVSphereEndpoint('vsphere://u@10.0.0.5:8443/custom/sdk')).toMatchObject({ port: 8443, path: '/custom/sdk' });
+    expect(parseVSphereEndpoint('vsphere://u@10.0.0.5:8443/custom/sdk')).toMatchObject({
+      port: 8443,
+      path: '/custom/sdk',
+    });
   });
 
   it.each([

@@ -22,8 +22,13 @@ export function parseVSphereEndpoint(input: string): VSphereEndpoint {
   } catch {
     throw new DrkitError('bad-input', `not an endpoint URL: expected vsphere://user@host[:port][/sdk]`);
   }
-  if (url.protocol !== 'vsphere:') throw new DrkitError('bad-input', `expected a vsphere:// endpoint, got ${url.protocol}//`);
-  if (url.password) throw new DrkitError('bad-input', 'put no password in the endpoint URL; use --password-file, DRKIT_PASSWORD or the prompt');
+  if (url.protocol !== 'vsphere:')
+    throw new DrkitError('bad-input', `expected a vsphere:// endpoint, got ${url.protocol}//`);
+  if (url.password)
+    throw new DrkitError(
+      'bad-input',
+      'put no password in the endpoint URL; use --password-file, DRKIT_PASSWORD or the prompt',
+    );
   if (!url.username) throw new DrkitError('bad-input', 'the endpoint needs a user: vsphere://user@host');
   if (!url.hostname) throw new DrkitError('bad-input', 'the endpoint needs a host: vsphere://user@host');
   const port = endpointPort(url, 443);

@@ -1,4 +1,15 @@
-import { normalizeWwn, type Cluster, type Disk, type Host, type Machine, type Network, type Nic, type OsFamily, type PowerState, type Storage } from '@drkit/core';
+import {
+  normalizeWwn,
+  type Cluster,
+  type Disk,
+  type Host,
+  type Machine,
+  type Network,
+  type Nic,
+  type OsFamily,
+  type PowerState,
+  type Storage,
+} from '@drkit/core';
 import { morefList, type ObjectContent } from './vsphere-property-collector.js';
 import { morefOf } from './vsphere-service-content.js';
 import { bool, child, children, num, text, type XmlNode } from './vim25-xml.js';
@@ -10,14 +21,19 @@ import { bool, child, children, num, text, type XmlNode } from './vim25-xml.js';
  */
 export function powerState(value: string | undefined): PowerState {
   switch (value) {
-    case 'poweredOn': return 'on';
-    case 'poweredOff': return 'off';
-    case 'suspended': return 'suspended';
-    default: return 'unknown';
+    case 'poweredOn':
+      return 'on';
+    case 'poweredOff':
+      return 'off';
+    case 'suspended':
+      return 'suspended';
+    default:
+      return 'unknown';
   }
 }
 
-const LINUX = /linux|rhel|centos|ubuntu|debian|sles|suse|fedora|photon|oracle|asianux|coreos|amazon|rocky|alma|mandr|turbo|redhat|genericLinux/i;
+const LINUX =
+  /linux|rhel|centos|ubuntu|debian|sles|suse|fedora|photon|oracle|asianux|coreos|amazon|rocky|alma|mandr|turbo|redhat|genericLinux/i;
 
 export function osFamily(guestId: string | undefined, guestFamily: string | undefined): OsFamily {
   if (guestFamily === 'windowsGuest') return 'windows';
@@ -30,7 +46,11 @@ export function osFamily(guestId: string | undefined, guestFamily: string | unde
 
 const ETHERNET = /^Virtual(E1000e?|PCNet32|Vmxnet\d?|Vmxnet3Vrdma|SriovEthernetCard)$/;
 
-export function mapMachine(o: ObjectContent, hostCluster: ReadonlyMap<string, string>, portgroupByKey: ReadonlyMap<string, string>): Machine {
+export function mapMachine(
+  o: ObjectContent,
+  hostCluster: ReadonlyMap<string, string>,
+  portgroupByKey: ReadonlyMap<string, string>,
+): Machine {
   const p = o.props;
   const id = p.get('config.instanceUuid')?.text || o.obj.value;
   const hostId = morefOf(p.get('runtime.host'))?.value;
@@ -42,7 +62,8 @@ export function mapMachine(o: ObjectContent, hostCluster: ReadonlyMap<string, st
   for (const device of devices) {
     const type = device.xsiType ?? device.name;
     if (type === 'VirtualDisk') disks.push(mapDisk(id, device, cbt));
-    else if (ETHERNET.test(type) || child(device, 'macAddress')) nics.push(mapNic(id, device, guestNics, portgroupByKey));
+    else if (ETHERNET.test(type) || child(device, 'macAddress'))
+      nics.push(mapNic(id, device, guestNics, portgroupByKey));
   }
   const memoryMB = num(p.get('config.hardware.memoryMB'));
   const primary = p.get('guest.ipAddress')?.text;
@@ -58,7 +79,9 @@ export function mapMachine(o: ObjectContent, hostCluster: ReadonlyMap<string, st
     addresses,
     storageIds: morefList(p.get('datastore')).map((r) => r.value),
     networkIds: morefList(p.get('network')).map((r) => r.value),
-    guestAgent: { state: toolsState(p.get('guest.toolsRunningStatus')?.text, p.get('guest.toolsVersionStatus2')?.text) },
+    guestAgent: {
+      state: toolsState(p.get('guest.toolsRunningStatus')?.text, p.get('guest.toolsVersionStatus2')?.text),
+    },
   };
   const osName = p.get('config.guestFullName')?.text;
   if (osName) machine.os.name = osName;
@@ -80,13 +103,18 @@ function mapDisk(vmId: string, device: XmlNode, cbt: boolean | undefined): Disk 
   const backing = child(device, 'backing');
   // capacityInBytes exists from API 5.5; older servers give only capacityInKB.
   const bytes = num(device, 'capacityInBytes') ?? (num(device, 'capacityInKB') ?? 0) * 1024;
-  const disk: Disk = { id: `${vmId}/disk-${key}`, name: text(device, 'deviceInfo', 'label') ?? `disk ${key}`, capacityBytes: bytes };
+  const disk: Disk = {
+    id: `${vmId}/disk-${key}`,
+    name: text(device, 'deviceInfo', 'label') ?? `disk ${key}`,
+    capacityBytes: bytes,
+  };
   const fileName = text(backing, 'fileName');
   if (fileName) disk.path = fileName;
   const datastore = morefOf(child(backing, 'datastore'));
   if (datastore) disk.storageId = datastore.value;
   const thin = bool(backing, 'thinProvisioned');
-  if (thin !== undefined) disk.provisioning = thin ? 'thin' : bool(backing, 'eagerlyScrub') ? 'thick-eager-zeroed' : 'thick';
+  if (thin !== undefined)
+    disk.provisioning = thin ? 'thin' : bool(backing, 'eagerlyScrub') ? 'thick-eager-zeroed' : 'thick';
   if (cbt !== undefined) disk.changeTracking = cbt;
   const wwn = rdmWwn(text(backing, 'deviceName'));
   if (wwn) {
@@ -106,7 +134,9 @@ function mapNic(vmId: string, device: XmlNode, guestNics: XmlNode[], portgroupBy
   const key = text(device, 'key') ?? '?';
   const backing = child(device, 'backing');
   const mac = text(device, 'macAddress');
-  const guest = guestNics.find((g) => text(g, 'deviceConfigId') === key) ?? (mac ? guestNics.find((g) => text(g, 'macAddress') === mac) : undefined);
+  const guest =
+    guestNics.find((g) => text(g, 'deviceConfigId') === key) ??
+    (mac ? guestNics.find((g) => text(g, 'macAddress') === mac) : undefined);
   const nic: Nic = {
     id: `${vmId}/nic-${key}`,
     name: text(device, 'deviceInfo', 'label') ?? `nic ${key}`,
@@ -114,14 +144,18 @@ function mapNic(vmId: string, device: XmlNode, guestNics: XmlNode[], portgroupBy
   };
   if (mac) nic.macAddress = mac;
   // Standard portgroups name a Network; distributed ones give a portgroup key.
-  const network = morefOf(child(backing, 'network'))?.value ?? portgroupByKey.get(text(backing, 'port', 'portgroupKey') ?? '');
+  const network =
+    morefOf(child(backing, 'network'))?.value ?? portgroupByKey.get(text(backing, 'port', 'portgroupKey') ?? '');
   if (network) nic.networkId = network;
   const connected = bool(device, 'connectable', 'connected');
   if (connected !== undefined) nic.connected = connected;
   return nic;
 }
 
-function toolsState(running: string | undefined, version: string | undefined): NonNullable<Machine['guestAgent']>['state'] {
+function toolsState(
+  running: string | undefined,
+  version: string | undefined,
+): NonNullable<Machine['guestAgent']>['state'] {
   if (version === 'guestToolsNotInstalled') return 'not-installed';
   if (running === 'guestToolsRunning') return 'running';
   if (running === 'guestToolsNotRunning') return 'not-running';

@@ -31,7 +31,16 @@ export const VM_PROPERTIES: PropertySpec = {
 
 export const HOST_PROPERTIES: PropertySpec = {
   type: 'HostSystem',
-  paths: ['name', 'parent', 'summary.config.product.name', 'summary.config.product.version', 'runtime.connectionState', 'runtime.powerState', 'datastore', 'network'],
+  paths: [
+    'name',
+    'parent',
+    'summary.config.product.name',
+    'summary.config.product.version',
+    'runtime.connectionState',
+    'runtime.powerState',
+    'datastore',
+    'network',
+  ],
 };
 
 export const CLUSTER_PROPERTIES: PropertySpec = { type: 'ClusterComputeResource', paths: ['name', 'host'] };
@@ -46,5 +55,12 @@ export const DATASTORE_PROPERTIES: PropertySpec = {
 export const NETWORK_PROPERTIES: PropertySpec = { type: 'Network', paths: ['name'] };
 
 /** Container views match exact types in the simulator, so the network subtypes are listed. */
-export const INFRA_VIEW_TYPES = ['ClusterComputeResource', 'HostSystem', 'Datastore', 'Network', 'DistributedVirtualPortgroup', 'OpaqueNetwork'];
+export const INFRA_VIEW_TYPES = [
+  'ClusterComputeResource',
+  'HostSystem',
+  'Datastore',
+  'Network',
+  'DistributedVirtualPortgroup',
+  'OpaqueNetwork',
+];
 export const INFRA_PROPERTIES = [CLUSTER_PROPERTIES, HOST_PROPERTIES, DATASTORE_PROPERTIES, NETWORK_PROPERTIES];

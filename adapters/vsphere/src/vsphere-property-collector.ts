@@ -36,7 +36,10 @@ export async function* retrieveFromView<T>(
   options: RetrieveOptions<T>,
 ): AsyncGenerator<T[]> {
   const propSets = specs
-    .map((s) => `<propSet><type>${s.type}</type><all>false</all>${s.paths.map((p) => `<pathSet>${xmlEscape(p)}</pathSet>`).join('')}</propSet>`)
+    .map(
+      (s) =>
+        `<propSet><type>${s.type}</type><all>false</all>${s.paths.map((p) => `<pathSet>${xmlEscape(p)}</pathSet>`).join('')}</propSet>`,
+    )
     .join('');
   const objectSet =
     `<objectSet>${morefXml('obj', view)}<skip>true</skip>` +

@@ -1,4 +1,11 @@
-import { DrkitError, type Consistency, type PreparedSnapshot, type SnapshotOps, type SnapshotRequest, type TakenSnapshot } from '@drkit/core';
+import {
+  DrkitError,
+  type Consistency,
+  type PreparedSnapshot,
+  type SnapshotOps,
+  type SnapshotRequest,
+  type TakenSnapshot,
+} from '@drkit/core';
 import type { MoRef, Vim25Client } from './vim25-client.js';
 import { createContainerView, destroyView } from './vsphere-views.js';
 import { retrieveFromView } from './vsphere-property-collector.js';
@@ -34,7 +41,11 @@ interface Handle {
 export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
   const { client } = ctx;
   const checkTag = (tag: string) => {
-    if (!TAG.test(tag)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-', at most 80`);
+    if (!TAG.test(tag))
+      throw new DrkitError(
+        'bad-input',
+        `snapshot tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-', at most 80`,
+      );
     return tag;
   };
   return {
@@ -52,12 +63,20 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
       const quiesce = consistency === 'app';
       const params = `<name>${xmlEscape(tag)}</name><description>${xmlEscape(DESCRIPTION_PREFIX + tag)}</description><memory>false</memory><quiesce>${quiesce}</quiesce>`;
       // Not resent after a lost answer: a second CreateSnapshot_Task would make a second snapshot.
-      const task = morefOf((await ctx.withSession(() => client.invoke('CreateSnapshot_Task', vm, params, { signal: options.signal }))).children[0]);
+      const task = morefOf(
+        (await ctx.withSession(() => client.invoke('CreateSnapshot_Task', vm, params, { signal: options.signal })))
+          .children[0],
+      );
       if (!task) throw new DrkitError('protocol', 'CreateSnapshot_Task returned no task');
       const warnings: string[] = [];
       let snapshot: MoRef | undefined;
       try {
-        snapshot = (await waitForTask(client, ctx.content().propertyCollector, task, `snapshot of ${before.name}`, { deadlineMs: ctx.taskDeadlineMs ?? 30 * 60_000, ...(options.signal && { signal: options.signal }) })).result;
+        snapshot = (
+          await waitForTask(client, ctx.content().propertyCollector, task, `snapshot of ${before.name}`, {
+            deadlineMs: ctx.taskDeadlineMs ?? 30 * 60_000,
+            ...(options.signal && { signal: options.signal }),
+          })
+        ).result;
       } catch (error) {
         if (!(DrkitError.isInstance(error) && error.code === 'timeout')) throw error;
         // The task may still finish: whatever it made carries the tag and is found, never made twice.
@@ -77,7 +96,8 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
       const achieved = achievedOf(consistency, before, node?.quiesced ?? false, warnings);
       // VSS (applications asked to flush) leaves a backup manifest; the sync driver or a
       // Linux freeze does not. Both are app-consistent in drkit's sense; say which it was.
-      if (achieved === 'app' && !node?.backupManifest) warnings.push('quiesced at file-system level (no VSS backup manifest): applications were not asked to flush');
+      if (achieved === 'app' && !node?.backupManifest)
+        warnings.push('quiesced at file-system level (no VSS backup manifest): applications were not asked to flush');
       return {
         id: snapshot.value,
         machineId: prepared.machineId,
@@ -85,8 +105,14 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
         requested: consistency,
         achieved,
         warnings,
-        changeTokens: Object.fromEntries(disks.flatMap((d) => (d.changeId ? [[`${prepared.machineId}/disk-${d.key}`, d.changeId]] : []))),
-        disks: disks.map((d) => ({ diskId: `${prepared.machineId}/disk-${d.key}`, name: d.label, sizeBytes: d.sizeBytes })),
+        changeTokens: Object.fromEntries(
+          disks.flatMap((d) => (d.changeId ? [[`${prepared.machineId}/disk-${d.key}`, d.changeId]] : [])),
+        ),
+        disks: disks.map((d) => ({
+          diskId: `${prepared.machineId}/disk-${d.key}`,
+          name: d.label,
+          sizeBytes: d.sizeBytes,
+        })),
         tag,
         confirmedAt,
       };
@@ -96,8 +122,22 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
 
     async delete(snapshot, options = {}) {
       try {
-        const task = morefOf((await ctx.withSession(() => client.invoke('RemoveSnapshot_Task', snapshotRef(snapshot.id), '<removeChildren>false</removeChildren><consolidate>true</consolidate>', { signal: options.signal }))).children[0]);
-        if (task) await waitForTask(client, ctx.content().propertyCollector, task, `removal of snapshot ${snapshot.id}`, { ...(options.signal && { signal: options.signal }) });
+        const task = morefOf(
+          (
+            await ctx.withSession(() =>
+              client.invoke(
+                'RemoveSnapshot_Task',
+                snapshotRef(snapshot.id),
+                '<removeChildren>false</removeChildren><consolidate>true</consolidate>',
+                { signal: options.signal },
+              ),
+            )
+          ).children[0],
+        );
+        if (task)
+          await waitForTask(client, ctx.content().propertyCollector, task, `removal of snapshot ${snapshot.id}`, {
+            ...(options.signal && { signal: options.signal }),
+          });
       } catch (error) {
         // Already gone is what delete wants.
         if (!(DrkitError.isInstance(error) && error.fault === 'ManagedObjectNotFound')) throw error;
@@ -107,9 +147,23 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
     // drkit's snapshots hold no memory, so a reverted VM is powered off; suppressPowerOn says
     // so for snapshots of VMs that were off, too. The task is bounded like a snapshot's.
     async revert(snapshot, options = {}) {
-      const task = morefOf((await ctx.withSession(() => client.invoke('RevertToSnapshot_Task', snapshotRef(snapshot.id), '<suppressPowerOn>true</suppressPowerOn>', { signal: options.signal }))).children[0]);
+      const task = morefOf(
+        (
+          await ctx.withSession(() =>
+            client.invoke(
+              'RevertToSnapshot_Task',
+              snapshotRef(snapshot.id),
+              '<suppressPowerOn>true</suppressPowerOn>',
+              { signal: options.signal },
+            ),
+          )
+        ).children[0],
+      );
       if (!task) throw new DrkitError('protocol', 'RevertToSnapshot_Task returned no task');
-      await waitForTask(client, ctx.content().propertyCollector, task, `revert to snapshot ${snapshot.id}`, { deadlineMs: ctx.taskDeadlineMs ?? 30 * 60_000, ...(options.signal && { signal: options.signal }) });
+      await waitForTask(client, ctx.content().propertyCollector, task, `revert to snapshot ${snapshot.id}`, {
+        deadlineMs: ctx.taskDeadlineMs ?? 30 * 60_000,
+        ...(options.signal && { signal: options.signal }),
+      });
     },
 
     async listTagged(tag, options = {}) {
@@ -118,14 +172,25 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
         const view = await createContainerView(client, ctx.content(), ['VirtualMachine'], options.signal);
         try {
           const found: Array<Pick<TakenSnapshot, 'id' | 'machineId' | 'takenAt'>> = [];
-          const pages = retrieveFromView(client, ctx.content().propertyCollector, view, [{ type: 'VirtualMachine', paths: ['config.instanceUuid', 'snapshot'] }], {
-            maxObjects: 500,
-            ...(options.signal && { signal: options.signal }),
-            map: (o) => ({ id: o.props.get('config.instanceUuid')?.text ?? o.obj.value, snapshots: snapshotTree(o.props.get('snapshot')) }),
-          });
+          const pages = retrieveFromView(
+            client,
+            ctx.content().propertyCollector,
+            view,
+            [{ type: 'VirtualMachine', paths: ['config.instanceUuid', 'snapshot'] }],
+            {
+              maxObjects: 500,
+              ...(options.signal && { signal: options.signal }),
+              map: (o) => ({
+                id: o.props.get('config.instanceUuid')?.text ?? o.obj.value,
+                snapshots: snapshotTree(o.props.get('snapshot')),
+              }),
+            },
+          );
           for await (const page of pages) {
             for (const vm of page) {
-              for (const s of vm.snapshots) if (s.name === tag && s.description.startsWith(DESCRIPTION_PREFIX)) found.push({ id: s.snapshot.value, machineId: vm.id, takenAt: s.createTime });
+              for (const s of vm.snapshots)
+                if (s.name === tag && s.description.startsWith(DESCRIPTION_PREFIX))
+                  found.push({ id: s.snapshot.value, machineId: vm.id, takenAt: s.createTime });
             }
           }
           return found;
@@ -140,7 +205,8 @@ export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
 function achievedOf(requested: Consistency, before: VmState, quiesced: boolean, warnings: string[]): Consistency {
   if (requested === 'crash') return 'crash';
   if (before.powerState !== 'poweredOn') warnings.push(`the VM was ${before.powerState}: quiesce does nothing for it`);
-  else if (before.toolsRunning !== 'guestToolsRunning') warnings.push(`VMware Tools was not running (${before.toolsRunning}): nothing in the guest was quiesced`);
+  else if (before.toolsRunning !== 'guestToolsRunning')
+    warnings.push(`VMware Tools was not running (${before.toolsRunning}): nothing in the guest was quiesced`);
   else if (!quiesced) warnings.push('vSphere did not record the snapshot as quiesced');
   if (warnings.length === 0) return 'app';
   warnings.push('the snapshot is crash-consistent');

@@ -16,17 +16,28 @@ export interface TaskOutcome {
  * (ApplicationQuiesceFault, SnapshotLocked, InvalidPowerState…). A task still running at
  * the deadline is a `timeout` — it may yet finish: callers reconcile by tag, never retry blind.
  */
-export async function waitForTask(client: Vim25Client, collector: MoRef, task: MoRef, what: string, options: { deadlineMs?: number; signal?: AbortSignal } = {}): Promise<TaskOutcome> {
+export async function waitForTask(
+  client: Vim25Client,
+  collector: MoRef,
+  task: MoRef,
+  what: string,
+  options: { deadlineMs?: number; signal?: AbortSignal } = {},
+): Promise<TaskOutcome> {
   const deadline = Date.now() + (options.deadlineMs ?? 30 * 60_000);
   for (let attempt = 0; ; attempt++) {
-    const info = (await retrieveObject(client, collector, task, ['info.state', 'info.result', 'info.error'], options.signal))?.props;
+    const info = (
+      await retrieveObject(client, collector, task, ['info.state', 'info.result', 'info.error'], options.signal)
+    )?.props;
     const state = info?.get('info.state')?.text;
     if (state === 'success') {
       const result = morefOf(info?.get('info.result'));
       return result ? { result } : {};
     }
     if (state === 'error') throw taskError(info?.get('info.error'), what);
-    if (Date.now() > deadline) throw new DrkitError('timeout', `${what}: task ${task.value} still ${state ?? 'unknown'} at its deadline`, { fault: 'TaskDeadline' });
+    if (Date.now() > deadline)
+      throw new DrkitError('timeout', `${what}: task ${task.value} still ${state ?? 'unknown'} at its deadline`, {
+        fault: 'TaskDeadline',
+      });
     await delay(Math.min(2000, 200 * 2 ** attempt), options.signal);
   }
 }
@@ -35,6 +46,13 @@ export async function waitForTask(client: Vim25Client, collector: MoRef, task: M
 function taskError(error: XmlNode | undefined, what: string): DrkitError {
   const fault = child(error, 'fault');
   const message = text(error, 'localizedMessage') ?? '';
-  const soapFault: XmlNode = { name: 'Fault', text: '', children: [{ name: 'faultstring', text: message, children: [] }, { name: 'detail', text: '', children: fault ? [fault] : [] }] };
+  const soapFault: XmlNode = {
+    name: 'Fault',
+    text: '',
+    children: [
+      { name: 'faultstring', text: message, children: [] },
+      { name: 'detail', text: '', children: fault ? [fault] : [] },
+    ],
+  };
   return faultToError(soapFault, what);
 }

@@ -3,7 +3,12 @@ import { moref, type MoRef, type Vim25Client } from './vim25-client.js';
 import type { ServiceContent } from './vsphere-service-content.js';
 
 /** A ContainerView over every object of `types` under the root folder. */
-export async function createContainerView(client: Vim25Client, content: ServiceContent, types: readonly string[], signal?: AbortSignal): Promise<MoRef> {
+export async function createContainerView(
+  client: Vim25Client,
+  content: ServiceContent,
+  types: readonly string[],
+  signal?: AbortSignal,
+): Promise<MoRef> {
   const params =
     `<container type="${content.rootFolder.type}">${content.rootFolder.value}</container>` +
     types.map((t) => `<type>${t}</type>`).join('') +

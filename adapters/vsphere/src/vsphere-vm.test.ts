@@ -2,11 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { snapshotTree } from './vsphere-vm.js';
 import type { XmlNode } from './vim25-xml.js';
 
-const el = (name: string, text = '', children: XmlNode[] = [], type?: string): XmlNode => ({ name, text, children, ...(type && { type }) });
+const el = (name: string, text = '', children: XmlNode[] = [], type?: string): XmlNode => ({
+  name,
+  text,
+  children,
+  ...(type && { type }),
+});
 const tree = (name: string, ref: string, manifest: string, kids: XmlNode[] = []) =>
   el('rootSnapshotList', '', [
-    el('snapshot', ref, [], 'VirtualMachineSnapshot'), el('name', name), el('description', `drkit:${name}`), el('createTime', '2026-11-23T08:00:00Z'),
-    el('quiesced', 'true'), el('backupManifest', manifest), ...kids,
+    el('snapshot', ref, [], 'VirtualMachineSnapshot'),
+    el('name', name),
+    el('description', `drkit:${name}`),
+    el('createTime', '2026-11-23T08:00:00Z'),
+    el('quiesced', 'true'),
+    el('backupManifest', manifest),
+    ...kids,
   ]);
 
 describe('the snapshot tree', () => {

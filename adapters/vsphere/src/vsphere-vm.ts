@@ -5,8 +5,18 @@ import { morefOf, type ServiceContent } from './vsphere-service-content.js';
 import { bool, child, children, num, text, xmlEscape, type XmlNode } from './vim25-xml.js';
 
 /** A VM's moref from drkit's machine id (its instanceUuid), through the SearchIndex. */
-export async function findVm(client: Vim25Client, content: ServiceContent, machineId: string, signal?: AbortSignal): Promise<MoRef> {
-  const response = await client.invoke('FindByUuid', content.searchIndex, `<uuid>${xmlEscape(machineId)}</uuid><vmSearch>true</vmSearch><instanceUuid>true</instanceUuid>`, { signal });
+export async function findVm(
+  client: Vim25Client,
+  content: ServiceContent,
+  machineId: string,
+  signal?: AbortSignal,
+): Promise<MoRef> {
+  const response = await client.invoke(
+    'FindByUuid',
+    content.searchIndex,
+    `<uuid>${xmlEscape(machineId)}</uuid><vmSearch>true</vmSearch><instanceUuid>true</instanceUuid>`,
+    { signal },
+  );
   const found = morefOf(child(response, 'returnval'));
   if (!found) throw new DrkitError('not-found', `no virtual machine with instance UUID ${machineId}`);
   return found;
@@ -29,8 +39,19 @@ export interface SnapshotNode {
   backupManifest: string;
 }
 
-export async function vmState(client: Vim25Client, content: ServiceContent, vm: MoRef, signal?: AbortSignal): Promise<VmState> {
-  const o = await retrieveObject(client, content.propertyCollector, vm, ['name', 'runtime.powerState', 'guest.toolsRunningStatus', 'snapshot'], signal);
+export async function vmState(
+  client: Vim25Client,
+  content: ServiceContent,
+  vm: MoRef,
+  signal?: AbortSignal,
+): Promise<VmState> {
+  const o = await retrieveObject(
+    client,
+    content.propertyCollector,
+    vm,
+    ['name', 'runtime.powerState', 'guest.toolsRunningStatus', 'snapshot'],
+    signal,
+  );
   if (!o) throw new DrkitError('not-found', `virtual machine ${vm.value} is gone`);
   return {
     name: o.props.get('name')?.text ?? vm.value,
@@ -46,7 +67,15 @@ export function snapshotTree(info: XmlNode | undefined): SnapshotNode[] {
   const walk = (nodes: XmlNode[]) => {
     for (const n of nodes) {
       const ref = morefOf(child(n, 'snapshot'));
-      if (ref) out.push({ snapshot: ref, name: text(n, 'name') ?? '', description: text(n, 'description') ?? '', createTime: text(n, 'createTime') ?? '', quiesced: bool(n, 'quiesced') ?? false, backupManifest: text(n, 'backupManifest') ?? '' });
+      if (ref)
+        out.push({
+          snapshot: ref,
+          name: text(n, 'name') ?? '',
+          description: text(n, 'description') ?? '',
+          createTime: text(n, 'createTime') ?? '',
+          quiesced: bool(n, 'quiesced') ?? false,
+          backupManifest: text(n, 'backupManifest') ?? '',
+        });
       walk(children(n, 'childSnapshotList'));
     }
   };
@@ -65,7 +94,12 @@ export interface SnapshotDisk {
 }
 
 /** The disks a snapshot captured: its own configuration's VirtualDisk devices and their backings. */
-export async function snapshotDisks(client: Vim25Client, content: ServiceContent, snapshot: MoRef, signal?: AbortSignal): Promise<SnapshotDisk[]> {
+export async function snapshotDisks(
+  client: Vim25Client,
+  content: ServiceContent,
+  snapshot: MoRef,
+  signal?: AbortSignal,
+): Promise<SnapshotDisk[]> {
   const o = await retrieveObject(client, content.propertyCollector, snapshot, ['config.hardware.device'], signal);
   if (!o) throw new DrkitError('not-found', `snapshot ${snapshot.value} is gone`);
   return (o.props.get('config.hardware.device')?.children ?? [])

@@ -15,7 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => sim?.stop());
 
-const live = (tls: TlsPolicy = { mode: 'pin', sha256: sim.thumbprint }) => createHttpTransport({ url: sim.origin, tls });
+const live = (tls: TlsPolicy = { mode: 'pin', sha256: sim.thumbprint }) =>
+  createHttpTransport({ url: sim.origin, tls });
 const adapterOn = (transport: HttpTransport, maxObjects = 10) =>
   createVSphereAdapter({
     transport,
@@ -72,7 +73,8 @@ describe('vSphere discovery against the simulator', () => {
   it('logs in again and restarts the pass when the session is terminated mid-paging, reporting nothing twice', async () => {
     let continues = 0;
     const transport = interceptTransport(live(), async (request) => {
-      if (soapMethod(request) === 'ContinueRetrievePropertiesEx' && ++continues === 3) await terminateOtherSessions(sim);
+      if (soapMethod(request) === 'ContinueRetrievePropertiesEx' && ++continues === 3)
+        await terminateOtherSessions(sim);
     });
     const { inventory, logins } = await discover(transport, 3);
     expect(logins).toBe(2);
@@ -98,8 +100,16 @@ describe('vSphere discovery against the simulator', () => {
         if (!forged && soapMethod(request) === 'RetrievePropertiesEx' && body.includes('<type>VirtualMachine</type>')) {
           forged = true;
           await terminateOtherSessions(sim);
-          const empty = '<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><RetrievePropertiesExResponse xmlns="urn:vim25"></RetrievePropertiesExResponse></soapenv:Body></soapenv:Envelope>';
-          return { status: 200, headers: { 'content-type': 'text/xml' }, body: (async function* () { yield Buffer.from(empty); })(), cancel() {} };
+          const empty =
+            '<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><RetrievePropertiesExResponse xmlns="urn:vim25"></RetrievePropertiesExResponse></soapenv:Body></soapenv:Envelope>';
+          return {
+            status: 200,
+            headers: { 'content-type': 'text/xml' },
+            body: (async function* () {
+              yield Buffer.from(empty);
+            })(),
+            cancel() {},
+          };
         }
         return inner.request(request);
       },
@@ -136,8 +146,15 @@ describe('vSphere discovery against the simulator', () => {
 
   it('refuses a wrong password as auth-failed, without retrying', async () => {
     const transport = interceptTransport(live(), () => {});
-    const adapter = createVSphereAdapter({ transport, credentials: { username: sim.username, password: async () => 'wrong' }, endpoint: 'x' });
-    await expect(adapter.connect()).rejects.toSatisfy((e: unknown) => DrkitError.isInstance(e) && e.code === 'auth-failed' && !e.retryable && e.fault === 'InvalidLogin');
+    const adapter = createVSphereAdapter({
+      transport,
+      credentials: { username: sim.username, password: async () => 'wrong' },
+      endpoint: 'x',
+    });
+    await expect(adapter.connect()).rejects.toSatisfy(
+      (e: unknown) =>
+        DrkitError.isInstance(e) && e.code === 'auth-failed' && !e.retryable && e.fault === 'InvalidLogin',
+    );
     expect(transport.calls.filter((c) => c === 'Login')).toHaveLength(1);
     await adapter.close();
   });
@@ -155,7 +172,9 @@ describe('vSphere TLS', () => {
   };
 
   it("refuses the simulator's self-signed certificate by default", async () => {
-    await expect(connect({ mode: 'verify' })).rejects.toSatisfy((e: unknown) => DrkitError.isInstance(e) && e.code === 'tls-mismatch');
+    await expect(connect({ mode: 'verify' })).rejects.toSatisfy(
+      (e: unknown) => DrkitError.isInstance(e) && e.code === 'tls-mismatch',
+    );
   });
 
   it('connects when the thumbprint is pinned, and refuses a different pin before sending anything', async () => {

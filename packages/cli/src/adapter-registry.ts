@@ -32,10 +32,18 @@ export async function loadRegistry(modules: string[]): Promise<AdapterRegistry> 
   const definitions = await Promise.all(BUILTIN.map((load) => load()));
   for (const module of modules) {
     const found = Object.values(await importModule(module)).filter(isAdapterDefinition);
-    if (found.length === 0) throw new DrkitError('bad-input', `--adapter ${module}: the module exports no adapter definition (made with defineAdapter from @drkit/core/define)`);
+    if (found.length === 0)
+      throw new DrkitError(
+        'bad-input',
+        `--adapter ${module}: the module exports no adapter definition (made with defineAdapter from @drkit/core/define)`,
+      );
     for (const d of found) {
       const clash = definitions.find((x) => x.kind === d.kind || x.schemes.some((s) => d.schemes.includes(s)));
-      if (clash) throw new DrkitError('bad-input', `--adapter ${module}: ${d.kind} (${d.schemes.join(', ')}) clashes with the ${clash.kind} adapter`);
+      if (clash)
+        throw new DrkitError(
+          'bad-input',
+          `--adapter ${module}: ${d.kind} (${d.schemes.join(', ')}) clashes with the ${clash.kind} adapter`,
+        );
       definitions.push(d);
     }
   }
@@ -43,23 +51,37 @@ export async function loadRegistry(modules: string[]): Promise<AdapterRegistry> 
     definitions,
     byScheme: (scheme) => definitions.find((d) => d.schemes.includes(scheme.toLowerCase())),
     byKind: (kind) => definitions.find((d) => d.kind === kind),
-    usage: (filter = () => true) => definitions.filter(filter).map((d) => d.usage).join(', '),
+    usage: (filter = () => true) =>
+      definitions
+        .filter(filter)
+        .map((d) => d.usage)
+        .join(', '),
   };
 }
 
 /** A path (relative to the working folder) or a package name resolved from it. */
 async function importModule(module: string): Promise<Record<string, unknown>> {
-  const target = module.startsWith('.') || isAbsolute(module) ? pathToFileURL(resolve(module)).href : pathToFileURL(createRequire(resolve('package.json')).resolve(module)).href;
+  const target =
+    module.startsWith('.') || isAbsolute(module)
+      ? pathToFileURL(resolve(module)).href
+      : pathToFileURL(createRequire(resolve('package.json')).resolve(module)).href;
   try {
     return (await import(target)) as Record<string, unknown>;
   } catch (error) {
-    throw new DrkitError('bad-input', `--adapter ${module}: cannot load it (${(error as Error).message.split('\n')[0]})`, { cause: error });
+    throw new DrkitError(
+      'bad-input',
+      `--adapter ${module}: cannot load it (${(error as Error).message.split('\n')[0]})`,
+      { cause: error },
+    );
   }
 }
 
 /** The modules named by --adapter (anywhere on the command line) and DRKIT_ADAPTERS. */
 export function adapterModules(argv: string[], env: NodeJS.ProcessEnv): string[] {
-  const out = (env.DRKIT_ADAPTERS ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+  const out = (env.DRKIT_ADAPTERS ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--adapter' && argv[i + 1]) out.push(argv[++i]!);

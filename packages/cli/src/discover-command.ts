@@ -17,7 +17,11 @@ export interface CommandIo {
 }
 
 /** `drkit discover`: connect, stream the inventory, print it; always log out. */
-export async function runDiscover(endpoint: string | undefined, flags: DiscoverFlags, io: CommandIo): Promise<Inventory> {
+export async function runDiscover(
+  endpoint: string | undefined,
+  flags: DiscoverFlags,
+  io: CommandIo,
+): Promise<Inventory> {
   const { adapter, finish } = await openAdapter(endpoint, flags, io.err, io.registry);
   try {
     await adapter.connect({ signal: io.signal });

@@ -13,7 +13,10 @@ export interface TypedFailure {
 }
 
 /** Ctrl-C, as a typed failure (exit 130). */
-export const INTERRUPTED: TypedFailure = Object.assign({ code: 'aborted' as const, message: 'interrupted by Ctrl-C' }, { [MARKER]: true });
+export const INTERRUPTED: TypedFailure = Object.assign(
+  { code: 'aborted' as const, message: 'interrupted by Ctrl-C' },
+  { [MARKER]: true },
+);
 
 /** Exit codes: stable, documented in the README. */
 export const EXIT = {
@@ -65,9 +68,19 @@ export function oneLineReason(error: unknown): string {
  */
 export function asTyped(error: unknown): TypedFailure {
   const message = (error as Error)?.message ?? String(error);
-  if (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true) return { code: (error as TypedFailure).code, message };
+  if (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true)
+    return { code: (error as TypedFailure).code, message };
   const code = (error as { code?: unknown })?.code;
   const errno = typeof code === 'string' ? code : undefined;
-  const mapped = errno === 'ENOSPC' || errno === 'EDQUOT' ? 'no-space' : errno === 'EACCES' || errno === 'EPERM' ? 'permission-denied' : errno === 'ENOENT' ? 'not-found' : error instanceof SyntaxError ? 'protocol' : 'platform';
+  const mapped =
+    errno === 'ENOSPC' || errno === 'EDQUOT'
+      ? 'no-space'
+      : errno === 'EACCES' || errno === 'EPERM'
+        ? 'permission-denied'
+        : errno === 'ENOENT'
+          ? 'not-found'
+          : error instanceof SyntaxError
+            ? 'protocol'
+            : 'platform';
   return { code: mapped, message };
 }

@@ -12,7 +12,13 @@ export interface OpenedGroup {
 }
 
 /** Connects every endpoint once and resolves `--machine` (id or name) on it; all machines when none is named. */
-export async function openGroup(endpoint: string | undefined, machines: string[], flags: ConnectionFlags & { group?: string }, warn: (l: string) => void, registry: AdapterRegistry): Promise<OpenedGroup> {
+export async function openGroup(
+  endpoint: string | undefined,
+  machines: string[],
+  flags: ConnectionFlags & { group?: string },
+  warn: (l: string) => void,
+  registry: AdapterRegistry,
+): Promise<OpenedGroup> {
   const wanted = new Map<string, { flags: ConnectionFlags; machines: string[] }>();
   let config: Partial<GroupConfig> = {};
   if (flags.group) {
@@ -36,7 +42,10 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
       const { adapter } = await openAdapter(ep, f, warn, registry);
       adapters.push(adapter);
       await adapter.connect();
-      const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: config.arrays?.length ? ['machine', 'storage'] : ['machine'] }));
+      const inventory = await collectInventory(
+        adapter.site,
+        adapter.discover({ kinds: config.arrays?.length ? ['machine', 'storage'] : ['machine'] }),
+      );
       storage.push(...inventory.storage);
       for (const m of pick(inventory.machines, names, ep)) {
         members.push({ adapter, machineId: m.id, name: m.name });
@@ -59,16 +68,37 @@ export async function openGroup(endpoint: string | undefined, machines: string[]
         // A datastore LUN holds other machines' files too: ordered after the members, never lifted.
         const shared = links.some((l) => l.groupMachineId === groupId && l.via === 'datastore');
         const names = users.map((id) => chosen.find((m) => m.id === id)!.name);
-        if (shared) warn(`drkit: ${group.name} holds a datastore other machines may share: snapshotted after ${names.join(', ')}, crash-consistent as a whole`);
-        else if (!covered) warn(`drkit: ${group.name} also holds volumes no member uses: it is snapshotted beside the members, crash-consistent`);
+        if (shared)
+          warn(
+            `drkit: ${group.name} holds a datastore other machines may share: snapshotted after ${names.join(', ')}, crash-consistent as a whole`,
+          );
+        else if (!covered)
+          warn(
+            `drkit: ${group.name} also holds volumes no member uses: it is snapshotted beside the members, crash-consistent`,
+          );
         const relation = shared ? { after: users } : covered ? { under: users } : {};
-        members.push({ adapter, machineId: groupId, name: `${group.name} (array group under ${names.join(', ')})`, ...relation });
+        members.push({
+          adapter,
+          machineId: groupId,
+          name: `${group.name} (array group under ${names.join(', ')})`,
+          ...relation,
+        });
       }
       // A server whose every disk is an array LUN only freezes; the array snapshots its data.
       for (const member of members) {
         const machine = chosen.find((m) => m.id === member.machineId && member.adapter !== adapter);
-        const onArray = machine && machine.disks.length > 0 && machine.disks.every((d) => links.some((l) => l.machineId === machine.id && l.diskId === d.id && l.via === 'disk'));
-        if (onArray && member.adapter.capabilities.snapshot.freezeOnly && members.some((g) => g.under?.includes(machine.id))) member.freezeOnly = true;
+        const onArray =
+          machine &&
+          machine.disks.length > 0 &&
+          machine.disks.every((d) =>
+            links.some((l) => l.machineId === machine.id && l.diskId === d.id && l.via === 'disk'),
+          );
+        if (
+          onArray &&
+          member.adapter.capabilities.snapshot.freezeOnly &&
+          members.some((g) => g.under?.includes(machine.id))
+        )
+          member.freezeOnly = true;
       }
     }
   } catch (error) {
@@ -87,7 +117,8 @@ function pick(machines: Machine[], names: string[], endpoint: string): Machine[]
     const byId = machines.find((m) => m.id === n);
     const byName = machines.filter((m) => m.name === n);
     if (byId) return byId;
-    if (byName.length > 1) throw new DrkitError('bad-input', `${endpoint}: ${byName.length} machines are named ${n}; use the id`);
+    if (byName.length > 1)
+      throw new DrkitError('bad-input', `${endpoint}: ${byName.length} machines are named ${n}; use the id`);
     if (!byName[0]) throw new DrkitError('bad-input', `${endpoint}: no machine with id or name ${n}`);
     return byName[0];
   });
@@ -95,6 +126,7 @@ function pick(machines: Machine[], names: string[], endpoint: string): Machine[]
 
 export function parseTarget(target: string | undefined): string {
   if (!target) throw new DrkitError('bad-input', 'give --target dir:<path>');
-  if (!target.startsWith('dir:') || target.length <= 4) throw new DrkitError('bad-input', `unknown target ${target}: this build knows dir:<path>`);
+  if (!target.startsWith('dir:') || target.length <= 4)
+    throw new DrkitError('bad-input', `unknown target ${target}: this build knows dir:<path>`);
   return target.slice(4);
 }

@@ -22,7 +22,11 @@ export async function runLinks(endpoint: string | undefined, flags: LinksFlags, 
   try {
     await adapter.connect({ signal: io.signal });
     const replication = (adapter as { arrayReplication?: ArrayReplication }).arrayReplication;
-    if (!replication) throw new DrkitError('bad-input', `${adapter.site.endpoint} is no storage array: links are an array's replication (ontap://, pure://)`);
+    if (!replication)
+      throw new DrkitError(
+        'bad-input',
+        `${adapter.site.endpoint} is no storage array: links are an array's replication (ontap://, pure://)`,
+      );
     const action = actions[0];
     if (action) {
       io.err(`drkit: ${action} of ${flags[action]}…`);
@@ -37,8 +41,17 @@ export async function runLinks(endpoint: string | undefined, flags: LinksFlags, 
 
 function formatLinks(links: ReplicationLink[]): string {
   if (links.length === 0) return 'no replication links\n';
-  const rows = links.map((l) => [l.id, `${l.source} → ${l.target}`, `${l.state} (${l.rawState})`, l.healthy ? 'healthy' : `UNHEALTHY${l.reasons.length ? `: ${l.reasons.join('; ')}` : ''}`, l.lagSeconds === undefined ? '-' : `${l.lagSeconds}s`]);
+  const rows = links.map((l) => [
+    l.id,
+    `${l.source} → ${l.target}`,
+    `${l.state} (${l.rawState})`,
+    l.healthy ? 'healthy' : `UNHEALTHY${l.reasons.length ? `: ${l.reasons.join('; ')}` : ''}`,
+    l.lagSeconds === undefined ? '-' : `${l.lagSeconds}s`,
+  ]);
   const head = ['LINK', 'SOURCE → TARGET', 'STATE', 'HEALTH', 'LAG'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return (
+    [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') +
+    '\n'
+  );
 }

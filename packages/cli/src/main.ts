@@ -26,7 +26,12 @@ const program = new Command()
   .name('drkit')
   .description('disaster-recovery adapters: discover, snapshot, replicate')
   .showHelpAfterError('(drkit <command> --help shows the options)')
-  .option('--adapter <module>', 'also load the adapter definitions this module exports (repeat; or DRKIT_ADAPTERS=a,b)', collect, [])
+  .option(
+    '--adapter <module>',
+    'also load the adapter definitions this module exports (repeat; or DRKIT_ADAPTERS=a,b)',
+    collect,
+    [],
+  )
   .exitOverride();
 
 // Ctrl-C stops the work through its signal (runs stop resumably, stores stay whole);
@@ -58,30 +63,39 @@ const discover = program
   .option('--ca-file <pem>', 'trust this CA bundle for the server certificate')
   .option('--insecure', 'do not check the server certificate (warns)')
   .option('--password-file <file>', 'read the password from a file (else DRKIT_PASSWORD, else a prompt)')
-  .option('--identity <key file>', 'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE')
+  .option(
+    '--identity <key file>',
+    'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE',
+  )
   .option('--known-hosts <file>', 'ssh://: verify the host key against this file (default ~/.ssh/known_hosts)')
   .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint");
-adapterOptions(discover)
-  .action(async (endpoint: string | undefined, flags: DiscoverFlags) => {
-    if (!endpoint && !flags.replay) {
-      flags.replay = DEFAULT_FIXTURE;
-      io.err(`drkit: no endpoint given; replaying the recorded site ${DEFAULT_FIXTURE}`);
-    }
-    await (await discoverCommand()).runDiscover(endpoint, flags, io);
-  });
+adapterOptions(discover).action(async (endpoint: string | undefined, flags: DiscoverFlags) => {
+  if (!endpoint && !flags.replay) {
+    flags.replay = DEFAULT_FIXTURE;
+    io.err(`drkit: no endpoint given; replaying the recorded site ${DEFAULT_FIXTURE}`);
+  }
+  await (await discoverCommand()).runDiscover(endpoint, flags, io);
+});
 
 const groupOptions = (c: Command) =>
   adapterOptions(c)
     .option('--machine <id|name>', 'a machine of the endpoint (repeat for a group; default: all)', collect, [])
     .option('--group <file>', 'a group config file spanning several endpoints')
     .option('--consistency <crash|app>', 'consistency to take (default crash)', oneOf(['crash', 'app']))
-    .option('--policy <require|fallback-to-crash>', 'when app consistency fails (default require)', oneOf(['require', 'fallback-to-crash']))
+    .option(
+      '--policy <require|fallback-to-crash>',
+      'when app consistency fails (default require)',
+      oneOf(['require', 'fallback-to-crash']),
+    )
     .option('--freeze-budget <ms>', 'longest a member may stay frozen (default 6000)', positiveInt)
     .option('--thumbprint <sha256>', "pin the server certificate's SHA-256 thumbprint")
     .option('--ca-file <pem>', 'trust this CA bundle')
     .option('--insecure', 'do not check the server certificate or SSH host key (warns)')
     .option('--password-file <file>', 'read the password from a file')
-    .option('--identity <key file>', 'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE')
+    .option(
+      '--identity <key file>',
+      'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE',
+    )
     .option('--known-hosts <file>', 'ssh://: verify the host key against this file (default ~/.ssh/known_hosts)')
     .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint")
     .option('--json', 'print JSON (and nothing else) on stdout');
@@ -99,15 +113,28 @@ function adapterOptions(c: Command): Command {
   return c;
 }
 
-groupOptions(program.command('snapshot').argument('[endpoint]', endpoints).description('take one group snapshot at the source (kept, tagged)')).action(
-  async (endpoint: string | undefined, flags: GroupFlags) => (await pointCommands()).runSnapshot(endpoint, flags, io),
+groupOptions(
+  program
+    .command('snapshot')
+    .argument('[endpoint]', endpoints)
+    .description('take one group snapshot at the source (kept, tagged)'),
+).action(async (endpoint: string | undefined, flags: GroupFlags) =>
+  (await pointCommands()).runSnapshot(endpoint, flags, io),
 );
 
-groupOptions(program.command('replicate').argument('[endpoint]', endpoints).description('replicate into a target: one run, one new recovery point'))
+groupOptions(
+  program
+    .command('replicate')
+    .argument('[endpoint]', endpoints)
+    .description('replicate into a target: one run, one new recovery point'),
+)
   .option('--target <dir:path>', 'where replicas and recovery points live')
   .option('--resync', 'compare checksums over whole disks, whatever change tracking says')
   .option('--max-rate <bytes/s>', 'limit source reads', positiveInt)
-  .action(async (endpoint: string | undefined, flags: GroupFlags & { target?: string; resync?: boolean; maxRate?: number }) => (await pointCommands()).runReplicate(endpoint, flags, io));
+  .action(
+    async (endpoint: string | undefined, flags: GroupFlags & { target?: string; resync?: boolean; maxRate?: number }) =>
+      (await pointCommands()).runReplicate(endpoint, flags, io),
+  );
 
 program
   .command('points')
@@ -117,7 +144,9 @@ program
   .option('--keep <n>', 'with --prune: keep the newest n points', positiveInt)
   .option('--retention-hours <h>', 'with --prune: drop points older than this (default 24)', positiveInt)
   .option('--json', 'print JSON on stdout')
-  .action(async (target: string, flags: { json?: boolean; prune?: boolean; keep?: number; retentionHours?: number }) => (await pointCommands()).runPoints(target, flags, io));
+  .action(async (target: string, flags: { json?: boolean; prune?: boolean; keep?: number; retentionHours?: number }) =>
+    (await pointCommands()).runPoints(target, flags, io),
+  );
 
 program
   .command('restore')
@@ -127,7 +156,9 @@ program
   .option('--out <dir>', 'where to write the images (an empty or new folder)')
   .option('--force', 'write into a folder that is not empty, replacing images of the same names')
   .option('--json', 'print JSON on stdout')
-  .action(async (target: string, pointId: string, flags: { out?: string; json?: boolean; force?: boolean }) => (await pointCommands()).runRestore(target, pointId, flags, io));
+  .action(async (target: string, pointId: string, flags: { out?: string; json?: boolean; force?: boolean }) =>
+    (await pointCommands()).runRestore(target, pointId, flags, io),
+  );
 
 program
   .command('verify')
@@ -135,7 +166,9 @@ program
   .argument('[point-id]', 'one point (or a unique prefix of at least 4 characters); all when absent')
   .description('check recovery points against their checksums without writing')
   .option('--json', 'print JSON on stdout')
-  .action(async (target: string, pointId: string | undefined, flags: { json?: boolean }) => (await pointCommands()).runVerify(target, pointId, flags, io));
+  .action(async (target: string, pointId: string | undefined, flags: { json?: boolean }) =>
+    (await pointCommands()).runVerify(target, pointId, flags, io),
+  );
 
 program
   .command('links')
@@ -150,7 +183,9 @@ program
   .option('--insecure', 'do not check the server certificate (warns)')
   .option('--password-file <file>', 'read the password or API token from a file (else DRKIT_PASSWORD, else a prompt)')
   .option('--json', 'print JSON on stdout')
-  .action(async (endpoint: string | undefined, flags: LinksFlags) => (await import('./links-command.js')).runLinks(endpoint, flags, io));
+  .action(async (endpoint: string | undefined, flags: LinksFlags) =>
+    (await import('./links-command.js')).runLinks(endpoint, flags, io),
+  );
 
 program
   .command('schema')

@@ -1,5 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { DrkitError, type Adapter, type AdapterConnection, type AdapterDefinition, type ParsedEndpoint } from '@drkit/core';
+import {
+  DrkitError,
+  type Adapter,
+  type AdapterConnection,
+  type AdapterDefinition,
+  type ParsedEndpoint,
+} from '@drkit/core';
 import { createHttpTransport, normalizeThumbprint, type HttpTransport, type TlsPolicy } from '@drkit/http';
 import { readManifest, recordHttp, recordSsh, Redactor, replayHttp, replaySsh } from '@drkit/record';
 import { SshSession, type SshRunner } from '@drkit/ssh';
@@ -9,7 +15,6 @@ import type { ConnectionFlags } from './connection-flags.js';
 export type { ConnectionFlags } from './connection-flags.js';
 import { passwordSource } from './password-source.js';
 import { sshLogin } from './ssh-login.js';
-
 
 export interface OpenedAdapter {
   adapter: Adapter;
@@ -28,60 +33,121 @@ const noSecret = async (): Promise<string> => {
  * trust and the HTTP transport for 'https', the SSH login for 'ssh'; recording wraps the
  * transport with the secret, user and host redacted in memory.
  */
-export async function openAdapter(endpoint: string | undefined, flags: ConnectionFlags, warn: (line: string) => void, registry: AdapterRegistry): Promise<OpenedAdapter> {
+export async function openAdapter(
+  endpoint: string | undefined,
+  flags: ConnectionFlags,
+  warn: (line: string) => void,
+  registry: AdapterRegistry,
+): Promise<OpenedAdapter> {
   const options = flags as Record<string, unknown>;
   if (flags.replay) return replay(flags.replay, options, warn, registry);
   if (!endpoint) throw new DrkitError('bad-input', `give an endpoint (${registry.usage()}) or --replay <fixture dir>`);
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(endpoint)?.[1]?.toLowerCase();
   const definition = scheme ? registry.byScheme(scheme) : undefined;
-  if (!definition) throw new DrkitError('bad-input', `unknown endpoint scheme ${scheme ?? '(none)'}: this drkit knows ${registry.usage()}`);
+  if (!definition)
+    throw new DrkitError(
+      'bad-input',
+      `unknown endpoint scheme ${scheme ?? '(none)'}: this drkit knows ${registry.usage()}`,
+    );
   const ep = await definition.parseEndpoint(endpoint);
   if (definition.connection === 'local') {
-    if (flags.record) throw new DrkitError('bad-input', `--record is for network endpoints; ${ep.display} is already on disk`);
-    return { adapter: await definition.create(ep, { transport: undefined, secret: noSecret, options, warn }), finish: async () => {} };
+    if (flags.record)
+      throw new DrkitError('bad-input', `--record is for network endpoints; ${ep.display} is already on disk`);
+    return {
+      adapter: await definition.create(ep, { transport: undefined, secret: noSecret, options, warn }),
+      finish: async () => {},
+    };
   }
   const secretPrompt = ep.secretPrompt;
   if (definition.connection === 'https') {
     const secret = secretPrompt ? passwordSource({ passwordFile: flags.passwordFile, prompt: secretPrompt }) : noSecret;
-    let transport: HttpTransport = createHttpTransport({ url: requireUrl(ep, definition), tls: await tlsPolicy(flags, warn) });
+    let transport: HttpTransport = createHttpTransport({
+      url: requireUrl(ep, definition),
+      tls: await tlsPolicy(flags, warn),
+    });
     const recorder = flags.record
-      ? await recordHttp(transport, flags.record, new Redactor({ secrets: [await secret(), ...(ep.username ? [ep.username] : [])], hosts: ep.host ? [ep.host] : [] }), { volatileTokens: definition.volatileTokens === true })
+      ? await recordHttp(
+          transport,
+          flags.record,
+          new Redactor({
+            secrets: [await secret(), ...(ep.username ? [ep.username] : [])],
+            hosts: ep.host ? [ep.host] : [],
+          }),
+          { volatileTokens: definition.volatileTokens === true },
+        )
       : undefined;
     if (recorder) transport = recorder;
     const connection: AdapterConnection<HttpTransport> = { transport, secret, options, warn };
     const adapter = await (definition as AdapterDefinition<HttpTransport>).create(ep, connection);
     return { adapter, finish: async () => recorder?.finish(manifestOf(definition, adapter, ep, connection)) };
   }
-  const { ssh, password } = await sshLogin({ host: ep.host ?? '', port: ep.port ?? 22, username: ep.username ?? '', display: ep.display }, flags, warn);
+  const { ssh, password } = await sshLogin(
+    { host: ep.host ?? '', port: ep.port ?? 22, username: ep.username ?? '', display: ep.display },
+    flags,
+    warn,
+  );
   const secret = password !== undefined ? async () => password : noSecret;
-  const recorder = flags.record ? recordSsh(() => SshSession.open(ssh), flags.record, new Redactor({ secrets: password ? [password] : [], hosts: ep.host ? [ep.host] : [] })) : undefined;
-  const transport: Opener = recorder ? () => recorder.connect() : (signal) => SshSession.open(ssh, { ...(signal && { signal }) });
+  const recorder = flags.record
+    ? recordSsh(
+        () => SshSession.open(ssh),
+        flags.record,
+        new Redactor({ secrets: password ? [password] : [], hosts: ep.host ? [ep.host] : [] }),
+      )
+    : undefined;
+  const transport: Opener = recorder
+    ? () => recorder.connect()
+    : (signal) => SshSession.open(ssh, { ...(signal && { signal }) });
   const connection: AdapterConnection<Opener> = { transport, secret, options, warn };
   const adapter = await (definition as AdapterDefinition<Opener>).create(ep, connection);
   return { adapter, finish: async () => recorder?.finish(manifestOf(definition, adapter, ep, connection)) };
 }
 
 /** A recorded session: the fixture names its adapter kind; the transport is its connection kind's replayer. */
-async function replay(dir: string, options: Record<string, unknown>, warn: (line: string) => void, registry: AdapterRegistry): Promise<OpenedAdapter> {
+async function replay(
+  dir: string,
+  options: Record<string, unknown>,
+  warn: (line: string) => void,
+  registry: AdapterRegistry,
+): Promise<OpenedAdapter> {
   const manifest = await readManifest(dir);
   const definition = registry.byKind(manifest.adapter);
-  if (!definition?.fromFixture) throw new DrkitError('bad-input', `${dir}: no replay support for ${manifest.adapter} fixtures`);
-  const fixture = { adapter: manifest.adapter, endpoint: manifest.endpoint, ...(manifest.parameters && { parameters: manifest.parameters }) };
+  if (!definition?.fromFixture)
+    throw new DrkitError('bad-input', `${dir}: no replay support for ${manifest.adapter} fixtures`);
+  const fixture = {
+    adapter: manifest.adapter,
+    endpoint: manifest.endpoint,
+    ...(manifest.parameters && { parameters: manifest.parameters }),
+  };
   // Replay compares requests with credentials redacted, so any secret matches.
   const secret = async () => 'replay';
   if (definition.connection === 'https') {
-    const adapter = await (definition as AdapterDefinition<HttpTransport>).fromFixture!(fixture, { transport: await replayHttp(dir), secret, options, warn });
+    const adapter = await (definition as AdapterDefinition<HttpTransport>).fromFixture!(fixture, {
+      transport: await replayHttp(dir),
+      secret,
+      options,
+      warn,
+    });
     return { adapter, finish: async () => {} };
   }
   if (definition.connection === 'ssh') {
     const session = await replaySsh(dir);
-    const adapter = await (definition as AdapterDefinition<Opener>).fromFixture!(fixture, { transport: () => session.connect(), secret, options, warn });
+    const adapter = await (definition as AdapterDefinition<Opener>).fromFixture!(fixture, {
+      transport: () => session.connect(),
+      secret,
+      options,
+      warn,
+    });
     return { adapter, finish: async () => {} };
   }
   throw new DrkitError('bad-input', `${dir}: ${manifest.adapter} endpoints are local; there is nothing to replay`);
 }
 
-function manifestOf<T>(definition: AdapterDefinition<T>, adapter: Adapter, ep: ParsedEndpoint, connection: AdapterConnection<T>) {
+function manifestOf<T>(
+  definition: AdapterDefinition<T>,
+  adapter: Adapter,
+  ep: ParsedEndpoint,
+  connection: AdapterConnection<T>,
+) {
   const site = adapter.site;
   return {
     adapter: definition.kind,
@@ -94,7 +160,8 @@ function manifestOf<T>(definition: AdapterDefinition<T>, adapter: Adapter, ep: P
 }
 
 function requireUrl(ep: ParsedEndpoint, definition: AdapterDefinition): string {
-  if (!ep.url) throw new DrkitError('bad-input', `the ${definition.kind} adapter gave no URL to connect to for ${ep.display}`);
+  if (!ep.url)
+    throw new DrkitError('bad-input', `the ${definition.kind} adapter gave no URL to connect to for ${ep.display}`);
   return ep.url;
 }
 

@@ -16,7 +16,10 @@ export function passwordSource(options: { passwordFile?: string; prompt: string 
     } else if (process.stdin.isTTY) {
       cached = await promptHidden(options.prompt);
     } else {
-      throw new DrkitError('bad-input', 'no password: use --password-file, DRKIT_PASSWORD or run in a terminal to be prompted');
+      throw new DrkitError(
+        'bad-input',
+        'no password: use --password-file, DRKIT_PASSWORD or run in a terminal to be prompted',
+      );
     }
     return cached;
   };

@@ -1,5 +1,15 @@
 import { stat } from 'node:fs/promises';
-import { checkGroupRequest, DEFAULT_POLICY, DrkitError, openDirStore, replicateGroup, takeGroupPoint, type AppFailurePolicy, type Consistency, type DirStore } from '@drkit/core';
+import {
+  checkGroupRequest,
+  DEFAULT_POLICY,
+  DrkitError,
+  openDirStore,
+  replicateGroup,
+  takeGroupPoint,
+  type AppFailurePolicy,
+  type Consistency,
+  type DirStore,
+} from '@drkit/core';
 import type { CommandIo } from './discover-command.js';
 import { openGroup, parseTarget } from './group-members.js';
 import type { ConnectionFlags } from './open-adapter.js';
@@ -17,7 +27,8 @@ export interface GroupFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-const print = (io: CommandIo, json: boolean | undefined, value: unknown, text: () => string) => io.out(json ? JSON.stringify(value, null, 2) + '\n' : text());
+const print = (io: CommandIo, json: boolean | undefined, value: unknown, text: () => string) =>
+  io.out(json ? JSON.stringify(value, null, 2) + '\n' : text());
 
 /** `drkit snapshot`: one group point at the source; the snapshots stay, tagged. */
 export async function runSnapshot(endpoint: string | undefined, flags: GroupFlags, io: CommandIo): Promise<void> {
@@ -35,10 +46,23 @@ export async function runSnapshot(endpoint: string | undefined, flags: GroupFlag
       tag: point.tag,
       statement: point.statement,
       warnings: point.warnings,
-      members: point.members.map(({ member, snapshot, consistencyFrom }) => ({ machineId: member.machineId, name: member.name, adapter: member.adapter.kind, snapshot, ...(consistencyFrom && { consistencyFrom }) })),
+      members: point.members.map(({ member, snapshot, consistencyFrom }) => ({
+        machineId: member.machineId,
+        name: member.name,
+        adapter: member.adapter.kind,
+        snapshot,
+        ...(consistencyFrom && { consistencyFrom }),
+      })),
     };
     print(io, flags.json, result, () =>
-      [`group point ${point.tag}: ${describeStatement(point.statement)}`, ...result.members.map((m) => `  ${m.name}  snapshot ${m.snapshot.id}  ${m.snapshot.achieved}${m.consistencyFrom ? ` (through the freeze of ${m.consistencyFrom.join(', ')})` : ''}${m.snapshot.warnings.length ? `  (${m.snapshot.warnings.join('; ')})` : ''}`), ''].join('\n'),
+      [
+        `group point ${point.tag}: ${describeStatement(point.statement)}`,
+        ...result.members.map(
+          (m) =>
+            `  ${m.name}  snapshot ${m.snapshot.id}  ${m.snapshot.achieved}${m.consistencyFrom ? ` (through the freeze of ${m.consistencyFrom.join(', ')})` : ''}${m.snapshot.warnings.length ? `  (${m.snapshot.warnings.join('; ')})` : ''}`,
+        ),
+        '',
+      ].join('\n'),
     );
   } finally {
     await group.close();
@@ -46,7 +70,11 @@ export async function runSnapshot(endpoint: string | undefined, flags: GroupFlag
 }
 
 /** `drkit replicate`: one run = one new recovery point in the target. */
-export async function runReplicate(endpoint: string | undefined, flags: GroupFlags & { target?: string; resync?: boolean; maxRate?: number }, io: CommandIo): Promise<void> {
+export async function runReplicate(
+  endpoint: string | undefined,
+  flags: GroupFlags & { target?: string; resync?: boolean; maxRate?: number },
+  io: CommandIo,
+): Promise<void> {
   const storePath = parseTarget(flags.target);
   const group = await openGroup(endpoint, flags.machine ?? [], flags, io.err, io.registry);
   let store: DirStore | undefined;
@@ -70,10 +98,14 @@ export async function runReplicate(endpoint: string | undefined, flags: GroupFla
     for (const w of store.warnings) io.err(`drkit: ${w}`);
     const p = result.point;
     const disks = p.members.flatMap((m) => m.disks);
-    print(io, flags.json, { ...p, resumed: result.resumed }, () =>
-      `recovery point ${p.id}: ${describeStatement(p.consistency)}${result.resumed ? ' (resumed an interrupted run)' : ''}\n` +
-      `  ${disks.length} disks, read ${humanBytes(disks.reduce((n, d) => n + d.bytesRead, 0))}, wrote ${humanBytes(disks.reduce((n, d) => n + d.bytesWritten, 0))}\n` +
-      formatPoints([p]).split('\n').slice(1).join('\n'),
+    print(
+      io,
+      flags.json,
+      { ...p, resumed: result.resumed },
+      () =>
+        `recovery point ${p.id}: ${describeStatement(p.consistency)}${result.resumed ? ' (resumed an interrupted run)' : ''}\n` +
+        `  ${disks.length} disks, read ${humanBytes(disks.reduce((n, d) => n + d.bytesRead, 0))}, wrote ${humanBytes(disks.reduce((n, d) => n + d.bytesWritten, 0))}\n` +
+        formatPoints([p]).split('\n').slice(1).join('\n'),
     );
   } finally {
     await store?.close();
@@ -85,8 +117,13 @@ export async function withStore<T>(target: string, fn: (store: DirStore) => Prom
   const path = target.startsWith('dir:') ? target.slice(4) : target;
   if (!path) throw new DrkitError('bad-input', 'give a store: dir:<path>');
   // A store whose store.json was lost still has its points: it opens and says what is wrong.
-  const isStore = async (name: string) => stat(`${path}/${name}`).then(() => true, () => false);
-  if (!(await isStore('store.json')) && !(await isStore('points'))) throw new DrkitError('bad-input', `${target} is not a drkit store`);
+  const isStore = async (name: string) =>
+    stat(`${path}/${name}`).then(
+      () => true,
+      () => false,
+    );
+  if (!(await isStore('store.json')) && !(await isStore('points')))
+    throw new DrkitError('bad-input', `${target} is not a drkit store`);
   const store = await openDirStore(path);
   try {
     const result = await fn(store);
@@ -97,43 +134,88 @@ export async function withStore<T>(target: string, fn: (store: DirStore) => Prom
   }
 }
 
-export async function runPoints(target: string, flags: { json?: boolean; prune?: boolean; keep?: number; retentionHours?: number }, io: CommandIo): Promise<void> {
-  await withStore(target, async (store) => {
-    if (flags.prune) {
-      // Without --keep or --retention-hours, the default policy's retention (24 h) applies.
-      const rule =
-        flags.keep !== undefined || flags.retentionHours !== undefined
-          ? { keep: flags.keep, olderThanMs: flags.retentionHours !== undefined ? flags.retentionHours * 3_600_000 : undefined }
-          : { olderThanMs: DEFAULT_POLICY.retentionMs };
-      const result = await store.prune(rule);
-      io.err(`drkit: pruned ${result.removed.length} points, freed ${humanBytes(result.freedBytes)}`);
-    }
-    const points = await store.listPoints();
-    print(io, flags.json, points, () => formatPoints(points));
-    for (const f of await store.findings()) io.err(`drkit: damaged: ${f.file}: ${f.problem}${f.pointId ? ` (point ${f.pointId})` : ''}; run drkit verify`);
-  }, io);
+export async function runPoints(
+  target: string,
+  flags: { json?: boolean; prune?: boolean; keep?: number; retentionHours?: number },
+  io: CommandIo,
+): Promise<void> {
+  await withStore(
+    target,
+    async (store) => {
+      if (flags.prune) {
+        // Without --keep or --retention-hours, the default policy's retention (24 h) applies.
+        const rule =
+          flags.keep !== undefined || flags.retentionHours !== undefined
+            ? {
+                keep: flags.keep,
+                olderThanMs: flags.retentionHours !== undefined ? flags.retentionHours * 3_600_000 : undefined,
+              }
+            : { olderThanMs: DEFAULT_POLICY.retentionMs };
+        const result = await store.prune(rule);
+        io.err(`drkit: pruned ${result.removed.length} points, freed ${humanBytes(result.freedBytes)}`);
+      }
+      const points = await store.listPoints();
+      print(io, flags.json, points, () => formatPoints(points));
+      for (const f of await store.findings())
+        io.err(`drkit: damaged: ${f.file}: ${f.problem}${f.pointId ? ` (point ${f.pointId})` : ''}; run drkit verify`);
+    },
+    io,
+  );
 }
 
-export async function runRestore(target: string, pointId: string, flags: { out?: string; json?: boolean; force?: boolean }, io: CommandIo): Promise<void> {
+export async function runRestore(
+  target: string,
+  pointId: string,
+  flags: { out?: string; json?: boolean; force?: boolean },
+  io: CommandIo,
+): Promise<void> {
   if (!flags.out) throw new DrkitError('bad-input', 'give --out <dir>');
-  await withStore(target, async (store) => {
-    const result = await store.restore(pointId, flags.out!, { signal: io.signal, onProgress: progressReporter(io.err), force: flags.force === true });
-    print(io, flags.json, result, () => result.files.map((f) => `${f.path}  ${humanBytes(f.sizeBytes)}  verified`).join('\n') + '\n');
-  }, io);
+  await withStore(
+    target,
+    async (store) => {
+      const result = await store.restore(pointId, flags.out!, {
+        signal: io.signal,
+        onProgress: progressReporter(io.err),
+        force: flags.force === true,
+      });
+      print(
+        io,
+        flags.json,
+        result,
+        () => result.files.map((f) => `${f.path}  ${humanBytes(f.sizeBytes)}  verified`).join('\n') + '\n',
+      );
+    },
+    io,
+  );
 }
 
-export async function runVerify(target: string, pointId: string | undefined, flags: { json?: boolean }, io: CommandIo): Promise<void> {
-  await withStore(target, async (store) => {
-    const results = await store.verify(pointId, { signal: io.signal });
-    // Damage that is no point's (store.json, a run's intent) is a finding of its own.
-    const findings = pointId ? [] : (await store.findings()).filter((f) => !f.pointId);
-    const line = (r: (typeof results)[number]) =>
-      `${r.pointId}  ${r.ok ? 'ok' : 'CORRUPT'}${r.damage ? `\n  ${r.damage}` : ''}${r.disks.filter((d) => !d.ok).map((d) => `\n  ${printable(d.name)}: ${d.actual}`).join('')}`;
-    print(io, flags.json, results, () => results.map(line).join('\n') + '\n');
-    for (const f of findings) io.err(`drkit: damaged: ${f.file}: ${f.problem}`);
-    const bad = results.filter((r) => !r.ok);
-    if (bad.length > 0 || findings.length > 0) {
-      throw new DrkitError('integrity', `${bad.length} of ${results.length} points failed verification${findings.length ? `, ${findings.length} store files are damaged` : ''}`);
-    }
-  }, io);
+export async function runVerify(
+  target: string,
+  pointId: string | undefined,
+  flags: { json?: boolean },
+  io: CommandIo,
+): Promise<void> {
+  await withStore(
+    target,
+    async (store) => {
+      const results = await store.verify(pointId, { signal: io.signal });
+      // Damage that is no point's (store.json, a run's intent) is a finding of its own.
+      const findings = pointId ? [] : (await store.findings()).filter((f) => !f.pointId);
+      const line = (r: (typeof results)[number]) =>
+        `${r.pointId}  ${r.ok ? 'ok' : 'CORRUPT'}${r.damage ? `\n  ${r.damage}` : ''}${r.disks
+          .filter((d) => !d.ok)
+          .map((d) => `\n  ${printable(d.name)}: ${d.actual}`)
+          .join('')}`;
+      print(io, flags.json, results, () => results.map(line).join('\n') + '\n');
+      for (const f of findings) io.err(`drkit: damaged: ${f.file}: ${f.problem}`);
+      const bad = results.filter((r) => !r.ok);
+      if (bad.length > 0 || findings.length > 0) {
+        throw new DrkitError(
+          'integrity',
+          `${bad.length} of ${results.length} points failed verification${findings.length ? `, ${findings.length} store files are damaged` : ''}`,
+        );
+      }
+    },
+    io,
+  );
 }

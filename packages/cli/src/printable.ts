@@ -5,5 +5,9 @@
  */
 export function printable(value: string): string {
   // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1).replace(/^\\u00/, '\\x'));
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    JSON.stringify(c)
+      .slice(1, -1)
+      .replace(/^\\u00/, '\\x'),
+  );
 }

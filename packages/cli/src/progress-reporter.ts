@@ -13,7 +13,9 @@ export function progressReporter(err: (line: string) => void): ProgressListener 
       err(`drkit: ${e.done} ${e.what} so far…`);
     } else if (e.kind === 'bytes' && Date.now() - last > 1000) {
       last = Date.now();
-      err(`drkit:   read ${humanBytes(e.read)}${e.total ? ` of ${humanBytes(e.total)}` : ''}, wrote ${humanBytes(e.sent)}, unchanged ${humanBytes(e.skipped)}`);
+      err(
+        `drkit:   read ${humanBytes(e.read)}${e.total ? ` of ${humanBytes(e.total)}` : ''}, wrote ${humanBytes(e.sent)}, unchanged ${humanBytes(e.skipped)}`,
+      );
     }
   };
 }

@@ -12,10 +12,18 @@ import { passwordSource } from './password-source.js';
  * a key from --identity, else a password from the usual places. Returns the password too,
  * so a recording can redact it.
  */
-export async function sshLogin(ep: SshUrl, flags: ConnectionFlags, warn: (line: string) => void): Promise<{ ssh: SshEndpoint; password?: string }> {
+export async function sshLogin(
+  ep: SshUrl,
+  flags: ConnectionFlags,
+  warn: (line: string) => void,
+): Promise<{ ssh: SshEndpoint; password?: string }> {
   const chosen = [flags.knownHosts, flags.fingerprint, flags.insecure].filter(Boolean).length;
   if (chosen > 1) throw new DrkitError('bad-input', 'choose one of --known-hosts, --fingerprint and --insecure');
-  if (flags.thumbprint || flags.caFile) throw new DrkitError('bad-input', `--thumbprint and --ca-file are for TLS endpoints; ${ep.display} is pinned with --fingerprint or --known-hosts`);
+  if (flags.thumbprint || flags.caFile)
+    throw new DrkitError(
+      'bad-input',
+      `--thumbprint and --ca-file are for TLS endpoints; ${ep.display} is pinned with --fingerprint or --known-hosts`,
+    );
   const hostKey: HostKeyPolicy = flags.fingerprint
     ? { kind: 'fingerprint', sha256: flags.fingerprint }
     : flags.insecure
@@ -32,7 +40,9 @@ export async function sshLogin(ep: SshUrl, flags: ConnectionFlags, warn: (line: 
     }
   }
   // A key needs no password; without one, the password comes from the usual places.
-  const password = privateKey ? undefined : await passwordSource({ passwordFile: flags.passwordFile, prompt: `password for ${ep.display}: ` })();
+  const password = privateKey
+    ? undefined
+    : await passwordSource({ passwordFile: flags.passwordFile, prompt: `password for ${ep.display}: ` })();
   return {
     ssh: {
       host: ep.host,

@@ -39,7 +39,9 @@ describe('drkit discover', () => {
   });
 
   it('discovers a live simulator with a pinned thumbprint and the password from DRKIT_PASSWORD', async () => {
-    const run = await drkit(['discover', endpoint(), '--thumbprint', sim.thumbprint, '--json'], { DRKIT_PASSWORD: sim.password });
+    const run = await drkit(['discover', endpoint(), '--thumbprint', sim.thumbprint, '--json'], {
+      DRKIT_PASSWORD: sim.password,
+    });
     expect(run.code).toBe(0);
     const inventory = JSON.parse(run.stdout) as Inventory;
     expect(inventory.machines).toHaveLength(sim.machines);
@@ -56,18 +58,57 @@ describe('drkit discover', () => {
   });
 
   it.each([
-    ['a wrong password', () => ['discover', endpoint(), '--thumbprint', sim.thumbprint], () => ({ DRKIT_PASSWORD: 'not-the-password' }), 3, /login refused \(InvalidLogin\)/],
-    ['an unpinned self-signed certificate', () => ['discover', endpoint()], () => ({ DRKIT_PASSWORD: sim.password }), 4, /certificate not trusted .*--thumbprint/],
-    ['a thumbprint that does not match', () => ['discover', endpoint(), '--thumbprint', '00'.repeat(32)], () => ({ DRKIT_PASSWORD: sim.password }), 4, /does not match the pinned one/],
-    ['an unreachable endpoint', () => ['discover', 'vsphere://u@127.0.0.1:1', '--insecure'], () => ({ DRKIT_PASSWORD: 'x' }), 5, /unreachable \(ECONNREFUSED\)/],
-    ['a password in the URL', () => ['discover', 'vsphere://u:pw@127.0.0.1:1'], () => ({}), 2, /no password in the endpoint URL/],
+    [
+      'a wrong password',
+      () => ['discover', endpoint(), '--thumbprint', sim.thumbprint],
+      () => ({ DRKIT_PASSWORD: 'not-the-password' }),
+      3,
+      /login refused \(InvalidLogin\)/,
+    ],
+    [
+      'an unpinned self-signed certificate',
+      () => ['discover', endpoint()],
+      () => ({ DRKIT_PASSWORD: sim.password }),
+      4,
+      /certificate not trusted .*--thumbprint/,
+    ],
+    [
+      'a thumbprint that does not match',
+      () => ['discover', endpoint(), '--thumbprint', '00'.repeat(32)],
+      () => ({ DRKIT_PASSWORD: sim.password }),
+      4,
+      /does not match the pinned one/,
+    ],
+    [
+      'an unreachable endpoint',
+      () => ['discover', 'vsphere://u@127.0.0.1:1', '--insecure'],
+      () => ({ DRKIT_PASSWORD: 'x' }),
+      5,
+      /unreachable \(ECONNREFUSED\)/,
+    ],
+    [
+      'a password in the URL',
+      () => ['discover', 'vsphere://u:pw@127.0.0.1:1'],
+      () => ({}),
+      2,
+      /no password in the endpoint URL/,
+    ],
     ['an unknown scheme', () => ['discover', 'ftp://u@h'], () => ({}), 2, /unknown endpoint scheme ftp/],
-    ['no password at all and no terminal', () => ['discover', endpoint(), '--thumbprint', sim.thumbprint], () => ({}), 2, /no password/],
+    [
+      'no password at all and no terminal',
+      () => ['discover', endpoint(), '--thumbprint', sim.thumbprint],
+      () => ({}),
+      2,
+      /no password/,
+    ],
   ])('exits non-zero with a one-line reason for %s', async (_what, args, env, code, reason) => {
     const run = await drkit(args(), env());
     expect(run.code).toBe(code);
     expect(run.stdout).toBe('');
-    const lines = run.stderr.trim().split('\n').filter((l) => !l.includes('WARNING'));
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.includes('WARNING'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(reason);
   });
@@ -84,12 +125,17 @@ describe('drkit discover', () => {
     const inv = JSON.parse(run.stdout);
     expect(inv.machines).toHaveLength(1);
     expect(inv.machines[0].os.family).toBe('linux');
-    expect(inv.machines[0].disks.map((d: { provisioning: string }) => d.provisioning)).toEqual(['snapshot:btrfs', 'snapshot:btrfs']);
+    expect(inv.machines[0].disks.map((d: { provisioning: string }) => d.provisioning)).toEqual([
+      'snapshot:btrfs',
+      'snapshot:btrfs',
+    ]);
   });
 
   it('records a session with --record that replays to the same inventory, without the password', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'drkit-rec-')), 'site');
-    const live = await drkit(['discover', endpoint(), '--thumbprint', sim.thumbprint, '--record', dir, '--json'], { DRKIT_PASSWORD: sim.password });
+    const live = await drkit(['discover', endpoint(), '--thumbprint', sim.thumbprint, '--record', dir, '--json'], {
+      DRKIT_PASSWORD: sim.password,
+    });
     expect(live.code).toBe(0);
     const cassette = await readFile(join(dir, 'http.jsonl'), 'utf8');
     expect(cassette).not.toContain(sim.password);

@@ -40,11 +40,42 @@ describe('bad input is one line and exit 2, before anything is touched', () => {
     };
     const member = { endpoint: `file://${site}`, machine: 'web' };
     expectOneLine(await drkit(['snapshot', '--group', join(dir, 'none.json')]), 2, 'bad-input', /no such file/);
-    expectOneLine(await drkit(['snapshot', '--group', await write('bad.json', '{ members: [')]), 2, 'bad-input', /not valid JSON/);
-    expectOneLine(await drkit(['snapshot', '--group', await write('null.json', 'null')]), 2, 'bad-input', /expected a JSON object/);
-    expectOneLine(await drkit(['snapshot', '--group', await write('bogus.json', JSON.stringify({ consistency: 'bogus', members: [member] }))]), 2, 'bad-input', /consistency "bogus"/);
-    expectOneLine(await drkit(['snapshot', '--group', await write('budget.json', JSON.stringify({ freezeBudgetMs: -5, members: [member] }))]), 2, 'bad-input', /freezeBudgetMs -5/);
-    const hook = await write('hook.json', JSON.stringify({ members: [{ ...member, preHook: 'touch /tmp/owned', record: '/tmp/x' }] }));
+    expectOneLine(
+      await drkit(['snapshot', '--group', await write('bad.json', '{ members: [')]),
+      2,
+      'bad-input',
+      /not valid JSON/,
+    );
+    expectOneLine(
+      await drkit(['snapshot', '--group', await write('null.json', 'null')]),
+      2,
+      'bad-input',
+      /expected a JSON object/,
+    );
+    expectOneLine(
+      await drkit([
+        'snapshot',
+        '--group',
+        await write('bogus.json', JSON.stringify({ consistency: 'bogus', members: [member] })),
+      ]),
+      2,
+      'bad-input',
+      /consistency "bogus"/,
+    );
+    expectOneLine(
+      await drkit([
+        'snapshot',
+        '--group',
+        await write('budget.json', JSON.stringify({ freezeBudgetMs: -5, members: [member] })),
+      ]),
+      2,
+      'bad-input',
+      /freezeBudgetMs -5/,
+    );
+    const hook = await write(
+      'hook.json',
+      JSON.stringify({ members: [{ ...member, preHook: 'touch /tmp/owned', record: '/tmp/x' }] }),
+    );
     expectOneLine(await drkit(['snapshot', '--group', hook]), 2, 'bad-input', /"preHook" cannot be set per member/);
   });
 
@@ -54,7 +85,12 @@ describe('bad input is one line and exit 2, before anything is touched', () => {
     expect(badRate.code).toBe(2);
     expect(badRate.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
     expect(badRate.stderr).not.toMatch(/Options:/);
-    expectOneLine(await drkit(['replicate', `file://${site}`, '--machine', 'web', '--machine', 'web', '--target', store]), 2, 'bad-input', /twice/);
+    expectOneLine(
+      await drkit(['replicate', `file://${site}`, '--machine', 'web', '--machine', 'web', '--target', store]),
+      2,
+      'bad-input',
+      /twice/,
+    );
     expect(await readdir(store.slice(4)).catch(() => [])).toEqual([]);
   });
 
@@ -64,7 +100,12 @@ describe('bad input is one line and exit 2, before anything is touched', () => {
     await writeFile(join(out, 'file'), 'x');
     expectOneLine(await drkit(['restore', store, 'latest-no', '--out', join(out, 'file')]), 1, 'not-found');
     const [point] = JSON.parse((await drkit(['points', store, '--json'])).stdout) as PointManifest[];
-    expectOneLine(await drkit(['restore', store, point!.id, '--out', join(out, 'file')]), 2, 'bad-input', /not a folder/);
+    expectOneLine(
+      await drkit(['restore', store, point!.id, '--out', join(out, 'file')]),
+      2,
+      'bad-input',
+      /not a folder/,
+    );
     expectOneLine(await drkit(['restore', store, point!.id, '--out', out]), 2, 'bad-input', /not empty/);
     const link = join(tmpdir(), `drkit-link-${process.pid}-${Date.now()}`);
     await symlink(out, link);
@@ -89,7 +130,12 @@ describe('a damaged store is exit 6, never a stack trace or zeros called verifie
     await truncate(replica, 128 * 1024);
     expectOneLine(await drkit(['verify', store, point!.id.slice(0, 6)]), 6, 'integrity');
     const out = await mkdtemp(join(tmpdir(), 'drkit-out-'));
-    expectOneLine(await drkit(['restore', store, point!.id, '--out', out]), 6, 'integrity', /replica\.img holds 131072 bytes/);
+    expectOneLine(
+      await drkit(['restore', store, point!.id, '--out', out]),
+      6,
+      'integrity',
+      /replica\.img holds 131072 bytes/,
+    );
     expect(await readdir(out)).toEqual([]);
     await rm(replica);
     expectOneLine(await drkit(['restore', store, point!.id, '--out', out]), 6, 'integrity', /missing/);
@@ -144,7 +190,10 @@ describe('names from a host', () => {
     const restored = await drkit(['restore', store, point!.id, '--out', out, '--json']);
     expect(restored.code).toBe(0);
     expect((await readdir(join(out, 'db'))).sort()).toEqual(['α.img', 'β.img', 'дата.img', 'диск.img'].sort());
-    for (const d of ['α', 'β', 'диск', 'дата']) expect((await readFile(join(out, 'db', `${d}.img`))).equals(await readFile(join(site, 'db', `${d}.img`)))).toBe(true);
+    for (const d of ['α', 'β', 'диск', 'дата'])
+      expect((await readFile(join(out, 'db', `${d}.img`))).equals(await readFile(join(site, 'db', `${d}.img`)))).toBe(
+        true,
+      );
   });
 });
 
@@ -152,7 +201,11 @@ describe('interrupted', () => {
   it('Ctrl-C during a replication exits 130 with its own line, and the next run resumes into a point that verifies', async () => {
     await writeFile(join(site, 'web', 'os.img'), randomBytes(32 * 1024 * 1024));
     const bin = new URL('../bin/drkit.js', import.meta.url).pathname;
-    const child = spawn(process.execPath, [bin, 'replicate', `file://${site}`, '--target', store, '--max-rate', String(4 * 1024 * 1024)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [bin, 'replicate', `file://${site}`, '--target', store, '--max-rate', String(4 * 1024 * 1024)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();

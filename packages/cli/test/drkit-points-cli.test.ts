@@ -27,16 +27,30 @@ describe('drkit snapshot / replicate / points / restore / verify', () => {
   });
 
   it('the same group falls back to crash consistency and says so, per machine and for the group', async () => {
-    const run = await drkit(['replicate', `file://${site}`, '--consistency', 'app', '--policy', 'fallback-to-crash', '--target', store, '--json']);
+    const run = await drkit([
+      'replicate',
+      `file://${site}`,
+      '--consistency',
+      'app',
+      '--policy',
+      'fallback-to-crash',
+      '--target',
+      store,
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     const point = JSON.parse(run.stdout) as PointManifest;
     expect(point.consistency).toMatchObject({ requested: 'app', achieved: 'crash' });
     expect(point.consistency.reason).toMatch(/powered off/);
-    expect(point.members.map((m) => [m.name, m.requested, m.achieved])).toEqual([['db01', 'app', 'crash'], ['web', 'app', 'crash']]);
+    expect(point.members.map((m) => [m.name, m.requested, m.achieved])).toEqual([
+      ['db01', 'app', 'crash'],
+      ['web', 'app', 'crash'],
+    ]);
   });
 
   it('lists, prunes, restores by id prefix, and verifies — and exits 6 when a replica is corrupt', async () => {
-    for (let i = 0; i < 3; i++) expect((await drkit(['replicate', `file://${site}`, '--machine', 'web', '--target', store])).code).toBe(0);
+    for (let i = 0; i < 3; i++)
+      expect((await drkit(['replicate', `file://${site}`, '--machine', 'web', '--target', store])).code).toBe(0);
     const list = JSON.parse((await drkit(['points', store, '--json'])).stdout) as PointManifest[];
     expect(list).toHaveLength(3);
     const pruned = await drkit(['points', store, '--prune', '--keep', '2', '--json']);
@@ -56,7 +70,9 @@ describe('drkit snapshot / replicate / points / restore / verify', () => {
   });
 
   it('refuses what it cannot do, with a one-line reason', async () => {
-    expect((await drkit(['replicate', `file://${site}`, '--target', 'nfs:/x'])).stderr).toMatch(/unknown target nfs:\/x/);
+    expect((await drkit(['replicate', `file://${site}`, '--target', 'nfs:/x'])).stderr).toMatch(
+      /unknown target nfs:\/x/,
+    );
     expect((await drkit(['points', '/nonexistent'])).stderr).toMatch(/is not a drkit store/);
     expect((await drkit(['snapshot', `file://${site}`, '--consistency', 'eventual'])).code).toBe(2);
   });

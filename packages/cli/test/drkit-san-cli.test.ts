@@ -30,24 +30,34 @@ describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', 
   });
 
   it('discovers an ONTAP cluster: consistency groups as machines, LUNs as disks with their NAA ids', async () => {
-    const run = await drkit(['discover', ontapUrl, '--thumbprint', ontap.thumbprint!, '--json'], { DRKIT_PASSWORD: ontap.password });
+    const run = await drkit(['discover', ontapUrl, '--thumbprint', ontap.thumbprint!, '--json'], {
+      DRKIT_PASSWORD: ontap.password,
+    });
     expect(run.code, run.stderr).toBe(0);
     const inv = JSON.parse(run.stdout) as Inventory;
     expect(inv.site).toMatchObject({ adapter: 'san', product: 'NetApp ONTAP', apiVersion: '9.13.1' });
-    expect(inv.machines.map((m) => [m.name, m.disks.length]).sort()).toEqual([['cg_db', 2], ['cg_web', 1]]);
+    expect(inv.machines.map((m) => [m.name, m.disks.length]).sort()).toEqual([
+      ['cg_db', 2],
+      ['cg_web', 1],
+    ]);
     expect(inv.warnings).toHaveLength(1);
   });
 
   it('discovers a FlashArray with an API token (never in the URL)', async () => {
     const host = new URL(pure.url).host;
     expect((await drkit(['discover', `pure://token@${host}`, '--insecure'])).code).toBe(2);
-    const run = await drkit(['discover', `pure://${host}`, '--thumbprint', pure.thumbprint!, '--json'], { DRKIT_PASSWORD: pure.apiToken });
+    const run = await drkit(['discover', `pure://${host}`, '--thumbprint', pure.thumbprint!, '--json'], {
+      DRKIT_PASSWORD: pure.apiToken,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as Inventory).machines.map((m) => m.name).sort()).toEqual(['pg-esx', 'pg-sql']);
   });
 
   it('takes one write-order-consistent point across two consistency groups', async () => {
-    const run = await drkit(['snapshot', ontapUrl, '--thumbprint', ontap.thumbprint!, '--machine', 'cg_db', '--machine', 'cg_web', '--json'], { DRKIT_PASSWORD: ontap.password });
+    const run = await drkit(
+      ['snapshot', ontapUrl, '--thumbprint', ontap.thumbprint!, '--machine', 'cg_db', '--machine', 'cg_web', '--json'],
+      { DRKIT_PASSWORD: ontap.password },
+    );
     expect(run.code, run.stderr).toBe(0);
     const point = JSON.parse(run.stdout);
     expect(point.statement).toMatchObject({ requested: 'crash', achieved: 'crash', basis: 'shared-freeze' });
@@ -57,11 +67,16 @@ describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', 
 
   it('records a discovery with --record that --replay answers the same, with no secret in the fixture', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'drkit-san-rec-')), 'ontap');
-    const live = await drkit(['discover', ontapUrl, '--thumbprint', ontap.thumbprint!, '--record', dir, '--json'], { DRKIT_PASSWORD: ontap.password });
+    const live = await drkit(['discover', ontapUrl, '--thumbprint', ontap.thumbprint!, '--record', dir, '--json'], {
+      DRKIT_PASSWORD: ontap.password,
+    });
     expect(live.code, live.stderr).toBe(0);
     const replayed = await drkit(['discover', '--replay', dir, '--json']);
     expect(replayed.code, replayed.stderr).toBe(0);
-    const key = (text: string) => (JSON.parse(text) as Inventory).machines.map((m) => `${m.name}:${m.disks.map((d) => `${d.name}/${d.capacityBytes}/${d.wwn}`).join(',')}`).sort();
+    const key = (text: string) =>
+      (JSON.parse(text) as Inventory).machines
+        .map((m) => `${m.name}:${m.disks.map((d) => `${d.name}/${d.capacityBytes}/${d.wwn}`).join(',')}`)
+        .sort();
     expect(key(replayed.stdout)).toEqual(key(live.stdout));
     const cassette = await readFile(join(dir, 'http.jsonl'), 'utf8');
     expect(cassette).not.toContain(ontap.password);
@@ -76,24 +91,38 @@ describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', 
     const naa = (serial: string) => 'naa.600a0980' + Buffer.from(serial).toString('hex');
     await writeFile(join(root, 'site', 'db', 'data.img'), Buffer.alloc(64 * 1024, 1));
     await writeFile(join(root, 'site', 'db', 'log.img'), Buffer.alloc(64 * 1024, 2));
-    await writeFile(join(root, 'site', 'db', 'machine.json'), JSON.stringify({ name: 'db01', wwns: { data: naa('wCVovB3Ds7Lk'), log: naa('wCVovB3Ds7Ll') } }));
+    await writeFile(
+      join(root, 'site', 'db', 'machine.json'),
+      JSON.stringify({ name: 'db01', wwns: { data: naa('wCVovB3Ds7Lk'), log: naa('wCVovB3Ds7Ll') } }),
+    );
     const config = join(root, 'group.json');
-    await writeFile(config, JSON.stringify({
-      members: [{ endpoint: `file://${join(root, 'site')}`, machine: 'db01' }],
-      arrays: [{ endpoint: ontapUrl, thumbprint: ontap.thumbprint }],
-    }));
-    const run = await drkit(['snapshot', '--group', config, '--consistency', 'app', '--json'], { DRKIT_PASSWORD: ontap.password });
+    await writeFile(
+      config,
+      JSON.stringify({
+        members: [{ endpoint: `file://${join(root, 'site')}`, machine: 'db01' }],
+        arrays: [{ endpoint: ontapUrl, thumbprint: ontap.thumbprint }],
+      }),
+    );
+    const run = await drkit(['snapshot', '--group', config, '--consistency', 'app', '--json'], {
+      DRKIT_PASSWORD: ontap.password,
+    });
     expect(run.code, run.stderr).toBe(0);
     const point = JSON.parse(run.stdout);
-    expect(point.members.map((m: { name: string; adapter: string }) => [m.name, m.adapter])).toEqual([['db01', 'file'], ['cg_db (array group under db01)', 'san']]);
+    expect(point.members.map((m: { name: string; adapter: string }) => [m.name, m.adapter])).toEqual([
+      ['db01', 'file'],
+      ['cg_db (array group under db01)', 'san'],
+    ]);
     // The array fenced and committed inside db01's freeze: its crash-only snapshot holds app-consistent data.
     expect(point.statement).toMatchObject({ requested: 'app', achieved: 'app' });
-    expect(point.members[1]).toMatchObject({ snapshot: { requested: 'app', achieved: 'app' }, consistencyFrom: ['db01'] });
+    expect(point.members[1]).toMatchObject({
+      snapshot: { requested: 'app', achieved: 'app' },
+      consistencyFrom: ['db01'],
+    });
     expect(ontap.snapshotsOf('cg_db')).toContain(point.tag);
     expect(ontap.snapshotsOf('cg_web')).not.toContain(point.tag);
   });
 
-  it('shows the array\'s own replication, and fails it over and back', async () => {
+  it("shows the array's own replication, and fails it over and back", async () => {
     const auth = ['--thumbprint', ontap.thumbprint!];
     const env = { DRKIT_PASSWORD: ontap.password };
     const text = await drkit(['links', ontapUrl, ...auth], env);

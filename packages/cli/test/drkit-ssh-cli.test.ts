@@ -17,7 +17,13 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', 
   beforeAll(async () => {
     [sshd, loops] = await Promise.all([startSshd(), createLoopDisks()]);
     endpoint = `ssh://root@127.0.0.1:${sshd.port}`;
-    auth = ['--identity', sshd.clientKeyFile, '--known-hosts', sshd.knownHostsFile, ...loops.disks.flatMap((d) => ['--disk', d.device])];
+    auth = [
+      '--identity',
+      sshd.clientKeyFile,
+      '--known-hosts',
+      sshd.knownHostsFile,
+      ...loops.disks.flatMap((d) => ['--disk', d.device]),
+    ];
   });
   afterAll(async () => {
     await sshd?.stop();
@@ -30,14 +36,26 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', 
     const inv = JSON.parse(run.stdout) as Inventory;
     expect(inv.machines).toHaveLength(1);
     expect(inv.machines[0]!.os.family).toBe('linux');
-    expect(inv.machines[0]!.disks.map((d) => [d.path, d.capacityBytes, d.provisioning])).toEqual(loops.disks.map((d) => [d.device, d.sizeBytes, 'snapshot:btrfs']));
+    expect(inv.machines[0]!.disks.map((d) => [d.path, d.capacityBytes, d.provisioning])).toEqual(
+      loops.disks.map((d) => [d.device, d.sizeBytes, 'snapshot:btrfs']),
+    );
   });
 
-  it('replicates app-consistently, then deltas from the snapshots\' extent maps, resyncs on request, and every point verifies', async () => {
+  it("replicates app-consistently, then deltas from the snapshots' extent maps, resyncs on request, and every point verifies", async () => {
     const target = `dir:${join(await mkdtemp(join(tmpdir(), 'drkit-ssh-cli-')), 'store')}`;
     const marker = join(loops.dir, 'hooks.log');
     const hooks = ['--pre-hook', `echo pre >> ${marker}`, '--post-hook', `echo post >> ${marker}`];
-    const first = await drkit(['replicate', endpoint, ...auth, ...hooks, '--consistency', 'app', '--target', target, '--json']);
+    const first = await drkit([
+      'replicate',
+      endpoint,
+      ...auth,
+      ...hooks,
+      '--consistency',
+      'app',
+      '--target',
+      target,
+      '--json',
+    ]);
     expect(first.code, first.stderr).toBe(0);
     const p1 = JSON.parse(first.stdout);
     // fsfreeze held across both filesystems while btrfs snapshotted the subvolume.
@@ -59,7 +77,9 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', 
     const p3 = JSON.parse(third.stdout);
     expect(p3.members[0].disks.map((d: { mode: string }) => d.mode)).toEqual(['resync', 'resync']);
     // Remote checksums: hashes crossed, the data did not (nothing changed since the delta).
-    expect(p3.members[0].disks.reduce((n: number, d: { bytesRead: number }) => n + d.bytesRead, 0)).toBeLessThan(1 << 20);
+    expect(p3.members[0].disks.reduce((n: number, d: { bytesRead: number }) => n + d.bytesRead, 0)).toBeLessThan(
+      1 << 20,
+    );
     const verify = await drkit(['verify', target]);
     expect(verify.code, verify.stderr).toBe(0);
   });
@@ -74,18 +94,31 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('drkit over ssh://', 
     // The recording is redacted (addresses, host names), so compare the shape that survives it.
     const a = strip(live.stdout);
     const b = strip(replayed.stdout);
-    expect(b.machines.map((m: { id: string; disks: unknown[] }) => [m.id, m.disks.length])).toEqual(a.machines.map((m: { id: string; disks: unknown[] }) => [m.id, m.disks.length]));
-    expect(b.machines[0].addresses.every((x: string) => /^(192\.0\.2|198\.51\.100|203\.0\.113)\.|^2001:db8:/.test(x))).toBe(true);
+    expect(b.machines.map((m: { id: string; disks: unknown[] }) => [m.id, m.disks.length])).toEqual(
+      a.machines.map((m: { id: string; disks: unknown[] }) => [m.id, m.disks.length]),
+    );
+    expect(
+      b.machines[0].addresses.every((x: string) => /^(192\.0\.2|198\.51\.100|203\.0\.113)\.|^2001:db8:/.test(x)),
+    ).toBe(true);
   });
 
   it('refuses a host missing from the default known_hosts, naming the fingerprint to pin', async () => {
     const run = await drkit(['discover', endpoint, '--identity', sshd.clientKeyFile], { HOME: loops.dir });
     expect(run.code).toBe(4);
-    expect(run.stderr).toContain(`is not in ${loops.dir}/.ssh/known_hosts; add its key (ssh-keyscan) or pin it with --fingerprint ${sshd.fingerprint}`);
+    expect(run.stderr).toContain(
+      `is not in ${loops.dir}/.ssh/known_hosts; add its key (ssh-keyscan) or pin it with --fingerprint ${sshd.fingerprint}`,
+    );
   });
 
   it('refuses a host whose key is not the pinned one, with exit code 4', async () => {
-    const run = await drkit(['discover', endpoint, '--identity', sshd.clientKeyFile, '--fingerprint', `SHA256:${'B'.repeat(43)}`]);
+    const run = await drkit([
+      'discover',
+      endpoint,
+      '--identity',
+      sshd.clientKeyFile,
+      '--fingerprint',
+      `SHA256:${'B'.repeat(43)}`,
+    ]);
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/does not match the pinned.*\[host-key-mismatch\]/);
   });

@@ -2,7 +2,10 @@ import { collectInventory, type Adapter, type Inventory } from '@drkit/core';
 import type { AdapterContractOptions } from './contract-options.js';
 
 /** Runs `fn` on a connected adapter and always closes it. */
-export async function withAdapter<T>(options: AdapterContractOptions, fn: (adapter: Adapter) => Promise<T>): Promise<T> {
+export async function withAdapter<T>(
+  options: AdapterContractOptions,
+  fn: (adapter: Adapter) => Promise<T>,
+): Promise<T> {
   const adapter = await options.adapter();
   try {
     await adapter.connect();
@@ -19,6 +22,7 @@ export function discoverOnce(options: AdapterContractOptions): Promise<Inventory
 /** The machine the contract works on: the one named in the options, else the first discovered. */
 export async function contractMachine(adapter: Adapter, options: AdapterContractOptions): Promise<string> {
   if (options.machineId) return options.machineId;
-  for await (const item of adapter.discover({ kinds: ['machine'] })) if (item.kind === 'machine' && item.machine.disks.length > 0) return item.machine.id;
+  for await (const item of adapter.discover({ kinds: ['machine'] }))
+    if (item.kind === 'machine' && item.machine.disks.length > 0) return item.machine.id;
   throw new Error('the contract needs a machine with disks at the endpoint');
 }

@@ -12,7 +12,8 @@ import { describeSnapshotContract } from './snapshot-contract.js';
  */
 export function describeAdapterContract(options: AdapterContractOptions): void {
   describe(`adapter contract: ${options.name}`, () => {
-    const runs = (m: NonNullable<AdapterContractOptions['modules']>[number]) => !options.modules || options.modules.includes(m);
+    const runs = (m: NonNullable<AdapterContractOptions['modules']>[number]) =>
+      !options.modules || options.modules.includes(m);
     if (runs('discovery')) describeDiscoveryContract(options);
     if (runs('snapshots')) describeSnapshotContract(options);
     if (runs('replication')) describeReplicationContract(options);

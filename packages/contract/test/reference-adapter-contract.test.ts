@@ -15,5 +15,13 @@ beforeAll(async () => {
   }
 });
 
-describeAdapterContract({ name: 'reference file:// adapter (phased)', adapter: () => createReferenceAdapter({ root: site }), expect: { machines: 2, hosts: 1 } });
-describeAdapterContract({ name: 'reference file:// adapter (fused phases)', adapter: () => createReferenceAdapter({ root: site, fusedPhases: true }), machineId: 'db' });
+describeAdapterContract({
+  name: 'reference file:// adapter (phased)',
+  adapter: () => createReferenceAdapter({ root: site }),
+  expect: { machines: 2, hosts: 1 },
+});
+describeAdapterContract({
+  name: 'reference file:// adapter (fused phases)',
+  adapter: () => createReferenceAdapter({ root: site, fusedPhases: true }),
+  machineId: 'db',
+});

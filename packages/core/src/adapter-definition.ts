@@ -74,7 +74,10 @@ export interface AdapterDefinition<TTransport = unknown> {
   /** Builds the adapter over a replayed transport from a recorded fixture (absent: not replayable). */
   fromFixture?(fixture: FixtureInfo, connection: AdapterConnection<TTransport>): Adapter | Promise<Adapter>;
   /** Client settings a recording must keep so a replay asks the same questions (e.g. a page size). */
-  recordParameters?(endpoint: ParsedEndpoint, connection: AdapterConnection<TTransport>): Record<string, string | number | boolean>;
+  recordParameters?(
+    endpoint: ParsedEndpoint,
+    connection: AdapterConnection<TTransport>,
+  ): Record<string, string | number | boolean>;
   /** Recorded values that change on every session (tokens), so replay binds them to live ones. */
   readonly volatileTokens?: boolean;
 }
@@ -86,12 +89,20 @@ const MARK = Symbol.for('drkit.adapter-definition');
  * a registry can tell a definition from any other export of a module.
  */
 export function defineAdapter<TTransport>(definition: AdapterDefinition<TTransport>): AdapterDefinition<TTransport> {
-  const bad = (why: string) => new DrkitError('bad-input', `adapter definition ${JSON.stringify(definition?.kind)}: ${why}`);
+  const bad = (why: string) =>
+    new DrkitError('bad-input', `adapter definition ${JSON.stringify(definition?.kind)}: ${why}`);
   if (definition?.specificationVersion !== 'v1') throw bad('specificationVersion must be "v1"');
-  if (typeof definition.kind !== 'string' || !/^[a-z][a-z0-9-]*$/.test(definition.kind)) throw bad('kind must be a lower-case word');
-  if (!Array.isArray(definition.schemes) || definition.schemes.length === 0 || definition.schemes.some((s) => !/^[a-z][a-z0-9+.-]*$/.test(s))) throw bad('schemes must be URL schemes');
+  if (typeof definition.kind !== 'string' || !/^[a-z][a-z0-9-]*$/.test(definition.kind))
+    throw bad('kind must be a lower-case word');
+  if (
+    !Array.isArray(definition.schemes) ||
+    definition.schemes.length === 0 ||
+    definition.schemes.some((s) => !/^[a-z][a-z0-9+.-]*$/.test(s))
+  )
+    throw bad('schemes must be URL schemes');
   if (!['https', 'ssh', 'local'].includes(definition.connection)) throw bad('connection must be https, ssh or local');
-  if (typeof definition.parseEndpoint !== 'function' || typeof definition.create !== 'function') throw bad('parseEndpoint and create are required');
+  if (typeof definition.parseEndpoint !== 'function' || typeof definition.create !== 'function')
+    throw bad('parseEndpoint and create are required');
   return Object.assign(definition, { [MARK]: true });
 }
 

@@ -32,11 +32,21 @@ export async function collectInventory(
     if (seen.has(key)) throw new DrkitError('protocol', `discovery yielded ${item.kind} ${entry.id} twice`);
     seen.add(key);
     switch (item.kind) {
-      case 'machine': inventory.machines.push(item.machine); break;
-      case 'host': inventory.hosts.push(item.host); break;
-      case 'cluster': inventory.clusters.push(item.cluster); break;
-      case 'storage': inventory.storage.push(item.storage); break;
-      case 'network': inventory.networks.push(item.network); break;
+      case 'machine':
+        inventory.machines.push(item.machine);
+        break;
+      case 'host':
+        inventory.hosts.push(item.host);
+        break;
+      case 'cluster':
+        inventory.clusters.push(item.cluster);
+        break;
+      case 'storage':
+        inventory.storage.push(item.storage);
+        break;
+      case 'network':
+        inventory.networks.push(item.network);
+        break;
     }
   }
   return inventory;
@@ -44,10 +54,15 @@ export async function collectInventory(
 
 export function itemEntry(item: Exclude<InventoryItem, { kind: 'warning' }>): { id: string; name: string } {
   switch (item.kind) {
-    case 'machine': return item.machine;
-    case 'host': return item.host;
-    case 'cluster': return item.cluster;
-    case 'storage': return item.storage;
-    case 'network': return item.network;
+    case 'machine':
+      return item.machine;
+    case 'host':
+      return item.host;
+    case 'cluster':
+      return item.cluster;
+    case 'storage':
+      return item.storage;
+    case 'network':
+      return item.network;
   }
 }

@@ -12,7 +12,11 @@ describe('DrkitError', () => {
   });
 
   it('is recognised across package copies by its marker, not only instanceof', () => {
-    const foreign = Object.assign(Object.create(Error.prototype), { [Symbol.for('drkit.error')]: true, code: 'busy', retryable: true });
+    const foreign = Object.assign(Object.create(Error.prototype), {
+      [Symbol.for('drkit.error')]: true,
+      code: 'busy',
+      retryable: true,
+    });
     expect(DrkitError.isInstance(foreign)).toBe(true);
     expect(isRetryable(foreign)).toBe(true);
     expect(DrkitError.isInstance(new Error('x'))).toBe(false);

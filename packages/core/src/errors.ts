@@ -27,7 +27,13 @@ export type DrkitErrorCode =
 
 /** Codes that describe a passing condition: a retry can succeed. */
 // Low space is transient in the seeds' retry ladder: an operator or retention frees it.
-const TRANSIENT: ReadonlySet<DrkitErrorCode> = new Set(['unreachable', 'timeout', 'busy', 'session-expired', 'no-space']);
+const TRANSIENT: ReadonlySet<DrkitErrorCode> = new Set([
+  'unreachable',
+  'timeout',
+  'busy',
+  'session-expired',
+  'no-space',
+]);
 
 export interface DrkitErrorOptions {
   cause?: unknown;

@@ -77,7 +77,17 @@ export const inventorySchemaV1 = {
   $id: 'https://drkit.dev/schema/inventory-v1.json',
   title: 'drkit inventory',
   type: 'object',
-  required: ['schemaVersion', 'site', 'collectedAt', 'machines', 'hosts', 'clusters', 'storage', 'networks', 'warnings'],
+  required: [
+    'schemaVersion',
+    'site',
+    'collectedAt',
+    'machines',
+    'hosts',
+    'clusters',
+    'storage',
+    'networks',
+    'warnings',
+  ],
   properties: {
     schemaVersion: { const: 1 },
     site: {

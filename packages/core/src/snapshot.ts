@@ -76,7 +76,10 @@ export interface SnapshotOps {
   release(prepared: PreparedSnapshot): Promise<void>;
   delete(snapshot: Pick<TakenSnapshot, 'id' | 'machineId'>, options?: OperationOptions): Promise<void>;
   /** Snapshots that carry drkit's tag (leftovers of failed runs included); nobody else's. */
-  listTagged(tag: string, options?: OperationOptions): Promise<Array<Pick<TakenSnapshot, 'id' | 'machineId' | 'takenAt'>>>;
+  listTagged(
+    tag: string,
+    options?: OperationOptions,
+  ): Promise<Array<Pick<TakenSnapshot, 'id' | 'machineId' | 'takenAt'>>>;
   /**
    * Rolls the machine itself back to a snapshot, in place (where the platform can): its disks
    * as the snapshot holds them. Destructive for whatever changed since; the snapshot stays.

@@ -12,7 +12,15 @@ describe('normalizeWwn', () => {
   });
 
   it('refuses what is not an NAA id, so junk never links two disks', () => {
-    for (const junk of [undefined, '', 'QEMU HARDDISK', '0x1234', '0x724a9370c3f1a2b4e5d6a7b800011234', '0x624a9370c3f1a2b4', 'naa.6zz']) {
+    for (const junk of [
+      undefined,
+      '',
+      'QEMU HARDDISK',
+      '0x1234',
+      '0x724a9370c3f1a2b4e5d6a7b800011234',
+      '0x624a9370c3f1a2b4',
+      'naa.6zz',
+    ]) {
       expect(normalizeWwn(junk), String(junk)).toBeUndefined();
     }
   });

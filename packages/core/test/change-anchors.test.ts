@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createReferenceAdapter, openDirStore, replicateGroup, type Adapter, type DiskSource, type StoreRun, type TargetStore } from '../src/index.js';
+import {
+  createReferenceAdapter,
+  openDirStore,
+  replicateGroup,
+  type Adapter,
+  type DiskSource,
+  type StoreRun,
+  type TargetStore,
+} from '../src/index.js';
 import { makeSite, randomWrites } from './reference-site-helper.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,26 +25,32 @@ function anchoringAdapter(site: string, options: { failAnchor?: boolean } = {}) 
   const live = new Set<string>();
   const calls: string[] = [];
   const adapter: Adapter = Object.create(ref, {
-    replication: { value: {
-      async openDisk(snapshotId, machineId, diskId, opts) {
-        const source = await ref.replication.openDisk(snapshotId, machineId, diskId, opts);
-        const wrapped: DiskSource = Object.create(source);
-        wrapped.changedSince = async (token, o) =>
-          token && live.has(token) ? source.changedSince(token.slice('anchor:'.length), o) : { kind: 'unknown', reason: `no live anchor ${token}` };
-        return wrapped;
-      },
-      async anchorChanges(snapshot) {
-        calls.push(`anchor ${snapshot.machineId}`);
-        if (options.failAnchor) throw new Error('the host refused to convert the snapshot');
-        const tokens = Object.fromEntries(Object.entries(snapshot.changeTokens).map(([disk, t]) => [disk, `anchor:${t}`]));
-        Object.values(tokens).forEach((t) => live.add(t));
-        return { changeTokens: tokens, warnings: [] };
-      },
-      async releaseChanges(machineId, tokens) {
-        calls.push(`release ${machineId} ${tokens.length}`);
-        tokens.forEach((t) => live.delete(t));
-      },
-    } satisfies Adapter['replication'] },
+    replication: {
+      value: {
+        async openDisk(snapshotId, machineId, diskId, opts) {
+          const source = await ref.replication.openDisk(snapshotId, machineId, diskId, opts);
+          const wrapped: DiskSource = Object.create(source);
+          wrapped.changedSince = async (token, o) =>
+            token && live.has(token)
+              ? source.changedSince(token.slice('anchor:'.length), o)
+              : { kind: 'unknown', reason: `no live anchor ${token}` };
+          return wrapped;
+        },
+        async anchorChanges(snapshot) {
+          calls.push(`anchor ${snapshot.machineId}`);
+          if (options.failAnchor) throw new Error('the host refused to convert the snapshot');
+          const tokens = Object.fromEntries(
+            Object.entries(snapshot.changeTokens).map(([disk, t]) => [disk, `anchor:${t}`]),
+          );
+          Object.values(tokens).forEach((t) => live.add(t));
+          return { changeTokens: tokens, warnings: [] };
+        },
+        async releaseChanges(machineId, tokens) {
+          calls.push(`release ${machineId} ${tokens.length}`);
+          tokens.forEach((t) => live.delete(t));
+        },
+      } satisfies Adapter['replication'],
+    },
   });
   return { adapter, calls, live };
 }
@@ -53,7 +67,10 @@ describe('change anchors (platforms whose tracking outlives a snapshot only thro
     const s = await store();
     const members = [{ adapter, machineId: 'vm' }];
     const first = await replicateGroup({ members, consistency: 'crash', store: s });
-    expect(first.point.members[0]!.disks.map((d) => d.changeToken)).toEqual([expect.stringMatching(/^anchor:/), expect.stringMatching(/^anchor:/)]);
+    expect(first.point.members[0]!.disks.map((d) => d.changeToken)).toEqual([
+      expect.stringMatching(/^anchor:/),
+      expect.stringMatching(/^anchor:/),
+    ]);
     expect(calls).toEqual(['anchor vm']); // nothing older to release
     await randomWrites(site, 'vm', 'os', 4 * MiB, 10);
     const second = await replicateGroup({ members, consistency: 'crash', store: s });
@@ -71,7 +88,9 @@ describe('change anchors (platforms whose tracking outlives a snapshot only thro
     const s = await store();
     const { point } = await replicateGroup({ members: [{ adapter, machineId: 'vm' }], consistency: 'crash', store: s });
     expect(point.members[0]!.disks[0]!.changeToken).toBeUndefined();
-    expect(point.members[0]!.warnings).toEqual([expect.stringMatching(/could not be kept past the snapshot \(the host refused.*next run resyncs/)]);
+    expect(point.members[0]!.warnings).toEqual([
+      expect.stringMatching(/could not be kept past the snapshot \(the host refused.*next run resyncs/),
+    ]);
     const next = await replicateGroup({ members: [{ adapter, machineId: 'vm' }], consistency: 'crash', store: s });
     expect(next.point.members[0]!.disks[0]!.mode).toBe('resync');
   });
@@ -96,7 +115,9 @@ describe('change anchors (platforms whose tracking outlives a snapshot only thro
       };
       return failed;
     };
-    await expect(replicateGroup({ members: [{ adapter, machineId: 'vm' }], consistency: 'crash', store: failing })).rejects.toThrow('disk full');
+    await expect(
+      replicateGroup({ members: [{ adapter, machineId: 'vm' }], consistency: 'crash', store: failing }),
+    ).rejects.toThrow('disk full');
     expect(calls).toEqual(['anchor vm', 'anchor vm', 'release vm 1']);
     expect([...live]).toEqual([first.point.members[0]!.disks[0]!.changeToken]);
   });
@@ -105,7 +126,12 @@ describe('change anchors (platforms whose tracking outlives a snapshot only thro
     const site = await makeSite({ vm: { disks: { os: 2 * MiB } } });
     const { adapter, calls } = anchoringAdapter(site);
     await adapter.connect();
-    await replicateGroup({ members: [{ adapter, machineId: 'vm' }], consistency: 'crash', store: await store(), keepSnapshots: true });
+    await replicateGroup({
+      members: [{ adapter, machineId: 'vm' }],
+      consistency: 'crash',
+      store: await store(),
+      keepSnapshots: true,
+    });
     expect(calls).toEqual([]);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createReferenceAdapter, DrkitError, takeGroupPoint, type Adapter, type Fault, type GroupMember } from '../src/index.js';
+import {
+  createReferenceAdapter,
+  DrkitError,
+  takeGroupPoint,
+  type Adapter,
+  type Fault,
+  type GroupMember,
+} from '../src/index.js';
 import { frozenMarkers, makeSite, snapshotDirs } from './reference-site-helper.js';
 
 const KiB = 1024;
@@ -12,7 +19,11 @@ async function group(spec: Parameters<typeof makeSite>[0], options: { faults?: F
   return { root, adapter, members };
 }
 
-const three = { web: { disks: { os: 64 * KiB } }, app: { disks: { os: 64 * KiB } }, db: { disks: { os: 64 * KiB, data: 128 * KiB } } };
+const three = {
+  web: { disks: { os: 64 * KiB } },
+  app: { disks: { os: 64 * KiB } },
+  db: { disks: { os: 64 * KiB, data: 128 * KiB } },
+};
 const code = (c: string) => (e: unknown) => DrkitError.isInstance(e) && e.code === c;
 
 describe('a consistency group point', () => {
@@ -49,7 +60,10 @@ describe('a consistency group point', () => {
         },
       },
     });
-    const point = await takeGroupPoint({ members: members.map((m) => ({ ...m, adapter: slow })), consistency: 'crash' });
+    const point = await takeGroupPoint({
+      members: members.map((m) => ({ ...m, adapter: slow })),
+      consistency: 'crash',
+    });
     expect(point.statement.skewMs).toBeLessThan(250);
   });
 
@@ -68,17 +82,27 @@ describe('a consistency group point', () => {
     expect(point.statement.basis).toBe('independent');
   });
 
-  it.each(['prepare', 'take'] as const)('does not exist at all when a member fails in %s: everyone thawed, snapshots rolled back', async (phase) => {
-    const { root, members } = await group(three, { faults: [{ phase, machine: 'db', code: 'platform' }] });
-    await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toSatisfy(code('platform'));
-    expect(await frozenMarkers(root)).toEqual([]);
-    expect(await snapshotDirs(root)).toEqual([]);
-  });
+  it.each(['prepare', 'take'] as const)(
+    'does not exist at all when a member fails in %s: everyone thawed, snapshots rolled back',
+    async (phase) => {
+      const { root, members } = await group(three, { faults: [{ phase, machine: 'db', code: 'platform' }] });
+      await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toSatisfy(code('platform'));
+      expect(await frozenMarkers(root)).toEqual([]);
+      expect(await snapshotDirs(root)).toEqual([]);
+    },
+  );
 
   it('keeps the point when a release fails, warns, and relies on the freeze deadline (watchdog) to thaw', async () => {
-    const { root, members } = await group(three, { faults: [{ phase: 'release', machine: 'web', code: 'unreachable' }] });
+    const { root, members } = await group(three, {
+      faults: [{ phase: 'release', machine: 'web', code: 'unreachable' }],
+    });
     const warnings: string[] = [];
-    const point = await takeGroupPoint({ members, consistency: 'app', freezeBudgetMs: 3000, onProgress: (e) => e.kind === 'warning' && warnings.push(e.message) });
+    const point = await takeGroupPoint({
+      members,
+      consistency: 'app',
+      freezeBudgetMs: 3000,
+      onProgress: (e) => e.kind === 'warning' && warnings.push(e.message),
+    });
     expect(point.members).toHaveLength(3);
     expect(warnings.join()).toMatch(/release of web failed/);
     expect(await frozenMarkers(root)).toEqual(['web']);
@@ -89,7 +113,9 @@ describe('a consistency group point', () => {
 
   it('fails, thawed and rolled back, when the freeze budget runs out', async () => {
     const { root, members } = await group(three, { faults: [{ phase: 'take', machine: 'app', delayMs: 400 }] });
-    await expect(takeGroupPoint({ members, consistency: 'app', freezeBudgetMs: 150 })).rejects.toSatisfy(code('timeout'));
+    await expect(takeGroupPoint({ members, consistency: 'app', freezeBudgetMs: 150 })).rejects.toSatisfy(
+      code('timeout'),
+    );
     expect(await frozenMarkers(root)).toEqual([]);
     expect(await snapshotDirs(root)).toEqual([]);
   });
@@ -98,7 +124,9 @@ describe('a consistency group point', () => {
     const { root, members } = await group(three, { faults: [{ phase: 'take', machine: 'db', delayMs: 300 }] });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await expect(takeGroupPoint({ members, consistency: 'app', signal: controller.signal })).rejects.toSatisfy(code('aborted'));
+    await expect(takeGroupPoint({ members, consistency: 'app', signal: controller.signal })).rejects.toSatisfy(
+      code('aborted'),
+    );
     expect(await frozenMarkers(root)).toEqual([]);
     expect(await snapshotDirs(root)).toEqual([]);
   });
@@ -108,7 +136,9 @@ describe('a consistency group point', () => {
 
     it('fails under the require policy, leaving nothing behind', async () => {
       const { root, members } = await group(spec);
-      await expect(takeGroupPoint({ members, consistency: 'app', policy: 'require' })).rejects.toSatisfy(code('invalid-state'));
+      await expect(takeGroupPoint({ members, consistency: 'app', policy: 'require' })).rejects.toSatisfy(
+        code('invalid-state'),
+      );
       expect(await snapshotDirs(root)).toEqual([]);
       expect(await frozenMarkers(root)).toEqual([]);
     });
@@ -127,7 +157,9 @@ describe('a consistency group point', () => {
 
     it('is caught and fails the point under require', async () => {
       const { root, members } = await group(spec);
-      await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toThrow(/silently took a crash-consistent snapshot/);
+      await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toThrow(
+        /silently took a crash-consistent snapshot/,
+      );
       expect(await snapshotDirs(root)).toEqual([]);
     });
 
@@ -142,7 +174,16 @@ describe('a consistency group point', () => {
 
   it('refuses an app request up front, under require, for an adapter that cannot freeze', async () => {
     const { adapter, members } = await group(three);
-    const crashOnly: Adapter = Object.create(adapter, { capabilities: { get: () => ({ ...adapter.capabilities, snapshot: { ...adapter.capabilities.snapshot, consistency: ['crash'] } }) } });
-    await expect(takeGroupPoint({ members: [{ ...members[0]!, adapter: crashOnly }], consistency: 'app' })).rejects.toSatisfy(code('unsupported'));
+    const crashOnly: Adapter = Object.create(adapter, {
+      capabilities: {
+        get: () => ({
+          ...adapter.capabilities,
+          snapshot: { ...adapter.capabilities.snapshot, consistency: ['crash'] },
+        }),
+      },
+    });
+    await expect(
+      takeGroupPoint({ members: [{ ...members[0]!, adapter: crashOnly }], consistency: 'app' }),
+    ).rejects.toSatisfy(code('unsupported'));
   });
 });

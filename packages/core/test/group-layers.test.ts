@@ -1,33 +1,79 @@
 import { describe, expect, it } from 'vitest';
-import { DrkitError, takeGroupPoint, type Adapter, type Capabilities, type Consistency, type GroupMember, type PreparedSnapshot } from '../src/index.js';
+import {
+  DrkitError,
+  takeGroupPoint,
+  type Adapter,
+  type Capabilities,
+  type Consistency,
+  type GroupMember,
+  type PreparedSnapshot,
+} from '../src/index.js';
 
 /**
  * Recording doubles (not a platform): each adapter logs its phase calls in one shared
  * timeline, so the order the coordinator imposes across layers is visible.
  */
-function double(name: string, log: string[], opts: { app?: boolean; freezeOnly?: boolean; fused?: boolean; fence?: boolean; failTake?: boolean; thawEarly?: boolean } = {}): Adapter {
+function double(
+  name: string,
+  log: string[],
+  opts: {
+    app?: boolean;
+    freezeOnly?: boolean;
+    fused?: boolean;
+    fence?: boolean;
+    failTake?: boolean;
+    thawEarly?: boolean;
+  } = {},
+): Adapter {
   const capabilities: Capabilities = {
     discovery: true,
-    snapshot: { consistency: opts.app ? ['crash', 'app'] : ['crash'], fusedPhases: !!opts.fused, mechanisms: ['double'], ...(opts.freezeOnly && { freezeOnly: true }) },
+    snapshot: {
+      consistency: opts.app ? ['crash', 'app'] : ['crash'],
+      fusedPhases: !!opts.fused,
+      mechanisms: ['double'],
+      ...(opts.freezeOnly && { freezeOnly: true }),
+    },
     replication: { diskRead: false, changeTracking: false, remoteHashing: false },
   };
   return {
-    specificationVersion: 'v1', kind: 'double', capabilities, site: { adapter: 'double', endpoint: name },
+    specificationVersion: 'v1',
+    kind: 'double',
+    capabilities,
+    site: { adapter: 'double', endpoint: name },
     connect: async () => capabilities,
     discover: async function* () {},
-    replication: { openDisk: async () => { throw new Error('no'); } },
+    replication: {
+      openDisk: async () => {
+        throw new Error('no');
+      },
+    },
     close: async () => {},
     snapshots: {
       prepare: async (r) => {
         log.push(`prepare ${name}${r.freezeOnly ? ' (freeze only)' : ''} ${r.consistency}`);
         const frozen = (r.consistency === 'app' && !opts.fused) || opts.fence;
-        return { machineId: r.machineId, request: r, handle: null, ...(frozen && { frozenAt: Date.now() }) } as PreparedSnapshot;
+        return {
+          machineId: r.machineId,
+          request: r,
+          handle: null,
+          ...(frozen && { frozenAt: Date.now() }),
+        } as PreparedSnapshot;
       },
       take: async (p) => {
         log.push(`take ${name}`);
         if (opts.failTake) throw new DrkitError('platform', `${name} commit failed`);
         const achieved: Consistency = opts.thawEarly ? 'crash' : p.request.consistency;
-        return { id: `${name}-snap`, machineId: p.machineId, takenAt: '', requested: p.request.consistency, achieved, warnings: opts.thawEarly ? ['the freeze ran out'] : [], changeTokens: {}, disks: p.request.freezeOnly ? [] : [{ diskId: 'd', name: 'd', sizeBytes: 1 }], tag: p.request.tag };
+        return {
+          id: `${name}-snap`,
+          machineId: p.machineId,
+          takenAt: '',
+          requested: p.request.consistency,
+          achieved,
+          warnings: opts.thawEarly ? ['the freeze ran out'] : [],
+          changeTokens: {},
+          disks: p.request.freezeOnly ? [] : [{ diskId: 'd', name: 'd', sizeBytes: 1 }],
+          tag: p.request.tag,
+        };
       },
       release: async () => void log.push(`release ${name}`),
       delete: async (s) => void log.push(`delete ${s.id}`),
@@ -44,7 +90,14 @@ describe('members under others (an array group beneath a server)', () => {
       { adapter: double('cg_db', log, { fence: true }), machineId: 'cg_db', name: 'cg_db', under: ['db01'] },
     ];
     const point = await takeGroupPoint({ members, consistency: 'app' });
-    expect(log).toEqual(['prepare db01 (freeze only) app', 'prepare cg_db crash', 'take db01', 'take cg_db', 'release cg_db', 'release db01']);
+    expect(log).toEqual([
+      'prepare db01 (freeze only) app',
+      'prepare cg_db crash',
+      'take db01',
+      'take cg_db',
+      'release cg_db',
+      'release db01',
+    ]);
     const array = point.members.find((m) => m.member.machineId === 'cg_db')!;
     expect(array.snapshot).toMatchObject({ requested: 'app', achieved: 'app' });
     expect(array.consistencyFrom).toEqual(['db01']);
@@ -68,7 +121,9 @@ describe('members under others (an array group beneath a server)', () => {
       { adapter: double('vm', log, { app: true, fused: true }), machineId: 'vm', name: 'db-vm' },
       { adapter: double('cg', log, { fence: true }), machineId: 'cg', name: 'cg', after: ['vm'] },
     ];
-    await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toThrow(/app consistency not available for cg/);
+    await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toThrow(
+      /app consistency not available for cg/,
+    );
     const point = await takeGroupPoint({ members, consistency: 'app', policy: 'fallback-to-crash' });
     // The VM's whole (fused) snapshot first, then the array fences; the array releases first.
     expect(log).toEqual(['prepare vm crash', 'take vm', 'prepare cg crash', 'take cg', 'release cg', 'release vm']);
@@ -84,7 +139,9 @@ describe('members under others (an array group beneath a server)', () => {
     await expect(takeGroupPoint({ members, consistency: 'app' })).rejects.toThrow(/app-consistent point not achieved/);
     const point = await takeGroupPoint({ members, consistency: 'app', policy: 'fallback-to-crash' });
     expect(point.statement.achieved).toBe('crash');
-    expect(point.members.find((m) => m.member.machineId === 'cg_db')!.snapshot.warnings.join()).toMatch(/not every machine above it held/);
+    expect(point.members.find((m) => m.member.machineId === 'cg_db')!.snapshot.warnings.join()).toMatch(
+      /not every machine above it held/,
+    );
   });
 
   it('rolls back the array snapshot and still thaws the server when the array commit fails', async () => {
@@ -103,9 +160,15 @@ describe('members under others (an array group beneath a server)', () => {
     for (const members of [
       [{ adapter: a, machineId: 'x', under: ['nobody'] }],
       [{ adapter: a, machineId: 'x', freezeOnly: true }],
-      [{ adapter: a, machineId: 'x', under: ['y'] }, { adapter: a, machineId: 'y', under: ['z'] }, { adapter: a, machineId: 'z' }],
+      [
+        { adapter: a, machineId: 'x', under: ['y'] },
+        { adapter: a, machineId: 'y', under: ['z'] },
+        { adapter: a, machineId: 'z' },
+      ],
     ] as GroupMember[][]) {
-      await expect(takeGroupPoint({ members, consistency: 'crash' })).rejects.toSatisfy((e: unknown) => DrkitError.isInstance(e) && e.code === 'bad-input');
+      await expect(takeGroupPoint({ members, consistency: 'crash' })).rejects.toSatisfy(
+        (e: unknown) => DrkitError.isInstance(e) && e.code === 'bad-input',
+      );
     }
     expect(log).toEqual([]);
   });

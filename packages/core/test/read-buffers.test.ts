@@ -46,8 +46,27 @@ async function replicateOnce(source: DiskSource, storeDir: string) {
   const store = await openDirStore(storeDir);
   const key = diskKey('m', 'd');
   const run = await store.beginRun({ diskKeys: [key] });
-  const disk = await replicateDisk(run, { key, diskId: 'd', name: 'd', source }, { chunkBytes: MiB, batchBytes: 2 * MiB });
-  const point = await run.commit({ consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 }, members: [{ machineId: 'm', name: 'm', adapter: 'file', snapshotId: 's', requested: 'crash', achieved: 'crash', warnings: [], disks: [disk] }], warnings: [] });
+  const disk = await replicateDisk(
+    run,
+    { key, diskId: 'd', name: 'd', source },
+    { chunkBytes: MiB, batchBytes: 2 * MiB },
+  );
+  const point = await run.commit({
+    consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 },
+    members: [
+      {
+        machineId: 'm',
+        name: 'm',
+        adapter: 'file',
+        snapshotId: 's',
+        requested: 'crash',
+        achieved: 'crash',
+        warnings: [],
+        disks: [disk],
+      },
+    ],
+    warnings: [],
+  });
   const out = await store.restore(point.id, join(storeDir, `out-${point.id}`));
   const restored = await readFile(out.files[0]!.path);
   await store.close();

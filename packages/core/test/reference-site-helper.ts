@@ -25,9 +25,19 @@ export async function makeSite(spec: SiteSpec): Promise<string> {
 }
 
 /** Writes `count` random 4 KiB blocks at random block offsets through the change log. */
-export async function randomWrites(root: string, machine: string, disk: string, size: number, count: number): Promise<number[]> {
+export async function randomWrites(
+  root: string,
+  machine: string,
+  disk: string,
+  size: number,
+  count: number,
+): Promise<number[]> {
   const offsets = [...new Set(Array.from({ length: count }, () => randomInt(0, Math.floor(size / 4096)) * 4096))];
-  await writeTracked(join(root, machine), disk, offsets.map((offset) => ({ offset, data: randomBytes(4096) })));
+  await writeTracked(
+    join(root, machine),
+    disk,
+    offsets.map((offset) => ({ offset, data: randomBytes(4096) })),
+  );
   return offsets;
 }
 

@@ -1,7 +1,14 @@
 import { open, readFile, stat, writeFile, appendFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DrkitError, openDirStore, replicateDisk, createReferenceAdapter, replicaKey, type DiskSource } from '../src/index.js';
+import {
+  DrkitError,
+  openDirStore,
+  replicateDisk,
+  createReferenceAdapter,
+  replicaKey,
+  type DiskSource,
+} from '../src/index.js';
 import { blockHash } from '../src/store/block-hash.js';
 import { makeSite, randomWrites } from './reference-site-helper.js';
 import { replicationHarness } from './replication-helper.js';
@@ -19,7 +26,9 @@ describe('replication into a dir: store', () => {
         await randomWrites(site, 'db', 'data', 3 * MiB, 40);
       }
       const { point } = await h.replicate();
-      expect(point.members.flatMap((m) => m.disks.map((d) => d.mode))).toEqual(run === 0 ? ['initial', 'initial', 'initial'] : ['delta', 'delta', 'delta']);
+      expect(point.members.flatMap((m) => m.disks.map((d) => d.mode))).toEqual(
+        run === 0 ? ['initial', 'initial', 'initial'] : ['delta', 'delta', 'delta'],
+      );
       history.push({ id: point.id, images: await h.sourceImages() });
     }
     for (const { id, images } of history.sort(() => Math.random() - 0.5)) {
@@ -39,7 +48,9 @@ describe('replication into a dir: store', () => {
     expect(disk.mode).toBe('delta');
     expect(disk.bytesWritten).toBe(changed.length * 4096);
     expect(disk.bytesRead).toBe(changed.length * 4096);
-    const undo = await stat(join(h.storeDir, 'journals', (await (await h.store()).listPoints())[0]!.id, `${disk.key}.undo`));
+    const undo = await stat(
+      join(h.storeDir, 'journals', (await (await h.store()).listPoints())[0]!.id, `${disk.key}.undo`),
+    );
     expect(undo.size).toBeLessThan(changed.length * (4096 + 40) + 64);
   });
 
@@ -96,12 +107,40 @@ describe('replication into a dir: store', () => {
       },
     };
     let read = 0;
-    const counting: DiskSource = { ...hashing, read: async (e, o) => { read += e.length; return inner.read(e, o); } };
+    const counting: DiskSource = {
+      ...hashing,
+      read: async (e, o) => {
+        read += e.length;
+        return inner.read(e, o);
+      },
+    };
     const store = await openDirStore(h.storeDir);
     const key = replicaKey(adapter, 'vm', 'vm/os');
     const run = await store.beginRun({ diskKeys: [key] });
-    const disk = await replicateDisk(run, { key, diskId: 'vm/os', name: 'os', source: counting, changeToken: snap.changeTokens['vm/os'], forceResync: true });
-    await run.commit({ consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 }, members: [{ machineId: 'vm', name: 'vm', adapter: 'file', snapshotId: snap.id, requested: 'crash', achieved: 'crash', warnings: [], disks: [disk] }], warnings: [] });
+    const disk = await replicateDisk(run, {
+      key,
+      diskId: 'vm/os',
+      name: 'os',
+      source: counting,
+      changeToken: snap.changeTokens['vm/os'],
+      forceResync: true,
+    });
+    await run.commit({
+      consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 },
+      members: [
+        {
+          machineId: 'vm',
+          name: 'vm',
+          adapter: 'file',
+          snapshotId: snap.id,
+          requested: 'crash',
+          achieved: 'crash',
+          warnings: [],
+          disks: [disk],
+        },
+      ],
+      warnings: [],
+    });
     await store.close();
     expect(disk.mode).toBe('resync');
     expect(read).toBe(changed.length * 4096);
@@ -113,13 +152,15 @@ describe('replication into a dir: store', () => {
     const h = await replicationHarness(site);
     const first = (await h.replicate()).point;
     await randomWrites(site, 'vm', 'os', 8 * MiB, 400);
-    await expect(h.replicate({ faults: [{ phase: 'read', afterBytes: 600 * 1024, code: 'unreachable' }] })).rejects.toSatisfy(
-      (e: unknown) => DrkitError.isInstance(e) && e.code === 'unreachable',
-    );
+    await expect(
+      h.replicate({ faults: [{ phase: 'read', afterBytes: 600 * 1024, code: 'unreachable' }] }),
+    ).rejects.toSatisfy((e: unknown) => DrkitError.isInstance(e) && e.code === 'unreachable');
     expect(await stat(join(h.storeDir, 'run.json')).then(() => true)).toBe(true);
     const resumed = await h.replicate();
     expect(resumed.resumed).toBe(true);
-    expect((await h.restore(resumed.point.id)).get('vm/os')!.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(true);
+    expect((await h.restore(resumed.point.id)).get('vm/os')!.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(
+      true,
+    );
     expect(await h.everyPointVerifies()).toBe(true);
     expect(first.id).not.toBe(resumed.point.id);
   });
@@ -130,7 +171,9 @@ describe('replication into a dir: store', () => {
     const first = (await h.replicate()).point;
     const before = await readFile(join(site, 'vm', 'os.img'));
     await randomWrites(site, 'vm', 'os', 4 * MiB, 300);
-    await expect(h.replicate({ faults: [{ phase: 'read', afterBytes: 300 * 1024, code: 'unreachable' }] })).rejects.toThrow();
+    await expect(
+      h.replicate({ faults: [{ phase: 'read', afterBytes: 300 * 1024, code: 'unreachable' }] }),
+    ).rejects.toThrow();
     const store = await h.store();
     const points = await store.listPoints();
     expect(points.map((p) => p.id)).toEqual([first.id]);
@@ -170,7 +213,9 @@ describe('replication into a dir: store', () => {
     const [result] = await store.verify(point.id);
     await store.close();
     expect(result!.ok).toBe(false);
-    await expect(h.restore(point.id)).rejects.toSatisfy((e: unknown) => DrkitError.isInstance(e) && e.code === 'integrity');
+    await expect(h.restore(point.id)).rejects.toSatisfy(
+      (e: unknown) => DrkitError.isInstance(e) && e.code === 'integrity',
+    );
   });
 
   it('refuses a second process on the same store', async () => {
@@ -206,7 +251,10 @@ describe('verification catches corruption wherever it is', () => {
     const store = await h.store();
     const results = await store.verify();
     await store.close();
-    expect(results.map((r) => [r.pointId, r.ok])).toEqual([[first.id, false], [second.id, true]]);
+    expect(results.map((r) => [r.pointId, r.ok])).toEqual([
+      [first.id, false],
+      [second.id, true],
+    ]);
     expect(results[0]!.disks[0]!.actual).toMatch(/undo journal/);
   });
 

@@ -1,7 +1,15 @@
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createReferenceAdapter, openDirStore, replicateGroup, type Adapter, type DirStore, type Fault, type ReplicationResult } from '../src/index.js';
+import {
+  createReferenceAdapter,
+  openDirStore,
+  replicateGroup,
+  type Adapter,
+  type DirStore,
+  type Fault,
+  type ReplicationResult,
+} from '../src/index.js';
 
 export interface Harness {
   site: string;
@@ -36,12 +44,21 @@ export async function replicationHarness(site: string): Promise<Harness> {
     async replicate(options = {}) {
       const a = options.faults ? createReferenceAdapter({ root: site, faults: options.faults }) : adapter;
       if (options.faults) await a.connect();
-      return withStore((store) => replicateGroup({ members: machines.map((machineId) => ({ adapter: a, machineId, name: machineId })), consistency: 'crash', store, resync: options.resync }));
+      return withStore((store) =>
+        replicateGroup({
+          members: machines.map((machineId) => ({ adapter: a, machineId, name: machineId })),
+          consistency: 'crash',
+          store,
+          resync: options.resync,
+        }),
+      );
     },
     store: () => openDirStore(storeDir),
     async sourceImages() {
       const out = new Map<string, Buffer>();
-      for (const m of machines) for (const f of (await readdir(join(site, m))).filter((x) => x.endsWith('.img'))) out.set(`${m}/${f.slice(0, -4)}`, await readFile(join(site, m, f)));
+      for (const m of machines)
+        for (const f of (await readdir(join(site, m))).filter((x) => x.endsWith('.img')))
+          out.set(`${m}/${f.slice(0, -4)}`, await readFile(join(site, m, f)));
       return out;
     },
     everyPointVerifies: () => withStore(async (s) => (await s.verify()).every((v) => v.ok)),

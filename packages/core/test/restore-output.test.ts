@@ -9,26 +9,51 @@ import { makeSite } from './reference-site-helper.js';
 
 describe('restore output names', () => {
   it('keep letters of every script, and add a short id only where names collide', () => {
-    expect(uniqueNames([{ name: 'α', id: '1' }, { name: 'диск', id: '2' }, { name: 'Hard disk 1', id: '3' }])).toEqual(['α', 'диск', 'Hard_disk_1']);
-    const same = uniqueNames([{ name: 'db01', id: 'vm-1' }, { name: 'db01', id: 'vm-2' }, { name: '../etc', id: 'vm-3' }]);
+    expect(
+      uniqueNames([
+        { name: 'α', id: '1' },
+        { name: 'диск', id: '2' },
+        { name: 'Hard disk 1', id: '3' },
+      ]),
+    ).toEqual(['α', 'диск', 'Hard_disk_1']);
+    const same = uniqueNames([
+      { name: 'db01', id: 'vm-1' },
+      { name: 'db01', id: 'vm-2' },
+      { name: '../etc', id: 'vm-3' },
+    ]);
     expect(new Set(same).size).toBe(3);
     expect(same[0]).toMatch(/^db01-[0-9a-f]{8}$/);
     expect(same[2]).toBe('__etc');
-    expect(new Set(uniqueNames([{ name: 'x', id: 'a' }, { name: 'x', id: 'a' }])).size).toBe(2);
+    expect(
+      new Set(
+        uniqueNames([
+          { name: 'x', id: 'a' },
+          { name: 'x', id: 'a' },
+        ]),
+      ).size,
+    ).toBe(2);
   });
 
   it('two machines with the same display name restore to two folders, each byte-identical', async () => {
-    const site = await makeSite({ a: { disks: { os: 64 * 1024 }, config: { name: 'db01' } }, b: { disks: { os: 64 * 1024 }, config: { name: 'db01' } } });
+    const site = await makeSite({
+      a: { disks: { os: 64 * 1024 }, config: { name: 'db01' } },
+      b: { disks: { os: 64 * 1024 }, config: { name: 'db01' } },
+    });
     const adapter = createReferenceAdapter({ root: site });
     await adapter.connect();
     const store = await openDirStore(await mkdtemp(join(tmpdir(), 'drkit-store-')));
-    const { point } = await replicateGroup({ members: ['a', 'b'].map((machineId) => ({ adapter, machineId, name: 'db01' })), consistency: 'crash', store });
+    const { point } = await replicateGroup({
+      members: ['a', 'b'].map((machineId) => ({ adapter, machineId, name: 'db01' })),
+      consistency: 'crash',
+      store,
+    });
     const out = await mkdtemp(join(tmpdir(), 'drkit-out-'));
     const result = await store.restore(point.id, out);
     await store.close();
     expect(new Set(result.files.map((f) => f.path)).size).toBe(2);
     expect(await readdir(out)).toHaveLength(2);
-    for (const [i, m] of ['a', 'b'].entries()) expect((await readFile(result.files[i]!.path)).equals(await readFile(join(site, m, 'os.img')))).toBe(true);
+    for (const [i, m] of ['a', 'b'].entries())
+      expect((await readFile(result.files[i]!.path)).equals(await readFile(join(site, m, 'os.img')))).toBe(true);
   });
 });
 
@@ -41,7 +66,11 @@ describe('replicas are keyed by site', () => {
     for (const site of [one, two]) {
       const adapter = createReferenceAdapter({ root: site });
       await adapter.connect();
-      const { point } = await replicateGroup({ members: [{ adapter, machineId: 'web', name: 'web' }], consistency: 'crash', store });
+      const { point } = await replicateGroup({
+        members: [{ adapter, machineId: 'web', name: 'web' }],
+        consistency: 'crash',
+        store,
+      });
       modes.push(point.members[0]!.disks[0]!);
     }
     await store.close();
@@ -55,17 +84,22 @@ describe('snapshots of a killed run', () => {
     const site = await makeSite({ vm: { disks: { os: 16 * 1024 * 1024 } } });
     const adapter = createReferenceAdapter({ root: site });
     await adapter.connect();
-    const kept = await adapter.snapshots.take(await adapter.snapshots.prepare({ machineId: 'vm', consistency: 'crash', tag: 'drkit-kept' }));
+    const kept = await adapter.snapshots.take(
+      await adapter.snapshots.prepare({ machineId: 'vm', consistency: 'crash', tag: 'drkit-kept' }),
+    );
     // A run in another process, killed while its snapshot exists.
     const script = join(await mkdtemp(join(tmpdir(), 'drkit-run-')), 'run.mts');
     const core = new URL('../src/index.js', import.meta.url).pathname.replace(/\.js$/, '.ts');
-    await writeFile(script, `import { createReferenceAdapter } from ${JSON.stringify(core)};
+    await writeFile(
+      script,
+      `import { createReferenceAdapter } from ${JSON.stringify(core)};
 const a = createReferenceAdapter({ root: ${JSON.stringify(site)} });
 await a.connect();
 await a.snapshots.take(await a.snapshots.prepare({ machineId: 'vm', consistency: 'crash', tag: 'drkit-run', lifetime: 'run' }));
 process.stdout.write('taken\\n');
 await new Promise((r) => setTimeout(r, 60_000));
-`);
+`,
+    );
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     expect(await readdir(join(site, '.drkit-snapshots'))).toHaveLength(2);

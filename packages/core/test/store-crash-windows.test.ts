@@ -20,7 +20,13 @@ async function stagedButUncommitted(site: string, storeDir: string) {
   const store = await openDirStore(storeDir);
   const key = replicaKey(adapter, 'vm', 'vm/os');
   const run = await store.beginRun({ diskKeys: [key] });
-  const disk = await replicateDisk(run, { key, diskId: 'vm/os', name: 'os', source, changeToken: snap.changeTokens['vm/os'] });
+  const disk = await replicateDisk(run, {
+    key,
+    diskId: 'vm/os',
+    name: 'os',
+    source,
+    changeToken: snap.changeTokens['vm/os'],
+  });
   await source.close();
   await store.close(); // the process "dies" here: no commit
   return { disk, snap };
@@ -59,7 +65,18 @@ describe('a crash in the commit window', () => {
       seq: 2,
       createdAt: new Date().toISOString(),
       consistency: { requested: 'crash', achieved: 'crash', basis: 'independent', skewMs: 0, frozenMs: 0 },
-      members: [{ machineId: 'vm', name: 'vm', adapter: 'file', snapshotId: snap.id, requested: 'crash', achieved: 'crash', warnings: [], disks: [disk] }],
+      members: [
+        {
+          machineId: 'vm',
+          name: 'vm',
+          adapter: 'file',
+          snapshotId: snap.id,
+          requested: 'crash',
+          achieved: 'crash',
+          warnings: [],
+          disks: [disk],
+        },
+      ],
       warnings: [],
     };
     await writeFile(join(h.storeDir, 'points', `00000002-${intent.pointId}.json`), JSON.stringify(manifest));
@@ -75,7 +92,7 @@ describe('a crash in the commit window', () => {
     expect((await h.restore(intent.pointId)).get('vm/os')!.equals(after)).toBe(true);
   });
 
-  it('where a crash kept a block\'s new map entry but not its new data, a resumed run still lands the data', async () => {
+  it("where a crash kept a block's new map entry but not its new data, a resumed run still lands the data", async () => {
     const site = await makeSite({ vm: { disks: { os: 4 * MiB } } });
     const h = await replicationHarness(site);
     const first = (await h.replicate()).point;
@@ -93,7 +110,9 @@ describe('a crash in the commit window', () => {
     const resumed = await h.replicate();
     expect(resumed.resumed).toBe(true);
     expect(await h.everyPointVerifies()).toBe(true);
-    expect((await h.restore(resumed.point.id)).get('vm/os')!.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(true);
+    expect((await h.restore(resumed.point.id)).get('vm/os')!.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(
+      true,
+    );
     expect((await h.restore(first.id)).get('vm/os')!.equals(old)).toBe(true);
   });
 });

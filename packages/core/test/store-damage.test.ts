@@ -3,7 +3,15 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DrkitError, createReferenceAdapter, openDirStore, replicateGroup, replicaKey, replicateDisk, type PointManifest } from '../src/index.js';
+import {
+  DrkitError,
+  createReferenceAdapter,
+  openDirStore,
+  replicateGroup,
+  replicaKey,
+  replicateDisk,
+  type PointManifest,
+} from '../src/index.js';
 import { makeSite, randomWrites } from './reference-site-helper.js';
 
 const MiB = 1024 * 1024;
@@ -33,7 +41,11 @@ async function build(): Promise<Built> {
   for (let i = 0; i < 3; i++) {
     if (i > 0) await randomWrites(site, 'vm', 'os', 2 * MiB, 60);
     const s = await openDirStore(store);
-    const { point } = await replicateGroup({ members: [{ adapter, machineId: 'vm', name: 'vm' }], consistency: 'crash', store: s });
+    const { point } = await replicateGroup({
+      members: [{ adapter, machineId: 'vm', name: 'vm' }],
+      consistency: 'crash',
+      store: s,
+    });
     await s.close();
     points.push(point);
     truth.set(point.id, await readFile(join(site, 'vm', 'os.img')));
@@ -76,12 +88,16 @@ async function check(b: Built, expectDamaged: (id: string) => boolean) {
   const findings = await s.findings();
   const bad = verdicts.filter((v) => !v.ok).map((v) => v.pointId);
   expect(bad.length + findings.length, 'verify found nothing').toBeGreaterThan(0);
-  for (const p of b.points) if (expectDamaged(p.id)) expect(bad, `point ${p.seq} should be named damaged`).toContain(p.id);
+  for (const p of b.points)
+    if (expectDamaged(p.id)) expect(bad, `point ${p.seq} should be named damaged`).toContain(p.id);
   for (const p of b.points) {
     const out = await mkdtemp(join(tmpdir(), 'drkit-out-'));
     if (verdicts.find((v) => v.pointId === p.id)?.ok) {
       const result = await s.restore(p.id, out);
-      expect((await readFile(result.files[0]!.path)).equals(b.truth.get(p.id)!), `point ${p.seq} restores its bytes`).toBe(true);
+      expect(
+        (await readFile(result.files[0]!.path)).equals(b.truth.get(p.id)!),
+        `point ${p.seq} restores its bytes`,
+      ).toBe(true);
     } else {
       const refused = await s.restore(p.id, out).catch((e: unknown) => e);
       expect(DrkitError.isInstance(refused), `restore of damaged point ${p.seq} must fail`).toBe(true);
@@ -98,7 +114,12 @@ async function replicateAfter(b: Built, resync: boolean): Promise<'refused' | 'c
   await randomWrites(b.site, 'vm', 'os', 2 * MiB, 10);
   const s = await openDirStore(b.store);
   try {
-    const { point } = await replicateGroup({ members: [{ adapter, machineId: 'vm', name: 'vm' }], consistency: 'crash', store: s, resync });
+    const { point } = await replicateGroup({
+      members: [{ adapter, machineId: 'vm', name: 'vm' }],
+      consistency: 'crash',
+      store: s,
+      resync,
+    });
     const [verdict] = await s.verify(point.id);
     expect(verdict!.ok, `replicate committed point ${point.seq} that fails verify`).toBe(true);
     const out = await mkdtemp(join(tmpdir(), 'drkit-out-'));
@@ -154,7 +175,10 @@ describe('a damaged dir: store', () => {
       const p = b.points[2]!;
       await damage(join(b.store, 'points', `${String(p.seq).padStart(8, '0')}-${p.id}.json`), how);
       const s = await openDirStore(b.store);
-      const named = [...(await s.verify()).filter((v) => !v.ok).map((v) => v.pointId), ...(await s.findings()).map((f) => f.pointId)];
+      const named = [
+        ...(await s.verify()).filter((v) => !v.ok).map((v) => v.pointId),
+        ...(await s.findings()).map((f) => f.pointId),
+      ];
       await s.close();
       expect(named).toContain(p.id);
       expect(await replicateAfter(b, false)).toBe('refused');
@@ -182,11 +206,19 @@ describe('a damaged dir: store', () => {
       const adapter = createReferenceAdapter({ root: b.site });
       await adapter.connect();
       await randomWrites(b.site, 'vm', 'os', 2 * MiB, 40);
-      const snap = await adapter.snapshots.take(await adapter.snapshots.prepare({ machineId: 'vm', consistency: 'crash', tag: 'drkit-test' }));
+      const snap = await adapter.snapshots.take(
+        await adapter.snapshots.prepare({ machineId: 'vm', consistency: 'crash', tag: 'drkit-test' }),
+      );
       const source = await adapter.replication.openDisk(snap.id, 'vm', 'vm/os');
       const s = await openDirStore(b.store);
       const run = await s.beginRun({ diskKeys: [b.key] });
-      await replicateDisk(run, { key: b.key, diskId: 'vm/os', name: 'os', source, changeToken: snap.changeTokens['vm/os'] });
+      await replicateDisk(run, {
+        key: b.key,
+        diskId: 'vm/os',
+        name: 'os',
+        source,
+        changeToken: snap.changeTokens['vm/os'],
+      });
       await run.detach?.();
       await source.close();
       await s.close(); // the process "dies" here
@@ -211,7 +243,9 @@ describe('a damaged dir: store', () => {
     const s = await openDirStore(b.store);
     await s.prune({ keep: 1 });
     expect(await readFile(victim, 'utf8')).toBe('keep me');
-    expect((await s.findings()).some((f) => f.pointId === p.id && /differ from its file name/.test(f.problem))).toBe(true);
+    expect((await s.findings()).some((f) => f.pointId === p.id && /differ from its file name/.test(f.problem))).toBe(
+      true,
+    );
     await s.close();
   });
 });

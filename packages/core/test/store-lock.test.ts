@@ -8,7 +8,9 @@ import { DrkitError, openDirStore } from '../src/index.js';
 
 const HOLDER = new URL('./lock-holder.ts', import.meta.url).pathname;
 const hold = (store: string, startAt: number, ms: number) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', HOLDER, store, String(startAt), String(ms)]).then((r) => r.stdout.trim());
+  promisify(execFile)(process.execPath, ['--import', 'tsx', HOLDER, store, String(startAt), String(ms)]).then((r) =>
+    r.stdout.trim(),
+  );
 
 describe('one writer per store', () => {
   it('of two processes opening a store at the same instant, exactly one holds it (6 rounds)', async () => {
@@ -23,7 +25,9 @@ describe('one writer per store', () => {
 
   it('a lock left by a killed process does not stop the next run, and a lock file with garbage in it neither', async () => {
     const store = await mkdtemp(join(tmpdir(), 'drkit-lock-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', HOLDER, store, '0', '60000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', HOLDER, store, '0', '60000'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     const busy = await openDirStore(store).catch((e: unknown) => e);
     expect(DrkitError.isInstance(busy) && busy.code).toBe('busy');

@@ -23,7 +23,12 @@ async function replicate(site: string, storeDir: string, resync = false) {
   await adapter.connect();
   const store = await openDirStore(storeDir);
   try {
-    return await replicateGroup({ members: [{ adapter, machineId: 'vm', name: 'vm' }], consistency: 'crash', store, resync });
+    return await replicateGroup({
+      members: [{ adapter, machineId: 'vm', name: 'vm' }],
+      consistency: 'crash',
+      store,
+      resync,
+    });
   } finally {
     await store.close();
   }
@@ -83,37 +88,42 @@ describe('a store that runs out of space keeps every committed point', () => {
     expect(image.equals(before)).toBe(true);
     // And the store goes on: the next run (space back) makes a point that restores.
     const next = (await replicate(site, storeDir)).point;
-    expect((await restoreAndVerify(storeDir, next.id)).image.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(true);
+    expect((await restoreAndVerify(storeDir, next.id)).image.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(
+      true,
+    );
   });
 
   const root = process.getuid?.() === 0;
-  it.skipIf(!root)('on a 40 MiB tmpfs: a delta too big for the space left is refused up front, a resync that runs out mid-way is undone (needs root to mount)', async () => {
-    const site = await makeSite({ vm: { disks: { os: 24 * MiB } } });
-    const mount = await mkdtemp(join(tmpdir(), 'drkit-tmpfs-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', mount]);
-    try {
-      const storeDir = join(mount, 'store');
-      await mkdir(storeDir);
-      // Fill the source disk so the replica takes its full 24 MiB.
-      await rewrite(site, 'vm', 'os', 24 * MiB, 1);
-      const first = (await replicate(site, storeDir)).point;
-      const before = await readFile(join(site, 'vm', 'os.img'));
-      await rewrite(site, 'vm', 'os', 24 * MiB, 0.7);
+  it.skipIf(!root)(
+    'on a 40 MiB tmpfs: a delta too big for the space left is refused up front, a resync that runs out mid-way is undone (needs root to mount)',
+    async () => {
+      const site = await makeSite({ vm: { disks: { os: 24 * MiB } } });
+      const mount = await mkdtemp(join(tmpdir(), 'drkit-tmpfs-'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', mount]);
+      try {
+        const storeDir = join(mount, 'store');
+        await mkdir(storeDir);
+        // Fill the source disk so the replica takes its full 24 MiB.
+        await rewrite(site, 'vm', 'os', 24 * MiB, 1);
+        const first = (await replicate(site, storeDir)).point;
+        const before = await readFile(join(site, 'vm', 'os.img'));
+        await rewrite(site, 'vm', 'os', 24 * MiB, 0.7);
 
-      const refused = await replicate(site, storeDir).catch((e: unknown) => e);
-      expect(DrkitError.isInstance(refused) && refused.code).toBe('no-space');
-      expect((refused as DrkitError).message).toMatch(/needs about [\d.]+ MiB .* MiB is free/);
-      expect((await restoreAndVerify(storeDir, first.id)).image.equals(before)).toBe(true);
+        const refused = await replicate(site, storeDir).catch((e: unknown) => e);
+        expect(DrkitError.isInstance(refused) && refused.code).toBe('no-space');
+        expect((refused as DrkitError).message).toMatch(/needs about [\d.]+ MiB .* MiB is free/);
+        expect((await restoreAndVerify(storeDir, first.id)).image.equals(before)).toBe(true);
 
-      // A resync cannot know its size up front: it runs until the file system is full.
-      const ranOut = await replicate(site, storeDir, true).catch((e: unknown) => e);
-      expect(DrkitError.isInstance(ranOut) && ranOut.code).toBe('no-space');
-      const after = await restoreAndVerify(storeDir, first.id);
-      expect(after.ok).toBe(true);
-      expect(after.image.equals(before)).toBe(true);
-    } finally {
-      execFileSync('umount', ['-l', mount]);
-      await rm(mount, { recursive: true, force: true });
-    }
-  });
+        // A resync cannot know its size up front: it runs until the file system is full.
+        const ranOut = await replicate(site, storeDir, true).catch((e: unknown) => e);
+        expect(DrkitError.isInstance(ranOut) && ranOut.code).toBe('no-space');
+        const after = await restoreAndVerify(storeDir, first.id);
+        expect(after.ok).toBe(true);
+        expect(after.image.equals(before)).toBe(true);
+      } finally {
+        execFileSync('umount', ['-l', mount]);
+        await rm(mount, { recursive: true, force: true });
+      }
+    },
+  );
 });

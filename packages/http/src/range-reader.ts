@@ -70,7 +70,12 @@ export function createRangeReader(options: RangeReaderOptions) {
         },
       };
       const socket: Socket = secure
-        ? connectTls({ host: url.hostname, port, ...tlsConnectOptions(options.tls, url.hostname), onread } as ConnectionOptions)
+        ? connectTls({
+            host: url.hostname,
+            port,
+            ...tlsConnectOptions(options.tls, url.hostname),
+            onread,
+          } as ConnectionOptions)
         : connectTcp({ host: url.hostname, port, onread });
       conn.socket = socket;
       const fail = (error: Error) => {
@@ -133,14 +138,26 @@ export function createRangeReader(options: RangeReaderOptions) {
   };
 
   return {
-    async getInto(path: string, headers: Record<string, string>, into: Buffer, signal?: AbortSignal): Promise<GetIntoResult> {
+    async getInto(
+      path: string,
+      headers: Record<string, string>,
+      into: Buffer,
+      signal?: AbortSignal,
+    ): Promise<GetIntoResult> {
       for (const [name, value] of Object.entries(headers)) {
-        if (/[\r\n]/.test(name + value)) throw new DrkitError('bad-input', `header ${name}: line breaks are not allowed`);
+        if (/[\r\n]/.test(name + value))
+          throw new DrkitError('bad-input', `header ${name}: line breaks are not allowed`);
       }
       if (/[\s]/.test(path)) throw new DrkitError('bad-input', 'a request path cannot hold white space');
       signal?.throwIfAborted();
       const conn = await take();
-      const lines = [`GET ${path} HTTP/1.1`, `Host: ${url.host}`, ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`), '', ''];
+      const lines = [
+        `GET ${path} HTTP/1.1`,
+        `Host: ${url.host}`,
+        ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`),
+        '',
+        '',
+      ];
       return new Promise<GetIntoResult>((resolve, reject) => {
         let head = Buffer.alloc(0);
         let result: GetIntoResult | undefined;
@@ -148,8 +165,17 @@ export function createRangeReader(options: RangeReaderOptions) {
         let at = 0;
         let keepAlive = true;
         // One timer, pushed back as bytes arrive (refresh: no new timer per 16 KiB record).
-        const timer = setTimeout(() => finish(new DrkitError('timeout', `${options.origin}: no answer for ${options.idleTimeoutMs} ms`, { retryable: true })), options.idleTimeoutMs);
-        const onAbort = () => finish(new DrkitError('aborted', `request to ${options.origin} aborted`, { retryable: false }));
+        const timer = setTimeout(
+          () =>
+            finish(
+              new DrkitError('timeout', `${options.origin}: no answer for ${options.idleTimeoutMs} ms`, {
+                retryable: true,
+              }),
+            ),
+          options.idleTimeoutMs,
+        );
+        const onAbort = () =>
+          finish(new DrkitError('aborted', `request to ${options.origin} aborted`, { retryable: false }));
         let done = false;
         const finish = (error?: Error) => {
           if (done) return;
@@ -162,7 +188,8 @@ export function createRangeReader(options: RangeReaderOptions) {
         };
         const body = (piece: Buffer, from: number, to: number) => {
           const n = to - from;
-          if (n > remaining) return finish(new DrkitError('protocol', `${options.origin}: more bytes than the answer's Content-Length`));
+          if (n > remaining)
+            return finish(new DrkitError('protocol', `${options.origin}: more bytes than the answer's Content-Length`));
           // Decrypted in place already, or (the bytes that came with the headers) copied there.
           const inPlace = piece.buffer === into.buffer && piece.byteOffset + from === into.byteOffset + at;
           if (result!.filled && !inPlace) piece.copy(into, at, from, to);
@@ -177,7 +204,8 @@ export function createRangeReader(options: RangeReaderOptions) {
           head = Buffer.concat([head, piece.subarray(0, n)]);
           const end = head.indexOf('\r\n\r\n');
           if (end < 0) {
-            if (head.length > HEAD_LIMIT) finish(new DrkitError('protocol', `${options.origin}: answer headers over ${HEAD_LIMIT} bytes`));
+            if (head.length > HEAD_LIMIT)
+              finish(new DrkitError('protocol', `${options.origin}: answer headers over ${HEAD_LIMIT} bytes`));
             return;
           }
           const [statusLine, ...fields] = head.subarray(0, end).toString('latin1').split('\r\n');
@@ -192,7 +220,12 @@ export function createRangeReader(options: RangeReaderOptions) {
           const length = h['content-length'];
           if (h['transfer-encoding'] || length === undefined || !/^\d+$/.test(length)) {
             keepAlive = false;
-            return finish(new DrkitError('unsupported', `${options.origin}: an answer without a Content-Length (${h['transfer-encoding'] ?? 'no length'})`));
+            return finish(
+              new DrkitError(
+                'unsupported',
+                `${options.origin}: an answer without a Content-Length (${h['transfer-encoding'] ?? 'no length'})`,
+              ),
+            );
           }
           remaining = Number(length);
           const code = Number(status[1]);

@@ -14,11 +14,14 @@ export type TlsPolicy =
 
 /** Accepts `AB:CD:…`, `abcd…` or `SHA256:`-prefixed hex; returns 64 upper-case hex digits. */
 export function normalizeThumbprint(value: string): string {
-  const hex = value.replace(/^sha256:/i, '').replace(/[:\s]/g, '').toUpperCase();
+  const hex = value
+    .replace(/^sha256:/i, '')
+    .replace(/[:\s]/g, '')
+    .toUpperCase();
   if (!/^[0-9A-F]{64}$/.test(hex)) {
     throw new DrkitError(
       'bad-input',
-      'a thumbprint must be the certificate\'s SHA-256 digest: 64 hex digits, colons allowed',
+      "a thumbprint must be the certificate's SHA-256 digest: 64 hex digits, colons allowed",
     );
   }
   return hex;
@@ -35,7 +38,10 @@ export function formatThumbprint(hex: string): string {
 
 /** What a policy asks of the handshake: CA checks for `verify`, none for `pin` (checkPin does it) and `insecure`. */
 export function tlsTrustOptions(policy: TlsPolicy): Pick<ConnectionOptions, 'rejectUnauthorized' | 'ca'> {
-  return { rejectUnauthorized: policy.mode === 'verify', ...(policy.mode === 'verify' && policy.ca ? { ca: policy.ca } : {}) };
+  return {
+    rejectUnauthorized: policy.mode === 'verify',
+    ...(policy.mode === 'verify' && policy.ca ? { ca: policy.ca } : {}),
+  };
 }
 
 /** tls.connect options for a policy and host (SNI for names, not addresses). */
@@ -48,9 +54,13 @@ export function checkPin(socket: TLSSocket, sha256: string, origin: string): voi
   const pin = normalizeThumbprint(sha256);
   const seen = fingerprintHex(socket.getPeerCertificate().fingerprint256 ?? '');
   if (seen !== pin) {
-    throw new DrkitError('tls-mismatch', `${origin}: certificate thumbprint ${formatThumbprint(seen)} does not match the pinned one`, {
-      retryable: false,
-      fault: 'thumbprint-mismatch',
-    });
+    throw new DrkitError(
+      'tls-mismatch',
+      `${origin}: certificate thumbprint ${formatThumbprint(seen)} does not match the pinned one`,
+      {
+        retryable: false,
+        fault: 'thumbprint-mismatch',
+      },
+    );
   }
 }

@@ -53,7 +53,12 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   });
 
   // Disk reads take their own sockets: bodies land in the caller's buffer (range-reader.ts).
-  const ranges = createRangeReader({ origin, tls: policy, connections: options.connections ?? 4, idleTimeoutMs: options.bodyTimeoutMs ?? 120_000 });
+  const ranges = createRangeReader({
+    origin,
+    tls: policy,
+    connections: options.connections ?? 4,
+    idleTimeoutMs: options.bodyTimeoutMs ?? 120_000,
+  });
 
   return {
     origin,

@@ -14,8 +14,12 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-async function serve(answer: (path: string, range: string | undefined, res: import('node:http').ServerResponse) => void) {
-  const server = createServer({ key: cert.key, cert: cert.cert }, (req, res) => answer(req.url ?? '', req.headers.range, res));
+async function serve(
+  answer: (path: string, range: string | undefined, res: import('node:http').ServerResponse) => void,
+) {
+  const server = createServer({ key: cert.key, cert: cert.cert }, (req, res) =>
+    answer(req.url ?? '', req.headers.range, res),
+  );
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -36,7 +40,10 @@ describe('GETs into the caller’s buffer (bulk disk reads)', () => {
     const t = createHttpTransport({ url, tls: { mode: 'pin', sha256: cert.thumbprint }, connections: 2 });
     const reads = Array.from({ length: 16 }, async (_, i) => {
       const into = Buffer.alloc(64 * 1024);
-      const r = await t.getInto!({ path: '/folder/x-flat.vmdk', headers: { range: `bytes=${i * 65536}-${i * 65536 + 65535}` } }, into);
+      const r = await t.getInto!(
+        { path: '/folder/x-flat.vmdk', headers: { range: `bytes=${i * 65536}-${i * 65536 + 65535}` } },
+        into,
+      );
       expect(r).toMatchObject({ status: 206, filled: true });
       expect(into.equals(data.subarray(i * 65536, (i + 1) * 65536))).toBe(true);
     });
@@ -49,9 +56,13 @@ describe('GETs into the caller’s buffer (bulk disk reads)', () => {
     let asked = 0;
     const url = await serve((_p, range, res) => (asked++, ranged(range, res)));
     const t = createHttpTransport({ url, tls: { mode: 'pin', sha256: 'AA'.repeat(32) } });
-    await expect(t.getInto!({ path: '/x', headers: { range: 'bytes=0-9' } }, Buffer.alloc(10))).rejects.toMatchObject({ code: 'tls-mismatch' });
+    await expect(t.getInto!({ path: '/x', headers: { range: 'bytes=0-9' } }, Buffer.alloc(10))).rejects.toMatchObject({
+      code: 'tls-mismatch',
+    });
     const verifying = createHttpTransport({ url }); // the default: verify against the CAs
-    await expect(verifying.getInto!({ path: '/x', headers: { range: 'bytes=0-9' } }, Buffer.alloc(10))).rejects.toMatchObject({ code: 'tls-mismatch' });
+    await expect(
+      verifying.getInto!({ path: '/x', headers: { range: 'bytes=0-9' } }, Buffer.alloc(10)),
+    ).rejects.toMatchObject({ code: 'tls-mismatch' });
     expect(asked).toBe(0);
     await t.close();
     await verifying.close();
@@ -66,14 +77,27 @@ describe('GETs into the caller’s buffer (bulk disk reads)', () => {
     });
     const t = createHttpTransport({ url, tls: { mode: 'pin', sha256: cert.thumbprint }, connections: 1 });
     const into = Buffer.alloc(10);
-    expect(await t.getInto!({ path: '/expired', headers: { range: 'bytes=0-9' } }, into)).toMatchObject({ status: 401, filled: false });
-    expect(await t.getInto!({ path: '/whole', headers: { range: 'bytes=0-9' } }, into)).toMatchObject({ status: 200, filled: false });
+    expect(await t.getInto!({ path: '/expired', headers: { range: 'bytes=0-9' } }, into)).toMatchObject({
+      status: 401,
+      filled: false,
+    });
+    expect(await t.getInto!({ path: '/whole', headers: { range: 'bytes=0-9' } }, into)).toMatchObject({
+      status: 200,
+      filled: false,
+    });
     expect(into.equals(Buffer.alloc(10))).toBe(true);
-    await expect(t.getInto!({ path: '/chunked', headers: { range: 'bytes=0-9' } }, into)).rejects.toMatchObject({ code: 'unsupported' });
+    await expect(t.getInto!({ path: '/chunked', headers: { range: 'bytes=0-9' } }, into)).rejects.toMatchObject({
+      code: 'unsupported',
+    });
     // The one connection survived or was replaced: the next read still works.
-    expect(await t.getInto!({ path: '/ok', headers: { range: 'bytes=0-9' } }, into)).toMatchObject({ status: 206, filled: true });
+    expect(await t.getInto!({ path: '/ok', headers: { range: 'bytes=0-9' } }, into)).toMatchObject({
+      status: 206,
+      filled: true,
+    });
     expect(into.equals(data.subarray(0, 10))).toBe(true);
-    await expect(t.getInto!({ path: '/ok', headers: { cookie: 'a\r\nX-Injected: 1' } }, into)).rejects.toMatchObject({ code: 'bad-input' });
+    await expect(t.getInto!({ path: '/ok', headers: { cookie: 'a\r\nX-Injected: 1' } }, into)).rejects.toMatchObject({
+      code: 'bad-input',
+    });
     await t.close();
   });
 
@@ -83,7 +107,9 @@ describe('GETs into the caller’s buffer (bulk disk reads)', () => {
     await expect(t.getInto!({ path: '/x', headers: {} }, Buffer.alloc(1))).rejects.toMatchObject({ code: 'timeout' });
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 50);
-    await expect(t.getInto!({ path: '/x', headers: {}, signal: abort.signal }, Buffer.alloc(1))).rejects.toMatchObject({ code: 'aborted' });
+    await expect(t.getInto!({ path: '/x', headers: {}, signal: abort.signal }, Buffer.alloc(1))).rejects.toMatchObject({
+      code: 'aborted',
+    });
     await t.close();
   });
 });

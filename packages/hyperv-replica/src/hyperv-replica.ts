@@ -60,13 +60,21 @@ export class HyperVReplica {
 
   async relationships(options: OperationOptions = {}): Promise<Array<ReplicationFacts & { needsResync: boolean }>> {
     const target = await this.#target();
-    const rows = await (await this.runner()).invoke<ReplicationFacts>(HYPERV_REPLICA_STATE, this.remote ? target : undefined, options.signal ? { signal: options.signal } : {});
-    return rows.map((r) => ({ ...r, needsResync: r.state === 'ResynchronizationRequired' || r.state === 'WaitingForStartResynchronize' }));
+    const rows = await (await this.runner()).invoke<ReplicationFacts>(
+      HYPERV_REPLICA_STATE,
+      this.remote ? target : undefined,
+      options.signal ? { signal: options.signal } : {},
+    );
+    return rows.map((r) => ({
+      ...r,
+      needsResync: r.state === 'ResynchronizationRequired' || r.state === 'WaitingForStartResynchronize',
+    }));
   }
 
   /** Creates the replication relationship (Enable-VMReplication); start it with startInitial. */
   async enable(vmId: string, target: ReplicaTarget, options: OperationOptions = {}): Promise<void> {
-    if (target.authentication === 'Certificate' && !target.certificateThumbprint) throw new DrkitError('bad-input', 'certificate authentication needs the certificate thumbprint');
+    if (target.authentication === 'Certificate' && !target.certificateThumbprint)
+      throw new DrkitError('bad-input', 'certificate authentication needs the certificate thumbprint');
     const auth = target.authentication ?? 'Kerberos';
     await this.#act(vmId, 'enable', options, {
       replicaServer: target.replicaServer,
@@ -85,12 +93,25 @@ export class HyperVReplica {
     await this.#act(vmId, 'resync', options);
   }
 
-  async #act(vmId: string, action: string, options: OperationOptions, extra: Record<string, string> = {}): Promise<void> {
-    await (await this.runner()).invoke(HYPERV_REPLICA_ACTION, { vmId, action, ...extra, ...(await this.#target()) }, { ...(options.signal && { signal: options.signal }), timeoutMs: 60 * 60_000 });
+  async #act(
+    vmId: string,
+    action: string,
+    options: OperationOptions,
+    extra: Record<string, string> = {},
+  ): Promise<void> {
+    await (await this.runner()).invoke(
+      HYPERV_REPLICA_ACTION,
+      { vmId, action, ...extra, ...(await this.#target()) },
+      { ...(options.signal && { signal: options.signal }), timeoutMs: 60 * 60_000 },
+    );
   }
 
   /** One step of a planned failover, on whichever host it belongs to. */
-  step(vmId: string, action: 'prepare-failover' | 'failover' | 'reverse' | 'start-vm', options: OperationOptions = {}): Promise<void> {
+  step(
+    vmId: string,
+    action: 'prepare-failover' | 'failover' | 'reverse' | 'start-vm',
+    options: OperationOptions = {},
+  ): Promise<void> {
     return this.#act(vmId, action, options);
   }
 }
@@ -101,11 +122,24 @@ export class HyperVReplica {
  * replication so the old primary becomes the replica, and start the VM. Nothing is lost:
  * the primary is stopped before the last changes leave it.
  */
-export async function plannedFailover(primary: HyperVReplica, replica: HyperVReplica, vmId: string, options: OperationOptions = {}): Promise<void> {
+export async function plannedFailover(
+  primary: HyperVReplica,
+  replica: HyperVReplica,
+  vmId: string,
+  options: OperationOptions = {},
+): Promise<void> {
   const [here] = (await primary.relationships(options)).filter((r) => r.vmId.toLowerCase() === vmId.toLowerCase());
   if (!here) throw new DrkitError('not-found', `VM ${vmId} is not replicated from this host`);
-  if (here.mode !== 'Primary') throw new DrkitError('invalid-state', `VM ${vmId} is the ${here.mode} here; run the planned failover from its primary`);
-  if (here.state !== 'Replicating') throw new DrkitError('invalid-state', `replication of ${here.vmName} is ${here.state}: a planned failover needs it replicating`);
+  if (here.mode !== 'Primary')
+    throw new DrkitError(
+      'invalid-state',
+      `VM ${vmId} is the ${here.mode} here; run the planned failover from its primary`,
+    );
+  if (here.state !== 'Replicating')
+    throw new DrkitError(
+      'invalid-state',
+      `replication of ${here.vmName} is ${here.state}: a planned failover needs it replicating`,
+    );
   await primary.step(vmId, 'prepare-failover', options);
   await replica.step(vmId, 'failover', options);
   await replica.step(vmId, 'reverse', options);

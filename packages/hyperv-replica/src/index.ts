@@ -1,2 +1,9 @@
-export { HyperVReplica, plannedFailover, type InitialReplication, type RemoteHost, type ReplicaTarget, type ReplicationFacts } from './hyperv-replica.js';
+export {
+  HyperVReplica,
+  plannedFailover,
+  type InitialReplication,
+  type RemoteHost,
+  type ReplicaTarget,
+  type ReplicationFacts,
+} from './hyperv-replica.js';
 export { HYPERV_REPLICA_ACTION, HYPERV_REPLICA_OPERATIONS, HYPERV_REPLICA_STATE } from './hyperv-replica-scripts.js';

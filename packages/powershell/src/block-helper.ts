@@ -42,8 +42,15 @@ $in=[DrkitBlocks]::Line($i)|ConvertFrom-Json
 [DrkitBlocks]::Serve($i,[string]$in.path)`;
 
 /** Starts the block helper on a Windows host over SSH, reading `path` (a file or a device path). */
-export async function openPowerShellBlockReader(ssh: SshRunner, path: string, options: { exe?: string; label?: string } = {}): Promise<{ proc: RemoteProcess; channel: BlockChannel }> {
-  const proc = await ssh.open({ raw: powershellCommandLine(POWERSHELL_BLOCK_HELPER, options.exe), name: 'powershell block helper' });
+export async function openPowerShellBlockReader(
+  ssh: SshRunner,
+  path: string,
+  options: { exe?: string; label?: string } = {},
+): Promise<{ proc: RemoteProcess; channel: BlockChannel }> {
+  const proc = await ssh.open({
+    raw: powershellCommandLine(POWERSHELL_BLOCK_HELPER, options.exe),
+    name: 'powershell block helper',
+  });
   proc.stdin.write(`${psInput({ path })}\n`);
   return { proc, channel: new BlockChannel(proc, options.label ?? `${ssh.where} ${path}`) };
 }

@@ -79,7 +79,9 @@ function readObjs(doc: string, out: ClixmlStreams): boolean {
 const ANSI = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
 
 function unescapeClixml(s: string): string {
-  return s.replace(/_x([0-9A-Fa-f]{4})_/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))).replace(ANSI, '');
+  return s
+    .replace(/_x([0-9A-Fa-f]{4})_/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    .replace(ANSI, '');
 }
 
 function joinLines(parts: string[]): string[] {

@@ -14,12 +14,17 @@ export function encodeCommand(script: string): string {
  */
 export function powershellCommandLine(script: string, exe = 'powershell.exe'): string {
   const line = `${exe} -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -InputFormat Text -OutputFormat Text -EncodedCommand ${encodeCommand(script)}`;
-  if (line.length > MAX_COMMAND_LINE) throw new DrkitError('bad-input', `a PowerShell script of ${script.length} characters encodes to ${line.length}, over cmd.exe's ${MAX_COMMAND_LINE}`);
+  if (line.length > MAX_COMMAND_LINE)
+    throw new DrkitError(
+      'bad-input',
+      `a PowerShell script of ${script.length} characters encodes to ${line.length}, over cmd.exe's ${MAX_COMMAND_LINE}`,
+    );
   return line;
 }
 
 /** The fixed bootstrap for scripts too long for a command line: it reads the script from stdin's first line. */
-export const STDIN_BOOTSTRAP = "$s = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([Console]::In.ReadLine())); & ([scriptblock]::Create($s))";
+export const STDIN_BOOTSTRAP =
+  '$s = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([Console]::In.ReadLine())); & ([scriptblock]::Create($s))';
 
 export interface PowerShellInvocation {
   line: string;
@@ -37,7 +42,10 @@ export function powershellInvocation(script: string, input: string, exe = 'power
     return { line: powershellCommandLine(script, exe), stdin: input };
   } catch (error) {
     if (!DrkitError.isInstance(error) || error.code !== 'bad-input') throw error;
-    return { line: powershellCommandLine(STDIN_BOOTSTRAP, exe), stdin: `${Buffer.from(script, 'utf8').toString('base64')}\n${input}` };
+    return {
+      line: powershellCommandLine(STDIN_BOOTSTRAP, exe),
+      stdin: `${Buffer.from(script, 'utf8').toString('base64')}\n${input}`,
+    };
   }
 }
 

@@ -1,4 +1,12 @@
-export { encodeCommand, powershellCommandLine, powershellInvocation, decodeInvocation, MAX_COMMAND_LINE, STDIN_BOOTSTRAP, type PowerShellInvocation } from './encoded-command.js';
+export {
+  encodeCommand,
+  powershellCommandLine,
+  powershellInvocation,
+  decodeInvocation,
+  MAX_COMMAND_LINE,
+  STDIN_BOOTSTRAP,
+  type PowerShellInvocation,
+} from './encoded-command.js';
 export { parseClixml, type ClixmlStreams } from './clixml.js';
 export { wrapScript, readEnvelope, type PsError } from './ps-envelope.js';
 export { powershellOverSsh, type PowerShellRunner, type PsOperation } from './powershell-runner.js';

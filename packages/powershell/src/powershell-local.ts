@@ -25,13 +25,21 @@ export interface LocalPowerShellOptions {
 export function powershellLocal(options: LocalPowerShellOptions = {}): PowerShellRunner {
   const exe = options.exe ?? 'pwsh';
   return {
-    invoke<T>(operation: PsOperation, input?: unknown, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T[]> {
+    invoke<T>(
+      operation: PsOperation,
+      input?: unknown,
+      opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+    ): Promise<T[]> {
       return new Promise<T[]>((resolve, reject) => {
         if (opts.signal?.aborted) return reject(abortError(opts.signal));
-        const child = spawn(exe, ['-NoLogo', '-NoProfile', '-NonInteractive', '-EncodedCommand', encodeCommand(wrapScript(operation.body))], {
-          stdio: ['pipe', 'pipe', 'pipe'],
-          detached: true, // its own process group: a kill reaches whatever it started
-        });
+        const child = spawn(
+          exe,
+          ['-NoLogo', '-NoProfile', '-NonInteractive', '-EncodedCommand', encodeCommand(wrapScript(operation.body))],
+          {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            detached: true, // its own process group: a kill reaches whatever it started
+          },
+        );
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         let stopped: DrkitError | undefined;
@@ -44,7 +52,16 @@ export function powershellLocal(options: LocalPowerShellOptions = {}): PowerShel
           }
         };
         const limit = opts.timeoutMs ?? options.timeoutMs ?? 300_000;
-        const timer = setTimeout(() => kill(new DrkitError('timeout', `${operation.name}: PowerShell did not finish within ${limit} ms; its processes were killed`)), limit);
+        const timer = setTimeout(
+          () =>
+            kill(
+              new DrkitError(
+                'timeout',
+                `${operation.name}: PowerShell did not finish within ${limit} ms; its processes were killed`,
+              ),
+            ),
+          limit,
+        );
         const onAbort = () => kill(abortError(opts.signal!));
         opts.signal?.addEventListener('abort', onAbort, { once: true });
         child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -53,7 +70,11 @@ export function powershellLocal(options: LocalPowerShellOptions = {}): PowerShel
         child.stdin.end(psInput(input));
         child.on('error', (e: NodeJS.ErrnoException) => {
           clearTimeout(timer);
-          reject(e.code === 'ENOENT' ? new DrkitError('unsupported', `${exe} is not installed here`, { cause: e }) : new DrkitError('platform', `${operation.name}: ${e.message}`, { cause: e }));
+          reject(
+            e.code === 'ENOENT'
+              ? new DrkitError('unsupported', `${exe} is not installed here`, { cause: e })
+              : new DrkitError('platform', `${operation.name}: ${e.message}`, { cause: e }),
+          );
         });
         child.on('close', (code) => {
           clearTimeout(timer);
@@ -62,7 +83,13 @@ export function powershellLocal(options: LocalPowerShellOptions = {}): PowerShel
           const stdout = Buffer.concat(out).toString('utf8');
           if (!stdout.trim()) {
             const streams = parseClixml(Buffer.concat(err).toString('utf8'));
-            return reject(new DrkitError('platform', `${operation.name}: ${streams.errors.join(' ') || `PowerShell exited with ${code} and printed nothing`}`, { fault: `exit ${code}` }));
+            return reject(
+              new DrkitError(
+                'platform',
+                `${operation.name}: ${streams.errors.join(' ') || `PowerShell exited with ${code} and printed nothing`}`,
+                { fault: `exit ${code}` },
+              ),
+            );
           }
           try {
             resolve(readEnvelope<T>(operation.name, stdout));

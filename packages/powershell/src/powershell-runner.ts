@@ -14,7 +14,11 @@ export interface PsOperation {
 }
 
 export interface PowerShellRunner {
-  invoke<T>(operation: PsOperation, input?: unknown, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<T[]>;
+  invoke<T>(
+    operation: PsOperation,
+    input?: unknown,
+    options?: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<T[]>;
 }
 
 /**
@@ -24,7 +28,11 @@ export interface PowerShellRunner {
  */
 export function powershellOverSsh(ssh: SshRunner, options: { exe?: string } = {}): PowerShellRunner {
   return {
-    async invoke<T>(operation: PsOperation, input?: unknown, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T[]> {
+    async invoke<T>(
+      operation: PsOperation,
+      input?: unknown,
+      opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+    ): Promise<T[]> {
       const { line, stdin } = powershellInvocation(wrapScript(operation.body), psInput(input), options.exe);
       const r = await ssh.exec(
         { raw: line, name: operation.name },
@@ -33,7 +41,11 @@ export function powershellOverSsh(ssh: SshRunner, options: { exe?: string } = {}
       const stdout = r.stdout.toString('utf8');
       if (!stdout.trim()) {
         const streams = parseClixml(r.stderr);
-        throw new DrkitError('platform', `${operation.name}: ${streams.errors.join(' ') || `PowerShell exited with ${r.code} and printed nothing`}`, { fault: `exit ${r.code}` });
+        throw new DrkitError(
+          'platform',
+          `${operation.name}: ${streams.errors.join(' ') || `PowerShell exited with ${r.code} and printed nothing`}`,
+          { fault: `exit ${r.code}` },
+        );
       }
       return readEnvelope<T>(operation.name, stdout);
     },

@@ -14,7 +14,8 @@ describe('PowerShell over SSH', () => {
   });
 
   it('keeps what arrived of a CLIXML stream cut short, says it was cut, and never throws a parser error', () => {
-    const whole = '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">Get-VM : The operation failed because_x000D__x000A_</S><S S="Error">the file was not found._x000D__x000A_</S></Objs>';
+    const whole =
+      '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">Get-VM : The operation failed because_x000D__x000A_</S><S S="Error">the file was not found._x000D__x000A_</S></Objs>';
     for (const cut of [whole.indexOf('</S>') + 4, whole.indexOf('the file') + 5, whole.length - 3]) {
       const streams = parseClixml(whole.slice(0, cut));
       expect(streams.truncated).toBe(true);
@@ -38,16 +39,31 @@ describe('PowerShell over SSH', () => {
     expect(readEnvelope('op', '{"ok":true,"result":[]}')).toEqual([]);
     const err = (() => {
       try {
-        readEnvelope('windows.discover', '{"ok":false,"error":{"type":"Microsoft.Management.Infrastructure.CimException","message":"Access denied","category":"PermissionDenied","id":"HRESULT 0x80041003"}}');
+        readEnvelope(
+          'windows.discover',
+          '{"ok":false,"error":{"type":"Microsoft.Management.Infrastructure.CimException","message":"Access denied","category":"PermissionDenied","id":"HRESULT 0x80041003"}}',
+        );
       } catch (e) {
         return e as { code: string; fault: string; message: string };
       }
     })();
-    expect([err?.code, err?.fault, err?.message]).toEqual(['permission-denied', 'HRESULT 0x80041003', 'windows.discover: Access denied']);
+    expect([err?.code, err?.fault, err?.message]).toEqual([
+      'permission-denied',
+      'HRESULT 0x80041003',
+      'windows.discover: Access denied',
+    ]);
   });
 
   it('never puts a value on the command line: hostile input travels as JSON on stdin and round-trips', async () => {
-    const hostile = ["'; Remove-Item C:\\ -Recurse #", '$(Stop-Computer)', '`whoami`', '‘quoted’ ‛x‚', 'a\r\nb', '"; & calc.exe', 'x'.repeat(65536)];
+    const hostile = [
+      "'; Remove-Item C:\\ -Recurse #",
+      '$(Stop-Computer)',
+      '`whoami`',
+      '‘quoted’ ‛x‚',
+      'a\r\nb',
+      '"; & calc.exe',
+      'x'.repeat(65536),
+    ];
     const seen: Array<{ line: string; stdin: string }> = [];
     const fake: SshRunner = {
       where: 'fake',
@@ -56,7 +72,11 @@ describe('PowerShell over SSH', () => {
         const line = 'raw' in command ? command.raw : '';
         const stdin = String(options.stdin ?? '');
         seen.push({ line, stdin });
-        return { stdout: Buffer.from(JSON.stringify({ ok: true, result: JSON.parse(stdin).values })), stderr: '', code: 0 };
+        return {
+          stdout: Buffer.from(JSON.stringify({ ok: true, result: JSON.parse(stdin).values })),
+          stderr: '',
+          code: 0,
+        };
       },
       open: () => Promise.reject(new Error('unused')),
       close: async () => {},
@@ -64,7 +84,9 @@ describe('PowerShell over SSH', () => {
     const ps = powershellOverSsh(fake);
     const out = await ps.invoke<string>({ name: 'echo', body: '$in.values' }, { values: hostile });
     expect(out).toEqual(hostile);
-    expect(seen[0]!.line).toMatch(/^powershell\.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -InputFormat Text -OutputFormat Text -EncodedCommand [A-Za-z0-9+/=]+$/);
+    expect(seen[0]!.line).toMatch(
+      /^powershell\.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -InputFormat Text -OutputFormat Text -EncodedCommand [A-Za-z0-9+/=]+$/,
+    );
     const script = Buffer.from(seen[0]!.line.split(' ').at(-1)!, 'base64').toString('utf16le');
     for (const v of hostile.slice(0, 6)) expect(script).not.toContain(v);
     expect(script).toContain('ConvertFrom-Json');

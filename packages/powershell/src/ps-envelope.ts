@@ -19,7 +19,7 @@ export function wrapScript(body: string): string {
     '  $result = @(& {',
     body,
     '  } | Where-Object { $null -ne $_ })',
-    "  @{ ok = $true; result = $result } | ConvertTo-Json -Depth 12 -Compress",
+    '  @{ ok = $true; result = $result } | ConvertTo-Json -Depth 12 -Compress',
     '} catch {',
     '  $e = $_',
     '  @{ ok = $false; error = @{ type = $e.Exception.GetType().FullName; message = [string]$e.Exception.Message; category = $e.CategoryInfo.Category.ToString(); id = [string]$e.FullyQualifiedErrorId } } | ConvertTo-Json -Depth 4 -Compress',
@@ -44,9 +44,15 @@ export function readEnvelope<T>(operation: string, stdout: string): T[] {
   } catch (cause) {
     throw new DrkitError('protocol', `${operation}: PowerShell printed no result envelope`, { cause });
   }
-  if (doc.ok === true) return (Array.isArray(doc.result) ? doc.result : doc.result === undefined || doc.result === null ? [] : [doc.result]) as T[];
+  if (doc.ok === true)
+    return (
+      Array.isArray(doc.result) ? doc.result : doc.result === undefined || doc.result === null ? [] : [doc.result]
+    ) as T[];
   const e = doc.error ?? { type: 'unknown', message: 'unknown error', category: 'NotSpecified', id: '' };
-  throw new DrkitError(codeFor(e), `${operation}: ${e.message}`, { fault: e.id || e.type, details: { category: e.category, type: e.type } });
+  throw new DrkitError(codeFor(e), `${operation}: ${e.message}`, {
+    fault: e.id || e.type,
+    details: { category: e.category, type: e.type },
+  });
 }
 
 function codeFor(e: PsError) {

@@ -25,7 +25,11 @@ describe.skipIf(!PWSH)('the PowerShell block helper', () => {
   it('reads ranges byte for byte, says "all zero" without sending zeros, and hashes blocks where the data is', async () => {
     const { channel, proc } = await openPowerShellBlockReader(ssh, path, { exe: PWSH! });
     try {
-      const [a, z, b] = await Promise.all([channel.read(0, MiB), channel.read(MiB, MiB), channel.read(2 * MiB + 4096, 8192)]);
+      const [a, z, b] = await Promise.all([
+        channel.read(0, MiB),
+        channel.read(MiB, MiB),
+        channel.read(2 * MiB + 4096, 8192),
+      ]);
       expect(a.equals(data.subarray(0, MiB))).toBe(true);
       expect(z.equals(Buffer.alloc(MiB))).toBe(true);
       expect(b.equals(data.subarray(2 * MiB + 4096, 2 * MiB + 12288))).toBe(true);

@@ -18,15 +18,28 @@ const sleepers = () => {
 
 describe('PowerShell on this machine (a stand-in executable)', () => {
   it('passes hostile values as ASCII JSON on stdin, and they come back intact', async () => {
-    const hostile = ["'; Remove-Item C:\\ -Recurse #", '$(Stop-Computer)', '`whoami`', '‘quoted’ ‛x‚', 'a\r\nb', 'ünïcödé ☃ 𝄞', '\u0000nul', 'x'.repeat(65536)];
+    const hostile = [
+      "'; Remove-Item C:\\ -Recurse #",
+      '$(Stop-Computer)',
+      '`whoami`',
+      '‘quoted’ ‛x‚',
+      'a\r\nb',
+      'ünïcödé ☃ 𝄞',
+      '\u0000nul',
+      'x'.repeat(65536),
+    ];
     const ps = powershellLocal({ exe: STAND_IN });
-    expect(await ps.invoke<string>({ name: 'echo', body: '# stand-in: echo\n$in.values' }, { values: hostile })).toEqual(hostile);
+    expect(
+      await ps.invoke<string>({ name: 'echo', body: '# stand-in: echo\n$in.values' }, { values: hostile }),
+    ).toEqual(hostile);
   });
 
   it('kills the whole process group on timeout: nothing it started is left running', async () => {
     const before = sleepers();
     const ps = powershellLocal({ exe: STAND_IN });
-    await expect(ps.invoke({ name: 'hang', body: '# stand-in: hang' }, undefined, { timeoutMs: 800 })).rejects.toSatisfy(code('timeout'));
+    await expect(
+      ps.invoke({ name: 'hang', body: '# stand-in: hang' }, undefined, { timeoutMs: 800 }),
+    ).rejects.toSatisfy(code('timeout'));
     await new Promise((r) => setTimeout(r, 200));
     expect(sleepers()).toBe(before);
   });
@@ -34,7 +47,9 @@ describe('PowerShell on this machine (a stand-in executable)', () => {
   it('kills it on abort too, with a typed error', async () => {
     const before = sleepers();
     const controller = new AbortController();
-    const call = powershellLocal({ exe: STAND_IN }).invoke({ name: 'hang', body: '# stand-in: hang' }, undefined, { signal: controller.signal });
+    const call = powershellLocal({ exe: STAND_IN }).invoke({ name: 'hang', body: '# stand-in: hang' }, undefined, {
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort(), 300);
     await expect(call).rejects.toSatisfy(code('aborted'));
     await new Promise((r) => setTimeout(r, 200));
@@ -42,7 +57,11 @@ describe('PowerShell on this machine (a stand-in executable)', () => {
   });
 
   it('reads a failure from CLIXML on stderr, and says so when PowerShell is missing', async () => {
-    await expect(powershellLocal({ exe: STAND_IN }).invoke({ name: 'other', body: 'Get-Date' })).rejects.toThrow(/other: no stand-in behaviour for this script/);
-    await expect(powershellLocal({ exe: '/nonexistent/pwsh' }).invoke({ name: 'x', body: '1' })).rejects.toSatisfy(code('unsupported'));
+    await expect(powershellLocal({ exe: STAND_IN }).invoke({ name: 'other', body: 'Get-Date' })).rejects.toThrow(
+      /other: no stand-in behaviour for this script/,
+    );
+    await expect(powershellLocal({ exe: '/nonexistent/pwsh' }).invoke({ name: 'x', body: '1' })).rejects.toSatisfy(
+      code('unsupported'),
+    );
   });
 });

@@ -38,7 +38,13 @@ describe.skipIf(!PWSH)('the local runner with real pwsh', () => {
   it('hands hostile values to the script as data: each round-trips, none is ever evaluated', async () => {
     const marker = join(dir, 'evaluated');
     // Every value that would run something if it were ever script text, pointed at the marker.
-    const armed = [...HOSTILE_VALUES, `$(New-Item -ItemType File -Path '${marker}')`, `'; New-Item -ItemType File -Path '${marker}'; '`, `\`$(New-Item '${marker}')`, `‘; New-Item '${marker}'; ‘`];
+    const armed = [
+      ...HOSTILE_VALUES,
+      `$(New-Item -ItemType File -Path '${marker}')`,
+      `'; New-Item -ItemType File -Path '${marker}'; '`,
+      `\`$(New-Item '${marker}')`,
+      `‘; New-Item '${marker}'; ‘`,
+    ];
     // The script uses the values the ways drkit's scripts do: cast, compare, match, build hashtables.
     const body = String.raw`@($in.values | ForEach-Object { $v = [string]$_; if ($v -match '^never$' -or $v -eq 'x') { 'no' }; @{ v = $v; n = $v.Length } })`;
     const back = await ps.invoke<{ v: string; n: number }>({ name: 'echo', body }, { values: armed });
@@ -49,20 +55,30 @@ describe.skipIf(!PWSH)('the local runner with real pwsh', () => {
 
   it('answers Windows PowerShell 5.1 shapes: one result is still an array, enums by name, depth kept', async () => {
     const body = String.raw`@{ day = [DayOfWeek]::Friday.ToString(); nested = @{ a = @{ b = @{ c = @{ d = 'deep' } } } } }`;
-    expect(await ps.invoke({ name: 'one', body })).toEqual([{ day: 'Friday', nested: { a: { b: { c: { d: 'deep' } } } } }]);
+    expect(await ps.invoke({ name: 'one', body })).toEqual([
+      { day: 'Friday', nested: { a: { b: { c: { d: 'deep' } } } } },
+    ]);
     expect(await ps.invoke({ name: 'none', body: '$null' })).toEqual([]);
   });
 
-  it('turns PowerShell errors into typed errors with the script\'s message and category', async () => {
-    await expect(ps.invoke({ name: 'missing', body: "Write-Error -Category ObjectNotFound -Message 'no VM 42' -ErrorAction Stop" })).rejects.toSatisfy(
-      (e: unknown) => code('not-found')(e) && (e as Error).message === 'missing: no VM 42',
-    );
+  it("turns PowerShell errors into typed errors with the script's message and category", async () => {
+    await expect(
+      ps.invoke({
+        name: 'missing',
+        body: "Write-Error -Category ObjectNotFound -Message 'no VM 42' -ErrorAction Stop",
+      }),
+    ).rejects.toSatisfy((e: unknown) => code('not-found')(e) && (e as Error).message === 'missing: no VM 42');
     await expect(ps.invoke({ name: 'cmdlet', body: 'Get-NoSuchCmdlet' })).rejects.toSatisfy(code('unsupported'));
   });
 
   it('reads a script that cannot even parse from the CLIXML pwsh writes on stderr, without its colour codes', async () => {
     const failure = ps.invoke({ name: 'broken', body: 'if ($true) {' });
-    await expect(failure).rejects.toSatisfy((e: unknown) => code('platform')(e) && /^broken: ParserError: .*Line/.test((e as Error).message) && !(e as Error).message.includes('\u001b'));
+    await expect(failure).rejects.toSatisfy(
+      (e: unknown) =>
+        code('platform')(e) &&
+        /^broken: ParserError: .*Line/.test((e as Error).message) &&
+        !(e as Error).message.includes('\u001b'),
+    );
   });
 
   it('keeps progress records off stdout', async () => {
@@ -77,7 +93,9 @@ describe.skipIf(!PWSH)('the local runner with real pwsh', () => {
     await expect(ps.invoke({ name: 'hang', body }, undefined, { timeoutMs: 2_500 })).rejects.toSatisfy(code('timeout'));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 2_500);
-    await expect(ps.invoke({ name: 'hang', body }, undefined, { signal: controller.signal })).rejects.toSatisfy(code('aborted'));
+    await expect(ps.invoke({ name: 'hang', body }, undefined, { signal: controller.signal })).rejects.toSatisfy(
+      code('aborted'),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(count('^sleep 301$')).toBe(before);
     expect(running(ours)).toBe(0);

@@ -88,7 +88,10 @@ export async function readManifest(dir: string): Promise<FixtureManifest> {
   return manifest;
 }
 
-export async function readCassette<Req, Res>(dir: string, transport: TransportKind): Promise<Array<Exchange<Req, Res>>> {
+export async function readCassette<Req, Res>(
+  dir: string,
+  transport: TransportKind,
+): Promise<Array<Exchange<Req, Res>>> {
   const text = await readFile(join(dir, `${transport}.jsonl`), 'utf8');
   return text
     .split('\n')

@@ -17,7 +17,20 @@ export interface RecordedHttpResponse {
 }
 
 /** Headers worth keeping: what shapes the exchange, not what identifies the client. */
-const KEPT = new Set(['content-type', 'soapaction', 'cookie', 'set-cookie', 'authorization', 'x-auth-token', 'api-token', 'range', 'content-range', 'retry-after', 'location', 'accept']);
+const KEPT = new Set([
+  'content-type',
+  'soapaction',
+  'cookie',
+  'set-cookie',
+  'authorization',
+  'x-auth-token',
+  'api-token',
+  'range',
+  'content-range',
+  'retry-after',
+  'location',
+  'accept',
+]);
 
 export function keepHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -27,12 +40,16 @@ export function keepHeaders(headers: Record<string, string | string[] | undefine
   return out;
 }
 
-export function encodeBody(body: Uint8Array | string | undefined, redactor: Redactor): { body: string; bodyEncoding?: 'base64' } {
+export function encodeBody(
+  body: Uint8Array | string | undefined,
+  redactor: Redactor,
+): { body: string; bodyEncoding?: 'base64' } {
   if (body === undefined) return { body: '' };
   if (typeof body === 'string') return { body: redactor.text(body) };
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   // Binary bodies (disk data) stay base64; they carry no credentials by construction.
-  if (Buffer.from(text, 'utf8').equals(Buffer.from(body)) && !text.includes('\u0000')) return { body: redactor.text(text) };
+  if (Buffer.from(text, 'utf8').equals(Buffer.from(body)) && !text.includes('\u0000'))
+    return { body: redactor.text(text) };
   return { body: Buffer.from(body).toString('base64'), bodyEncoding: 'base64' };
 }
 

@@ -16,7 +16,9 @@ export interface HttpRecordOptions {
 
 export interface HttpRecorder extends HttpTransport {
   /** Writes the manifest; call once the session is over. */
-  finish(manifest: Omit<FixtureManifest, 'format' | 'transports' | 'redactions' | 'exchanges' | 'recordedAt'>): Promise<void>;
+  finish(
+    manifest: Omit<FixtureManifest, 'format' | 'transports' | 'redactions' | 'exchanges' | 'recordedAt'>,
+  ): Promise<void>;
 }
 
 /**
@@ -24,7 +26,12 @@ export interface HttpRecorder extends HttpTransport {
  * A response body is buffered whole (redaction must see a secret entire), so recording
  * costs memory the live path does not; the caller still gets it as a stream.
  */
-export async function recordHttp(inner: HttpTransport, dir: string, redactor: Redactor, options: HttpRecordOptions = {}): Promise<HttpRecorder> {
+export async function recordHttp(
+  inner: HttpTransport,
+  dir: string,
+  redactor: Redactor,
+  options: HttpRecordOptions = {},
+): Promise<HttpRecorder> {
   const cassette = await CassetteWriter.create(dir, 'http');
   let pending = Promise.resolve();
   const tokens = options.volatileTokens ? new VolatileTokens() : undefined;

@@ -1,7 +1,13 @@
 import { DrkitError } from '@drkit/core';
 import type { HttpRequest, HttpResponse, HttpTransport } from '@drkit/http';
 import { readCassette, readManifest, type Exchange, type FixtureManifest } from './fixture.js';
-import { decodeBody, normalizeRecorded, normalizeRequest, type RecordedHttpRequest, type RecordedHttpResponse } from './http-exchange.js';
+import {
+  decodeBody,
+  normalizeRecorded,
+  normalizeRequest,
+  type RecordedHttpRequest,
+  type RecordedHttpResponse,
+} from './http-exchange.js';
 import { chunked } from './http-recorder.js';
 import { Redactor, type RedactorOptions } from './redactor.js';
 import { LiveBindings } from './volatile-tokens.js';
@@ -41,7 +47,10 @@ export async function replayHttp(dir: string, options: RedactorOptions = {}): Pr
     async request(request: HttpRequest): Promise<HttpResponse> {
       const actual = normalizeRequest(request, redactor);
       if (next >= exchanges.length) {
-        throw new DrkitError('replay-mismatch', `replay: unexpected request #${exchanges.length} after the end of the recording: ${firstLine(actual)}`);
+        throw new DrkitError(
+          'replay-mismatch',
+          `replay: unexpected request #${exchanges.length} after the end of the recording: ${firstLine(actual)}`,
+        );
       }
       let at = -1;
       for (let i = next; i < Math.min(exchanges.length, next + LOOKAHEAD) && at < 0; i++) {
@@ -49,13 +58,21 @@ export async function replayHttp(dir: string, options: RedactorOptions = {}): Pr
       }
       if (at < 0) {
         const expected = exchanges[next]!;
-        throw new DrkitError('replay-mismatch', `replay: request #${expected.seq} differs from the recording ${describeDiff(recorded[next]!, actual)}`);
+        throw new DrkitError(
+          'replay-mismatch',
+          `replay: request #${expected.seq} differs from the recording ${describeDiff(recorded[next]!, actual)}`,
+        );
       }
       played.add(at);
       while (played.has(next)) next++;
       const { response }: Exchange<RecordedHttpRequest, RecordedHttpResponse> = exchanges[at]!;
       const text = response.bodyEncoding === undefined && bindings ? bindings.restore(response.body) : response.body;
-      return { status: response.status, headers: response.headers, body: chunked(decodeBody(text, response.bodyEncoding)), cancel: () => {} };
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: chunked(decodeBody(text, response.bodyEncoding)),
+        cancel: () => {},
+      };
     },
     async close() {},
   };

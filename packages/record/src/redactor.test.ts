@@ -5,7 +5,13 @@ describe('the redactor', () => {
   it('hides caller-named secrets in raw, XML-escaped, URL-encoded, JSON and base64 forms', () => {
     const secret = 'p&ss<w"rd/?';
     const r = new Redactor({ secrets: [secret] });
-    const forms = [secret, 'p&amp;ss&lt;w&quot;rd/?', encodeURIComponent(secret), JSON.stringify(secret), Buffer.from(secret).toString('base64')];
+    const forms = [
+      secret,
+      'p&amp;ss&lt;w&quot;rd/?',
+      encodeURIComponent(secret),
+      JSON.stringify(secret),
+      Buffer.from(secret).toString('base64'),
+    ];
     for (const form of forms) expect(r.text(`before ${form} after`)).not.toContain(form.replace(/^"|"$/g, ''));
   });
 
@@ -20,7 +26,9 @@ describe('the redactor', () => {
   it('learns a user name as a whole word only, so `root` does not shred `rootFolder`', () => {
     const r = new Redactor();
     r.text('<userName>root</userName>');
-    expect(r.text('<rootFolder>group-d1</rootFolder><fullName>root</fullName>')).toBe('<rootFolder>group-d1</rootFolder><fullName>«value-1»</fullName>');
+    expect(r.text('<rootFolder>group-d1</rootFolder><fullName>root</fullName>')).toBe(
+      '<rootFolder>group-d1</rootFolder><fullName>«value-1»</fullName>',
+    );
   });
 
   it('learns session cookies from headers and hides them when a body repeats them', () => {
@@ -41,18 +49,24 @@ describe('the redactor', () => {
     const r = new Redactor();
     const sha1 = Array.from({ length: 20 }, (_, i) => (i + 16).toString(16).toUpperCase()).join(':');
     const sha256 = 'ab'.repeat(32);
-    expect(r.text(`<sslThumbprint>${sha1}</sslThumbprint> ${sha256}`)).toBe('<sslThumbprint>«thumbprint-1»</sslThumbprint> «thumbprint-2»');
+    expect(r.text(`<sslThumbprint>${sha1}</sslThumbprint> ${sha256}`)).toBe(
+      '<sslThumbprint>«thumbprint-1»</sslThumbprint> «thumbprint-2»',
+    );
   });
 
   it('maps MAC addresses into the documentation block, not onto IPv6', () => {
     const r = new Redactor();
-    expect(r.text('"address":"52:54:00:12:34:56","broadcast":"ff:ff:ff:ff:ff:ff","lo":"00:00:00:00:00:00" 52:54:00:12:34:56')).toBe(
-      '"address":"00:00:5e:00:53:01","broadcast":"ff:ff:ff:ff:ff:ff","lo":"00:00:00:00:00:00" 00:00:5e:00:53:01',
-    );
+    expect(
+      r.text(
+        '"address":"52:54:00:12:34:56","broadcast":"ff:ff:ff:ff:ff:ff","lo":"00:00:00:00:00:00" 52:54:00:12:34:56',
+      ),
+    ).toBe('"address":"00:00:5e:00:53:01","broadcast":"ff:ff:ff:ff:ff:ff","lo":"00:00:00:00:00:00" 00:00:5e:00:53:01');
   });
 
   it('replaces host names as whole names only, so a host called `vm` leaves `libvmx` alone', () => {
     const r = new Redactor({ hosts: ['vm'] });
-    expect(r.text('uname -n: vm; vm.lab.local; libvmx; vm-2')).toBe('uname -n: host-1.example.invalid; host-1.example.invalid.lab.local; libvmx; vm-2');
+    expect(r.text('uname -n: vm; vm.lab.local; libvmx; vm-2')).toBe(
+      'uname -n: host-1.example.invalid; host-1.example.invalid.lab.local; libvmx; vm-2',
+    );
   });
 });

@@ -21,12 +21,30 @@ export interface RedactorOptions {
 }
 
 // Not `token`: vim25 paging tokens are single-use and session-bound, and a fixture must show them.
-export const DEFAULT_FIELDS = ['password', 'passwd', 'userName', 'username', 'api_token', 'api-token', 'sessionToken', 'secret'];
-export const DEFAULT_CREDENTIAL_HEADERS = ['cookie', 'set-cookie', 'authorization', 'x-auth-token', 'api-token', 'x-api-key', 'proxy-authorization'];
+export const DEFAULT_FIELDS = [
+  'password',
+  'passwd',
+  'userName',
+  'username',
+  'api_token',
+  'api-token',
+  'sessionToken',
+  'secret',
+];
+export const DEFAULT_CREDENTIAL_HEADERS = [
+  'cookie',
+  'set-cookie',
+  'authorization',
+  'x-auth-token',
+  'api-token',
+  'x-api-key',
+  'proxy-authorization',
+];
 
 const IPV4 = /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.])/g;
 // Full and ::-compressed IPv6 with at least two groups around a colon; avoids matching times like 12:30.
-const IPV6 = /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4})*)?(?![\w:])/g;
+const IPV6 =
+  /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4})*)?(?![\w:])/g;
 const THUMB_COLON = /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{2}:){19,63}[0-9A-Fa-f]{2}(?![0-9A-Fa-f:])/g;
 const THUMB_HEX = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])/g;
 const DOC_V4 = ['192.0.2.', '198.51.100.', '203.0.113.'];
@@ -60,7 +78,15 @@ export class Redactor {
       ];
     });
     this.#credentialHeaders = new Set([...DEFAULT_CREDENTIAL_HEADERS, ...(options.credentialHeaders ?? [])]);
-    this.rules = ['caller-secrets', 'fields:' + fields.join(','), 'credential-headers', 'thumbprints', 'hosts', 'mac-addresses', 'ip-addresses'];
+    this.rules = [
+      'caller-secrets',
+      'fields:' + fields.join(','),
+      'credential-headers',
+      'thumbprints',
+      'hosts',
+      'mac-addresses',
+      'ip-addresses',
+    ];
   }
 
   /** Hides `value` from now on. Short values are refused: they would shred unrelated text. */
@@ -75,7 +101,9 @@ export class Redactor {
       if (value === undefined) continue;
       const lower = name.toLowerCase();
       if (this.#credentialHeaders.has(lower)) {
-        out[lower] = Array.isArray(value) ? value.map((v) => this.#credential(lower, v)) : this.#credential(lower, value);
+        out[lower] = Array.isArray(value)
+          ? value.map((v) => this.#credential(lower, v))
+          : this.#credential(lower, value);
       } else {
         out[lower] = Array.isArray(value) ? value.map((v) => this.text(v)) : this.text(value);
       }
@@ -107,25 +135,38 @@ export class Redactor {
     }
     out = out.replace(THUMB_COLON, (m) => this.#mapped(this.#thumbs, m.toUpperCase(), (n) => `«thumbprint-${n}»`));
     out = out.replace(THUMB_HEX, (m) => this.#mapped(this.#thumbs, m.toUpperCase(), (n) => `«thumbprint-${n}»`));
-    out = out.replace(MAC, (m) => (/^00:00:5e:00:53:/i.test(m) || m === '00:00:00:00:00:00' || /^ff(:ff){5}$/i.test(m) ? m : this.#mapped(this.#macs, m.toLowerCase(), (n) => `00:00:5e:00:53:${(n % 256).toString(16).padStart(2, '0')}`)));
+    out = out.replace(MAC, (m) =>
+      /^00:00:5e:00:53:/i.test(m) || m === '00:00:00:00:00:00' || /^ff(:ff){5}$/i.test(m)
+        ? m
+        : this.#mapped(this.#macs, m.toLowerCase(), (n) => `00:00:5e:00:53:${(n % 256).toString(16).padStart(2, '0')}`),
+    );
     out = out.replace(IPV4, (m) => (isDocV4(m) ? m : this.#mapped(this.#v4, m, docV4)));
-    out = out.replace(IPV6, (m) => (m.toLowerCase().startsWith('2001:db8:') || MAC_SHAPE.test(m) ? m : this.#mapped(this.#v6, m.toLowerCase(), (n) => `2001:db8::${n.toString(16)}`)));
+    out = out.replace(IPV6, (m) =>
+      m.toLowerCase().startsWith('2001:db8:') || MAC_SHAPE.test(m)
+        ? m
+        : this.#mapped(this.#v6, m.toLowerCase(), (n) => `2001:db8::${n.toString(16)}`),
+    );
     return out;
   }
 
   #credential(header: string, value: string): string {
     if (header === 'cookie' || header === 'set-cookie') {
       // name=value; attributes — keep names and attributes so replay can still send a cookie.
-      return value.replace(/(^|;\s*)([^=;\s]+)=("?)([^";]*)("?)/g, (m, lead: string, name: string, q1: string, v: string, q2: string) => {
-        if (/^(path|domain|expires|max-age|samesite)$/i.test(name) || v.length === 0) return m;
-        this.addSecret(v);
-        return `${lead}${name}=${q1}${this.#secrets.get(v) ?? '«redacted»'}${q2}`;
-      });
+      return value.replace(
+        /(^|;\s*)([^=;\s]+)=("?)([^";]*)("?)/g,
+        (m, lead: string, name: string, q1: string, v: string, q2: string) => {
+          if (/^(path|domain|expires|max-age|samesite)$/i.test(name) || v.length === 0) return m;
+          this.addSecret(v);
+          return `${lead}${name}=${q1}${this.#secrets.get(v) ?? '«redacted»'}${q2}`;
+        },
+      );
     }
     const scheme = /^(Basic|Bearer|Negotiate|Digest)\s+(.*)$/i.exec(value);
     const secret = scheme ? scheme[2]! : value;
     this.addSecret(secret);
-    return scheme ? `${scheme[1]} ${this.#secrets.get(secret) ?? '«redacted»'}` : (this.#secrets.get(secret) ?? '«redacted»');
+    return scheme
+      ? `${scheme[1]} ${this.#secrets.get(secret) ?? '«redacted»'}`
+      : (this.#secrets.get(secret) ?? '«redacted»');
   }
 
   #hostFor(host: string): string {
@@ -153,7 +194,12 @@ function isMark(value: string): boolean {
 }
 
 function forms(secret: string): string[] {
-  const xml = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  const xml = secret
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
   const json = JSON.stringify(secret).slice(1, -1);
   return [...new Set([secret, xml, encodeURIComponent(secret), json, Buffer.from(secret).toString('base64')])];
 }

@@ -1,6 +1,14 @@
 import { PassThrough, Writable } from 'node:stream';
 import { DrkitError } from '@drkit/core';
-import { commandLine, commandName, exitError, type ExecOptions, type RemoteCommand, type RemoteProcess, type SshRunner } from '@drkit/ssh';
+import {
+  commandLine,
+  commandName,
+  exitError,
+  type ExecOptions,
+  type RemoteCommand,
+  type RemoteProcess,
+  type SshRunner,
+} from '@drkit/ssh';
 import { CassetteWriter, FIXTURE_FORMAT, writeManifest, type FixtureManifest } from './fixture.js';
 import type { Redactor } from './redactor.js';
 import type { SshExecRequest, SshExecResponse } from './ssh-exchange.js';
@@ -39,7 +47,11 @@ export function recordSsh(connect: () => Promise<SshRunner>, dir: string, redact
         },
         async exec(command: RemoteCommand, options: ExecOptions = {}) {
           const entry: (typeof entries)[number] = {
-            request: { connection, command: clean(commandLine(command)), ...(options.stdin !== undefined && { stdin: clean(Buffer.from(options.stdin).toString('utf8')) }) },
+            request: {
+              connection,
+              command: clean(commandLine(command)),
+              ...(options.stdin !== undefined && { stdin: clean(Buffer.from(options.stdin).toString('utf8')) }),
+            },
           };
           entries.push(entry);
           let result;
@@ -50,12 +62,19 @@ export function recordSsh(connect: () => Promise<SshRunner>, dir: string, redact
             if (signal) entry.response = { signal, stderr: '' };
             throw e;
           }
-          entry.response = { code: result.code, stdout: clean(result.stdout.toString('utf8')), stderr: clean(result.stderr) };
-          if (result.code !== 0 && !options.okCodes?.includes(result.code)) throw exitError(commandName(command), { code: result.code }, result.stderr);
+          entry.response = {
+            code: result.code,
+            stdout: clean(result.stdout.toString('utf8')),
+            stderr: clean(result.stderr),
+          };
+          if (result.code !== 0 && !options.okCodes?.includes(result.code))
+            throw exitError(commandName(command), { code: result.code }, result.stderr);
           return result;
         },
         async open(command: RemoteCommand, options = {}) {
-          const entry: (typeof entries)[number] = { request: { connection, command: clean(commandLine(command)), stream: true } };
+          const entry: (typeof entries)[number] = {
+            request: { connection, command: clean(commandLine(command)), stream: true },
+          };
           entries.push(entry);
           const proc = await inner.open(command, options);
           return recordStream(proc, tokens, (response) => (entry.response = response));
@@ -87,7 +106,11 @@ export function recordSsh(connect: () => Promise<SshRunner>, dir: string, redact
   };
 }
 
-function recordStream(proc: RemoteProcess, tokens: VolatileTokens, done: (response: SshExecResponse) => void): RemoteProcess {
+function recordStream(
+  proc: RemoteProcess,
+  tokens: VolatileTokens,
+  done: (response: SshExecResponse) => void,
+): RemoteProcess {
   const input: Buffer[] = [];
   let written = 0;
   let stdinEnded = false;
@@ -116,14 +139,24 @@ function recordStream(proc: RemoteProcess, tokens: VolatileTokens, done: (respon
     const masked = tokens.standIn(raw);
     done({
       ...end,
-      stream: { input: Buffer.from(masked, 'latin1').toString('base64'), masks: VolatileTokens.spans(masked), events, endedAfter: written, stdinEnded },
+      stream: {
+        input: Buffer.from(masked, 'latin1').toString('base64'),
+        masks: VolatileTokens.spans(masked),
+        events,
+        endedAfter: written,
+        stdinEnded,
+      },
     });
   };
   const recorded = proc.done.then(
     () => finish({ code: 0, stderr: '' }),
     (e: unknown) => {
       if (DrkitError.isInstance(e) && (e.details?.exitCode !== undefined || e.details?.signal !== undefined)) {
-        finish({ ...(e.details.exitCode !== undefined && { code: e.details.exitCode as number }), ...(e.details.signal !== undefined && { signal: e.details.signal as string }), stderr: e.message });
+        finish({
+          ...(e.details.exitCode !== undefined && { code: e.details.exitCode as number }),
+          ...(e.details.signal !== undefined && { signal: e.details.signal as string }),
+          stderr: e.message,
+        });
       }
       throw e;
     },

@@ -1,6 +1,14 @@
 import { PassThrough, Writable } from 'node:stream';
 import { DrkitError } from '@drkit/core';
-import { commandLine, commandName, exitError, type ExecOptions, type RemoteCommand, type RemoteProcess, type SshRunner } from '@drkit/ssh';
+import {
+  commandLine,
+  commandName,
+  exitError,
+  type ExecOptions,
+  type RemoteCommand,
+  type RemoteProcess,
+  type SshRunner,
+} from '@drkit/ssh';
 import { readCassette, readManifest, type Exchange, type FixtureManifest } from './fixture.js';
 import type { SshExecRequest, SshExecResponse, SshStreamTranscript } from './ssh-exchange.js';
 import { LiveBindings } from './volatile-tokens.js';
@@ -22,7 +30,8 @@ export interface SshReplay {
  */
 export async function replaySsh(dir: string, options: RedactorOptions = {}): Promise<SshReplay> {
   const manifest = await readManifest(dir);
-  if (!manifest.transports.includes('ssh')) throw new DrkitError('bad-input', `${dir}: the fixture has no ssh cassette`);
+  if (!manifest.transports.includes('ssh'))
+    throw new DrkitError('bad-input', `${dir}: the fixture has no ssh cassette`);
   const all = await readCassette<SshExecRequest, SshExecResponse>(dir, 'ssh');
   const byConnection = new Map<number, SshExchange[]>();
   for (const e of all) byConnection.set(e.request.connection, [...(byConnection.get(e.request.connection) ?? []), e]);
@@ -33,7 +42,11 @@ export async function replaySsh(dir: string, options: RedactorOptions = {}): Pro
     async connect() {
       const connection = next++;
       const queue = byConnection.get(connection);
-      if (!queue) throw new DrkitError('replay-mismatch', `${dir}: connection ${connection} was never recorded (the fixture has ${byConnection.size})`);
+      if (!queue)
+        throw new DrkitError(
+          'replay-mismatch',
+          `${dir}: connection ${connection} was never recorded (the fixture has ${byConnection.size})`,
+        );
       return replayRunner(manifest.endpoint, queue, bindings, new Redactor(options));
     },
   };
@@ -46,9 +59,13 @@ function replayRunner(where: string, queue: SshExchange[], bindings: LiveBinding
   let closed = false;
   const take = (line: string, stream: boolean): SshExchange => {
     const e = queue.shift();
-    if (!e) throw new DrkitError('replay-mismatch', `unexpected command after the recording ended: ${line.slice(0, 160)}`);
+    if (!e)
+      throw new DrkitError('replay-mismatch', `unexpected command after the recording ended: ${line.slice(0, 160)}`);
     if (!!e.request.stream !== stream || !bindings.match(e.request.command, line)) {
-      throw new DrkitError('replay-mismatch', `expected #${e.seq} ${e.request.command.slice(0, 160)}\n     got ${line.slice(0, 160)}`);
+      throw new DrkitError(
+        'replay-mismatch',
+        `expected #${e.seq} ${e.request.command.slice(0, 160)}\n     got ${line.slice(0, 160)}`,
+      );
     }
     return e;
   };
@@ -60,23 +77,31 @@ function replayRunner(where: string, queue: SshExchange[], bindings: LiveBinding
     async exec(command: RemoteCommand, options: ExecOptions = {}) {
       const line = commandLine(command);
       // Redacted with the recording's default rules first (a password field in JSON input), as HTTP replay does.
-      const stdin = options.stdin === undefined ? undefined : redactor.text(Buffer.from(options.stdin).toString('utf8'));
-      const sameInput = (e: SshExchange) => (e.request.stdin === undefined) === (stdin === undefined) && (stdin === undefined || bindings.match(e.request.stdin!, stdin));
+      const stdin =
+        options.stdin === undefined ? undefined : redactor.text(Buffer.from(options.stdin).toString('utf8'));
+      const sameInput = (e: SshExchange) =>
+        (e.request.stdin === undefined) === (stdin === undefined) &&
+        (stdin === undefined || bindings.match(e.request.stdin!, stdin));
       // Commands sent side by side (two disks closed at once) may have been recorded in either
       // order: the first of the next few that is this command with this input answers.
-      const at = queue.slice(0, LOOKAHEAD).findIndex((e) => !e.request.stream && bindings.match(e.request.command, line) && sameInput(e));
+      const at = queue
+        .slice(0, LOOKAHEAD)
+        .findIndex((e) => !e.request.stream && bindings.match(e.request.command, line) && sameInput(e));
       const e = at >= 0 ? queue.splice(at, 1)[0]! : take(line, false);
       if (at < 0) throw new DrkitError('replay-mismatch', `#${e.seq}: stdin differs from the recording`);
       const r = e.response;
       const stderr = bindings.restore(r.stderr);
-      if (r.signal || (r.code !== 0 && !options.okCodes?.includes(r.code ?? -1))) throw exitError(commandName(command), r.signal ? { signal: r.signal } : { code: r.code! }, stderr);
+      if (r.signal || (r.code !== 0 && !options.okCodes?.includes(r.code ?? -1)))
+        throw exitError(commandName(command), r.signal ? { signal: r.signal } : { code: r.code! }, stderr);
       return { stdout: Buffer.from(bindings.restore(r.stdout ?? '')), stderr, code: r.code ?? 0 };
     },
     async open(command: RemoteCommand) {
       const line = commandLine(command);
       // Streams opened side by side (a helper per disk) may have been recorded in either
       // order: the input that arrives tells which recording this one is.
-      const candidates = queue.slice(0, LOOKAHEAD).filter((e) => e.request.stream && e.response.stream && bindings.match(e.request.command, line));
+      const candidates = queue
+        .slice(0, LOOKAHEAD)
+        .filter((e) => e.request.stream && e.response.stream && bindings.match(e.request.command, line));
       if (candidates.length > 1) {
         return streamChosenByInput(commandName(command), candidates, (e) => {
           const i = queue.indexOf(e);
@@ -101,7 +126,8 @@ function recordedInput(t: SshStreamTranscript): (at: number, chunk: Buffer) => n
   for (const [a, b] of t.masks) masked.fill(1, a, b);
   // The first position where `chunk`, arriving at `at`, differs from the recording; -1 when it does not.
   return (at, chunk) => {
-    for (let i = 0; i < chunk.length; i++) if (at + i >= expected.length || (!masked[at + i] && chunk[i] !== expected[at + i])) return at + i;
+    for (let i = 0; i < chunk.length; i++)
+      if (at + i >= expected.length || (!masked[at + i] && chunk[i] !== expected[at + i])) return at + i;
     return -1;
   };
 }
@@ -121,11 +147,13 @@ function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStr
     finished = true;
     stdout.end();
     if (error) return settle(error);
-    if (end.signal || end.code !== 0) return settle(exitError(name, end.signal ? { signal: end.signal } : { code: end.code ?? -1 }, end.stderr));
+    if (end.signal || end.code !== 0)
+      return settle(exitError(name, end.signal ? { signal: end.signal } : { code: end.code ?? -1 }, end.stderr));
     settle();
   };
   const pump = () => {
-    while (event < t.events.length && t.events[event]!.after <= received) stdout.write(Buffer.from(t.events[event++]!.out, 'base64'));
+    while (event < t.events.length && t.events[event]!.after <= received)
+      stdout.write(Buffer.from(t.events[event++]!.out, 'base64'));
     if (event === t.events.length && received >= t.endedAfter && (!t.stdinEnded || stdinEnded)) finish();
   };
   const stdin = new Writable({
@@ -147,7 +175,12 @@ function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStr
     },
   });
   queueMicrotask(pump);
-  return { stdin, stdout, done, kill: () => finish(new DrkitError('aborted', `${name} was stopped`, { retryable: false })) };
+  return {
+    stdin,
+    stdout,
+    done,
+    kill: () => finish(new DrkitError('aborted', `${name} was stopped`, { retryable: false })),
+  };
 }
 
 /**
@@ -155,7 +188,11 @@ function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStr
  * before writing more): the earliest candidate, still unclaimed, whose input starts with
  * it replays it and everything after. None left is a mismatch, as with a single recording.
  */
-function streamChosenByInput(name: string, candidates: SshExchange[], claim: (e: SshExchange) => boolean): RemoteProcess {
+function streamChosenByInput(
+  name: string,
+  candidates: SshExchange[],
+  claim: (e: SshExchange) => boolean,
+): RemoteProcess {
   const inputs = new Map(candidates.map((e) => [e, recordedInput(e.response.stream!)] as const));
   let chosen: RemoteProcess | undefined;
   const stdout = new PassThrough();
@@ -168,10 +205,19 @@ function streamChosenByInput(name: string, candidates: SshExchange[], claim: (e:
   };
   const choose = (fits: (e: SshExchange) => boolean) => {
     const e = candidates.find((c) => fits(c) && claim(c));
-    if (!e) return fail(new DrkitError('replay-mismatch', `${name}: input matches none of the ${candidates.length} recordings it could be`));
+    if (!e)
+      return fail(
+        new DrkitError(
+          'replay-mismatch',
+          `${name}: input matches none of the ${candidates.length} recordings it could be`,
+        ),
+      );
     chosen = replayStream(name, e.seq, e.response, e.response.stream!);
     chosen.stdout.pipe(stdout);
-    chosen.done.then(() => settle(), (error: unknown) => settle(error));
+    chosen.done.then(
+      () => settle(),
+      (error: unknown) => settle(error),
+    );
     return chosen;
   };
   const stdin = new Writable({
@@ -185,5 +231,10 @@ function streamChosenByInput(name: string, candidates: SshExchange[], claim: (e:
       cb();
     },
   });
-  return { stdin, stdout, done, kill: () => (chosen ? chosen.kill() : fail(new DrkitError('aborted', `${name} was stopped`, { retryable: false }))) };
+  return {
+    stdin,
+    stdout,
+    done,
+    kill: () => (chosen ? chosen.kill() : fail(new DrkitError('aborted', `${name} was stopped`, { retryable: false }))),
+  };
 }

@@ -19,7 +19,9 @@ export class VolatileTokens {
     return text.replace(VOLATILE, (v) => {
       let s = this.#toStandIn.get(v);
       if (!s) {
-        s = v.includes('-') ? `00000000-0000-4000-8000-${(++this.#uuids).toString(16).padStart(12, '0')}` : String(1_700_000_000_000 + ++this.#times * 1000);
+        s = v.includes('-')
+          ? `00000000-0000-4000-8000-${(++this.#uuids).toString(16).padStart(12, '0')}`
+          : String(1_700_000_000_000 + ++this.#times * 1000);
         this.#toStandIn.set(v, s);
       }
       return s;

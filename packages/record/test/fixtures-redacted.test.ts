@@ -32,14 +32,20 @@ describe('every shipped fixture', () => {
       expect(text, dir).not.toMatch(/(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])/);
       expect(text, dir).not.toMatch(/(?:[0-9A-F]{2}:){19,}[0-9A-F]{2}/);
       const addresses = text.match(/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g) ?? [];
-      expect(addresses.filter((a) => !/^(192\.0\.2|198\.51\.100|203\.0\.113)\./.test(a)), dir).toEqual([]);
+      expect(
+        addresses.filter((a) => !/^(192\.0\.2|198\.51\.100|203\.0\.113)\./.test(a)),
+        dir,
+      ).toEqual([]);
       // REST credentials: Basic auth, API tokens, session tokens — in headers and JSON fields.
       expect(text, dir).not.toMatch(/"authorization":"(?!(?:Basic |Bearer )?«)/i);
       expect(text, dir).not.toMatch(/"(?:x-auth-token|api-token)":"(?!«)/i);
       expect(text, dir).not.toMatch(/"(?:cookie|set-cookie)":"(?![\w-]+=«)/i);
       expect(text, dir).not.toMatch(/\\"(?:username|password|api_token)\\":\\"(?!«)/i);
       const macs = text.match(/(?<![\w:])(?:[0-9a-f]{2}:){5}[0-9a-f]{2}(?![\w:])/gi) ?? [];
-      expect(macs.filter((m) => !/^00:00:5e:00:53:|^00(:00){5}$|^ff(:ff){5}$/i.test(m)), dir).toEqual([]);
+      expect(
+        macs.filter((m) => !/^00:00:5e:00:53:|^00(:00){5}$|^ff(:ff){5}$/i.test(m)),
+        dir,
+      ).toEqual([]);
     }
   });
 });

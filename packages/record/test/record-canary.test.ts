@@ -21,8 +21,17 @@ describe('recording a live session', () => {
   it('writes no canary credential, session cookie, thumbprint or address to the fixture — and it still replays', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'drkit-canary-'));
     const live = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint } });
-    const recorder = await recordHttp(live, dir, new Redactor({ secrets: [CANARY_PASSWORD, CANARY_USER], hosts: [sim.host] }));
-    const adapter = createVSphereAdapter({ transport: recorder, credentials: { username: CANARY_USER, password: async () => CANARY_PASSWORD }, endpoint: `vsphere://${CANARY_USER}@${sim.host}:${sim.port}/sdk`, maxObjects: 4 });
+    const recorder = await recordHttp(
+      live,
+      dir,
+      new Redactor({ secrets: [CANARY_PASSWORD, CANARY_USER], hosts: [sim.host] }),
+    );
+    const adapter = createVSphereAdapter({
+      transport: recorder,
+      credentials: { username: CANARY_USER, password: async () => CANARY_PASSWORD },
+      endpoint: `vsphere://${CANARY_USER}@${sim.host}:${sim.port}/sdk`,
+      maxObjects: 4,
+    });
     await adapter.connect();
     const recorded = await collectInventory(adapter.site, adapter.discover());
     await adapter.close();
@@ -39,7 +48,12 @@ describe('recording a live session', () => {
     for (const f of files) expect((await stat(join(dir, f))).mode & 0o777).toBe(0o600);
     expect((await stat(dir)).mode & 0o077).toBe(0);
 
-    const replayed = createVSphereAdapter({ transport: await replayHttp(dir), credentials: { username: 'x', password: async () => 'y' }, endpoint: 'replay', maxObjects: 4 });
+    const replayed = createVSphereAdapter({
+      transport: await replayHttp(dir),
+      credentials: { username: 'x', password: async () => 'y' },
+      endpoint: 'replay',
+      maxObjects: 4,
+    });
     await replayed.connect();
     const again = await collectInventory(replayed.site, replayed.discover());
     await replayed.close();

@@ -8,13 +8,22 @@ const FIXTURE = new URL('../../cli/recorded-site', import.meta.url).pathname;
 describe('replay', () => {
   it('fails loudly, naming the exchange, when the client asks something the recording did not', async () => {
     // A different page size changes the RetrievePropertiesEx request the recording expects.
-    const adapter = createVSphereAdapter({ transport: await replayHttp(FIXTURE), credentials: { username: 'u', password: async () => 'p' }, endpoint: 'r', maxObjects: 6 });
+    const adapter = createVSphereAdapter({
+      transport: await replayHttp(FIXTURE),
+      credentials: { username: 'u', password: async () => 'p' },
+      endpoint: 'r',
+      maxObjects: 6,
+    });
     await adapter.connect();
     const run = async () => {
       for await (const _ of adapter.discover()) void _;
     };
     await expect(run()).rejects.toSatisfy(
-      (e: unknown) => DrkitError.isInstance(e) && e.code === 'replay-mismatch' && /request #3 differs/.test(e.message) && /maxObjects>5/.test(e.message),
+      (e: unknown) =>
+        DrkitError.isInstance(e) &&
+        e.code === 'replay-mismatch' &&
+        /request #3 differs/.test(e.message) &&
+        /maxObjects>5/.test(e.message),
     );
   });
 
@@ -26,6 +35,8 @@ describe('replay', () => {
       for await (const _ of res.body) void _;
     }
     expect(transport.remaining()).toBe(0);
-    await expect(transport.request({ method: 'POST', path: '/sdk', headers: {}, body: '<x/>' })).rejects.toThrow(/after the end of the recording/);
+    await expect(transport.request({ method: 'POST', path: '/sdk', headers: {}, body: '<x/>' })).rejects.toThrow(
+      /after the end of the recording/,
+    );
   });
 });

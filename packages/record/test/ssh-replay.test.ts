@@ -24,20 +24,38 @@ describe('SSH replay', () => {
     // The adapter's first two questions: which OS, then the facts script.
     expect((await ssh.exec({ raw: 'uname -s', name: 'uname' }, { okCodes: [0, 1] })).stdout.toString()).toBe('Linux\n');
     const cassette = (await import('node:fs')).readFileSync(`${FIXTURE}/ssh.jsonl`, 'utf8').split('\n')[1]!;
-    const script = /exec sh -c '.*?; \n([\s\S]*)' drkit$/.exec(JSON.parse(cassette).request.command)![1]!.replace(/'\\''/g, "'");
+    const script = /exec sh -c '.*?; \n([\s\S]*)' drkit$/
+      .exec(JSON.parse(cassette).request.command)![1]!
+      .replace(/'\\''/g, "'");
     const r = await ssh.exec({ script: '\n' + script });
     expect(r.stdout.toString()).toContain('=== hostname\nhost-1.example.invalid');
   });
 
   it('stands in for volatile values and puts the live ones back', () => {
     const tokens = new VolatileTokens();
-    const recorded = tokens.standIn("btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-3f1c2b9e-0a4d-4c1e-9b7a-2d6f8e1a5c3b.1795412196302");
-    expect(recorded).toBe('btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-00000000-0000-4000-8000-000000000001.1700000001000');
+    const recorded = tokens.standIn(
+      'btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-3f1c2b9e-0a4d-4c1e-9b7a-2d6f8e1a5c3b.1795412196302',
+    );
+    expect(recorded).toBe(
+      'btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-00000000-0000-4000-8000-000000000001.1700000001000',
+    );
     const live = new LiveBindings();
-    expect(live.match(recorded, 'btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999')).toBe(true);
-    expect(live.restore('drkit-contract-00000000-0000-4000-8000-000000000001.1700000001000.base')).toBe('drkit-contract-aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999.base');
+    expect(
+      live.match(
+        recorded,
+        'btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999',
+      ),
+    ).toBe(true);
+    expect(live.restore('drkit-contract-00000000-0000-4000-8000-000000000001.1700000001000.base')).toBe(
+      'drkit-contract-aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999.base',
+    );
     // The same stand-in cannot stand for two live values.
-    expect(live.match(recorded, 'btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999')).toBe(false);
+    expect(
+      live.match(
+        recorded,
+        'btrfs subvolume snapshot -r /d /d/.drkit-snapshots/drkit-contract-ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee.1795412199999',
+      ),
+    ).toBe(false);
     expect(live.match(recorded, 'btrfs subvolume delete /d')).toBe(false);
   });
 
@@ -74,7 +92,9 @@ describe('SSH replay', () => {
       expect(await Promise.all(outs)).toEqual(['beta', 'alpha']);
       // An input no recording has is still a mismatch.
       const other = await (await replaySsh(dir)).connect();
-      await expect(other.exec(cat, { stdin: 'third' })).rejects.toSatisfy((e: unknown) => (e as { code?: string }).code === 'replay-mismatch');
+      await expect(other.exec(cat, { stdin: 'third' })).rejects.toSatisfy(
+        (e: unknown) => (e as { code?: string }).code === 'replay-mismatch',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

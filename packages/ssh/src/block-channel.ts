@@ -59,8 +59,22 @@ export class BlockChannel {
   }
 
   private request(op: number, offset: number, length: number, blockSize: number, what: string): Promise<Buffer>;
-  private request(op: number, offset: number, length: number, blockSize: number, what: string, body: Buffer): Promise<Buffer | typeof BASE_GONE>;
-  private request(op: number, offset: number, length: number, blockSize: number, what: string, body?: Buffer): Promise<Buffer | typeof BASE_GONE> {
+  private request(
+    op: number,
+    offset: number,
+    length: number,
+    blockSize: number,
+    what: string,
+    body: Buffer,
+  ): Promise<Buffer | typeof BASE_GONE>;
+  private request(
+    op: number,
+    offset: number,
+    length: number,
+    blockSize: number,
+    what: string,
+    body?: Buffer,
+  ): Promise<Buffer | typeof BASE_GONE> {
     if (this.failed) return Promise.reject(this.failed);
     const hdr = Buffer.allocUnsafe(17);
     hdr.writeUInt8(op, 0);
@@ -86,7 +100,8 @@ export class BlockChannel {
       if (this.bufferedBytes < 9 + len) return;
       const frame = this.take(9 + len).subarray(9);
       const p = this.pending.shift();
-      if (!p) return this.fail(new DrkitError('protocol', `${this.label}: the block helper sent an answer nobody asked for`));
+      if (!p)
+        return this.fail(new DrkitError('protocol', `${this.label}: the block helper sent an answer nobody asked for`));
       try {
         if (status === 2) throw new DrkitError('platform', `${this.label}: ${frame.toString('utf8')}`);
         if (status === 3) {
@@ -98,7 +113,8 @@ export class BlockChannel {
           continue;
         }
         const data = status === 1 ? inflateSync(frame) : frame;
-        if (crc32(data) >>> 0 !== crc) throw new DrkitError('integrity', `${this.label}: the ${p.what} arrived damaged (CRC-32 mismatch)`);
+        if (crc32(data) >>> 0 !== crc)
+          throw new DrkitError('integrity', `${this.label}: the ${p.what} arrived damaged (CRC-32 mismatch)`);
         // A copy that owns its memory can move to a hashing thread; a slice of the stream cannot.
         const owned = ownedBuffer(data.length);
         data.copy(owned);

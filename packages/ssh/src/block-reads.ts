@@ -21,13 +21,19 @@ export interface BlockReads {
  * alternate chunks, so a read never waits behind the hashes of chunks asked for ahead and
  * several host cores hash; close ends every helper and waits for it.
  */
-export async function blockReads(options: { diskId: string; sizeBytes: number; start: () => Promise<BlockHelper>; hashers: number }): Promise<BlockReads> {
+export async function blockReads(options: {
+  diskId: string;
+  sizeBytes: number;
+  start: () => Promise<BlockHelper>;
+  hashers: number;
+}): Promise<BlockReads> {
   const { diskId, sizeBytes, start } = options;
   const reader = await start();
   const hashers: Array<Promise<BlockHelper>> = [];
   let nextHasher = 0;
   const inRange = (e: Extent) => {
-    if (e.offset < 0 || e.length < 0 || e.offset + e.length > sizeBytes) throw new DrkitError('bad-input', `extent ${e.offset}+${e.length} is outside ${diskId} (${sizeBytes} bytes)`);
+    if (e.offset < 0 || e.length < 0 || e.offset + e.length > sizeBytes)
+      throw new DrkitError('bad-input', `extent ${e.offset}+${e.length} is outside ${diskId} (${sizeBytes} bytes)`);
   };
   return {
     reader,

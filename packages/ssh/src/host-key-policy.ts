@@ -20,24 +20,40 @@ export function fingerprintOf(key: Buffer): string {
 }
 
 export function normalizeFingerprint(text: string): string {
-  const body = text.trim().replace(/^SHA256:/i, '').replace(/=+$/, '');
-  if (!/^[A-Za-z0-9+/]{43}$/.test(body)) throw new DrkitError('bad-input', 'a host key fingerprint looks like SHA256:<43 base64 characters> (ssh-keygen -lf <key>)');
+  const body = text
+    .trim()
+    .replace(/^SHA256:/i, '')
+    .replace(/=+$/, '');
+  if (!/^[A-Za-z0-9+/]{43}$/.test(body))
+    throw new DrkitError(
+      'bad-input',
+      'a host key fingerprint looks like SHA256:<43 base64 characters> (ssh-keygen -lf <key>)',
+    );
   return `SHA256:${body}`;
 }
 
 /** A synchronous check for ssh2's hostVerifier; known_hosts is read before connecting. */
 export type HostKeyCheck = (key: Buffer) => DrkitError | undefined;
 
-export async function hostKeyCheck(policy: HostKeyPolicy, host: string, port: number, warn: (message: string) => void): Promise<HostKeyCheck> {
+export async function hostKeyCheck(
+  policy: HostKeyPolicy,
+  host: string,
+  port: number,
+  warn: (message: string) => void,
+): Promise<HostKeyCheck> {
   switch (policy.kind) {
     case 'insecure':
-      warn(`${knownHostName(host, port)}: host key NOT verified (--insecure); anyone on the path can impersonate this server`);
+      warn(
+        `${knownHostName(host, port)}: host key NOT verified (--insecure); anyone on the path can impersonate this server`,
+      );
       return () => undefined;
     case 'fingerprint': {
       const pinned = normalizeFingerprint(policy.sha256);
       return (key) => {
         const seen = fingerprintOf(key);
-        return seen === pinned ? undefined : mismatch(`${knownHostName(host, port)}: host key ${seen} does not match the pinned ${pinned}`, seen);
+        return seen === pinned
+          ? undefined
+          : mismatch(`${knownHostName(host, port)}: host key ${seen} does not match the pinned ${pinned}`, seen);
       };
     }
     case 'known-hosts': {
@@ -45,7 +61,8 @@ export async function hostKeyCheck(policy: HostKeyPolicy, host: string, port: nu
       try {
         text = await readFile(policy.file, 'utf8');
       } catch (cause) {
-        if (!(policy.optional && (cause as NodeJS.ErrnoException).code === 'ENOENT')) throw new DrkitError('bad-input', `cannot read known_hosts file ${policy.file}`, { cause });
+        if (!(policy.optional && (cause as NodeJS.ErrnoException).code === 'ENOENT'))
+          throw new DrkitError('bad-input', `cannot read known_hosts file ${policy.file}`, { cause });
       }
       const entries = parseKnownHosts(text);
       return (key) => {
@@ -58,9 +75,15 @@ export async function hostKeyCheck(policy: HostKeyPolicy, host: string, port: nu
           case 'revoked':
             return mismatch(`${name}: host key ${seen} is marked @revoked in ${policy.file}`, seen);
           case 'mismatch':
-            return mismatch(`${name}: host key ${seen} differs from the ${verdict.knownTypes.join('/')} key(s) in ${policy.file} — the host was reinstalled, or someone is impersonating it`, seen);
+            return mismatch(
+              `${name}: host key ${seen} differs from the ${verdict.knownTypes.join('/')} key(s) in ${policy.file} — the host was reinstalled, or someone is impersonating it`,
+              seen,
+            );
           case 'unknown':
-            return mismatch(`${name} is not in ${policy.file}; add its key (ssh-keyscan) or pin it with --fingerprint ${seen}`, seen);
+            return mismatch(
+              `${name} is not in ${policy.file}; add its key (ssh-keyscan) or pin it with --fingerprint ${seen}`,
+              seen,
+            );
         }
       };
     }

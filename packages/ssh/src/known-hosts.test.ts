@@ -15,7 +15,13 @@ function hashed(name: string): string {
 describe('known_hosts', () => {
   it('matches plain names, [host]:port for other ports, and hashed entries', () => {
     const entries = parseKnownHosts(
-      [`# comment`, `db1.example,10.0.0.5 ssh-ed25519 ${b64(keyA)} root@db1`, `[10.0.0.6]:2222 ssh-ed25519 ${b64(keyA)}`, `${hashed('[10.0.0.7]:2200')} ssh-ed25519 ${b64(keyB)}`, 'garbage'].join('\n'),
+      [
+        `# comment`,
+        `db1.example,10.0.0.5 ssh-ed25519 ${b64(keyA)} root@db1`,
+        `[10.0.0.6]:2222 ssh-ed25519 ${b64(keyA)}`,
+        `${hashed('[10.0.0.7]:2200')} ssh-ed25519 ${b64(keyB)}`,
+        'garbage',
+      ].join('\n'),
     );
     expect(entries).toHaveLength(3);
     expect(checkHostKey(entries, 'DB1.example', 22, keyA).kind).toBe('match');
@@ -31,7 +37,11 @@ describe('known_hosts', () => {
 
   it('honours wildcards, negation and @revoked; ignores @cert-authority', () => {
     const entries = parseKnownHosts(
-      [`*.lab,!bad.lab ssh-ed25519 ${b64(keyA)}`, `@revoked * ssh-ed25519 ${b64(keyB)}`, `@cert-authority *.lab ssh-ed25519 ${b64(keyB)}`].join('\n'),
+      [
+        `*.lab,!bad.lab ssh-ed25519 ${b64(keyA)}`,
+        `@revoked * ssh-ed25519 ${b64(keyB)}`,
+        `@cert-authority *.lab ssh-ed25519 ${b64(keyB)}`,
+      ].join('\n'),
     );
     expect(checkHostKey(entries, 'web.lab', 22, keyA).kind).toBe('match');
     expect(checkHostKey(entries, 'bad.lab', 22, keyA).kind).toBe('unknown');

@@ -4,10 +4,23 @@ import { commandLine, PID_LINE, shellQuote } from './remote-command.js';
 
 // The same shell ssh hands the line to (sh -c), run locally: what it prints is what the
 // remote program would receive as argv.
-const echoArgs = (line: string) => execFileSync('sh', ['-c', line], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const echoArgs = (line: string) =>
+  execFileSync('sh', ['-c', line], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('remote commands', () => {
-  const hostile = ["it's", '"; rm -rf / #', '$(touch /tmp/pwned)', '`id`', 'a\nb', 'x;y|z&', '\\', "''", '*', '-n', 'ü ‘quoted’'];
+  const hostile = [
+    "it's",
+    '"; rm -rf / #',
+    '$(touch /tmp/pwned)',
+    '`id`',
+    'a\nb',
+    'x;y|z&',
+    '\\',
+    "''",
+    '*',
+    '-n',
+    'ü ‘quoted’',
+  ];
 
   it('passes every hostile value through as one literal argument', () => {
     const line = commandLine({ argv: ['printf', '%s\\0', ...hostile] });

@@ -10,7 +10,10 @@ export interface SshRunner {
   readonly where: string;
   readonly closed: boolean;
   exec(command: RemoteCommand, options?: ExecOptions): Promise<ExecResult>;
-  open(command: RemoteCommand, options?: Omit<ExecOptions, 'stdin' | 'maxOutputBytes' | 'okCodes'>): Promise<RemoteProcess>;
+  open(
+    command: RemoteCommand,
+    options?: Omit<ExecOptions, 'stdin' | 'maxOutputBytes' | 'okCodes'>,
+  ): Promise<RemoteProcess>;
   close(): Promise<void>;
 }
 

@@ -119,12 +119,16 @@ export class SshSession implements SshRunner {
     if (overflow) throw new DrkitError('protocol', `${commandName(command)} printed more than ${max} bytes`);
     if (end.error) throw end.error;
     const code = end.code ?? -1;
-    if (end.signal || (code !== 0 && !options.okCodes?.includes(code))) throw exitError(commandName(command), end, proc.stderrText());
+    if (end.signal || (code !== 0 && !options.okCodes?.includes(code)))
+      throw exitError(commandName(command), end, proc.stderrText());
     return { stdout: Buffer.concat(chunks), stderr: proc.stderrText(), code };
   }
 
   /** Starts a command and hands back its streams; the slot is held until it ends. */
-  async open(command: RemoteCommand, options: Omit<ExecOptions, 'stdin' | 'maxOutputBytes' | 'okCodes'> = {}): Promise<RemoteProcess> {
+  async open(
+    command: RemoteCommand,
+    options: Omit<ExecOptions, 'stdin' | 'maxOutputBytes' | 'okCodes'> = {},
+  ): Promise<RemoteProcess> {
     const proc = await this.spawn(command, options);
     const done = proc.ended.then((end) => {
       if (end.error) throw end.error;
@@ -183,7 +187,9 @@ export class SshSession implements SshRunner {
       await this.slots.acquire(options.signal);
       let channel: ClientChannel;
       try {
-        channel = await new Promise<ClientChannel>((resolve, reject) => this.client.exec(line, (err, ch) => (err ? reject(err) : resolve(ch))));
+        channel = await new Promise<ClientChannel>((resolve, reject) =>
+          this.client.exec(line, (err, ch) => (err ? reject(err) : resolve(ch))),
+        );
       } catch (e) {
         if (this.lost || !/open failed|administratively prohibited/i.test((e as Error).message)) {
           this.slots.release();
@@ -195,11 +201,18 @@ export class SshSession implements SshRunner {
         const othersBusy = this.slots.busy > 1;
         const freed = othersBusy ? this.slots.nextRelease() : undefined;
         this.slots.release();
-        if (!this.warnedLimit) this.endpoint.warn?.(`${this.where}: the server refused a session channel; it allows ${this.slots.capacity < 10 ? this.slots.capacity : 'fewer'} session(s) per connection (MaxSessions) — queueing`);
+        if (!this.warnedLimit)
+          this.endpoint.warn?.(
+            `${this.where}: the server refused a session channel; it allows ${this.slots.capacity < 10 ? this.slots.capacity : 'fewer'} session(s) per connection (MaxSessions) — queueing`,
+          );
         this.warnedLimit = true;
         if (freed) await freed;
         else if (attempt++ < 8) await new Promise((r) => setTimeout(r, 20 << attempt));
-        else throw new DrkitError('busy', `${this.where}: the server refuses every session channel (MaxSessions reached by other clients?)`);
+        else
+          throw new DrkitError(
+            'busy',
+            `${this.where}: the server refuses every session channel (MaxSessions reached by other clients?)`,
+          );
         continue;
       }
       this.slots.opened();
@@ -238,7 +251,12 @@ export class SshSession implements SshRunner {
     };
     const onAbort = () => kill(abortError(options.signal!));
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = options.timeoutMs ? setTimeout(() => kill(new DrkitError('timeout', `${name} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs) : undefined;
+    const timer = options.timeoutMs
+      ? setTimeout(
+          () => kill(new DrkitError('timeout', `${name} did not finish within ${options.timeoutMs} ms`)),
+          options.timeoutMs,
+        )
+      : undefined;
     const ended = new Promise<{ code?: number; signal?: string; error?: DrkitError }>((resolve) => {
       const lostConnection = (error: DrkitError) => resolve({ error });
       this.live.add(lostConnection);
@@ -249,11 +267,22 @@ export class SshSession implements SshRunner {
         this.slots.release(true);
         if (killedFor) resolve({ error: killedFor });
         else if (exit) resolve(exit);
-        else resolve({ error: this.lost ?? new DrkitError('unreachable', `${this.where}: ${name} ended without an exit status (connection lost?)`) });
+        else
+          resolve({
+            error:
+              this.lost ??
+              new DrkitError('unreachable', `${this.where}: ${name} ended without an exit status (connection lost?)`),
+          });
       });
     });
     if (options.signal?.aborted) onAbort();
-    return { stdin: channel as Writable, stdout: channel as Readable, ended, kill: () => kill(), stderrText: () => stderr };
+    return {
+      stdin: channel as Writable,
+      stdout: channel as Readable,
+      ended,
+      kill: () => kill(),
+      stderrText: () => stderr,
+    };
   }
 }
 

@@ -20,11 +20,17 @@ export function parseSshUrl(input: string, scheme: string): SshUrl {
   } catch {
     throw new DrkitError('bad-input', `not an endpoint URL: expected ${scheme}://user@host[:port]`);
   }
-  if (url.protocol !== `${scheme}:`) throw new DrkitError('bad-input', `expected a ${scheme}:// endpoint, got ${url.protocol}//`);
-  if (url.password) throw new DrkitError('bad-input', 'put no password in the endpoint URL; use --identity, DRKIT_PASSWORD or the prompt');
+  if (url.protocol !== `${scheme}:`)
+    throw new DrkitError('bad-input', `expected a ${scheme}:// endpoint, got ${url.protocol}//`);
+  if (url.password)
+    throw new DrkitError(
+      'bad-input',
+      'put no password in the endpoint URL; use --identity, DRKIT_PASSWORD or the prompt',
+    );
   if (!url.username) throw new DrkitError('bad-input', `the endpoint needs a user: ${scheme}://user@host`);
   if (!url.hostname) throw new DrkitError('bad-input', `the endpoint needs a host: ${scheme}://user@host`);
-  if (url.pathname && url.pathname !== '/') throw new DrkitError('bad-input', `a ${scheme}:// endpoint has no path: ${scheme}://user@host[:port]`);
+  if (url.pathname && url.pathname !== '/')
+    throw new DrkitError('bad-input', `a ${scheme}:// endpoint has no path: ${scheme}://user@host[:port]`);
   const port = endpointPort(url, 22);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return { host, port, username: decodeURIComponent(url.username), display: `${scheme}://${url.username}@${url.host}` };
@@ -33,5 +39,11 @@ export function parseSshUrl(input: string, scheme: string): SshUrl {
 /** The endpoint as an adapter definition gives it to the host program (password asked for, never in the URL). */
 export function sshEndpoint(input: string, scheme: string): ParsedEndpoint {
   const ep = parseSshUrl(input, scheme);
-  return { display: ep.display, host: ep.host, port: ep.port, username: ep.username, secretPrompt: `password for ${ep.display}: ` };
+  return {
+    display: ep.display,
+    host: ep.host,
+    port: ep.port,
+    username: ep.username,
+    secretPrompt: `password for ${ep.display}: `,
+  };
 }

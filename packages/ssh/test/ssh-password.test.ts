@@ -48,14 +48,27 @@ describe('SshSession with a password', () => {
 
   it('logs in with a password, and puts it in no message', async () => {
     const warnings: string[] = [];
-    const s = await SshSession.open({ host: '127.0.0.1', port, username: 'dr', password, hostKey: { kind: 'fingerprint', sha256: fingerprint }, warn: (m) => warnings.push(m) });
+    const s = await SshSession.open({
+      host: '127.0.0.1',
+      port,
+      username: 'dr',
+      password,
+      hostKey: { kind: 'fingerprint', sha256: fingerprint },
+      warn: (m) => warnings.push(m),
+    });
     try {
       expect((await s.exec({ argv: ['true'] })).stdout.toString()).toBe('authenticated\n');
     } finally {
       await s.close();
     }
     expect(seenPasswords).toContain(password);
-    const wrong = await SshSession.open({ host: '127.0.0.1', port, username: 'dr', password: 'not-it', hostKey: { kind: 'fingerprint', sha256: fingerprint } }).catch((e) => e);
+    const wrong = await SshSession.open({
+      host: '127.0.0.1',
+      port,
+      username: 'dr',
+      password: 'not-it',
+      hostKey: { kind: 'fingerprint', sha256: fingerprint },
+    }).catch((e) => e);
     expect(wrong.code).toBe('auth-failed');
     expect(`${wrong.message} ${JSON.stringify(wrong.details ?? {})} ${warnings.join()}`).not.toContain('not-it');
     expect(warnings.join()).not.toContain(password);

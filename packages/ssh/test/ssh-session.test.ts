@@ -46,7 +46,9 @@ describe.skipIf(!sshdAvailable())('SshSession against a real sshd', () => {
     const other = join(sshd.dir, 'other_known_hosts');
     const pub = newKey(join(sshd.dir, 'imposter')).pub;
     await writeFile(other, `[127.0.0.1]:${sshd.port} ${pub}\n`);
-    const err = await SshSession.open(endpoint(sshd, { hostKey: { kind: 'known-hosts', file: other } })).catch((e) => e);
+    const err = await SshSession.open(endpoint(sshd, { hostKey: { kind: 'known-hosts', file: other } })).catch(
+      (e) => e,
+    );
     expect(DrkitError.isInstance(err) && err.code).toBe('host-key-mismatch');
     expect(err.message).toMatch(/differs from the ssh-ed25519 key/);
     expect(err.message).toContain(sshd.fingerprint);
@@ -55,10 +57,14 @@ describe.skipIf(!sshdAvailable())('SshSession against a real sshd', () => {
   it('refuses an unknown host and a wrong pin, and names the way to pin it', async () => {
     const empty = join(sshd.dir, 'empty_known_hosts');
     await writeFile(empty, '');
-    const unknown = await SshSession.open(endpoint(sshd, { hostKey: { kind: 'known-hosts', file: empty } })).catch((e) => e);
+    const unknown = await SshSession.open(endpoint(sshd, { hostKey: { kind: 'known-hosts', file: empty } })).catch(
+      (e) => e,
+    );
     expect(unknown.code).toBe('host-key-mismatch');
     expect(unknown.message).toContain(`--fingerprint ${sshd.fingerprint}`);
-    const pinned = await SshSession.open(endpoint(sshd, { hostKey: { kind: 'fingerprint', sha256: `SHA256:${'A'.repeat(43)}` } })).catch((e) => e);
+    const pinned = await SshSession.open(
+      endpoint(sshd, { hostKey: { kind: 'fingerprint', sha256: `SHA256:${'A'.repeat(43)}` } }),
+    ).catch((e) => e);
     expect(pinned.code).toBe('host-key-mismatch');
   });
 
@@ -73,7 +79,9 @@ describe.skipIf(!sshdAvailable())('SshSession against a real sshd', () => {
     const badKey = newKey(join(sshd.dir, 'stranger')).key;
     const auth = await SshSession.open(endpoint(sshd, { privateKey: badKey })).catch((e) => e);
     expect(auth.code).toBe('auth-failed');
-    const closed = await SshSession.open(endpoint(sshd, { port: 1, hostKey: { kind: 'insecure' }, warn: () => {} })).catch((e) => e);
+    const closed = await SshSession.open(
+      endpoint(sshd, { port: 1, hostKey: { kind: 'insecure' }, warn: () => {} }),
+    ).catch((e) => e);
     expect(closed.code).toBe('unreachable');
   });
 
@@ -81,7 +89,11 @@ describe.skipIf(!sshdAvailable())('SshSession against a real sshd', () => {
     const s = await SshSession.open(endpoint(sshd));
     try {
       const failed = await s.exec({ script: 'echo "no such disk" >&2; exit 3' }).catch((e) => e);
-      expect([failed.code, failed.fault, failed.message]).toEqual(['platform', 'exit 3', 'sh script exited with 3: no such disk']);
+      expect([failed.code, failed.fault, failed.message]).toEqual([
+        'platform',
+        'exit 3',
+        'sh script exited with 3: no such disk',
+      ]);
       const missing = await s.exec({ argv: ['drkit-no-such-command'] }).catch((e) => e);
       expect(missing.code).toBe('unsupported');
       const killed = await s.exec({ script: 'kill -TERM $$' }).catch((e) => e);
@@ -116,7 +128,9 @@ describe.skipIf(!sshdAvailable())('SshSession against a real sshd', () => {
     const warnings: string[] = [];
     const s = await SshSession.open(endpoint(tight, { warn: (m) => warnings.push(m) }));
     try {
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.exec({ script: 'sleep 0.05; echo "$1"', args: [String(i)] })));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => s.exec({ script: 'sleep 0.05; echo "$1"', args: [String(i)] })),
+      );
       expect(results.map((r) => r.stdout.toString().trim())).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
       // The limit shrinks to what the server had open when it refused: its MaxSessions, or
       // fewer if a channel was closing just then — never more.

@@ -15,4 +15,8 @@ beforeAll(async () => {
   await writeFile(join(site, 'web', 'os.img'), randomBytes(1 << 20));
 });
 
-describeAdapterContract({ name: 'reference adapter, installed from tarballs', adapter: () => createReferenceAdapter({ root: site }), expect: { machines: 1 } });
+describeAdapterContract({
+  name: 'reference adapter, installed from tarballs',
+  adapter: () => createReferenceAdapter({ root: site }),
+  expect: { machines: 1 },
+});

@@ -19,10 +19,16 @@ await writeFile(join(site, 'web', 'os.img'), data);
 const adapter = createReferenceAdapter({ root: site });
 await adapter.connect();
 const store = await openDirStore(await mkdtemp(join(tmpdir(), 'drkit-embed-store-')));
-const { point } = await replicateGroup({ members: [{ adapter, machineId: 'web', name: 'web' }], consistency: 'crash', store });
+const { point } = await replicateGroup({
+  members: [{ adapter, machineId: 'web', name: 'web' }],
+  consistency: 'crash',
+  store,
+});
 const out = await mkdtemp(join(tmpdir(), 'drkit-embed-out-'));
 const restored = await store.restore(point.id, out);
 const [verdict] = await store.verify(point.id);
 await store.close();
 const same = (await readFile(restored.files[0].path)).equals(data);
-process.stdout.write(JSON.stringify({ imported: names.length, mode: point.members[0].disks[0].mode, verified: verdict.ok, same }) + '\n');
+process.stdout.write(
+  JSON.stringify({ imported: names.length, mode: point.members[0].disks[0].mode, verified: verdict.ok, same }) + '\n',
+);

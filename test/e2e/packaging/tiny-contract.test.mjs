@@ -14,4 +14,8 @@ beforeAll(async () => {
   await writeFile(join(site, 'web', 'os.img'), randomBytes(1 << 20));
 });
 
-describeAdapterContract({ name: 'tiny, defined outside the workspace', adapter: async () => tinyAdapter.create(await tinyAdapter.parseEndpoint(`tiny://${site}`)), expect: { machines: 1 } });
+describeAdapterContract({
+  name: 'tiny, defined outside the workspace',
+  adapter: async () => tinyAdapter.create(await tinyAdapter.parseEndpoint(`tiny://${site}`)),
+  expect: { machines: 1 },
+});

@@ -1,7 +1,17 @@
 import { DrkitError, UnsupportedError, inParallel, normalizeWwn } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import type {
-  ArrayContainer, ArrayDriver, ArrayFacts, ArrayGroup, ArrayHost, ArraySnapshot, ArrayVolume, DriverCallOptions, ReplicationLink, ReplicationTarget, StartedSnapshot,
+  ArrayContainer,
+  ArrayDriver,
+  ArrayFacts,
+  ArrayGroup,
+  ArrayHost,
+  ArraySnapshot,
+  ArrayVolume,
+  DriverCallOptions,
+  ReplicationLink,
+  ReplicationTarget,
+  StartedSnapshot,
 } from '../array-driver.js';
 import { RestClient } from '../rest-client.js';
 import { followJob, ontapAll, ontapFault, ontapRecords } from './ontap-rest.js';
@@ -19,15 +29,45 @@ export interface OntapDriverOptions {
   where: string;
 }
 
-interface Lun { uuid: string; name: string; serial_number?: string; space?: { size?: number }; location?: { volume?: { uuid?: string } } }
-interface FlexVol { uuid: string; name: string; style?: string; space?: { size?: number; available?: number } }
-interface Igroup { uuid: string; name: string; protocol?: string; os_type?: string; initiators?: Array<{ name: string }>; lun_maps?: Array<{ lun?: { uuid?: string } }> }
-interface Cg { uuid: string; name: string; svm?: { name?: string }; volumes?: Array<{ uuid: string }>; luns?: Array<{ uuid?: string }> }
-interface CgSnapshot { uuid: string; name: string; create_time?: string }
+interface Lun {
+  uuid: string;
+  name: string;
+  serial_number?: string;
+  space?: { size?: number };
+  location?: { volume?: { uuid?: string } };
+}
+interface FlexVol {
+  uuid: string;
+  name: string;
+  style?: string;
+  space?: { size?: number; available?: number };
+}
+interface Igroup {
+  uuid: string;
+  name: string;
+  protocol?: string;
+  os_type?: string;
+  initiators?: Array<{ name: string }>;
+  lun_maps?: Array<{ lun?: { uuid?: string } }>;
+}
+interface Cg {
+  uuid: string;
+  name: string;
+  svm?: { name?: string };
+  volumes?: Array<{ uuid: string }>;
+  luns?: Array<{ uuid?: string }>;
+}
+interface CgSnapshot {
+  uuid: string;
+  name: string;
+  create_time?: string;
+}
 
 /** ONTAP's NAA ids: NetApp's prefix and the LUN's 12-character serial in hex. */
 export function ontapLunWwn(serial: string | undefined): string | undefined {
-  return serial && serial.length === 12 ? normalizeWwn(`600a0980${Buffer.from(serial, 'latin1').toString('hex')}`) : undefined;
+  return serial && serial.length === 12
+    ? normalizeWwn(`600a0980${Buffer.from(serial, 'latin1').toString('hex')}`)
+    : undefined;
 }
 
 /**
@@ -45,19 +85,34 @@ export class OntapDriver implements ArrayDriver {
     this.rest = new RestClient({
       transport: options.transport,
       where: options.where,
-      authHeaders: async () => ({ authorization: `Basic ${Buffer.from(`${username}:${await password()}`).toString('base64')}` }),
+      authHeaders: async () => ({
+        authorization: `Basic ${Buffer.from(`${username}:${await password()}`).toString('base64')}`,
+      }),
       faultOf: ontapFault,
     });
   }
 
   async connect(options: DriverCallOptions = {}): Promise<ArrayFacts> {
-    const cluster = (await this.rest.send({ method: 'GET', path: '/api/cluster', query: { fields: 'name,uuid,version' }, ...options })).body as {
-      name: string; uuid: string; version?: { full?: string; generation?: number; major?: number; minor?: number };
+    const cluster = (
+      await this.rest.send({ method: 'GET', path: '/api/cluster', query: { fields: 'name,uuid,version' }, ...options })
+    ).body as {
+      name: string;
+      uuid: string;
+      version?: { full?: string; generation?: number; major?: number; minor?: number };
     };
     const v = cluster.version ?? {};
     const level = (v.generation ?? 0) * 100 + (v.major ?? 0);
-    if (level < 910) throw new UnsupportedError('ontap-version', `ONTAP ${v.generation}.${v.major} is too old: consistency groups over REST need 9.10 or later`);
-    const licenses = await ontapAll<{ name: string; state?: string }>(this.rest, '/api/cluster/licensing/licenses', { fields: 'name,state', name: 'snapmirror' }, options.signal);
+    if (level < 910)
+      throw new UnsupportedError(
+        'ontap-version',
+        `ONTAP ${v.generation}.${v.major} is too old: consistency groups over REST need 9.10 or later`,
+      );
+    const licenses = await ontapAll<{ name: string; state?: string }>(
+      this.rest,
+      '/api/cluster/licensing/licenses',
+      { fields: 'name,state', name: 'snapmirror' },
+      options.signal,
+    );
     this.#facts = {
       vendor: 'netapp',
       product: 'NetApp ONTAP',
@@ -75,7 +130,12 @@ export class OntapDriver implements ArrayDriver {
   }
 
   async *volumes(options: DriverCallOptions = {}): AsyncIterable<ArrayVolume> {
-    for await (const lun of ontapRecords<Lun>(this.rest, '/api/storage/luns', { fields: 'uuid,name,serial_number,space.size,location.volume.uuid' }, options.signal)) {
+    for await (const lun of ontapRecords<Lun>(
+      this.rest,
+      '/api/storage/luns',
+      { fields: 'uuid,name,serial_number,space.size,location.volume.uuid' },
+      options.signal,
+    )) {
       const wwn = ontapLunWwn(lun.serial_number);
       yield {
         id: lun.uuid,
@@ -89,7 +149,12 @@ export class OntapDriver implements ArrayDriver {
   }
 
   async *containers(options: DriverCallOptions = {}): AsyncIterable<ArrayContainer> {
-    for await (const vol of ontapRecords<FlexVol>(this.rest, '/api/storage/volumes', { fields: 'uuid,name,style,space.size,space.available' }, options.signal)) {
+    for await (const vol of ontapRecords<FlexVol>(
+      this.rest,
+      '/api/storage/volumes',
+      { fields: 'uuid,name,style,space.size,space.available' },
+      options.signal,
+    )) {
       yield {
         id: vol.uuid,
         name: vol.name,
@@ -101,7 +166,12 @@ export class OntapDriver implements ArrayDriver {
   }
 
   async *hosts(options: DriverCallOptions = {}): AsyncIterable<ArrayHost> {
-    for await (const g of ontapRecords<Igroup>(this.rest, '/api/protocols/san/igroups', { fields: 'uuid,name,protocol,os_type,initiators.name,lun_maps.lun.uuid' }, options.signal)) {
+    for await (const g of ontapRecords<Igroup>(
+      this.rest,
+      '/api/protocols/san/igroups',
+      { fields: 'uuid,name,protocol,os_type,initiators.name,lun_maps.lun.uuid' },
+      options.signal,
+    )) {
       yield {
         id: g.uuid,
         name: g.name,
@@ -113,7 +183,12 @@ export class OntapDriver implements ArrayDriver {
   }
 
   async *groups(options: DriverCallOptions = {}): AsyncIterable<ArrayGroup> {
-    for await (const cg of ontapRecords<Cg>(this.rest, '/api/application/consistency-groups', { fields: 'uuid,name,svm.name,volumes.uuid,luns.uuid' }, options.signal)) {
+    for await (const cg of ontapRecords<Cg>(
+      this.rest,
+      '/api/application/consistency-groups',
+      { fields: 'uuid,name,svm.name,volumes.uuid,luns.uuid' },
+      options.signal,
+    )) {
       yield {
         id: cg.uuid,
         name: cg.name,
@@ -126,8 +201,17 @@ export class OntapDriver implements ArrayDriver {
     }
   }
 
-  async startGroupSnapshot(group: ArrayGroup, name: string, fenceSeconds: number, options: DriverCallOptions = {}): Promise<StartedSnapshot> {
-    if (!this.#facts?.features.twoPhaseGroupSnapshot) throw new UnsupportedError('two-phase-snapshot', 'two-phase consistency-group snapshots need ONTAP 9.11 or later');
+  async startGroupSnapshot(
+    group: ArrayGroup,
+    name: string,
+    fenceSeconds: number,
+    options: DriverCallOptions = {},
+  ): Promise<StartedSnapshot> {
+    if (!this.#facts?.features.twoPhaseGroupSnapshot)
+      throw new UnsupportedError(
+        'two-phase-snapshot',
+        'two-phase consistency-group snapshots need ONTAP 9.11 or later',
+      );
     const fencedAt = Date.now();
     // The fence holds writes on every volume of the group until commit or action_timeout.
     const answer = await this.rest.send({
@@ -139,29 +223,50 @@ export class OntapDriver implements ArrayDriver {
     });
     await followJob(this.rest, answer.body, `starting snapshot ${name} of ${group.name}`, options.signal);
     const found = await this.#snapshotsNamed(group.id, name, options.signal);
-    if (!found[0]) throw new DrkitError('protocol', `ONTAP started snapshot ${name} of ${group.name} but does not list it`);
+    if (!found[0])
+      throw new DrkitError('protocol', `ONTAP started snapshot ${name} of ${group.name} but does not list it`);
     return { id: found[0].id, groupId: group.id, name, fencedAt };
   }
 
   async commitGroupSnapshot(started: StartedSnapshot, options: DriverCallOptions = {}): Promise<ArraySnapshot> {
-    const answer = await this.rest.send({ method: 'PATCH', path: `${cgPath(started.groupId)}/snapshots/${encodeURIComponent(started.id)}`, query: { action: 'commit' }, ...options });
+    const answer = await this.rest.send({
+      method: 'PATCH',
+      path: `${cgPath(started.groupId)}/snapshots/${encodeURIComponent(started.id)}`,
+      query: { action: 'commit' },
+      ...options,
+    });
     await followJob(this.rest, answer.body, `committing snapshot ${started.name}`, options.signal);
-    const [snapshot] = (await this.#snapshotsNamed(started.groupId, started.name, options.signal)).filter((s) => s.id === started.id);
+    const [snapshot] = (await this.#snapshotsNamed(started.groupId, started.name, options.signal)).filter(
+      (s) => s.id === started.id,
+    );
     if (!snapshot) throw new DrkitError('platform', `snapshot ${started.name} is gone after its commit`);
     return snapshot;
   }
 
   async createGroupSnapshot(group: ArrayGroup, name: string, options: DriverCallOptions = {}): Promise<ArraySnapshot> {
-    const answer = await this.rest.send({ method: 'POST', path: `${cgPath(group.id)}/snapshots`, body: { name, consistency_type: 'crash', comment: 'drkit' }, ...options });
+    const answer = await this.rest.send({
+      method: 'POST',
+      path: `${cgPath(group.id)}/snapshots`,
+      body: { name, consistency_type: 'crash', comment: 'drkit' },
+      ...options,
+    });
     await followJob(this.rest, answer.body, `snapshot ${name} of ${group.name}`, options.signal);
     const [snapshot] = await this.#snapshotsNamed(group.id, name, options.signal);
-    if (!snapshot) throw new DrkitError('protocol', `ONTAP took snapshot ${name} of ${group.name} but does not list it`);
+    if (!snapshot)
+      throw new DrkitError('protocol', `ONTAP took snapshot ${name} of ${group.name} but does not list it`);
     return snapshot;
   }
 
-  async deleteGroupSnapshot(snapshot: Pick<ArraySnapshot, 'id' | 'groupId'>, options: DriverCallOptions = {}): Promise<void> {
+  async deleteGroupSnapshot(
+    snapshot: Pick<ArraySnapshot, 'id' | 'groupId'>,
+    options: DriverCallOptions = {},
+  ): Promise<void> {
     try {
-      const answer = await this.rest.send({ method: 'DELETE', path: `${cgPath(snapshot.groupId)}/snapshots/${encodeURIComponent(snapshot.id)}`, ...options });
+      const answer = await this.rest.send({
+        method: 'DELETE',
+        path: `${cgPath(snapshot.groupId)}/snapshots/${encodeURIComponent(snapshot.id)}`,
+        ...options,
+      });
       await followJob(this.rest, answer.body, `deleting snapshot ${snapshot.id}`, options.signal);
     } catch (error) {
       if (!(DrkitError.isInstance(error) && error.code === 'not-found')) throw error;
@@ -169,9 +274,17 @@ export class OntapDriver implements ArrayDriver {
   }
 
   async findGroupSnapshots(name: string, options: DriverCallOptions = {}): Promise<ArraySnapshot[]> {
-    const cgs = await ontapAll<Cg>(this.rest, '/api/application/consistency-groups', { fields: 'uuid' }, options.signal);
+    const cgs = await ontapAll<Cg>(
+      this.rest,
+      '/api/application/consistency-groups',
+      { fields: 'uuid' },
+      options.signal,
+    );
     const found: ArraySnapshot[][] = [];
-    await inParallel(cgs.map((cg, i) => async () => void (found[i] = await this.#snapshotsNamed(cg.uuid, name, options.signal))), 8);
+    await inParallel(
+      cgs.map((cg, i) => async () => void (found[i] = await this.#snapshotsNamed(cg.uuid, name, options.signal))),
+      8,
+    );
     return found.flat();
   }
 
@@ -183,15 +296,27 @@ export class OntapDriver implements ArrayDriver {
    * A CG relationship from the source cluster: ONTAP provisions the destination CG and its
    * DP volumes (`<name>_dr` on the target SVM) and initializes it (`state: snapmirrored`).
    */
-  async createReplication(group: ArrayGroup, containers: ArrayContainer[], target: ReplicationTarget, options: DriverCallOptions = {}): Promise<void> {
+  async createReplication(
+    group: ArrayGroup,
+    containers: ArrayContainer[],
+    target: ReplicationTarget,
+    options: DriverCallOptions = {},
+  ): Promise<void> {
     if (!group.namespace) throw new DrkitError('protocol', `consistency group ${group.name} names no SVM`);
-    if (containers.length === 0) throw new DrkitError('invalid-state', `consistency group ${group.name} holds no volumes to replicate`);
+    if (containers.length === 0)
+      throw new DrkitError('invalid-state', `consistency group ${group.name} holds no volumes to replicate`);
     const answer = await this.rest.send({
       method: 'POST',
       path: '/api/snapmirror/relationships',
       body: {
-        source: { path: `${group.namespace}:/cg/${group.name}`, consistency_group_volumes: containers.map((c) => ({ name: c.name })) },
-        destination: { path: `${target.name}:/cg/${group.name}_dr`, consistency_group_volumes: containers.map((c) => ({ name: `${c.name}_dr` })) },
+        source: {
+          path: `${group.namespace}:/cg/${group.name}`,
+          consistency_group_volumes: containers.map((c) => ({ name: c.name })),
+        },
+        destination: {
+          path: `${target.name}:/cg/${group.name}_dr`,
+          consistency_group_volumes: containers.map((c) => ({ name: `${c.name}_dr` })),
+        },
         create_destination: { enabled: true },
         policy: { name: 'Asynchronous' },
         state: 'snapmirrored',
@@ -210,21 +335,38 @@ export class OntapDriver implements ArrayDriver {
   async failover(link: ReplicationLink, options: DriverCallOptions = {}): Promise<void> {
     for (const state of ['paused', 'broken_off']) {
       const answer = await this.rest.send({ method: 'PATCH', path: smPath(link.id), body: { state }, ...options });
-      await followJob(this.rest, answer.body, `SnapMirror ${state === 'paused' ? 'quiesce' : 'break'} of ${link.target}`, options.signal);
+      await followJob(
+        this.rest,
+        answer.body,
+        `SnapMirror ${state === 'paused' ? 'quiesce' : 'break'} of ${link.target}`,
+        options.signal,
+      );
     }
   }
 
   async resync(link: ReplicationLink, options: DriverCallOptions = {}): Promise<void> {
-    const answer = await this.rest.send({ method: 'PATCH', path: smPath(link.id), body: { state: 'snapmirrored' }, ...options });
+    const answer = await this.rest.send({
+      method: 'PATCH',
+      path: smPath(link.id),
+      body: { state: 'snapmirrored' },
+      ...options,
+    });
     await followJob(this.rest, answer.body, `SnapMirror resync of ${link.target}`, options.signal);
   }
 
   async close(): Promise<void> {}
 
   async #snapshotsNamed(cgId: string, name: string, signal?: AbortSignal): Promise<ArraySnapshot[]> {
-    const records = await ontapAll<CgSnapshot>(this.rest, `${cgPath(cgId)}/snapshots`, { fields: 'uuid,name,create_time', name }, signal);
+    const records = await ontapAll<CgSnapshot>(
+      this.rest,
+      `${cgPath(cgId)}/snapshots`,
+      { fields: 'uuid,name,create_time', name },
+      signal,
+    );
     // The query matches ONTAP's patterns; keep exact names only.
-    return records.filter((r) => r.name === name).map((r) => ({ id: r.uuid, groupId: cgId, name: r.name, createdAt: r.create_time ?? new Date().toISOString() }));
+    return records
+      .filter((r) => r.name === name)
+      .map((r) => ({ id: r.uuid, groupId: cgId, name: r.name, createdAt: r.create_time ?? new Date().toISOString() }));
   }
 }
 

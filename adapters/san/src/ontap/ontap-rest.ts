@@ -17,19 +17,37 @@ interface Collection<T> {
  * Every record of a collection, page by page: ONTAP returns at most `max_records` per
  * answer and a `_links.next` href (with its own start key) while more remain.
  */
-export async function* ontapRecords<T>(rest: RestClient, path: string, query: Record<string, QueryValue>, signal?: AbortSignal): AsyncIterable<T> {
+export async function* ontapRecords<T>(
+  rest: RestClient,
+  path: string,
+  query: Record<string, QueryValue>,
+  signal?: AbortSignal,
+): AsyncIterable<T> {
   let next: string | undefined;
   let first = true;
   while (first || next) {
-    const page = (await rest.send({ method: 'GET', path: first ? path : next!, ...(first && { query: { max_records: 1000, ...query } }), ...(signal && { signal }) })).body as Collection<T>;
+    const page = (
+      await rest.send({
+        method: 'GET',
+        path: first ? path : next!,
+        ...(first && { query: { max_records: 1000, ...query } }),
+        ...(signal && { signal }),
+      })
+    ).body as Collection<T>;
     first = false;
     for (const record of page.records ?? []) yield record;
     next = page._links?.next?.href;
-    if (next !== undefined && !next.startsWith('/api/')) throw new DrkitError('protocol', `ONTAP gave a next link outside /api: ${next}`);
+    if (next !== undefined && !next.startsWith('/api/'))
+      throw new DrkitError('protocol', `ONTAP gave a next link outside /api: ${next}`);
   }
 }
 
-export async function ontapAll<T>(rest: RestClient, path: string, query: Record<string, QueryValue>, signal?: AbortSignal): Promise<T[]> {
+export async function ontapAll<T>(
+  rest: RestClient,
+  path: string,
+  query: Record<string, QueryValue>,
+  signal?: AbortSignal,
+): Promise<T[]> {
   const out: T[] = [];
   for await (const record of ontapRecords<T>(rest, path, query, signal)) out.push(record);
   return out;
@@ -58,14 +76,28 @@ export async function followJob(rest: RestClient, answer: unknown, what: string,
   if (!uuid) return;
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
-    const job = (await rest.send({ method: 'GET', path: `/api/cluster/jobs/${encodeURIComponent(uuid)}`, query: { fields: 'state,message,code,error' }, ...(signal && { signal }) })).body as Job;
+    const job = (
+      await rest.send({
+        method: 'GET',
+        path: `/api/cluster/jobs/${encodeURIComponent(uuid)}`,
+        query: { fields: 'state,message,code,error' },
+        ...(signal && { signal }),
+      })
+    ).body as Job;
     if (job.state === 'success') return;
     if (job.state === 'failure') {
       const message = job.error?.message ?? job.message ?? 'no message';
       const code = job.error?.code ?? job.code;
-      throw new DrkitError('platform', `${what} failed on the array: ${message}`, { fault: `job/${code ?? 'failure'}`, retryable: false });
+      throw new DrkitError('platform', `${what} failed on the array: ${message}`, {
+        fault: `job/${code ?? 'failure'}`,
+        retryable: false,
+      });
     }
-    if (Date.now() - started > JOB_LIMIT_MS) throw new DrkitError('timeout', `${what}: job ${uuid} still ${job.state ?? 'unknown'} after ${JOB_LIMIT_MS / 60_000} min`);
+    if (Date.now() - started > JOB_LIMIT_MS)
+      throw new DrkitError(
+        'timeout',
+        `${what}: job ${uuid} still ${job.state ?? 'unknown'} after ${JOB_LIMIT_MS / 60_000} min`,
+      );
     await delay(Math.min(2000, 100 * 2 ** attempt), signal);
   }
 }

@@ -13,7 +13,8 @@ interface Relationship {
   transfer?: { state?: string; end_time?: string };
 }
 
-const FIELDS = 'uuid,source.path,destination.path,state,healthy,unhealthy_reason,lag_time,transfer.state,transfer.end_time';
+const FIELDS =
+  'uuid,source.path,destination.path,state,healthy,unhealthy_reason,lag_time,transfer.state,transfer.end_time';
 
 /**
  * SnapMirror relationships this cluster takes part in. ONTAP lists, by default, those it
@@ -23,8 +24,18 @@ const FIELDS = 'uuid,source.path,destination.path,state,healthy,unhealthy_reason
 export async function ontapLinks(rest: RestClient, signal?: AbortSignal): Promise<ReplicationLink[]> {
   const [asDestination, asSource, cgs] = await Promise.all([
     ontapAll<Relationship>(rest, '/api/snapmirror/relationships', { fields: FIELDS }, signal),
-    ontapAll<Relationship>(rest, '/api/snapmirror/relationships', { fields: FIELDS, list_destinations_only: true }, signal),
-    ontapAll<{ uuid: string; name: string; svm?: { name?: string } }>(rest, '/api/application/consistency-groups', { fields: 'uuid,name,svm.name' }, signal),
+    ontapAll<Relationship>(
+      rest,
+      '/api/snapmirror/relationships',
+      { fields: FIELDS, list_destinations_only: true },
+      signal,
+    ),
+    ontapAll<{ uuid: string; name: string; svm?: { name?: string } }>(
+      rest,
+      '/api/application/consistency-groups',
+      { fields: 'uuid,name,svm.name' },
+      signal,
+    ),
   ]);
   const seen = new Set<string>();
   const links: ReplicationLink[] = [];
@@ -33,7 +44,9 @@ export async function ontapLinks(rest: RestClient, signal?: AbortSignal): Promis
     seen.add(r.uuid);
     const source = r.source?.path ?? '';
     const target = r.destination?.path ?? '';
-    const group = cgs.find((cg) => `${cg.svm?.name}:/cg/${cg.name}` === source) ?? cgs.find((cg) => `${cg.svm?.name}:/cg/${cg.name}` === target);
+    const group =
+      cgs.find((cg) => `${cg.svm?.name}:/cg/${cg.name}` === source) ??
+      cgs.find((cg) => `${cg.svm?.name}:/cg/${cg.name}` === target);
     const lag = isoDurationSeconds(r.lag_time);
     links.push({
       id: r.uuid,
@@ -52,13 +65,20 @@ export async function ontapLinks(rest: RestClient, signal?: AbortSignal): Promis
 }
 
 function stateOf(r: Relationship): ReplicationState {
-  if (r.transfer?.state === 'running' || r.state === 'synchronizing' || r.state === 'out_of_sync') return 'transferring';
+  if (r.transfer?.state === 'running' || r.state === 'synchronizing' || r.state === 'out_of_sync')
+    return 'transferring';
   switch (r.state) {
-    case 'in_sync': return 'in-sync';
-    case 'snapmirrored': return 'idle';
-    case 'uninitialized': return 'uninitialized';
-    case 'broken_off': return 'broken-off';
-    case 'paused': return 'paused';
-    default: return 'unknown';
+    case 'in_sync':
+      return 'in-sync';
+    case 'snapmirrored':
+      return 'idle';
+    case 'uninitialized':
+      return 'uninitialized';
+    case 'broken_off':
+      return 'broken-off';
+    case 'paused':
+      return 'paused';
+    default:
+      return 'unknown';
   }
 }

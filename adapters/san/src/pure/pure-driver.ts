@@ -1,7 +1,16 @@
 import { DrkitError, UnsupportedError, normalizeWwn } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import type {
-  ArrayContainer, ArrayDriver, ArrayFacts, ArrayGroup, ArrayHost, ArraySnapshot, ArrayVolume, DriverCallOptions, ReplicationLink, ReplicationTarget,
+  ArrayContainer,
+  ArrayDriver,
+  ArrayFacts,
+  ArrayGroup,
+  ArrayHost,
+  ArraySnapshot,
+  ArrayVolume,
+  DriverCallOptions,
+  ReplicationLink,
+  ReplicationTarget,
 } from '../array-driver.js';
 import { PureSession } from './pure-rest.js';
 import { pureLinks } from './pure-replication.js';
@@ -12,13 +21,45 @@ export interface PureDriverOptions {
   where: string;
 }
 
-interface Ref { name: string; id?: string }
-interface PureArray { id: string; name: string; os?: string; version?: string; capacity?: number; space?: { total_physical?: number } }
-interface PureVolume { id: string; name: string; serial?: string; provisioned?: number }
-interface PureHost { name: string; iqns?: string[]; wwns?: string[]; nqns?: string[]; personality?: string | null }
-interface Connection { host?: Ref; volume?: Ref }
-interface Membership { group: Ref; member: Ref }
-interface PgSnapshot { name: string; created?: number; source?: Ref; suffix?: string }
+interface Ref {
+  name: string;
+  id?: string;
+}
+interface PureArray {
+  id: string;
+  name: string;
+  os?: string;
+  version?: string;
+  capacity?: number;
+  space?: { total_physical?: number };
+}
+interface PureVolume {
+  id: string;
+  name: string;
+  serial?: string;
+  provisioned?: number;
+}
+interface PureHost {
+  name: string;
+  iqns?: string[];
+  wwns?: string[];
+  nqns?: string[];
+  personality?: string | null;
+}
+interface Connection {
+  host?: Ref;
+  volume?: Ref;
+}
+interface Membership {
+  group: Ref;
+  member: Ref;
+}
+interface PgSnapshot {
+  name: string;
+  created?: number;
+  source?: Ref;
+  suffix?: string;
+}
 
 /** Pure's NAA ids: its prefix and the volume's 24-hex-digit serial. */
 export function pureVolumeWwn(serial: string | undefined): string | undefined {
@@ -44,7 +85,11 @@ export class PureDriver implements ArrayDriver {
     const [array] = await this.session.all<PureArray>('arrays', {}, options.signal);
     if (!array) throw new DrkitError('protocol', 'the FlashArray lists no array');
     this.#array = array;
-    const connections = await this.session.all<{ status?: string; type?: string }>('array-connections', {}, options.signal);
+    const connections = await this.session.all<{ status?: string; type?: string }>(
+      'array-connections',
+      {},
+      options.signal,
+    );
     return {
       vendor: 'pure',
       product: array.os ?? 'Purity//FA',
@@ -129,17 +174,31 @@ export class PureDriver implements ArrayDriver {
   }
 
   /** Destroyed, not eradicated: Pure keeps it recoverable for its eradication delay. */
-  async deleteGroupSnapshot(snapshot: Pick<ArraySnapshot, 'id' | 'groupId'>, options: DriverCallOptions = {}): Promise<void> {
+  async deleteGroupSnapshot(
+    snapshot: Pick<ArraySnapshot, 'id' | 'groupId'>,
+    options: DriverCallOptions = {},
+  ): Promise<void> {
     try {
-      await this.session.rest.send({ method: 'PATCH', path: this.session.path('protection-group-snapshots'), query: { names: snapshot.id }, body: { destroyed: true }, ...options });
+      await this.session.rest.send({
+        method: 'PATCH',
+        path: this.session.path('protection-group-snapshots'),
+        query: { names: snapshot.id },
+        body: { destroyed: true },
+        ...options,
+      });
     } catch (error) {
       // Pure answers 400 "does not exist" for a snapshot already gone.
-      if (!(DrkitError.isInstance(error) && (error.code === 'not-found' || /does not exist/i.test(error.message)))) throw error;
+      if (!(DrkitError.isInstance(error) && (error.code === 'not-found' || /does not exist/i.test(error.message))))
+        throw error;
     }
   }
 
   async findGroupSnapshots(name: string, options: DriverCallOptions = {}): Promise<ArraySnapshot[]> {
-    const items = await this.session.all<PgSnapshot>('protection-group-snapshots', { destroyed: false, filter: `suffix='${name}'` }, options.signal);
+    const items = await this.session.all<PgSnapshot>(
+      'protection-group-snapshots',
+      { destroyed: false, filter: `suffix='${name}'` },
+      options.signal,
+    );
     return items.filter((i) => i.suffix === name).map((i) => toSnapshot(i, i.source?.name ?? i.name.split('.')[0]!));
   }
 
@@ -148,8 +207,18 @@ export class PureDriver implements ArrayDriver {
   }
 
   /** Adds a connected array as the pgroup's target; that array must then allow the group. */
-  async createReplication(group: ArrayGroup, _containers: ArrayContainer[], target: ReplicationTarget, options: DriverCallOptions = {}): Promise<void> {
-    await this.session.rest.send({ method: 'POST', path: this.session.path('protection-groups/targets'), query: { group_names: group.name, member_names: target.name }, ...options });
+  async createReplication(
+    group: ArrayGroup,
+    _containers: ArrayContainer[],
+    target: ReplicationTarget,
+    options: DriverCallOptions = {},
+  ): Promise<void> {
+    await this.session.rest.send({
+      method: 'POST',
+      path: this.session.path('protection-groups/targets'),
+      query: { group_names: group.name, member_names: target.name },
+      ...options,
+    });
   }
 
   /** A new pgroup snapshot sent to every target now (Pure names it). */
@@ -165,11 +234,17 @@ export class PureDriver implements ArrayDriver {
   }
 
   async failover(): Promise<void> {
-    throw new UnsupportedError('array-failover', 'FlashArray async replication fails over on the target array, by copying a replicated snapshot to new volumes; drkit does not drive that yet');
+    throw new UnsupportedError(
+      'array-failover',
+      'FlashArray async replication fails over on the target array, by copying a replicated snapshot to new volumes; drkit does not drive that yet',
+    );
   }
 
   async resync(): Promise<void> {
-    throw new UnsupportedError('array-resync', 'FlashArray async replication has no resync of a broken link: the protection group is re-created in the other direction');
+    throw new UnsupportedError(
+      'array-resync',
+      'FlashArray async replication has no resync of a broken link: the protection group is re-created in the other direction',
+    );
   }
 
   async close(): Promise<void> {
@@ -183,5 +258,10 @@ export class PureDriver implements ArrayDriver {
 }
 
 function toSnapshot(item: PgSnapshot, groupId: string): ArraySnapshot {
-  return { id: item.name, groupId, name: item.suffix ?? item.name.split('.').slice(1).join('.'), createdAt: new Date(item.created ?? 0).toISOString() };
+  return {
+    id: item.name,
+    groupId,
+    name: item.suffix ?? item.name.split('.').slice(1).join('.'),
+    createdAt: new Date(item.created ?? 0).toISOString(),
+  };
 }

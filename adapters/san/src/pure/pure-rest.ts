@@ -8,7 +8,10 @@ export function pureFault(body: unknown): ArrayFault | undefined {
   const errors = (body as { errors?: Array<{ message?: unknown; context?: unknown }> } | undefined)?.errors;
   const first = errors?.find((e) => typeof e.message === 'string');
   if (!first) return undefined;
-  return { message: typeof first.context === 'string' && first.context ? `${first.context}: ${first.message}` : String(first.message) };
+  return {
+    message:
+      typeof first.context === 'string' && first.context ? `${first.context}: ${first.message}` : String(first.message),
+  };
 }
 
 export interface PureSessionOptions {
@@ -58,8 +61,15 @@ export class PureSession {
   async open(signal?: AbortSignal): Promise<string> {
     const offered = await this.#raw('GET', '/api/api_version', {}, signal);
     const versions = ((offered.body as { version?: string[] })?.version ?? []).filter((v) => /^2\.\d+$/.test(v));
-    const best = versions.map((v) => Number(v.split('.')[1])).filter((m) => m >= MIN_MINOR).sort((a, b) => b - a)[0];
-    if (best === undefined) throw new DrkitError('unsupported', `${this.#o.where} offers no REST 2.${MIN_MINOR}+ (it offers ${versions.join(', ') || 'none'})`);
+    const best = versions
+      .map((v) => Number(v.split('.')[1]))
+      .filter((m) => m >= MIN_MINOR)
+      .sort((a, b) => b - a)[0];
+    if (best === undefined)
+      throw new DrkitError(
+        'unsupported',
+        `${this.#o.where} offers no REST 2.${MIN_MINOR}+ (it offers ${versions.join(', ') || 'none'})`,
+      );
     this.#version = `2.${best}`;
     await this.#loginOnce(signal);
     return this.#version;
@@ -73,8 +83,16 @@ export class PureSession {
   async *items<T>(resource: string, query: Record<string, QueryValue>, signal?: AbortSignal): AsyncIterable<T> {
     let token: string | undefined;
     do {
-      const page = (await this.rest.send({ method: 'GET', path: this.path(resource), query: { limit: 500, ...query, continuation_token: token }, ...(signal && { signal }) })).body as {
-        items?: T[]; continuation_token?: string | null;
+      const page = (
+        await this.rest.send({
+          method: 'GET',
+          path: this.path(resource),
+          query: { limit: 500, ...query, continuation_token: token },
+          ...(signal && { signal }),
+        })
+      ).body as {
+        items?: T[];
+        continuation_token?: string | null;
       };
       for (const item of page.items ?? []) yield item;
       token = page.continuation_token ?? undefined;
@@ -104,18 +122,30 @@ export class PureSession {
       answer = await this.#raw('POST', this.path('login'), { 'api-token': await this.#o.apiToken() }, signal);
     } catch (error) {
       if (DrkitError.isInstance(error) && (error.code === 'auth-failed' || error.code === 'permission-denied')) {
-        throw new DrkitError('auth-failed', `${this.#o.where}: the API token was refused`, { cause: error, fault: error.fault });
+        throw new DrkitError('auth-failed', `${this.#o.where}: the API token was refused`, {
+          cause: error,
+          fault: error.fault,
+        });
       }
       throw error;
     }
     const token = headerValue(answer.headers, 'x-auth-token');
-    if (!token) throw new DrkitError('protocol', `${this.#o.where}: login answered HTTP ${answer.status} without a session token`);
+    if (!token)
+      throw new DrkitError(
+        'protocol',
+        `${this.#o.where}: login answered HTTP ${answer.status} without a session token`,
+      );
     this.#token = token;
   }
 
   /** A call outside the session (version list, login): no token, no renewal. */
   #raw(method: 'GET' | 'POST', path: string, headers: Record<string, string>, signal?: AbortSignal) {
-    const bare = new RestClient({ transport: this.#o.transport, where: this.#o.where, authHeaders: async () => headers, faultOf: pureFault });
+    const bare = new RestClient({
+      transport: this.#o.transport,
+      where: this.#o.where,
+      authHeaders: async () => headers,
+      faultOf: pureFault,
+    });
     return bare.send({ method, path, ...(signal && { signal }) });
   }
 }

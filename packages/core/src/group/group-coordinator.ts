@@ -52,7 +52,12 @@ export async function takeGroupPoint(request: GroupPointRequest): Promise<GroupP
     const short = point.members.filter((m) => m.snapshot.achieved !== 'app');
     if (short.length === 0) return point;
     // A platform fell back silently (and the adapter caught it): the point is weaker than asked.
-    const reason = short.map((m) => `${m.member.name ?? m.member.machineId}: ${m.snapshot.warnings.join('; ') || 'app consistency not achieved'}`).join('; ');
+    const reason = short
+      .map(
+        (m) =>
+          `${m.member.name ?? m.member.machineId}: ${m.snapshot.warnings.join('; ') || 'app consistency not achieved'}`,
+      )
+      .join('; ');
     if (policy === 'require') {
       await rollback(point.members, request);
       throw new DrkitError('platform', `app-consistent point not achieved (${reason}); the group policy requires it`);
@@ -60,7 +65,8 @@ export async function takeGroupPoint(request: GroupPointRequest): Promise<GroupP
     point.statement.reason = reason;
     return point;
   } catch (error) {
-    if (policy === 'require' || request.signal?.aborted || !DrkitError.isInstance(error) || !APP_FAULTS.has(error.code)) throw error;
+    if (policy === 'require' || request.signal?.aborted || !DrkitError.isInstance(error) || !APP_FAULTS.has(error.code))
+      throw error;
     return withFallback(await attempt(request, 'crash', tag), `app-consistent attempt failed: ${error.message}`);
   }
 }
@@ -129,12 +135,20 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
           }
         }),
       );
-    request.onProgress?.({ kind: 'phase', phase: 'prepare', detail: `${request.members.length} members, ${consistency}` });
+    request.onProgress?.({
+      kind: 'phase',
+      phase: 'prepare',
+      detail: `${request.members.length} members, ${consistency}`,
+    });
     await prepareAll(layers.first);
     if (firstError) throw firstError;
     if (layers.under.length > 0) {
       // A fused platform's freeze is its take: those above an array group go first, whole.
-      await takeAll(prepared.filter((p) => layers.freezers.has(p.machineId) && memberOf(request, p).adapter.capabilities.snapshot.fusedPhases));
+      await takeAll(
+        prepared.filter(
+          (p) => layers.freezers.has(p.machineId) && memberOf(request, p).adapter.capabilities.snapshot.fusedPhases,
+        ),
+      );
       if (firstError) throw firstError;
       await prepareAll(layers.under);
       if (firstError) throw firstError;
@@ -143,7 +157,10 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
     // The budget runs from the first freeze: past it, takes are aborted and the point fails.
     if (frozen.length > 0) {
       const first = Math.min(...frozen.map((p) => p.frozenAt!));
-      budgetTimer = setTimeout(() => controller.abort(new DrkitError('timeout', `freeze budget of ${budget} ms exceeded`)), Math.max(0, first + budget - Date.now()));
+      budgetTimer = setTimeout(
+        () => controller.abort(new DrkitError('timeout', `freeze budget of ${budget} ms exceeded`)),
+        Math.max(0, first + budget - Date.now()),
+      );
     }
     request.onProgress?.({ kind: 'phase', phase: 'take' });
     await takeAll(prepared.filter((p) => !taken.some((t) => t.member.machineId === p.machineId)));
@@ -155,7 +172,11 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
     await rollback(taken, request);
     const summary = failures.length > 0 ? failures.join('; ') : (error as Error).message;
     throw DrkitError.isInstance(error)
-      ? new DrkitError(error.code, `group point not taken: ${summary}`, { cause: error, fault: error.fault, retryable: error.retryable })
+      ? new DrkitError(error.code, `group point not taken: ${summary}`, {
+          cause: error,
+          fault: error.fault,
+          retryable: error.retryable,
+        })
       : new DrkitError('platform', `group point not taken: ${summary}`, { cause: error });
   } finally {
     clearTimeout(budgetTimer);
@@ -165,9 +186,17 @@ async function attempt(request: GroupPointRequest, consistency: Consistency, tag
   liftUnderMembers(taken, consistency);
   if (frozenMs > budget) {
     await rollback(taken, request);
-    throw new DrkitError('timeout', `group point not taken: a member stayed frozen ${frozenMs} ms, over the ${budget} ms budget`);
+    throw new DrkitError(
+      'timeout',
+      `group point not taken: a member stayed frozen ${frozenMs} ms, over the ${budget} ms budget`,
+    );
   }
-  return { tag, members: taken, statement: statementOf(request, consistency, taken, prepared, window, frozenMs), warnings: taken.flatMap((m) => m.snapshot.warnings) };
+  return {
+    tag,
+    members: taken,
+    statement: statementOf(request, consistency, taken, prepared, window, frozenMs),
+    warnings: taken.flatMap((m) => m.snapshot.warnings),
+  };
 }
 
 /**
@@ -180,7 +209,10 @@ async function releaseAll(prepared: PreparedSnapshot[], request: GroupPointReque
     try {
       await memberOf(request, p).adapter.snapshots.release(p);
     } catch (error) {
-      request.onProgress?.({ kind: 'warning', message: `release of ${p.machineId} failed: ${(error as Error).message}` });
+      request.onProgress?.({
+        kind: 'warning',
+        message: `release of ${p.machineId} failed: ${(error as Error).message}`,
+      });
     }
     return p.frozenAt === undefined ? 0 : Date.now() - p.frozenAt;
   };
@@ -200,7 +232,10 @@ async function rollback(taken: MemberPoint[], request: GroupPointRequest): Promi
       try {
         await member.adapter.snapshots.delete(snapshot);
       } catch (error) {
-        request.onProgress?.({ kind: 'warning', message: `could not delete snapshot ${snapshot.id} of ${member.machineId}; it carries tag ${snapshot.tag} for cleanup: ${(error as Error).message}` });
+        request.onProgress?.({
+          kind: 'warning',
+          message: `could not delete snapshot ${snapshot.id} of ${member.machineId}; it carries tag ${snapshot.tag} for cleanup: ${(error as Error).message}`,
+        });
       }
     }),
   );
@@ -219,7 +254,9 @@ function statementOf(
   // A shared barrier needs every member frozen before the first take and thawed after the last.
   // A member under others counts as frozen when they all are: their freeze holds its data still.
   const frozen = (p: PreparedSnapshot): boolean =>
-    p.frozenAt !== undefined || (memberOf(request, p).under ?? []).length > 0 && memberOf(request, p).under!.every((id) => prepared.some((q) => q.machineId === id && q.frozenAt !== undefined));
+    p.frozenAt !== undefined ||
+    ((memberOf(request, p).under ?? []).length > 0 &&
+      memberOf(request, p).under!.every((id) => prepared.some((q) => q.machineId === id && q.frozenAt !== undefined)));
   const everyoneFrozen = prepared.length === taken.length && prepared.every(frozen);
   const fused = request.members.some((m) => m.adapter.capabilities.snapshot.fusedPhases);
   // A crash point counts too: arrays that fence writes (ONTAP's two-phase start) hold every
@@ -237,12 +274,20 @@ function statementOf(
 /** Refuses what would otherwise fail late or strangely (a negative budget ends as a timeout). */
 export function checkGroupRequest(request: GroupPointRequest): void {
   if (request.members.length === 0) throw new DrkitError('bad-input', 'a consistency group needs at least one member');
-  if (request.consistency !== 'crash' && request.consistency !== 'app') throw new DrkitError('bad-input', `consistency ${JSON.stringify(request.consistency)}: expected crash or app`);
+  if (request.consistency !== 'crash' && request.consistency !== 'app')
+    throw new DrkitError('bad-input', `consistency ${JSON.stringify(request.consistency)}: expected crash or app`);
   if (request.policy !== undefined && request.policy !== 'require' && request.policy !== 'fallback-to-crash') {
-    throw new DrkitError('bad-input', `policy ${JSON.stringify(request.policy)}: expected require or fallback-to-crash`);
+    throw new DrkitError(
+      'bad-input',
+      `policy ${JSON.stringify(request.policy)}: expected require or fallback-to-crash`,
+    );
   }
   const budget = request.freezeBudgetMs;
-  if (budget !== undefined && (!Number.isInteger(budget) || budget < 1)) throw new DrkitError('bad-input', `freeze budget ${JSON.stringify(budget)}: expected a whole number of milliseconds ≥ 1`);
+  if (budget !== undefined && (!Number.isInteger(budget) || budget < 1))
+    throw new DrkitError(
+      'bad-input',
+      `freeze budget ${JSON.stringify(budget)}: expected a whole number of milliseconds ≥ 1`,
+    );
   // The same machine twice would be snapshotted twice and its disks written twice.
   const seen = new Set<string>();
   for (const m of request.members) {

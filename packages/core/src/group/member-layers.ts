@@ -24,13 +24,22 @@ export function memberLayers(members: GroupMember[]): MemberLayers {
   const freezers = new Set(under.flatMap(aboveOf));
   for (const m of under) {
     for (const id of aboveOf(m)) {
-      if (!ids.has(id)) throw new DrkitError('bad-input', `${m.name ?? m.machineId} is under ${id}, which is not in the group`);
+      if (!ids.has(id))
+        throw new DrkitError('bad-input', `${m.name ?? m.machineId} is under ${id}, which is not in the group`);
       if (id === m.machineId) throw new DrkitError('bad-input', `${m.name ?? m.machineId} cannot be under itself`);
     }
-    if (freezers.has(m.machineId)) throw new DrkitError('bad-input', `${m.name ?? m.machineId} is both under another member and above one: one layer only`);
+    if (freezers.has(m.machineId))
+      throw new DrkitError(
+        'bad-input',
+        `${m.name ?? m.machineId} is both under another member and above one: one layer only`,
+      );
   }
   for (const m of members) {
-    if (m.freezeOnly && !freezers.has(m.machineId)) throw new DrkitError('bad-input', `${m.name ?? m.machineId} only freezes, but no member snapshots its data (nothing is under it)`);
+    if (m.freezeOnly && !freezers.has(m.machineId))
+      throw new DrkitError(
+        'bad-input',
+        `${m.name ?? m.machineId} only freezes, but no member snapshots its data (nothing is under it)`,
+      );
   }
   return { first: members.filter((m) => aboveOf(m).length === 0), under, freezers };
 }
@@ -49,7 +58,12 @@ export function appCapable(member: GroupMember, members: GroupMember[]): boolean
 
 /** The consistency a member's own adapter is asked for in an attempt at `consistency`. */
 export function askedOf(member: GroupMember, consistency: Consistency): Consistency {
-  if (consistency === 'app' && member.under?.length && !member.adapter.capabilities.snapshot.consistency.includes('app')) return 'crash';
+  if (
+    consistency === 'app' &&
+    member.under?.length &&
+    !member.adapter.capabilities.snapshot.consistency.includes('app')
+  )
+    return 'crash';
   return consistency;
 }
 
@@ -68,7 +82,9 @@ export function liftUnderMembers(taken: MemberPoint[], consistency: Consistency)
     if (freezers.every((f) => f?.snapshot.achieved === 'app')) {
       point.snapshot.achieved = 'app';
     } else if (point.snapshot.achieved !== 'app') {
-      point.snapshot.warnings.push(`not every machine above it held an app-consistent freeze (${point.consistencyFrom.join(', ')}): crash-consistent`);
+      point.snapshot.warnings.push(
+        `not every machine above it held an app-consistent freeze (${point.consistencyFrom.join(', ')}): crash-consistent`,
+      );
     }
   }
 }

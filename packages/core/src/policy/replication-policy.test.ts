@@ -7,7 +7,12 @@ const H = 60 * MIN;
 
 describe('the replication policy', () => {
   it("defaults to Azure Site Recovery's: crash every 5 min, app every 4 h, 24 h retention", () => {
-    expect(validatePolicy()).toEqual({ crashIntervalMs: 5 * MIN, appIntervalMs: 4 * H, retentionMs: 24 * H, rpoThresholdMs: 15 * MIN });
+    expect(validatePolicy()).toEqual({
+      crashIntervalMs: 5 * MIN,
+      appIntervalMs: 4 * H,
+      retentionMs: 24 * H,
+      rpoThresholdMs: 15 * MIN,
+    });
   });
 
   it.each([
@@ -26,7 +31,10 @@ describe('the schedule', () => {
   it('starts with an app-consistent point, then crash points every 5 minutes, then app again after 4 hours', () => {
     expect(nextRun(p, {}, 0)).toEqual({ at: 0, consistency: 'app' });
     expect(nextRun(p, { lastAppAt: 0 }, 1000)).toEqual({ at: 5 * MIN, consistency: 'crash' });
-    expect(nextRun(p, { lastAppAt: 0, lastCrashAt: 3 * H + 55 * MIN }, 3 * H + 56 * MIN)).toEqual({ at: 4 * H, consistency: 'app' });
+    expect(nextRun(p, { lastAppAt: 0, lastCrashAt: 3 * H + 55 * MIN }, 3 * H + 56 * MIN)).toEqual({
+      at: 4 * H,
+      consistency: 'app',
+    });
   });
 
   it('flags the RPO threshold once the newest point is older than it', () => {

@@ -26,7 +26,8 @@ export function validatePolicy(input: Partial<ReplicationPolicy> = {}): Replicat
   const p = { ...DEFAULT_POLICY, ...input };
   const problems: string[] = [];
   if (!(p.crashIntervalMs >= MINUTE)) problems.push('crash-consistent interval must be at least 1 minute');
-  if (!(p.appIntervalMs >= HOUR && p.appIntervalMs <= 12 * HOUR)) problems.push('app-consistent interval must be 1–12 hours');
+  if (!(p.appIntervalMs >= HOUR && p.appIntervalMs <= 12 * HOUR))
+    problems.push('app-consistent interval must be 1–12 hours');
   if (!(p.retentionMs > 0 && p.retentionMs <= 72 * HOUR)) problems.push('retention must be at most 72 hours');
   if (!(p.appIntervalMs < p.retentionMs)) problems.push('the app-consistent interval must be shorter than retention');
   if (!(p.rpoThresholdMs > 0)) problems.push('the RPO threshold must be positive');

@@ -73,7 +73,11 @@ export function startScheduler(args: {
     const last = Math.max(state.lastAppAt ?? -Infinity, state.lastCrashAt ?? -Infinity);
     const rpo = rpoStatus(args.policy, Number.isFinite(last) ? last : undefined, now());
     if (rpo.breached) args.onEvent?.({ kind: 'rpo-breached', ageMs: rpo.ageMs, at: now() });
-    if (!stopped) timer = setTimeout(tick, Math.max(10, Math.min(nextRun(args.policy, state, now()).at - now(), args.policy.rpoThresholdMs)));
+    if (!stopped)
+      timer = setTimeout(
+        tick,
+        Math.max(10, Math.min(nextRun(args.policy, state, now()).at - now(), args.policy.rpoThresholdMs)),
+      );
   };
   timer = setTimeout(tick, 0);
   return () => {

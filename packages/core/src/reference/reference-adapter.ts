@@ -62,8 +62,10 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
       await ready().at('prepare', request.machineId);
       const m = await machine(request.machineId);
       if (request.consistency === 'app' && !options.fusedPhases) {
-        if (m.config.powerState === 'off') throw new DrkitError('invalid-state', `${m.folder} is powered off: nothing to freeze`);
-        if (m.config.app === false) throw new DrkitError('platform', `${m.folder} has no application freeze`, { fault: 'FreezeNotAvailable' });
+        if (m.config.powerState === 'off')
+          throw new DrkitError('invalid-state', `${m.folder} is powered off: nothing to freeze`);
+        if (m.config.app === false)
+          throw new DrkitError('platform', `${m.folder} has no application freeze`, { fault: 'FreezeNotAvailable' });
         const deadline = request.freezeDeadline ?? Date.now() + 10_000;
         await writeFile(join(m.dir, '.frozen'), String(deadline));
         return { machineId: request.machineId, request, frozenAt: Date.now(), handle: m.folder };
@@ -77,7 +79,10 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
       const id = randomUUID();
       const dir = join(snapshotsDir, id);
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, OWNER), JSON.stringify({ pid: process.pid, lifetime: prepared.request.lifetime ?? 'kept' }));
+      await writeFile(
+        join(dir, OWNER),
+        JSON.stringify({ pid: process.pid, lifetime: prepared.request.lifetime ?? 'kept' }),
+      );
       const tokens: Record<string, string> = {};
       // Token first, data second: a write logged before the token is already in the file.
       for (const d of m.disks) tokens[diskId(m.folder, d.name)] = await currentToken(m.dir, d.name);
@@ -90,9 +95,18 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
         warnings.push(`${m.folder} is powered off: the platform ignored the quiesce request`);
       } else if (requested === 'app' && m.config.silentAppFallback) {
         achieved = 'crash';
-        warnings.push(`${m.folder}: the platform silently took a crash-consistent snapshot instead of an app-consistent one`);
+        warnings.push(
+          `${m.folder}: the platform silently took a crash-consistent snapshot instead of an app-consistent one`,
+        );
       }
-      const meta: SnapshotMeta = { id, machineId: m.folder, tag: prepared.request.tag, takenAt: new Date().toISOString(), tokens, ...(prepared.request.lifetime === 'run' && { runPid: process.pid }) };
+      const meta: SnapshotMeta = {
+        id,
+        machineId: m.folder,
+        tag: prepared.request.tag,
+        takenAt: new Date().toISOString(),
+        tokens,
+        ...(prepared.request.lifetime === 'run' && { runPid: process.pid }),
+      };
       await writeFile(join(dir, 'meta.json'), JSON.stringify(meta));
       return {
         id,
@@ -117,20 +131,41 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
     },
     async listTagged(tag) {
       const ids = await readdir(snapshotsDir).catch(() => [] as string[]);
-      const metas = await Promise.all(ids.map((id) => readFile(join(snapshotsDir, id, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as SnapshotMeta, () => undefined)));
-      return metas.filter((m): m is SnapshotMeta => !!m && m.tag.startsWith(tag)).map((m) => ({ id: m.id, machineId: m.machineId, takenAt: m.takenAt }));
+      const metas = await Promise.all(
+        ids.map((id) =>
+          readFile(join(snapshotsDir, id, 'meta.json'), 'utf8').then(
+            (t) => JSON.parse(t) as SnapshotMeta,
+            () => undefined,
+          ),
+        ),
+      );
+      return metas
+        .filter((m): m is SnapshotMeta => !!m && m.tag.startsWith(tag))
+        .map((m) => ({ id: m.id, machineId: m.machineId, takenAt: m.takenAt }));
     },
   };
 
   const replication: ReplicationOps = {
     async openDisk(snapshotId, machineId, id) {
       const f = ready();
-      const meta = await readFile(join(snapshotsDir, snapshotId, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as SnapshotMeta, () => undefined);
-      if (!meta || meta.machineId !== machineId) throw new DrkitError('not-found', `no snapshot ${snapshotId} of ${machineId}`);
+      const meta = await readFile(join(snapshotsDir, snapshotId, 'meta.json'), 'utf8').then(
+        (t) => JSON.parse(t) as SnapshotMeta,
+        () => undefined,
+      );
+      if (!meta || meta.machineId !== machineId)
+        throw new DrkitError('not-found', `no snapshot ${snapshotId} of ${machineId}`);
       const token = meta.tokens[id];
       if (token === undefined) throw new DrkitError('not-found', `snapshot ${snapshotId} has no disk ${id}`);
       const name = id.slice(machineId.length + 1);
-      return openReferenceDisk({ diskId: id, disk: name, image: join(snapshotsDir, snapshotId, `${name}.img`), machineDir: join(root, machineId), machine: machineId, token, faults: f });
+      return openReferenceDisk({
+        diskId: id,
+        disk: name,
+        image: join(snapshotsDir, snapshotId, `${name}.img`),
+        machineDir: join(root, machineId),
+        machine: machineId,
+        token,
+        faults: f,
+      });
     },
   };
 
@@ -155,15 +190,36 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
       return capabilities;
     },
     get site(): SiteInfo {
-      return { adapter: 'file', endpoint: `file://${root}`, product: 'drkit reference site', version: '1', instanceId: root };
+      return {
+        adapter: 'file',
+        endpoint: `file://${root}`,
+        product: 'drkit reference site',
+        version: '1',
+        instanceId: root,
+      };
     },
     discover(opts: DiscoverOptions = {}): AsyncIterable<InventoryItem> {
       const f = ready();
       const wanted = (kind: InventoryItem['kind']) => !opts.kinds || opts.kinds.includes(kind as never);
       return (async function* () {
         await f.at('discover');
-        if (wanted('host')) yield { kind: 'host', host: { id: 'local', nativeId: 'local', name: 'local', powerState: 'on', storageIds: ['dir'], networkIds: [] } } as InventoryItem;
-        if (wanted('storage')) yield { kind: 'storage', storage: { id: 'dir', nativeId: root, name: root, type: 'directory' } } as InventoryItem;
+        if (wanted('host'))
+          yield {
+            kind: 'host',
+            host: {
+              id: 'local',
+              nativeId: 'local',
+              name: 'local',
+              powerState: 'on',
+              storageIds: ['dir'],
+              networkIds: [],
+            },
+          } as InventoryItem;
+        if (wanted('storage'))
+          yield {
+            kind: 'storage',
+            storage: { id: 'dir', nativeId: root, name: root, type: 'directory' },
+          } as InventoryItem;
         if (!wanted('machine')) return;
         for (const m of await listMachines(root)) {
           throwIfAborted(opts.signal);
@@ -179,7 +235,15 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
               hostId: 'local',
               disks: m.disks.map((d) => {
                 const wwn = normalizeWwn(m.config.wwns?.[d.name]);
-                return { id: diskId(m.folder, d.name), name: d.name, capacityBytes: d.sizeBytes, path: d.path, storageId: 'dir', changeTracking: true, ...(wwn && { wwn }) };
+                return {
+                  id: diskId(m.folder, d.name),
+                  name: d.name,
+                  capacityBytes: d.sizeBytes,
+                  path: d.path,
+                  storageId: 'dir',
+                  changeTracking: true,
+                  ...(wwn && { wwn }),
+                };
               }),
               nics: [],
               addresses: [],
@@ -208,10 +272,15 @@ function diskId(machine: string, disk: string): string {
 async function removeDeadRunSnapshots(snapshotsDir: string): Promise<void> {
   for (const id of await readdir(snapshotsDir).catch(() => [] as string[])) {
     const dir = join(snapshotsDir, id);
-    const meta = await readFile(join(dir, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as SnapshotMeta, () => undefined);
-    const owner = await readFile(join(dir, OWNER), 'utf8').then((t) => JSON.parse(t) as { pid?: number }, () => undefined);
+    const meta = await readFile(join(dir, 'meta.json'), 'utf8').then(
+      (t) => JSON.parse(t) as SnapshotMeta,
+      () => undefined,
+    );
+    const owner = await readFile(join(dir, OWNER), 'utf8').then(
+      (t) => JSON.parse(t) as { pid?: number },
+      () => undefined,
+    );
     const pid = meta ? meta.runPid : owner?.pid;
     if (typeof pid === 'number' && !processAlive(pid)) await rm(dir, { recursive: true, force: true });
   }
 }
-

@@ -23,8 +23,15 @@ const cbtDir = (machineDir: string) => join(machineDir, '.cbt');
 const logPath = (machineDir: string, disk: string) => join(cbtDir(machineDir), `${disk}.log`);
 const statePath = (machineDir: string, disk: string) => join(cbtDir(machineDir), `${disk}.state`);
 
-export async function writeTracked(machineDir: string, disk: string, writes: Array<{ offset: number; data: Uint8Array }>): Promise<void> {
-  const frozen = await readFile(join(machineDir, '.frozen'), 'utf8').then((t) => Number(t), () => 0);
+export async function writeTracked(
+  machineDir: string,
+  disk: string,
+  writes: Array<{ offset: number; data: Uint8Array }>,
+): Promise<void> {
+  const frozen = await readFile(join(machineDir, '.frozen'), 'utf8').then(
+    (t) => Number(t),
+    () => 0,
+  );
   if (frozen > Date.now()) throw new DrkitError('busy', `${machineDir} is frozen for a snapshot`);
   const image = join(machineDir, `${disk}.img`);
   const state = await currentState(machineDir, disk);
@@ -45,20 +52,30 @@ export async function writeTracked(machineDir: string, disk: string, writes: Arr
   await log.sync();
   await log.close();
   const after = await stat(image, { bigint: true });
-  await saveState(machineDir, disk, { generation: state.generation, mtimeNs: String(after.mtimeNs), size: Number(after.size) });
+  await saveState(machineDir, disk, {
+    generation: state.generation,
+    mtimeNs: String(after.mtimeNs),
+    size: Number(after.size),
+  });
 }
 
 /** The token for the disk as it is now; starts a new generation if untracked writes happened. */
 export async function currentToken(machineDir: string, disk: string): Promise<string> {
   const state = await currentState(machineDir, disk);
-  const length = await stat(logPath(machineDir, disk)).then((s) => s.size, () => 0);
+  const length = await stat(logPath(machineDir, disk)).then(
+    (s) => s.size,
+    () => 0,
+  );
   return `${state.generation}:${length}`;
 }
 
 async function currentState(machineDir: string, disk: string): Promise<LogState> {
   await mkdir(cbtDir(machineDir), { recursive: true });
   const image = await stat(join(machineDir, `${disk}.img`), { bigint: true });
-  const saved = await readFile(statePath(machineDir, disk), 'utf8').then((t) => JSON.parse(t) as LogState, () => undefined);
+  const saved = await readFile(statePath(machineDir, disk), 'utf8').then(
+    (t) => JSON.parse(t) as LogState,
+    () => undefined,
+  );
   if (saved && saved.mtimeNs === String(image.mtimeNs) && saved.size === Number(image.size)) return saved;
   // No state, or the file changed behind the log's back: a new generation, an empty log.
   const fresh = { generation: randomUUID(), mtimeNs: String(image.mtimeNs), size: Number(image.size) };
@@ -72,7 +89,12 @@ async function saveState(machineDir: string, disk: string, state: LogState): Pro
 }
 
 /** Extents written between two tokens of the same generation, or why they cannot be known. */
-export async function changesBetween(machineDir: string, disk: string, from: string, to: string): Promise<Extent[] | string> {
+export async function changesBetween(
+  machineDir: string,
+  disk: string,
+  from: string,
+  to: string,
+): Promise<Extent[] | string> {
   const [fromGen, fromPos] = from.split(':');
   const [toGen, toPos] = to.split(':');
   if (!fromGen || fromGen !== toGen) return 'change log restarted (untracked writes, or a token from elsewhere)';
@@ -87,6 +109,7 @@ export async function changesBetween(machineDir: string, disk: string, from: str
     await log.close();
   }
   const out: Extent[] = [];
-  for (let o = 0; o + RECORD <= buf.length; o += RECORD) out.push({ offset: Number(buf.readBigUInt64LE(o)), length: buf.readUInt32LE(o + 8) });
+  for (let o = 0; o + RECORD <= buf.length; o += RECORD)
+    out.push({ offset: Number(buf.readBigUInt64LE(o)), length: buf.readUInt32LE(o + 8) });
   return out;
 }

@@ -20,7 +20,8 @@ export const referenceAdapter = defineAdapter<undefined>({
 
 /** `file:///abs/site` → the folder; no host, no root folder (that once scanned all of /). */
 function sitePath(endpoint: string): string {
-  const bad = (why: string) => new DrkitError('bad-input', `${endpoint}: ${why}; give a site folder as file:///absolute/path`);
+  const bad = (why: string) =>
+    new DrkitError('bad-input', `${endpoint}: ${why}; give a site folder as file:///absolute/path`);
   let url: URL;
   try {
     url = new URL(endpoint);

@@ -40,11 +40,13 @@ export async function openReferenceDisk(args: {
     },
     async read(extent: Extent): Promise<Uint8Array> {
       await args.faults.at('read', args.machine, extent.length);
-      if (extent.offset + extent.length > sizeBytes) throw new DrkitError('bad-input', `read past the end of ${args.diskId}`);
+      if (extent.offset + extent.length > sizeBytes)
+        throw new DrkitError('bad-input', `read past the end of ${args.diskId}`);
       // Owning its memory, the buffer can move to a hashing thread without a copy.
       const buf = ownedBuffer(extent.length);
       const { bytesRead } = await file.read(buf, 0, extent.length, extent.offset);
-      if (bytesRead !== extent.length) throw new DrkitError('protocol', `short read of ${args.diskId} at ${extent.offset}`);
+      if (bytesRead !== extent.length)
+        throw new DrkitError('protocol', `short read of ${args.diskId} at ${extent.offset}`);
       return buf;
     },
     async close() {

@@ -29,7 +29,10 @@ export class FaultInjector {
   constructor(private readonly faults: Fault[]) {}
 
   static async load(site: string, extra: Fault[] = []): Promise<FaultInjector> {
-    const fromFile = await readFile(join(site, 'faults.json'), 'utf8').then((t) => JSON.parse(t) as Fault[], () => []);
+    const fromFile = await readFile(join(site, 'faults.json'), 'utf8').then(
+      (t) => JSON.parse(t) as Fault[],
+      () => [],
+    );
     return new FaultInjector([...extra, ...fromFile]);
   }
 
@@ -43,7 +46,11 @@ export class FaultInjector {
       this.#fired.set(f, fired + 1);
       if (f.delayMs) await sleep(f.delayMs);
       if (f.code || !f.delayMs) {
-        throw new DrkitError(f.code ?? 'platform', f.message ?? `injected ${phase} fault${machine ? ` on ${machine}` : ''}`, { fault: 'InjectedFault' });
+        throw new DrkitError(
+          f.code ?? 'platform',
+          f.message ?? `injected ${phase} fault${machine ? ` on ${machine}` : ''}`,
+          { fault: 'InjectedFault' },
+        );
       }
     }
   }

@@ -27,7 +27,9 @@ export const SNAPSHOTS = '.drkit-snapshots';
 export async function listMachines(site: string): Promise<ReferenceMachine[]> {
   const entries = await readdir(site, { withFileTypes: true });
   const machines: ReferenceMachine[] = [];
-  for (const e of entries.filter((x) => x.isDirectory() && !x.name.startsWith('.')).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const e of entries
+    .filter((x) => x.isDirectory() && !x.name.startsWith('.'))
+    .sort((a, b) => a.name.localeCompare(b.name))) {
     machines.push(await readMachine(site, e.name));
   }
   return machines;
@@ -35,8 +37,13 @@ export async function listMachines(site: string): Promise<ReferenceMachine[]> {
 
 export async function readMachine(site: string, folder: string): Promise<ReferenceMachine> {
   const dir = join(site, folder);
-  const config = await readFile(join(dir, 'machine.json'), 'utf8').then((t) => JSON.parse(t) as MachineConfig, () => ({}));
+  const config = await readFile(join(dir, 'machine.json'), 'utf8').then(
+    (t) => JSON.parse(t) as MachineConfig,
+    () => ({}),
+  );
   const files = (await readdir(dir)).filter((f) => f.endsWith('.img')).sort();
-  const disks = await Promise.all(files.map(async (f) => ({ name: f.slice(0, -4), path: join(dir, f), sizeBytes: (await stat(join(dir, f))).size })));
+  const disks = await Promise.all(
+    files.map(async (f) => ({ name: f.slice(0, -4), path: join(dir, f), sizeBytes: (await stat(join(dir, f))).size })),
+  );
   return { folder, dir, config, disks };
 }

@@ -22,7 +22,12 @@ export async function anchorChanges(members: Members, options: OperationOptions)
         const a = await anchor.call(member.adapter.replication, snapshot, options);
         anchored.set(member.machineId, { tokens: a.changeTokens, warnings: a.warnings });
       } catch (error) {
-        anchored.set(member.machineId, { tokens: {}, warnings: [`change tracking could not be kept past the snapshot (${(error as Error).message}); the next run resyncs by checksums`] });
+        anchored.set(member.machineId, {
+          tokens: {},
+          warnings: [
+            `change tracking could not be kept past the snapshot (${(error as Error).message}); the next run resyncs by checksums`,
+          ],
+        });
       }
     }),
   );
@@ -30,7 +35,10 @@ export async function anchorChanges(members: Members, options: OperationOptions)
 }
 
 /** A replicated disk with the token its anchor gave (or none, when the anchor gave none). */
-export function withAnchoredToken(disk: PointDisk, anchored: { tokens: Record<string, string> } | undefined): PointDisk {
+export function withAnchoredToken(
+  disk: PointDisk,
+  anchored: { tokens: Record<string, string> } | undefined,
+): PointDisk {
   if (!anchored) return disk;
   const { changeToken: _, ...rest } = disk;
   const token = anchored.tokens[disk.diskId];
@@ -42,7 +50,11 @@ export function withAnchoredToken(disk: PointDisk, anchored: { tokens: Record<st
  * point's tokens are ever asked from), after a failed commit this run's own. Best effort:
  * a failure leaves an anchor behind on the platform, said in a warning.
  */
-export async function releaseAnchors(members: Members, tokens: Map<string, string[]>, options: OperationOptions): Promise<void> {
+export async function releaseAnchors(
+  members: Members,
+  tokens: Map<string, string[]>,
+  options: OperationOptions,
+): Promise<void> {
   await Promise.all(
     members.map(async ({ member }) => {
       const release = member.adapter.replication.releaseChanges;
@@ -51,7 +63,10 @@ export async function releaseAnchors(members: Members, tokens: Map<string, strin
       try {
         await release.call(member.adapter.replication, member.machineId, t, options);
       } catch (error) {
-        options.onProgress?.({ kind: 'warning', message: `${member.name ?? member.machineId}: an old change-tracking anchor could not be released (${(error as Error).message})` });
+        options.onProgress?.({
+          kind: 'warning',
+          message: `${member.name ?? member.machineId}: an old change-tracking anchor could not be released (${(error as Error).message})`,
+        });
       }
     }),
   );

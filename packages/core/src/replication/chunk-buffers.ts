@@ -26,6 +26,12 @@ export class ChunkBuffers {
   }
 
   give(buffer: Buffer): void {
-    if (buffer.length === this.size && buffer.byteOffset === 0 && buffer.buffer.byteLength === this.size && this.#free.length < this.max) this.#free.push(buffer);
+    if (
+      buffer.length === this.size &&
+      buffer.byteOffset === 0 &&
+      buffer.buffer.byteLength === this.size &&
+      this.#free.length < this.max
+    )
+      this.#free.push(buffer);
   }
 }

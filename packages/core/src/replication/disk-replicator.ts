@@ -57,7 +57,8 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
   const chunkBytes = options.chunkBytes ?? 1 << 20;
   const writer = await run.openDisk(job.key, source.sizeBytes);
   const bs = writer.blockSize;
-  if (chunkBytes % bs !== 0) throw new DrkitError('bad-input', `chunk size ${chunkBytes} is not a multiple of the block size ${bs}`);
+  if (chunkBytes % bs !== 0)
+    throw new DrkitError('bad-input', `chunk size ${chunkBytes} is not a multiple of the block size ${bs}`);
   const previous = run.previous(job.key);
 
   let mode: ReplicationMode;
@@ -110,13 +111,19 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
   // hundreds of small reads in flight (one round trip each over a network), an initial copy
   // a few 1 MiB chunks. Memory stays bounded by the window plus one batch.
   const buffers = new ChunkBuffers(chunkBytes, 32);
-  const fetch = (e: Extent) => (remote ? remoteCandidates(source, remote, e, bs, writer, options) : localCandidates(source, e, bs, writer, buffers, options));
+  const fetch = (e: Extent) =>
+    remote
+      ? remoteCandidates(source, remote, e, bs, writer, options)
+      : localCandidates(source, e, bs, writer, buffers, options);
   const windowBytes = Math.max(1, remote ? (options.remoteReadAhead ?? 16) : (options.readAhead ?? 3)) * chunkBytes;
   const ahead: Array<Promise<Candidates>> = [];
   let aheadBytes = 0;
   let queued = 0;
   const fill = () => {
-    while (queued < chunks.length && (ahead.length === 0 || (aheadBytes + chunks[queued]!.length <= windowBytes && ahead.length < MAX_AHEAD))) {
+    while (
+      queued < chunks.length &&
+      (ahead.length === 0 || (aheadBytes + chunks[queued]!.length <= windowBytes && ahead.length < MAX_AHEAD))
+    ) {
       const p = fetch(chunks[queued]!);
       // A failed read ahead of the one awaited must not surface as an unhandled rejection.
       p.catch(() => {});
@@ -148,7 +155,13 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
       else written.push(current.recycle);
     }
     if (batchBytes >= (options.batchBytes ?? 8 << 20)) await flush();
-    options.onProgress?.({ kind: 'bytes', read: counters.read, sent: counters.written, skipped: counters.skipped, total: source.sizeBytes });
+    options.onProgress?.({
+      kind: 'bytes',
+      read: counters.read,
+      sent: counters.written,
+      skipped: counters.skipped,
+      total: source.sizeBytes,
+    });
   }
   await flush();
   const root = await writer.finish();
@@ -176,14 +189,28 @@ interface Candidates {
 }
 
 /** Reads the chunk, hashes every block, keeps the ones whose checksum differs from the replica's. */
-async function localCandidates(source: DiskSource, e: Extent, bs: number, writer: DiskWriter, buffers: ChunkBuffers, options: OperationOptions): Promise<Candidates> {
+async function localCandidates(
+  source: DiskSource,
+  e: Extent,
+  bs: number,
+  writer: DiskWriter,
+  buffers: ChunkBuffers,
+  options: OperationOptions,
+): Promise<Candidates> {
   const into = buffers.take(e.length);
-  const [data, map] = await Promise.all([source.read(e, { ...options, ...(into && { into }) }), writer.readMap(e.offset / bs, Math.ceil(e.length / bs))]);
-  if (data.length !== e.length) throw new DrkitError('protocol', `source returned ${data.length} bytes for a ${e.length}-byte read at ${e.offset}`);
+  const [data, map] = await Promise.all([
+    source.read(e, { ...options, ...(into && { into }) }),
+    writer.readMap(e.offset / bs, Math.ceil(e.length / bs)),
+  ]);
+  if (data.length !== e.length)
+    throw new DrkitError('protocol', `source returned ${data.length} bytes for a ${e.length}-byte read at ${e.offset}`);
   // Checked before the hash pool transfers the memory away (and back, as a new Buffer).
   const filledInPlace = into !== undefined && data.buffer === into.buffer;
   if (into && !filledInPlace) buffers.declined();
-  const { data: buf, hashes } = await sharedHashPool().hash(Buffer.from(data.buffer, data.byteOffset, data.byteLength), bs);
+  const { data: buf, hashes } = await sharedHashPool().hash(
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    bs,
+  );
   // Runs of consecutive changed blocks, as slices of the chunk (no copy): an initial copy
   // becomes one write per chunk, a sparse delta one write per changed block.
   const blocks: Candidates['blocks'] = [];
@@ -194,8 +221,16 @@ async function localCandidates(source: DiskSource, e: Extent, bs: number, writer
       continue;
     }
     let j = i + 1;
-    while (j < count && hashes.compare(map, j * HASH_BYTES, (j + 1) * HASH_BYTES, j * HASH_BYTES, (j + 1) * HASH_BYTES) !== 0) j++;
-    blocks.push({ index: e.offset / bs + i, data: buf.subarray(i * bs, Math.min(e.length, j * bs)), hash: hashes.subarray(i * HASH_BYTES, j * HASH_BYTES) });
+    while (
+      j < count &&
+      hashes.compare(map, j * HASH_BYTES, (j + 1) * HASH_BYTES, j * HASH_BYTES, (j + 1) * HASH_BYTES) !== 0
+    )
+      j++;
+    blocks.push({
+      index: e.offset / bs + i,
+      data: buf.subarray(i * bs, Math.min(e.length, j * bs)),
+      hash: hashes.subarray(i * HASH_BYTES, j * HASH_BYTES),
+    });
     i = j;
   }
   return { readBytes: e.length, blocks, ...(filledInPlace && { recycle: buf }) };
@@ -217,7 +252,8 @@ async function remoteCandidates(
   for await (const h of hashBlocks(e, bs, options)) parts.push(h);
   const remote = Buffer.concat(parts);
   const count = Math.ceil(e.length / bs);
-  if (remote.length !== count * HASH_BYTES) throw new DrkitError('protocol', `source sent ${remote.length / HASH_BYTES} block hashes for ${count} blocks`);
+  if (remote.length !== count * HASH_BYTES)
+    throw new DrkitError('protocol', `source sent ${remote.length / HASH_BYTES} block hashes for ${count} blocks`);
   const map = await writer.readMap(e.offset / bs, count);
   // Runs of differing blocks, fetched all at once: a pipelining source (SSH) answers them
   // in one round trip, and a run is one read, not one per block.
@@ -228,7 +264,11 @@ async function remoteCandidates(
       continue;
     }
     let j = i + 1;
-    while (j < count && remote.compare(map, j * HASH_BYTES, (j + 1) * HASH_BYTES, j * HASH_BYTES, (j + 1) * HASH_BYTES) !== 0) j++;
+    while (
+      j < count &&
+      remote.compare(map, j * HASH_BYTES, (j + 1) * HASH_BYTES, j * HASH_BYTES, (j + 1) * HASH_BYTES) !== 0
+    )
+      j++;
     runs.push({ first: i, count: j - i });
     i = j;
   }
@@ -238,12 +278,14 @@ async function remoteCandidates(
       const offset = e.offset + r.first * bs;
       const length = Math.min(r.count * bs, end - offset);
       const data = Buffer.from(await source.read({ offset, length }, options));
-      if (data.length !== length) throw new DrkitError('protocol', `source returned ${data.length} bytes for a ${length}-byte read at ${offset}`);
+      if (data.length !== length)
+        throw new DrkitError('protocol', `source returned ${data.length} bytes for a ${length}-byte read at ${offset}`);
       const hashes = Buffer.allocUnsafe(r.count * HASH_BYTES);
       for (let k = 0; k < r.count; k++) {
         const actual = blockHash(data.subarray(k * bs, (k + 1) * bs));
         const expected = remote.subarray((r.first + k) * HASH_BYTES, (r.first + k + 1) * HASH_BYTES);
-        if (!actual.equals(expected)) throw new DrkitError('integrity', `block at ${offset + k * bs} does not match the hash the source sent`);
+        if (!actual.equals(expected))
+          throw new DrkitError('integrity', `block at ${offset + k * bs} does not match the hash the source sent`);
         hashes.set(actual, k * HASH_BYTES);
       }
       return { index: e.offset / bs + r.first, data, hash: hashes };

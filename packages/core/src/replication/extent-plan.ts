@@ -17,7 +17,8 @@ export function planChunks(extents: Extent[], sizeBytes: number, blockSize: numb
   const merged: Extent[] = [];
   for (const e of aligned) {
     const last = merged.at(-1);
-    if (last && e.offset <= last.offset + last.length) last.length = Math.max(last.length, e.offset + e.length - last.offset);
+    if (last && e.offset <= last.offset + last.length)
+      last.length = Math.max(last.length, e.offset + e.length - last.offset);
     else merged.push({ ...e });
   }
   return merged.flatMap((e) => split(e, chunkBytes));
@@ -29,7 +30,8 @@ export function wholeDisk(sizeBytes: number, chunkBytes: number): Extent[] {
 
 function split(e: Extent, chunkBytes: number): Extent[] {
   const out: Extent[] = [];
-  for (let o = e.offset; o < e.offset + e.length; o += chunkBytes) out.push({ offset: o, length: Math.min(chunkBytes, e.offset + e.length - o) });
+  for (let o = e.offset; o < e.offset + e.length; o += chunkBytes)
+    out.push({ offset: o, length: Math.min(chunkBytes, e.offset + e.length - o) });
   return out;
 }
 

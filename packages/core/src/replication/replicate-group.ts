@@ -37,13 +37,18 @@ export interface ReplicationResult {
 export async function replicateGroup(request: ReplicateGroupRequest): Promise<ReplicationResult> {
   for (const m of request.members) {
     if (!m.adapter.capabilities.replication.diskRead) {
-      throw new DrkitError('unsupported', `${m.adapter.kind}: disk replication is not available for ${m.name ?? m.machineId} (drkit discover's warnings say why)`);
+      throw new DrkitError(
+        'unsupported',
+        `${m.adapter.kind}: disk replication is not available for ${m.name ?? m.machineId} (drkit discover's warnings say why)`,
+      );
     }
   }
   const group = await takeGroupPoint({ ...request, ...(!request.keepSnapshots && { lifetime: 'run' as const }) });
   try {
     const keyOf = (member: GroupMember, diskId: string) => replicaKey(member.adapter, member.machineId, diskId);
-    const jobs = group.members.flatMap(({ member, snapshot }) => snapshot.disks.map((d) => ({ member, snapshot, disk: d, key: keyOf(member, d.diskId) })));
+    const jobs = group.members.flatMap(({ member, snapshot }) =>
+      snapshot.disks.map((d) => ({ member, snapshot, disk: d, key: keyOf(member, d.diskId) })),
+    );
     const run = await request.store.beginRun({ diskKeys: jobs.map((j) => j.key), repair: request.resync === true });
     const limiter = new RateLimiter(request.maxBytesPerSecond);
     const results = new Map<string, PointDisk>();
@@ -53,10 +58,26 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
     const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
     const worker = async () => {
       for (let job = queue.shift(); job; job = queue.shift()) {
-        const source = await job.member.adapter.replication.openDisk(job.snapshot.id, job.member.machineId, job.disk.diskId, { signal });
+        const source = await job.member.adapter.replication.openDisk(
+          job.snapshot.id,
+          job.member.machineId,
+          job.disk.diskId,
+          { signal },
+        );
         try {
-          request.onProgress?.({ kind: 'phase', phase: 'replicate', detail: `${job.member.name ?? job.member.machineId}/${job.disk.name}` });
-          const disk = { key: job.key, diskId: job.disk.diskId, name: job.disk.name, source, changeToken: job.snapshot.changeTokens[job.disk.diskId], forceResync: request.resync };
+          request.onProgress?.({
+            kind: 'phase',
+            phase: 'replicate',
+            detail: `${job.member.name ?? job.member.machineId}/${job.disk.name}`,
+          });
+          const disk = {
+            key: job.key,
+            diskId: job.disk.diskId,
+            name: job.disk.name,
+            source,
+            changeToken: job.snapshot.changeTokens[job.disk.diskId],
+            forceResync: request.resync,
+          };
           results.set(job.key, await replicateDisk(run, disk, { signal, onProgress: request.onProgress, limiter }));
         } finally {
           await source.close();
@@ -86,7 +107,9 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
       requested: snapshot.requested,
       achieved: snapshot.achieved,
       warnings: [...snapshot.warnings, ...(anchored.get(member.machineId)?.warnings ?? [])],
-      disks: snapshot.disks.map((d) => withAnchoredToken(results.get(keyOf(member, d.diskId))!, anchored.get(member.machineId))),
+      disks: snapshot.disks.map((d) =>
+        withAnchoredToken(results.get(keyOf(member, d.diskId))!, anchored.get(member.machineId)),
+      ),
     }));
     // Tokens only one side holds: after a commit the previous point's go, after a failed one this run's.
     const held = (m: PointMember, pick: (d: PointDisk) => string | undefined) => m.disks.flatMap((d) => pick(d) ?? []);
@@ -98,14 +121,18 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
     try {
       point = await run.commit({ consistency: group.statement, members, warnings: group.warnings });
     } catch (error) {
-      if (anchored.size > 0) await releaseAnchors(group.members, only(newToken, previousToken), { onProgress: request.onProgress });
+      if (anchored.size > 0)
+        await releaseAnchors(group.members, only(newToken, previousToken), { onProgress: request.onProgress });
       throw error;
     }
-    if (anchored.size > 0) await releaseAnchors(group.members, only(previousToken, newToken), { onProgress: request.onProgress });
+    if (anchored.size > 0)
+      await releaseAnchors(group.members, only(previousToken, newToken), { onProgress: request.onProgress });
     return { point, group, resumed: run.resumed };
   } finally {
     if (!request.keepSnapshots) {
-      await Promise.all(group.members.map(({ member, snapshot }) => member.adapter.snapshots.delete(snapshot).catch(() => {})));
+      await Promise.all(
+        group.members.map(({ member, snapshot }) => member.adapter.snapshots.delete(snapshot).catch(() => {})),
+      );
     }
   }
 }

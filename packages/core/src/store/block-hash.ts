@@ -28,7 +28,8 @@ const ZERO_PAGE = Buffer.alloc(65536);
 export function isZero(data: Uint8Array): boolean {
   for (let o = 0; o < data.length; o += ZERO_PAGE.length) {
     const part = data.subarray(o, Math.min(data.length, o + ZERO_PAGE.length));
-    if (!Buffer.from(part.buffer, part.byteOffset, part.byteLength).equals(ZERO_PAGE.subarray(0, part.length))) return false;
+    if (!Buffer.from(part.buffer, part.byteOffset, part.byteLength).equals(ZERO_PAGE.subarray(0, part.length)))
+      return false;
   }
   return true;
 }
@@ -55,6 +56,7 @@ function zeroCrc(length: number): number {
 export function blockCrcs(data: Uint8Array, blockSize: number): Buffer {
   const count = Math.ceil(data.length / blockSize);
   const out = Buffer.alloc(count * 4);
-  for (let i = 0; i < count; i++) out.writeUInt32LE(blockCrc(data.subarray(i * blockSize, Math.min(data.length, (i + 1) * blockSize))), i * 4);
+  for (let i = 0; i < count; i++)
+    out.writeUInt32LE(blockCrc(data.subarray(i * blockSize, Math.min(data.length, (i + 1) * blockSize))), i * 4);
   return out;
 }

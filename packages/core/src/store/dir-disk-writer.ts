@@ -29,7 +29,15 @@ export class DirDiskWriter implements DiskWriter {
   ) {}
 
   /** `damaged`: a bitmap of blocks known not to hold what the map says (see readMap). */
-  static async open(layout: StoreLayout, key: string, sizeBytes: number, blockSize: number, hasReplica: boolean, oldSize: number, damaged?: Uint8Array): Promise<DirDiskWriter> {
+  static async open(
+    layout: StoreLayout,
+    key: string,
+    sizeBytes: number,
+    blockSize: number,
+    hasReplica: boolean,
+    oldSize: number,
+    damaged?: Uint8Array,
+  ): Promise<DirDiskWriter> {
     const replica = await open(layout.replica(key), 'a+').then(async (f) => {
       await f.close();
       return open(layout.replica(key), 'r+');
@@ -39,7 +47,18 @@ export class DirDiskWriter implements DiskWriter {
     const map = await BlockMap.open(layout.map(key), blocks);
     const crcs = await BlockMap.open(layout.crc(key), blocks, 4);
     const journal = hasReplica ? await UndoJournalWriter.open(layout.stagedUndo(key), blockSize, oldSize) : undefined;
-    const writer = new DirDiskWriter(replica, map, crcs, journal, blockSize, hasReplica, oldSize, sizeBytes, layout.replica(key), damaged);
+    const writer = new DirDiskWriter(
+      replica,
+      map,
+      crcs,
+      journal,
+      blockSize,
+      hasReplica,
+      oldSize,
+      sizeBytes,
+      layout.replica(key),
+      damaged,
+    );
     if (sizeBytes < current) await writer.#shrink(current);
     else if (sizeBytes > current) await replica.truncate(sizeBytes);
     await map.resize(Math.ceil(sizeBytes / blockSize));
@@ -90,9 +109,13 @@ export class DirDiskWriter implements DiskWriter {
     const fs = await statfs(dirname(this.replicaPath));
     const free = fs.bavail * fs.bsize;
     if (needed > free) {
-      throw new DrkitError('no-space', `the store needs about ${mib(needed)} for this disk (${this.journal ? 'undo records of the changed blocks' : 'its data'}), ${mib(free)} is free`, {
-        details: { neededBytes: needed, freeBytes: free },
-      });
+      throw new DrkitError(
+        'no-space',
+        `the store needs about ${mib(needed)} for this disk (${this.journal ? 'undo records of the changed blocks' : 'its data'}), ${mib(free)} is free`,
+        {
+          details: { neededBytes: needed, freeBytes: free },
+        },
+      );
     }
   }
 
@@ -110,7 +133,10 @@ export class DirDiskWriter implements DiskWriter {
           const first = run[0]!.index;
           const count = run.reduce((n, b) => n + Math.ceil(b.data.length / this.blockSize), 0);
           const old = Buffer.alloc(count * this.blockSize);
-          const [, oldHashes] = await Promise.all([this.replica.read(old, 0, old.length, first * this.blockSize), this.map.read(first, count)]);
+          const [, oldHashes] = await Promise.all([
+            this.replica.read(old, 0, old.length, first * this.blockSize),
+            this.map.read(first, count),
+          ]);
           olds[r] = { first, count, old, oldHashes };
         }),
       );
@@ -118,7 +144,11 @@ export class DirDiskWriter implements DiskWriter {
         for (let i = 0; i < count; i++) {
           // A block past the disk's old end had no content at the previous point.
           if ((first + i) * this.blockSize >= this.previousSize) break;
-          this.journal.append((first + i) * this.blockSize, oldHashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), old.subarray(i * this.blockSize, (i + 1) * this.blockSize));
+          this.journal.append(
+            (first + i) * this.blockSize,
+            oldHashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES),
+            old.subarray(i * this.blockSize, (i + 1) * this.blockSize),
+          );
         }
       }
       undoBytes = await this.journal.flush();
@@ -130,10 +160,18 @@ export class DirDiskWriter implements DiskWriter {
       runs.map((run) => async () => {
         const first = run[0]!.index;
         const data = run.length === 1 ? run[0]!.data : Buffer.concat(run.map((b) => b.data));
-        await Promise.all([writeFully(this.replica, data, first * this.blockSize, this.replicaPath), this.crcs.write(first, blockCrcs(data, this.blockSize))]);
+        await Promise.all([
+          writeFully(this.replica, data, first * this.blockSize, this.replicaPath),
+          this.crcs.write(first, blockCrcs(data, this.blockSize)),
+        ]);
       }),
     );
-    await inParallel(runs.map((run) => () => this.map.write(run[0]!.index, run.length === 1 ? run[0]!.hash : Buffer.concat(run.map((b) => b.hash)))));
+    await inParallel(
+      runs.map(
+        (run) => () =>
+          this.map.write(run[0]!.index, run.length === 1 ? run[0]!.hash : Buffer.concat(run.map((b) => b.hash))),
+      ),
+    );
     return { undoBytes };
   }
 

@@ -36,9 +36,19 @@ export interface RestoreOptions extends OperationOptions {
  * reads on the hash pool's threads in 128 KiB pieces, so it stays within the CPU's cache and
  * keeps pace with cp: newest-point restore 0.89-0.94x cp's speed in the bench, 0.51x with 4 MiB reads.)
  */
-export async function restorePoint(layout: StoreLayout, slots: PointSlot[], pointId: string, outDir: string, options: RestoreOptions): Promise<RestoreResult> {
+export async function restorePoint(
+  layout: StoreLayout,
+  slots: PointSlot[],
+  pointId: string,
+  outDir: string,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
   const slot = findSlot(slots, pointId);
-  if (!slot.manifest) throw new DrkitError('integrity', `point ${slot.id} cannot be restored: its manifest ${slot.path} is damaged (${slot.damage})`);
+  if (!slot.manifest)
+    throw new DrkitError(
+      'integrity',
+      `point ${slot.id} cannot be restored: its manifest ${slot.path} is damaged (${slot.damage})`,
+    );
   const point = slot.manifest;
   await prepareOut(outDir, options.force ?? false);
   const files: RestoreResult['files'] = [];
@@ -87,7 +97,11 @@ async function prepareOut(outDir: string, force: boolean): Promise<void> {
   }
   if (info.isSymbolicLink()) throw new DrkitError('bad-input', `${outDir} is a symbolic link; give the folder itself`);
   if (!info.isDirectory()) throw new DrkitError('bad-input', `${outDir} is not a folder`);
-  if (!force && (await readdir(outDir)).length > 0) throw new DrkitError('bad-input', `${outDir} is not empty; give an empty folder, or --force to replace images there`);
+  if (!force && (await readdir(outDir)).length > 0)
+    throw new DrkitError(
+      'bad-input',
+      `${outDir} is not empty; give an empty folder, or --force to replace images there`,
+    );
 }
 
 /** Makes (or accepts) a machine's folder; true when this call made it. */
@@ -100,7 +114,8 @@ async function makeOwnDir(dir: string): Promise<boolean> {
     },
   );
   const info = await lstat(dir);
-  if (info.isSymbolicLink() || !info.isDirectory()) throw new DrkitError('bad-input', `${dir} is not a folder drkit may write into (a link or a file)`);
+  if (info.isSymbolicLink() || !info.isDirectory())
+    throw new DrkitError('bad-input', `${dir} is not a folder drkit may write into (a link or a file)`);
   return made;
 }
 
@@ -112,7 +127,11 @@ export function uniqueNames(entries: Array<{ name: string; id: string }>): strin
   const safe = entries.map((e) => safeName(e.name));
   const count = new Map<string, number>();
   for (const n of safe) count.set(n.toLowerCase(), (count.get(n.toLowerCase()) ?? 0) + 1);
-  const out = safe.map((n, i) => (count.get(n.toLowerCase())! > 1 ? `${n}-${createHash('sha256').update(entries[i]!.id).digest('hex').slice(0, 8)}` : n));
+  const out = safe.map((n, i) =>
+    count.get(n.toLowerCase())! > 1
+      ? `${n}-${createHash('sha256').update(entries[i]!.id).digest('hex').slice(0, 8)}`
+      : n,
+  );
   // The same id twice (or a hash collision): number them, never write one path twice.
   const seen = new Map<string, number>();
   return out.map((n) => {
@@ -143,15 +162,28 @@ async function kernelCopy(from: string, to: string): Promise<void> {
     await promisify(execFile)('cp', ['--reflink=auto', '--sparse=auto', '--', from, to]);
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code !== 'ENOENT') throw new DrkitError('platform', `copying ${from}: ${(e.stderr ?? e.message).trim().split('\n')[0]}`, { cause: error });
+    if (e.code !== 'ENOENT')
+      throw new DrkitError('platform', `copying ${from}: ${(e.stderr ?? e.message).trim().split('\n')[0]}`, {
+        cause: error,
+      });
     await copyFile(from, to, constants.COPYFILE_FICLONE);
   }
 }
 
-async function restoreDisk(layout: StoreLayout, slots: PointSlot[], point: PointManifest, disk: PointDisk, path: string, options: RestoreOptions): Promise<string> {
+async function restoreDisk(
+  layout: StoreLayout,
+  slots: PointSlot[],
+  point: PointManifest,
+  disk: PointDisk,
+  path: string,
+  options: RestoreOptions,
+): Promise<string> {
   // The copy keeps one core busy in the kernel: the check takes the others, not all of them.
   const inFlight = Math.max(1, availableParallelism() - 1);
-  const [checked, copied] = await Promise.allSettled([verifyPointDisk(layout, slots, point, disk, { ...options, inFlight }), kernelCopy(layout.replica(disk.key), path)]);
+  const [checked, copied] = await Promise.allSettled([
+    verifyPointDisk(layout, slots, point, disk, { ...options, inFlight }),
+    kernelCopy(layout.replica(disk.key), path),
+  ]);
   // The check's verdict first: a missing replica is damage, not a failed copy.
   if (checked.status === 'rejected') throw checked.reason;
   if (copied.status === 'rejected') throw copied.reason;
@@ -179,7 +211,12 @@ async function restoreDisk(layout: StoreLayout, slots: PointSlot[], point: Point
 }
 
 /** One point's verdict, disk by disk: damage is a result, never an exception that hides the other disks. */
-export async function verifyPoint(layout: StoreLayout, slots: PointSlot[], point: PointManifest, options: OperationOptions): Promise<VerifyResult> {
+export async function verifyPoint(
+  layout: StoreLayout,
+  slots: PointSlot[],
+  point: PointManifest,
+  options: OperationOptions,
+): Promise<VerifyResult> {
   const disks: VerifyResult['disks'] = [];
   for (const member of point.members) {
     for (const disk of member.disks) {

@@ -34,7 +34,9 @@ export class DirStoreRun implements StoreRun {
   }
 
   previous(key: string) {
-    return latestWith(this.points, key)?.members.flatMap((m) => m.disks).find((d) => d.key === key);
+    return latestWith(this.points, key)
+      ?.members.flatMap((m) => m.disks)
+      .find((d) => d.key === key);
   }
 
   async openDisk(key: string, sizeBytes: number): Promise<DiskWriter> {
@@ -42,7 +44,15 @@ export class DirStoreRun implements StoreRun {
     if (!entry) throw new DrkitError('invalid-state', `disk ${key} is not part of this run`);
     try {
       await mkdir(this.layout.disk(key), { recursive: true });
-      const writer = await DirDiskWriter.open(this.layout, key, sizeBytes, this.store.blockSize, entry.hadReplica, entry.oldSize, this.damaged.get(key));
+      const writer = await DirDiskWriter.open(
+        this.layout,
+        key,
+        sizeBytes,
+        this.store.blockSize,
+        entry.hadReplica,
+        entry.oldSize,
+        this.damaged.get(key),
+      );
       this.#writers.set(key, writer);
       return writer;
     } catch (error) {
@@ -75,6 +85,7 @@ export class DirStoreRun implements StoreRun {
 }
 
 export function latestWith(points: PointManifest[], key: string): PointManifest | undefined {
-  for (let i = points.length - 1; i >= 0; i--) if (points[i]!.members.some((m) => m.disks.some((d) => d.key === key))) return points[i];
+  for (let i = points.length - 1; i >= 0; i--)
+    if (points[i]!.members.some((m) => m.disks.some((d) => d.key === key))) return points[i];
   return undefined;
 }

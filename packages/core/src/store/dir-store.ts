@@ -17,7 +17,16 @@ import { storeIoError } from './store-io.js';
 import { StoreLayout } from './store-layout.js';
 import { lockStore, type StoreLock } from './store-lock.js';
 import { isSafeName } from './store-names.js';
-import type { PruneResult, PruneRule, RestoreResult, RunPlan, StoreFinding, StoreRun, TargetStore, VerifyResult } from './target-store.js';
+import type {
+  PruneResult,
+  PruneRule,
+  RestoreResult,
+  RunPlan,
+  StoreFinding,
+  StoreRun,
+  TargetStore,
+  VerifyResult,
+} from './target-store.js';
 import { undoInto } from './undo-apply.js';
 
 export { latestWith } from './dir-store-run.js';
@@ -46,7 +55,8 @@ export async function openDirStore(path: string, options: DirStoreOptions = {}):
     await mkdir(layout.staging, { recursive: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR' || code === 'EEXIST') throw new DrkitError('bad-input', `${path} is not a folder`, { cause: error });
+    if (code === 'ENOTDIR' || code === 'EEXIST')
+      throw new DrkitError('bad-input', `${path} is not a folder`, { cause: error });
     throw storeIoError(error, path);
   }
   const lock = await lockStore(path, layout.lock);
@@ -87,7 +97,8 @@ export class DirStore implements TargetStore {
     const out: StoreFinding[] = [];
     if (this.#configDamage) out.push({ file: this.layout.config, problem: this.#configDamage });
     const intent = await this.#intent();
-    if (intent.damage) out.push({ file: this.layout.intent, problem: `${intent.damage}; an interrupted run could not be settled` });
+    if (intent.damage)
+      out.push({ file: this.layout.intent, problem: `${intent.damage}; an interrupted run could not be settled` });
     const slots = await readPointSlots(this.layout);
     for (const s of slots) if (s.damage) out.push({ file: s.path, problem: s.damage, pointId: s.id });
     out.push(...(await this.#missingPoints(slots)));
@@ -103,12 +114,21 @@ export class DirStore implements TargetStore {
     const known = (id: string) => slots.some((s) => s.id === id);
     const out: StoreFinding[] = [];
     for (const id of await readdir(this.layout.journals).catch(() => [] as string[])) {
-      if (isSafeName(id) && !known(id)) out.push({ file: this.layout.journalDir(id), problem: 'belongs to no point: its manifest is missing', pointId: id });
+      if (isSafeName(id) && !known(id))
+        out.push({
+          file: this.layout.journalDir(id),
+          problem: 'belongs to no point: its manifest is missing',
+          pointId: id,
+        });
     }
     for (const key of await readdir(join(this.layout.root, 'disks')).catch(() => [] as string[])) {
       const id = isSafeName(key) ? await sealedPoint(this.layout, key) : undefined;
       if (id && isSafeName(id) && !known(id) && !out.some((f) => f.pointId === id)) {
-        out.push({ file: this.layout.seal(key), problem: `the replica holds point ${id}, whose manifest is missing`, pointId: id });
+        out.push({
+          file: this.layout.seal(key),
+          problem: `the replica holds point ${id}, whose manifest is missing`,
+          pointId: id,
+        });
       }
     }
     return out;
@@ -119,7 +139,10 @@ export class DirStore implements TargetStore {
       const read = await readSealedJson(this.layout.intent);
       if (!read.ok) return { damage: `run.json is damaged: ${read.reason}` };
       const intent = read.value as RunIntent;
-      const bad = !isSafeName(intent.pointId) || !Array.isArray(intent.disks) || intent.disks.some((d) => !isSafeName(d?.key) || !Number.isSafeInteger(d.oldSize));
+      const bad =
+        !isSafeName(intent.pointId) ||
+        !Array.isArray(intent.disks) ||
+        intent.disks.some((d) => !isSafeName(d?.key) || !Number.isSafeInteger(d.oldSize));
       return bad ? { damage: 'run.json does not describe a run' } : { intent };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
@@ -135,14 +158,21 @@ export class DirStore implements TargetStore {
   async settle(options: { forWriting?: boolean } = {}): Promise<void> {
     const { intent, damage } = await this.#intent();
     if (damage) {
-      if (options.forWriting) throw new DrkitError('integrity', `${damage}: drkit cannot tell what the interrupted run changed, so it will not write; run drkit verify`);
+      if (options.forWriting)
+        throw new DrkitError(
+          'integrity',
+          `${damage}: drkit cannot tell what the interrupted run changed, so it will not write; run drkit verify`,
+        );
       return;
     }
     if (!intent) return;
     const points = intact(await readPointSlots(this.layout));
     const committed = points.find((p) => p.id === intent.pointId);
     if (committed) {
-      await this.#finishCommit(intent, points.filter((p) => p.seq < committed.seq));
+      await this.#finishCommit(
+        intent,
+        points.filter((p) => p.seq < committed.seq),
+      );
       this.warnings.push(`completed the commit of point ${intent.pointId} interrupted by a crash`);
     } else {
       await this.#rollback(intent);
@@ -172,7 +202,10 @@ export class DirStore implements TargetStore {
         await rm(staged, { force: true });
         continue;
       }
-      const exists = await stat(staged).then(() => true, () => false);
+      const exists = await stat(staged).then(
+        () => true,
+        () => false,
+      );
       if (!exists) continue; // moved before the crash
       await mkdir(this.layout.journalDir(previous.id), { recursive: true });
       await rename(staged, this.layout.journal(previous.id, d.key));
@@ -182,14 +215,21 @@ export class DirStore implements TargetStore {
   }
 
   async beginRun(plan: RunPlan): Promise<StoreRun> {
-    if (new Set(plan.diskKeys).size !== plan.diskKeys.length) throw new DrkitError('bad-input', 'a run names the same disk twice');
-    for (const key of plan.diskKeys) if (!isSafeName(key)) throw new DrkitError('bad-input', `disk key ${JSON.stringify(key)} is not a file name`);
+    if (new Set(plan.diskKeys).size !== plan.diskKeys.length)
+      throw new DrkitError('bad-input', 'a run names the same disk twice');
+    for (const key of plan.diskKeys)
+      if (!isSafeName(key)) throw new DrkitError('bad-input', `disk key ${JSON.stringify(key)} is not a file name`);
     const { intent: pending, damage } = await this.#intent();
     if (damage) await this.settle({ forWriting: true });
     const slots = await readPointSlots(this.layout);
     // Settling moves journals and the replica, never a manifest: this list stays true.
     const committed = intact(slots);
-    const sameDisks = pending && sameSet(pending.disks.map((d) => d.key), plan.diskKeys);
+    const sameDisks =
+      pending &&
+      sameSet(
+        pending.disks.map((d) => d.key),
+        plan.diskKeys,
+      );
     const resumed = !!pending && !!sameDisks && !committed.some((p) => p.id === pending.pointId);
     if (pending && !resumed) await this.settle({ forWriting: true });
     const warnings: string[] = [];
@@ -206,7 +246,10 @@ export class DirStore implements TargetStore {
       : { runId: randomUUID(), pointId: randomUUID(), startedAt: new Date().toISOString(), disks: [] };
     if (!resumed) {
       for (const key of plan.diskKeys) {
-        const size = await stat(this.layout.replica(key)).then((s) => s.size, () => -1);
+        const size = await stat(this.layout.replica(key)).then(
+          (s) => s.size,
+          () => -1,
+        );
         const hadReplica = size >= 0 && !!latestWith(committed, key);
         // A first copy starts from nothing: maps left by a lost replica would claim blocks it never writes.
         if (!hadReplica) await rm(this.layout.disk(key), { recursive: true, force: true });
@@ -226,13 +269,28 @@ export class DirStore implements TargetStore {
   async #refuseDamagedHolders(keys: string[], slots: PointSlot[]): Promise<void> {
     for (const key of keys) {
       const holder = latestWith(intact(slots), key);
-      const diskThere = await stat(this.layout.disk(key)).then(() => true, () => false);
+      const diskThere = await stat(this.layout.disk(key)).then(
+        () => true,
+        () => false,
+      );
       // A journal for the newest intact holder means a newer point held the disk.
-      const followed = holder ? await stat(this.layout.journal(holder.id, key)).then(() => true, () => false) : diskThere;
+      const followed = holder
+        ? await stat(this.layout.journal(holder.id, key)).then(
+            () => true,
+            () => false,
+          )
+        : diskThere;
       if (!followed) continue;
       const newer = slots.filter((s) => s.damage && (!holder || s.seq > holder.seq));
-      const why = newer.length > 0 ? `point ${newer.at(-1)!.id} is damaged (${newer.at(-1)!.damage})` : `the manifest of its newest point${await this.#sealedId(key)} is missing`;
-      if (newer.length > 0 || holder) throw new DrkitError('integrity', `disk ${key}: ${why}; drkit will not write over that point. Run drkit verify`);
+      const why =
+        newer.length > 0
+          ? `point ${newer.at(-1)!.id} is damaged (${newer.at(-1)!.damage})`
+          : `the manifest of its newest point${await this.#sealedId(key)} is missing`;
+      if (newer.length > 0 || holder)
+        throw new DrkitError(
+          'integrity',
+          `disk ${key}: ${why}; drkit will not write over that point. Run drkit verify`,
+        );
     }
   }
 
@@ -242,10 +300,16 @@ export class DirStore implements TargetStore {
   }
 
   /** Checks each continued replica (see replica-health.ts); returns the damage a resync will heal. */
-  async #checkReplicas(plan: RunPlan, committed: PointManifest[], warnings: string[]): Promise<Map<string, Uint8Array>> {
+  async #checkReplicas(
+    plan: RunPlan,
+    committed: PointManifest[],
+    warnings: string[],
+  ): Promise<Map<string, Uint8Array>> {
     const damaged = new Map<string, Uint8Array>();
     for (const key of plan.diskKeys) {
-      const disk = latestWith(committed, key)?.members.flatMap((m) => m.disks).find((d) => d.key === key);
+      const disk = latestWith(committed, key)
+        ?.members.flatMap((m) => m.disks)
+        .find((d) => d.key === key);
       if (!disk || (await replicaSealed(this.layout, key))) continue;
       const scan = await scanReplica(this.layout, disk);
       if (scan.problems.length === 0) {
@@ -253,7 +317,11 @@ export class DirStore implements TargetStore {
         continue;
       }
       const what = `the replica of disk ${disk.name} (${key}) is damaged: ${scan.problems.join('; ')}`;
-      if (!plan.repair) throw new DrkitError('integrity', `${what}. A resync (drkit replicate --resync) rewrites what differs from the source; drkit verify lists the points it costs`);
+      if (!plan.repair)
+        throw new DrkitError(
+          'integrity',
+          `${what}. A resync (drkit replicate --resync) rewrites what differs from the source; drkit verify lists the points it costs`,
+        );
       if (scan.badBlocks) damaged.set(key, scan.badBlocks);
       warnings.push(`${what}; healed by this resync`);
     }
@@ -271,7 +339,9 @@ export class DirStore implements TargetStore {
     const slots = await readPointSlots(this.layout);
     const chosen = pointId ? [findSlot(slots, pointId)] : slots;
     const out: VerifyResult[] = [];
-    if (!pointId) for (const f of await this.#missingPoints(slots)) out.push({ pointId: f.pointId!, ok: false, disks: [], damage: `${f.file}: ${f.problem}` });
+    if (!pointId)
+      for (const f of await this.#missingPoints(slots))
+        out.push({ pointId: f.pointId!, ok: false, disks: [], damage: `${f.file}: ${f.problem}` });
     for (const s of chosen) {
       if (!s.manifest) out.push({ pointId: s.id, ok: false, disks: [], damage: `manifest ${s.path}: ${s.damage}` });
       else out.push(await verifyPoint(this.layout, slots, s.manifest, options));

@@ -45,7 +45,9 @@ describe('the worker hash pool', () => {
     expect(crcs.readUInt32LE(2 * 4)).toBe(0); // the zero block
     expect(crcs.readUInt32LE(1023 * 4)).toBe(0); // past the end
     // An offset into the file, as verify asks chunk by chunk.
-    expect((await pool.crcFile(fd, data.length, 1024 * 1024, 1024 * 1024, 4096)).equals(expected.subarray(256 * 4, 512 * 4))).toBe(true);
+    expect(
+      (await pool.crcFile(fd, data.length, 1024 * 1024, 1024 * 1024, 4096)).equals(expected.subarray(256 * 4, 512 * 4)),
+    ).toBe(true);
     closeSync(fd);
     await expect(pool.crcFile(fd, data.length, 0, 4096, 4096)).rejects.toMatchObject({ code: 'EBADF' });
     await pool.close();

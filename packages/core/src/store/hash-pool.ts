@@ -12,7 +12,9 @@ import { crcFile } from './hash-worker.js';
  */
 function workerUrl(): URL | undefined {
   const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../dist/store/hash-worker.js', here) : new URL('./hash-worker.js', here);
+  const url = here.endsWith('.ts')
+    ? new URL('../../dist/store/hash-worker.js', here)
+    : new URL('./hash-worker.js', here);
   return existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
@@ -36,13 +38,26 @@ export class HashPool {
     const url = workerUrl();
     for (let i = 0; url && i < size; i++) {
       const w = new Worker(url);
-      w.on('message', ({ id, buffer, hashes, error }: { id: number; buffer?: ArrayBuffer; hashes: ArrayBuffer; error?: { message: string; code?: string } }) => {
-        const job = this.#jobs.get(id)!;
-        this.#jobs.delete(id);
-        if (this.#jobs.size === 0) this.#idle();
-        if (error) job.reject(Object.assign(new Error(error.message), error.code && { code: error.code }));
-        else job.resolve({ data: buffer ? Buffer.from(buffer) : Buffer.alloc(0), hashes: Buffer.from(hashes) });
-      });
+      w.on(
+        'message',
+        ({
+          id,
+          buffer,
+          hashes,
+          error,
+        }: {
+          id: number;
+          buffer?: ArrayBuffer;
+          hashes: ArrayBuffer;
+          error?: { message: string; code?: string };
+        }) => {
+          const job = this.#jobs.get(id)!;
+          this.#jobs.delete(id);
+          if (this.#jobs.size === 0) this.#idle();
+          if (error) job.reject(Object.assign(new Error(error.message), error.code && { code: error.code }));
+          else job.resolve({ data: buffer ? Buffer.from(buffer) : Buffer.alloc(0), hashes: Buffer.from(hashes) });
+        },
+      );
       w.on('error', (e) => {
         for (const job of this.#jobs.values()) job.reject(e);
         this.#jobs.clear();
@@ -73,7 +88,9 @@ export class HashPool {
     if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || this.#workers.length === 0) {
       return Promise.resolve({ data, hashes: blockHashes(data, blockSize) });
     }
-    return this.#post({ buffer: data.buffer, length: data.length, blockSize, op: 'sha256' }, [data.buffer as ArrayBuffer]);
+    return this.#post({ buffer: data.buffer, length: data.length, blockSize, op: 'sha256' }, [
+      data.buffer as ArrayBuffer,
+    ]);
   }
 
   /**

@@ -55,14 +55,16 @@ export async function readPointSlots(layout: StoreLayout): Promise<PointSlot[]> 
 function manifestProblem(value: unknown, slot: PointSlot): string | undefined {
   const p = value as Partial<PointManifest>;
   if (p.format !== 'drkit-point/1') return `unknown format ${JSON.stringify(p.format)}`;
-  if (p.id !== slot.id || p.seq !== slot.seq) return `its id and number (${String(p.id)}, ${String(p.seq)}) differ from its file name`;
+  if (p.id !== slot.id || p.seq !== slot.seq)
+    return `its id and number (${String(p.id)}, ${String(p.seq)}) differ from its file name`;
   if (!Array.isArray(p.members) || p.members.length === 0) return 'no members';
   for (const member of p.members) {
     if (typeof member?.name !== 'string' || !Array.isArray(member.disks)) return 'a member without name or disks';
     for (const d of member.disks as Array<Partial<PointDisk>>) {
       if (!isSafeName(d?.key)) return `a disk key ${JSON.stringify(d?.key)} the store never writes`;
       if (!Number.isSafeInteger(d.sizeBytes) || d.sizeBytes! < 0) return `disk ${d.key}: size ${String(d.sizeBytes)}`;
-      if (!Number.isSafeInteger(d.blockSize) || d.blockSize! < 512) return `disk ${d.key}: block size ${String(d.blockSize)}`;
+      if (!Number.isSafeInteger(d.blockSize) || d.blockSize! < 512)
+        return `disk ${d.key}: block size ${String(d.blockSize)}`;
       if (typeof d.root !== 'string' || !/^[0-9a-f]{64}$/.test(d.root)) return `disk ${d.key}: no checksum root`;
       if (typeof d.name !== 'string') return `disk ${d.key}: no name`;
     }
@@ -79,4 +81,3 @@ export function findSlot(slots: PointSlot[], id: string): PointSlot {
   if (!matches[0]) throw new DrkitError('not-found', `no recovery point ${id}`);
   return matches[0];
 }
-

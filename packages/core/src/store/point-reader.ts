@@ -33,13 +33,24 @@ export interface PointView {
  * file from this one on that has a journal for the disk (only a point followed by a run
  * over the disk has one), found by file name: a damaged manifest keeps its place in it.
  */
-export async function pointView(layout: StoreLayout, slots: PointSlot[], point: PointManifest, disk: PointDisk): Promise<PointView> {
+export async function pointView(
+  layout: StoreLayout,
+  slots: PointSlot[],
+  point: PointManifest,
+  disk: PointDisk,
+): Promise<PointView> {
   const overrides = new Map<number, Override>();
   const handles: FileHandle[] = [];
   const recordSize = 8 + HASH_BYTES + disk.blockSize;
   for (const j of slots.filter((s) => s.seq >= point.seq)) {
     const path = layout.journal(j.id, disk.key);
-    if (!(await stat(path).then(() => true, () => false))) continue;
+    if (
+      !(await stat(path).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     const { records } = await readUndoJournal(path, disk.blockSize);
     const handle = await open(path, 'r');
     handles.push(handle);
@@ -50,7 +61,8 @@ export async function pointView(layout: StoreLayout, slots: PointSlot[], point: 
       await handle.read(buf, 0, count * recordSize, 32 + first * recordSize);
       for (let i = 0; i < count; i++) {
         const block = Number(buf.readBigUInt64LE(i * recordSize)) / disk.blockSize;
-        if (!overrides.has(block)) overrides.set(block, { journal: handle, position: 32 + (first + i) * recordSize + 8 + HASH_BYTES });
+        if (!overrides.has(block))
+          overrides.set(block, { journal: handle, position: 32 + (first + i) * recordSize + 8 + HASH_BYTES });
       }
     }
   }
@@ -60,14 +72,18 @@ export async function pointView(layout: StoreLayout, slots: PointSlot[], point: 
 /** Reads `length` bytes at `offset` of a file, zero-filled past its end, into an owned buffer. */
 export async function readAt(file: FileHandle, fileSize: number, offset: number, length: number): Promise<Buffer> {
   const buf = ownedBuffer(length);
-  const { bytesRead } = offset < fileSize ? await file.read(buf, 0, Math.min(length, fileSize - offset), offset) : { bytesRead: 0 };
+  const { bytesRead } =
+    offset < fileSize ? await file.read(buf, 0, Math.min(length, fileSize - offset), offset) : { bytesRead: 0 };
   if (bytesRead < length) buf.fill(0, bytesRead);
   return buf;
 }
 
 export function checkRoot(root: string, disk: PointDisk, point: PointManifest): string {
   if (root !== disk.root) {
-    throw new DrkitError('integrity', `disk ${disk.name} at point ${point.id}: checksum root ${root.slice(0, 12)}… differs from the manifest's ${disk.root.slice(0, 12)}…`);
+    throw new DrkitError(
+      'integrity',
+      `disk ${disk.name} at point ${point.id}: checksum root ${root.slice(0, 12)}… differs from the manifest's ${disk.root.slice(0, 12)}…`,
+    );
   }
   return root;
 }
@@ -84,7 +100,13 @@ export interface VerifyOptions extends OperationOptions {
   inFlight?: number;
 }
 
-export async function verifyPointDisk(layout: StoreLayout, slots: PointSlot[], point: PointManifest, disk: PointDisk, options: VerifyOptions = {}): Promise<string> {
+export async function verifyPointDisk(
+  layout: StoreLayout,
+  slots: PointSlot[],
+  point: PointManifest,
+  disk: PointDisk,
+  options: VerifyOptions = {},
+): Promise<string> {
   const view = await pointView(layout, slots, point, disk);
   const bs = disk.blockSize;
   const blocks = Math.ceil(disk.sizeBytes / bs);
@@ -97,7 +119,11 @@ export async function verifyPointDisk(layout: StoreLayout, slots: PointSlot[], p
     return f;
   };
   try {
-    const [replica, map, crcs] = [await openPart(layout.replica(disk.key)), await openPart(layout.map(disk.key)), await openPart(layout.crc(disk.key))];
+    const [replica, map, crcs] = [
+      await openPart(layout.replica(disk.key)),
+      await openPart(layout.map(disk.key)),
+      await openPart(layout.crc(disk.key)),
+    ];
     await checkLengths(layout, slots, disk, replica, map, crcs);
     // Link 1: the point's map against the manifest root. The journal entries read here are
     // kept, so link 2 checks journal blocks against them without reading them again.
@@ -115,7 +141,8 @@ export async function verifyPointDisk(layout: StoreLayout, slots: PointSlot[], p
       }
       await inParallel(reads);
       for (let i = 0; i < count; i++) {
-        if (view.overrides.has(first + i)) journalEntries.set(first + i, Buffer.from(entries.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)));
+        if (view.overrides.has(first + i))
+          journalEntries.set(first + i, Buffer.from(entries.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)));
       }
       digest.update(entries);
     }
@@ -140,7 +167,8 @@ export async function verifyPointDisk(layout: StoreLayout, slots: PointSlot[], p
             const blockLength = Math.min(bs, disk.sizeBytes - (offset + i * bs));
             const data = Buffer.alloc(blockLength);
             await o.journal.read(data, 0, blockLength, o.position);
-            if (!blockHash(data).equals(journalEntries.get(offset / bs + i)!)) throw corrupt(disk, point, offset + i * bs, 'undo journal');
+            if (!blockHash(data).equals(journalEntries.get(offset / bs + i)!))
+              throw corrupt(disk, point, offset + i * bs, 'undo journal');
           });
         } else if (actual.readUInt32LE(i * 4) !== expected.readUInt32LE(i * 4)) {
           throw corrupt(disk, point, offset + i * bs, 'replica');
@@ -160,7 +188,13 @@ export async function verifyPointDisk(layout: StoreLayout, slots: PointSlot[], p
         p.catch(() => {});
         ahead.push(p);
       }
-      options.onProgress?.({ kind: 'bytes', read: Math.min(disk.sizeBytes, offsets[i]! + CHUNK), sent: 0, skipped: 0, total: disk.sizeBytes });
+      options.onProgress?.({
+        kind: 'bytes',
+        read: Math.min(disk.sizeBytes, offsets[i]! + CHUNK),
+        sent: 0,
+        skipped: 0,
+        total: disk.sizeBytes,
+      });
     }
     return disk.root;
   } finally {
@@ -174,7 +208,14 @@ export async function verifyPointDisk(layout: StoreLayout, slots: PointSlot[], p
  * pass the block check. So the three files must have the lengths of the disk's newest
  * point (known when the newest intact holder has no journal for it: nothing followed).
  */
-async function checkLengths(layout: StoreLayout, slots: PointSlot[], disk: PointDisk, replica: FileHandle, map: FileHandle, crcs: FileHandle): Promise<void> {
+async function checkLengths(
+  layout: StoreLayout,
+  slots: PointSlot[],
+  disk: PointDisk,
+  replica: FileHandle,
+  map: FileHandle,
+  crcs: FileHandle,
+): Promise<void> {
   const [r, m, c] = await Promise.all([replica.stat(), map.stat(), crcs.stat()]);
   const problem = (what: string) => new DrkitError('integrity', `disk ${disk.name}: ${what}`);
   const blocks = Math.ceil(r.size / disk.blockSize);
@@ -188,11 +229,20 @@ async function checkLengths(layout: StoreLayout, slots: PointSlot[], disk: Point
     const d = s.manifest?.members.flatMap((x) => x.disks).find((x) => x.key === disk.key);
     if (d) [holder, newest] = [s, d];
   }
-  const followed = holder && (await stat(layout.journal(holder.id, disk.key)).then(() => true, () => false));
-  if (newest && !followed && newest.sizeBytes !== r.size) throw problem(`replica.img holds ${r.size} bytes, the disk's newest point ${newest.sizeBytes}`);
+  const followed =
+    holder &&
+    (await stat(layout.journal(holder.id, disk.key)).then(
+      () => true,
+      () => false,
+    ));
+  if (newest && !followed && newest.sizeBytes !== r.size)
+    throw problem(`replica.img holds ${r.size} bytes, the disk's newest point ${newest.sizeBytes}`);
   mapAndCrcs();
 }
 
 function corrupt(disk: PointDisk, point: PointManifest, offset: number, where: string): DrkitError {
-  return new DrkitError('integrity', `disk ${disk.name} at point ${point.id}: the block at byte ${offset} does not match its checksum (${where})`);
+  return new DrkitError(
+    'integrity',
+    `disk ${disk.name} at point ${point.id}: the block at byte ${offset} does not match its checksum (${where})`,
+  );
 }

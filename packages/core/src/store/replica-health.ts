@@ -56,12 +56,24 @@ export interface ReplicaScan {
  * threads). Unlike verify it does not stop at the first bad block: a resync uses the list
  * to rewrite exactly what is damaged.
  */
-export async function scanReplica(layout: StoreLayout, disk: PointDisk, options: OperationOptions = {}): Promise<ReplicaScan> {
+export async function scanReplica(
+  layout: StoreLayout,
+  disk: PointDisk,
+  options: OperationOptions = {},
+): Promise<ReplicaScan> {
   const bs = disk.blockSize;
   const blocks = Math.ceil(disk.sizeBytes / bs);
   const problems: string[] = [];
-  const size = async (path: string) => stat(path).then((s) => s.size, () => -1);
-  const [replicaSize, mapSize, crcSize] = await Promise.all([size(layout.replica(disk.key)), size(layout.map(disk.key)), size(layout.crc(disk.key))]);
+  const size = async (path: string) =>
+    stat(path).then(
+      (s) => s.size,
+      () => -1,
+    );
+  const [replicaSize, mapSize, crcSize] = await Promise.all([
+    size(layout.replica(disk.key)),
+    size(layout.map(disk.key)),
+    size(layout.crc(disk.key)),
+  ]);
   const sizeProblem = (what: string, actual: number, expected: number) => {
     if (actual < 0) problems.push(`${what} is missing`);
     else if (actual !== expected) problems.push(`${what} holds ${actual} bytes, ${expected} expected`);
@@ -72,7 +84,8 @@ export async function scanReplica(layout: StoreLayout, disk: PointDisk, options:
   if (mapSize >= 0) {
     const map = await open(layout.map(disk.key), 'r');
     try {
-      if ((await mapRoot(map, blocks, disk.sizeBytes)) !== disk.root) problems.push(`blocks.map does not give the point's checksum root`);
+      if ((await mapRoot(map, blocks, disk.sizeBytes)) !== disk.root)
+        problems.push(`blocks.map does not give the point's checksum root`);
     } finally {
       await map.close();
     }
@@ -91,7 +104,9 @@ export async function scanReplica(layout: StoreLayout, disk: PointDisk, options:
       const count = Math.ceil(length / bs);
       const expected = Buffer.alloc(count * 4);
       if (crcs) await crcs.read(expected, 0, expected.length, (offset / bs) * 4);
-      const actual = replica ? await pool.crcFile(replica.fd, Math.max(0, replicaSize), offset, length, bs) : Buffer.alloc(count * 4);
+      const actual = replica
+        ? await pool.crcFile(replica.fd, Math.max(0, replicaSize), offset, length, bs)
+        : Buffer.alloc(count * 4);
       for (let i = 0; i < count; i++) {
         if (actual.readUInt32LE(i * 4) === expected.readUInt32LE(i * 4)) continue;
         const b = offset / bs + i;

@@ -24,7 +24,8 @@ export async function readSealedJson(path: string): Promise<SealedRead> {
   } catch (error) {
     return { ok: false, reason: `not valid JSON (${(error as Error).message})` };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, reason: 'not a JSON object' };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return { ok: false, reason: 'not a JSON object' };
   const { seal, ...rest } = parsed as Record<string, unknown>;
   if (seal === undefined) return { ok: true, value: parsed };
   if (seal !== sealOf(rest)) return { ok: false, reason: 'its content does not match its seal (changed behind drkit)' };

@@ -38,11 +38,13 @@ export async function readStoreConfig(layout: StoreLayout, slots: PointSlot[], w
     return fromPoints(slots, 'store.json is not valid JSON');
   }
   if (config?.format !== FORMAT) {
-    if (typeof config?.format === 'string' && /^drkit-store\//.test(config.format)) throw new DrkitError('bad-input', `${layout.root}: unknown store format ${config.format}`);
+    if (typeof config?.format === 'string' && /^drkit-store\//.test(config.format))
+      throw new DrkitError('bad-input', `${layout.root}: unknown store format ${config.format}`);
     return fromPoints(slots, `store.json names no store format`);
   }
   const blockSize = config.blockSize;
-  if (typeof blockSize !== 'number' || !Number.isInteger(blockSize) || blockSize < 512 || blockSize % 512 !== 0) return fromPoints(slots, `store.json has block size ${String(blockSize)}`);
+  if (typeof blockSize !== 'number' || !Number.isInteger(blockSize) || blockSize < 512 || blockSize % 512 !== 0)
+    return fromPoints(slots, `store.json has block size ${String(blockSize)}`);
   return { blockSize };
 }
 
@@ -51,9 +53,14 @@ export function writeStoreConfig(layout: StoreLayout, blockSize: number): Promis
 }
 
 function fromPoints(slots: PointSlot[], damage: string): StoreConfig {
-  const sizes = new Set(slots.flatMap((s) => s.manifest?.members.flatMap((m) => m.disks.map((d) => d.blockSize)) ?? []));
+  const sizes = new Set(
+    slots.flatMap((s) => s.manifest?.members.flatMap((m) => m.disks.map((d) => d.blockSize)) ?? []),
+  );
   if (sizes.size !== 1) {
-    throw new DrkitError('integrity', `${damage}, and the points do not tell the block size (${sizes.size === 0 ? 'no readable point' : [...sizes].join(', ')}); restore store.json from a copy`);
+    throw new DrkitError(
+      'integrity',
+      `${damage}, and the points do not tell the block size (${sizes.size === 0 ? 'no readable point' : [...sizes].join(', ')}); restore store.json from a copy`,
+    );
   }
   return { blockSize: [...sizes][0]!, damage };
 }

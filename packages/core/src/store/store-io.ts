@@ -15,7 +15,11 @@ export async function writeFully(file: FileHandle, data: Uint8Array, position: n
     } catch (error) {
       throw storeIoError(error, path);
     }
-    if (written <= 0) throw new DrkitError('no-space', `${path}: the file system accepted no more bytes (${done} of ${data.length} written)`);
+    if (written <= 0)
+      throw new DrkitError(
+        'no-space',
+        `${path}: the file system accepted no more bytes (${done} of ${data.length} written)`,
+      );
     done += written;
   }
 }
@@ -27,11 +31,18 @@ export function storeIoError(error: unknown, path: string): unknown {
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new DrkitError('no-space', `${path}: no space left on the store's file system`, { cause: error, fault: code });
+      return new DrkitError('no-space', `${path}: no space left on the store's file system`, {
+        cause: error,
+        fault: code,
+      });
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
-      return new DrkitError('permission-denied', `${path}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}`, { cause: error, fault: code });
+      return new DrkitError(
+        'permission-denied',
+        `${path}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}`,
+        { cause: error, fault: code },
+      );
     case 'ENOENT':
       return new DrkitError('integrity', `${path} is missing`, { cause: error, fault: code });
     default:

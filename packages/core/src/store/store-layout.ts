@@ -16,21 +16,51 @@ import { join } from 'node:path';
  */
 export class StoreLayout {
   constructor(readonly root: string) {}
-  get config() { return join(this.root, 'store.json'); }
-  get lock() { return join(this.root, 'lock'); }
-  get intent() { return join(this.root, 'run.json'); }
-  get points() { return join(this.root, 'points'); }
-  get staging() { return join(this.root, 'staging'); }
-  disk(key: string) { return join(this.root, 'disks', key); }
-  replica(key: string) { return join(this.disk(key), 'replica.img'); }
-  map(key: string) { return join(this.disk(key), 'blocks.map'); }
-  crc(key: string) { return join(this.disk(key), 'blocks.crc'); }
-  seal(key: string) { return join(this.disk(key), 'seal.json'); }
-  stagedUndo(key: string) { return join(this.staging, `${key}.undo`); }
-  get journals() { return join(this.root, 'journals'); }
-  journalDir(pointId: string) { return join(this.journals, pointId); }
-  journal(pointId: string, key: string) { return join(this.journalDir(pointId), `${key}.undo`); }
-  point(seq: number, id: string) { return join(this.points, `${String(seq).padStart(8, '0')}-${id}.json`); }
+  get config() {
+    return join(this.root, 'store.json');
+  }
+  get lock() {
+    return join(this.root, 'lock');
+  }
+  get intent() {
+    return join(this.root, 'run.json');
+  }
+  get points() {
+    return join(this.root, 'points');
+  }
+  get staging() {
+    return join(this.root, 'staging');
+  }
+  disk(key: string) {
+    return join(this.root, 'disks', key);
+  }
+  replica(key: string) {
+    return join(this.disk(key), 'replica.img');
+  }
+  map(key: string) {
+    return join(this.disk(key), 'blocks.map');
+  }
+  crc(key: string) {
+    return join(this.disk(key), 'blocks.crc');
+  }
+  seal(key: string) {
+    return join(this.disk(key), 'seal.json');
+  }
+  stagedUndo(key: string) {
+    return join(this.staging, `${key}.undo`);
+  }
+  get journals() {
+    return join(this.root, 'journals');
+  }
+  journalDir(pointId: string) {
+    return join(this.journals, pointId);
+  }
+  journal(pointId: string, key: string) {
+    return join(this.journalDir(pointId), `${key}.undo`);
+  }
+  point(seq: number, id: string) {
+    return join(this.points, `${String(seq).padStart(8, '0')}-${id}.json`);
+  }
 }
 
 /**
@@ -38,7 +68,10 @@ export class StoreLayout {
  * (an adapter's endpoint): `web/os` of two sites must not share one replica.
  */
 export function diskKey(machineId: string, diskId: string, site = ''): string {
-  const slug = `${machineId}-${diskId}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(-48);
+  const slug = `${machineId}-${diskId}`
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(-48);
   const identity = site ? `${site}\u0000${machineId}\u0000${diskId}` : `${machineId}\u0000${diskId}`;
   const h = createHash('sha256').update(identity).digest('hex').slice(0, 12);
   return `${slug ? `${slug}-` : ''}${h}`;

@@ -22,7 +22,10 @@ export async function lockStore(root: string, lockFile: string): Promise<StoreLo
 }
 
 async function socketLock(root: string, lockFile: string): Promise<StoreLock> {
-  const name = `\0drkit-store-${createHash('sha256').update(await realpath(root)).digest('hex').slice(0, 40)}`;
+  const name = `\0drkit-store-${createHash('sha256')
+    .update(await realpath(root))
+    .digest('hex')
+    .slice(0, 40)}`;
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -57,7 +60,13 @@ async function fileLock(lockFile: string): Promise<StoreLock> {
       // Break a dead holder's lock only if the file moved aside is the one that was judged.
       const judged = await stat(lockFile).catch(() => undefined);
       const aside = `${lockFile}.stale-${randomUUID()}`;
-      if (judged && (await rename(lockFile, aside).then(() => true, () => false))) {
+      if (
+        judged &&
+        (await rename(lockFile, aside).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         const moved = await stat(aside);
         if (moved.ino !== judged.ino) {
           await link(aside, lockFile).catch(() => {});
@@ -80,4 +89,3 @@ async function holder(lockFile: string): Promise<number | undefined> {
 function busy(pid: number | undefined): DrkitError {
   return new DrkitError('busy', `the store is in use${pid ? ` by process ${pid}` : ''}; one run at a time`);
 }
-

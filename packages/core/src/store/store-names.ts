@@ -12,6 +12,10 @@ export function isSafeName(value: unknown): value is string {
 }
 
 export function checkSafeName(value: unknown, what: string): string {
-  if (!isSafeName(value)) throw new DrkitError('integrity', `${what} ${JSON.stringify(String(value)).slice(0, 80)} is not a name the store writes`);
+  if (!isSafeName(value))
+    throw new DrkitError(
+      'integrity',
+      `${what} ${JSON.stringify(String(value)).slice(0, 80)} is not a name the store writes`,
+    );
   return value;
 }

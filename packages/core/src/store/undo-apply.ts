@@ -30,7 +30,10 @@ export async function undoInto(layout: StoreLayout, key: string, oldSize: number
       await writeFully(replica, r.data, r.offset, path);
       await map.write(r.offset / blockSize, Buffer.from(r.hash));
       // A disk's last block may be short: its CRC covers its real length, not the padding.
-      await crcs.write(r.offset / blockSize, blockCrcs(r.data.subarray(0, Math.min(blockSize, oldSize - r.offset)), blockSize));
+      await crcs.write(
+        r.offset / blockSize,
+        blockCrcs(r.data.subarray(0, Math.min(blockSize, oldSize - r.offset)), blockSize),
+      );
     }
     await replica.truncate(oldSize);
     await replica.sync();

@@ -51,7 +51,8 @@ export class UndoJournalWriter {
   append(offset: number, hash: Buffer, data: Buffer): void {
     const head = Buffer.allocUnsafe(8);
     head.writeBigUInt64LE(BigInt(offset));
-    const block = data.length === this.blockSize ? data : Buffer.concat([data, Buffer.alloc(this.blockSize - data.length)]);
+    const block =
+      data.length === this.blockSize ? data : Buffer.concat([data, Buffer.alloc(this.blockSize - data.length)]);
     this.#pending.push(head, hash, block);
     this.#pendingBytes += 8 + HASH_BYTES + this.blockSize;
   }
@@ -104,8 +105,10 @@ export async function readUndoJournal(path: string, blockSize?: number): Promise
   const damaged = (why: string) => new DrkitError('integrity', `${path}: damaged undo journal (${why})`);
   if (!header.subarray(0, 8).equals(MAGIC)) throw damaged('no journal header');
   const ownBlockSize = header.readUInt32LE(8);
-  if (blockSize !== undefined && ownBlockSize !== blockSize) throw damaged(`block size ${ownBlockSize}, the disk's is ${blockSize}`);
-  if (ownBlockSize < 512 || ownBlockSize > 1 << 24 || ownBlockSize % 512 !== 0) throw damaged(`block size ${ownBlockSize}`);
+  if (blockSize !== undefined && ownBlockSize !== blockSize)
+    throw damaged(`block size ${ownBlockSize}, the disk's is ${blockSize}`);
+  if (ownBlockSize < 512 || ownBlockSize > 1 << 24 || ownBlockSize % 512 !== 0)
+    throw damaged(`block size ${ownBlockSize}`);
   const oldSizeBig = header.readBigUInt64LE(16);
   if (oldSizeBig > BigInt(Number.MAX_SAFE_INTEGER)) throw damaged('disk size out of range');
   const oldSize = Number(oldSizeBig);
@@ -125,7 +128,11 @@ export async function readUndoJournal(path: string, blockSize?: number): Promise
           await f.read(buf, 0, buf.length, HEADER + start * recordSize);
           for (let i = end - start - 1; i >= 0; i--) {
             const r = buf.subarray(i * recordSize, (i + 1) * recordSize);
-            yield { offset: Number(r.readBigUInt64LE(0)), hash: r.subarray(8, 8 + HASH_BYTES), data: r.subarray(8 + HASH_BYTES) };
+            yield {
+              offset: Number(r.readBigUInt64LE(0)),
+              hash: r.subarray(8, 8 + HASH_BYTES),
+              data: r.subarray(8 + HASH_BYTES),
+            };
           }
         }
       } finally {
