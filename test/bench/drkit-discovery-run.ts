@@ -19,11 +19,11 @@ const inventory = await collectInventory(adapter.site, adapter.discover());
 await adapter.close();
 const ms = performance.now() - start;
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     ms,
     machines: inventory.machines.length,
     hosts: inventory.hosts.length,
     devices: inventory.machines.reduce((n, m) => n + m.disks.length + m.nics.length, 0),
     maxRssMB: process.resourceUsage().maxRSS / 1024,
-  }) + '\n',
+  })}\n`,
 );

@@ -145,7 +145,7 @@ try {
   console.log(JSON.stringify(result, null, 2));
   await writeFile(
     new URL(`./results/ssh-replication-${RESYNC ? 'resync' : 'delta'}.json`, import.meta.url),
-    JSON.stringify(result, null, 2) + '\n',
+    `${JSON.stringify(result, null, 2)}\n`,
   ).catch(() => {});
 } finally {
   for (const c of cleanups.reverse())

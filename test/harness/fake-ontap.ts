@@ -217,6 +217,7 @@ export async function startFakeOntap(options: FakeOntapOptions = {}): Promise<Fa
       if (!j) return fault(404, "entry doesn't exist", '4');
       if (j.polls-- > 0) return { status: 200, body: { uuid: j.uuid, state: 'running', message: 'in progress' } };
       if (j.state === 'success') j.then?.();
+      // biome-ignore lint/suspicious/noThenProperty: the job's completion callback, not a thenable
       j.then = undefined;
       return {
         status: 200,

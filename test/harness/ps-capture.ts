@@ -24,6 +24,7 @@ export const HOSTILE_VALUES = [
   "'; Stop-Computer -Force; '",
   '"; Remove-Item C:\\ -Recurse -Force; "',
   '$(Stop-Computer)',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a PowerShell variable, meant literally
   '${env:USERPROFILE}',
   '`whoami`',
   '@(iex calc)',

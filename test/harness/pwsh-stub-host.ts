@@ -26,12 +26,15 @@ export interface PwshStubHost {
   /** An SSH runner whose "host" runs each command line here: `powershell.exe` is real pwsh with the stub loaded. */
   runner: () => Promise<SshRunner>;
   /** Every operation the host was asked to run, with the input it was given (decoded from stdin). */
+  // biome-ignore lint/suspicious/noExplicitAny: stub state is free-form JSON the tests read as they wrote it
   calls: Array<{ name: string; input: any }>;
   /** Where the stub keeps the files that hold its virtual disks' data (Hyper-V: `DC01-os.raw`, `DC01-ntds.raw`). */
   disksDir: string;
   /** The stub's state as the scripts left it (VMs, snapshots, replication, jobs, events). */
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   state: () => Record<string, any>;
   /** Replaces the stub's state, between calls (to plant a host-side fault). */
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   setState: (next: Record<string, any>) => void;
   dispose: () => void;
 }
@@ -77,7 +80,8 @@ export function pwshStubHost(
     runner: async () => runner,
     calls,
     disksDir,
-    state: () => (existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, any>) : {}),
+    state: () =>
+      existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, unknown> as never) : {},
     setState: (next) => writeFileSync(statePath, JSON.stringify(next)),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };

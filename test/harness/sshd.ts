@@ -113,7 +113,10 @@ async function waitForPort(port: number, exited: () => boolean, log: () => strin
     if (exited()) throw new Error(`sshd exited: ${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;

@@ -1,5 +1,5 @@
 import type { Disk, InventoryEntryKind, InventoryItem, Machine, PowerState } from '@drkit/core';
-import { type HostFacts, type SiteFacts, type VmDiskFacts, type VmFacts } from './hyperv-types.js';
+import type { HostFacts, SiteFacts, VmDiskFacts, VmFacts } from './hyperv-types.js';
 
 const POWER: Record<string, PowerState> = { Running: 'on', Off: 'off', Saved: 'suspended', Paused: 'suspended' };
 

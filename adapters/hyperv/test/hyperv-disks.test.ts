@@ -17,7 +17,7 @@ if (!PWSH) console.warn(`Hyper-V disk read tests skipped: ${NO_PWSH_REASON}`);
 const hosts: PwshStubHost[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  hosts.splice(0).forEach((h) => h.dispose());
+  for (const h of hosts.splice(0)) h.dispose();
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 

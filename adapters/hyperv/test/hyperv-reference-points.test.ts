@@ -27,7 +27,12 @@ const answering = (answer: unknown): { runner: () => Promise<PowerShellRunner>; 
   const inputs: unknown[] = [];
   return {
     inputs,
-    runner: async () => ({ invoke: async <T>(_op: unknown, input?: unknown) => (inputs.push(input), [answer as T]) }),
+    runner: async () => ({
+      invoke: async <T>(_op: unknown, input?: unknown) => {
+        inputs.push(input);
+        return [answer as T];
+      },
+    }),
   };
 };
 

@@ -7,7 +7,9 @@ import { createHyperVAdapter, plannedFailover } from '../src/index.js';
 const SQL01 = '6b1e2a4c-8d3f-4e5a-9b7c-1d2e3f4a5b6c';
 const WEB01 = '0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f';
 const hosts: PwshStubHost[] = [];
-afterEach(() => hosts.splice(0).forEach((h) => h.dispose()));
+afterEach(() => {
+  for (const h of hosts.splice(0)) h.dispose();
+});
 const relationship = (host: PwshStubHost, vmId: string) => host.state().replication[vmId.toUpperCase()];
 const pair = () => {
   const primaryHost = pwshStubHost('hyperv-host');

@@ -11,7 +11,9 @@ const WEB01 = '0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f';
 const LEGACY = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
 
 const hosts: PwshStubHost[] = [];
-afterEach(() => hosts.splice(0).forEach((h) => h.dispose()));
+afterEach(() => {
+  for (const h of hosts.splice(0)) h.dispose();
+});
 const snapshotsOn = (host: PwshStubHost) => Object.keys(host.state().snapshots ?? {}).length;
 
 async function connected() {

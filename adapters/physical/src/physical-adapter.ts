@@ -7,7 +7,7 @@ import {
   type SiteInfo,
   type SnapshotOps,
 } from '@drkit/core';
-import { SshSession, type SshEndpoint, type SshRunner } from '@drkit/ssh';
+import { SshSession, type SshRunner } from '@drkit/ssh';
 import { detectOs, type HostOps } from './host-ops.js';
 import type { PhysicalAdapterOptions } from './physical-options.js';
 

@@ -76,7 +76,7 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
         { ...(options.signal && { signal: options.signal }), timeoutMs: 600_000 },
       );
       const shadows = parseDiskshadow(r?.diskshadow ?? '');
-      if (!r || r.exitCode !== 0 || shadows.length !== volumes.length) {
+      if (r?.exitCode !== 0 || shadows.length !== volumes.length) {
         await (await ps()).invoke(WINDOWS_VSS_DELETE, { name }).catch(() => {});
         const tail = (r?.diskshadow ?? '').trim().split('\n').slice(-3).join(' ').trim();
         throw new DrkitError(

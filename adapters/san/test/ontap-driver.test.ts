@@ -36,7 +36,7 @@ describe('ONTAP driver', () => {
     expect(db.disks.map((d) => d.path).sort()).toEqual(['/vol/db_data/lun0', '/vol/db_log/lun0']);
     // NetApp NAA prefix + the serial's ASCII in hex: what a Linux host's lsblk shows.
     expect(db.disks.find((d) => d.path === '/vol/db_data/lun0')!.wwn).toBe(
-      'naa.600a0980' + Buffer.from('wCVovB3Ds7Lk').toString('hex'),
+      `naa.600a0980${Buffer.from('wCVovB3Ds7Lk').toString('hex')}`,
     );
     expect(inv.storage).toHaveLength(4);
     expect(inv.hosts.map((h) => h.name).sort()).toEqual(['db_hosts', 'web_hosts']);
@@ -220,7 +220,7 @@ describe('ONTAP driver', () => {
   });
 
   it('spells a LUN serial as the NAA id hosts see, and nothing for a malformed serial', () => {
-    expect(ontapLunWwn('80DQt]JAx6Mx')).toBe('naa.600a0980' + Buffer.from('80DQt]JAx6Mx').toString('hex'));
+    expect(ontapLunWwn('80DQt]JAx6Mx')).toBe(`naa.600a0980${Buffer.from('80DQt]JAx6Mx').toString('hex')}`);
     expect(ontapLunWwn('short')).toBeUndefined();
     expect(ontapLunWwn(undefined)).toBeUndefined();
   });

@@ -58,7 +58,7 @@ async function pureScenario(adapter: SanAdapter, inject: Inject): Promise<void> 
 
 describe('ONTAP faults: job polling, 503 + Retry-After, a failed two-phase commit', () => {
   const dir = `${FIXTURES}ontap-faults`;
-  it('live, against the mock cluster' + (RECORD ? ' (recording)' : ''), async () => {
+  it(`live, against the mock cluster${RECORD ? ' (recording)' : ''}`, async () => {
     const ontap = await startFakeOntap({ jobPolls: 2 });
     let transport: HttpTransport = createHttpTransport({ url: ontap.url });
     const recorder = RECORD
@@ -114,7 +114,7 @@ describe('ONTAP faults: job polling, 503 + Retry-After, a failed two-phase commi
 
 describe('FlashArray faults: an expired session (401 → login again), 429 + Retry-After', () => {
   const dir = `${FIXTURES}flasharray-faults`;
-  it('live, against the mock array' + (RECORD ? ' (recording)' : ''), async () => {
+  it(`live, against the mock array${RECORD ? ' (recording)' : ''}`, async () => {
     const pure = await startFakePure();
     let transport: HttpTransport = createHttpTransport({ url: pure.url });
     const recorder = RECORD

@@ -36,7 +36,7 @@ describe('volumes behind a machine', () => {
     storageIds: [],
     networkIds: [],
   });
-  const lunWwn = (serial: string) => 'naa.600a0980' + Buffer.from(serial).toString('hex');
+  const lunWwn = (serial: string) => `naa.600a0980${Buffer.from(serial).toString('hex')}`;
 
   it('traces each disk to its LUN and the consistency group that snapshots it', () => {
     const links = volumesBehind(

@@ -151,7 +151,11 @@ export class VmmAdapter implements Adapter {
   async #vm(machineId: string, signal?: AbortSignal): Promise<VmmVm> {
     if (!this.#server) throw new DrkitError('invalid-state', 'call connect() first');
     const find = () => this.#site?.vms.find((v) => machineIdOf(v) === machineId.toLowerCase());
-    const vm = find() ?? (await this.#discover(signal), find());
+    let vm = find();
+    if (!vm) {
+      await this.#discover(signal);
+      vm = find();
+    }
     if (!vm) throw new DrkitError('not-found', `no VM ${machineId} in VMM`);
     return vm;
   }

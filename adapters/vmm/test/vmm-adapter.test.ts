@@ -10,7 +10,9 @@ import { createVmmAdapter, VMM_OPERATIONS } from '../src/index.js';
 // mocked after its cmdlet reference, test/harness/pwsh-stub/; no Windows or VMM here).
 const CREDENTIAL = { username: 'CORP\\svc-drkit', password: 'vmm-canary-Pa55w0rd' };
 const hosts: PwshStubHost[] = [];
-afterEach(() => hosts.splice(0).forEach((h) => h.dispose()));
+afterEach(() => {
+  for (const h of hosts.splice(0)) h.dispose();
+});
 const vmmStub = () =>
   pwshStubHost('vmm-server', {
     env: { DRKIT_STUB_VMM_USER: CREDENTIAL.username, DRKIT_STUB_VMM_PASSWORD: CREDENTIAL.password },

@@ -13,7 +13,9 @@ const SQL01 = '6b1e2a4c-8d3f-4e5a-9b7c-1d2e3f4a5b6c';
 if (!PWSH) console.warn(`VMM Hyper-V Replica tests skipped: ${NO_PWSH_REASON}`);
 
 const hosts: PwshStubHost[] = [];
-afterEach(() => hosts.splice(0).forEach((h) => h.dispose()));
+afterEach(() => {
+  for (const h of hosts.splice(0)) h.dispose();
+});
 const site = (role: 'primary' | 'replica') => {
   const host = pwshStubHost('vmm-server', {
     role,

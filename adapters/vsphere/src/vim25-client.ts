@@ -1,5 +1,5 @@
 import { DrkitError, throwIfAborted } from '@drkit/core';
-import { headerValue, type HttpTransport } from '@drkit/http';
+import { headerValue, type HttpResponse, type HttpTransport } from '@drkit/http';
 import { faultToError } from './vim25-fault.js';
 import { SoapStreamReader, xmlEscape, type XmlNode } from './vim25-xml.js';
 
@@ -87,7 +87,7 @@ export class Vim25Client {
     if (this.#cookie) headers.cookie = this.#cookie;
     const send = () =>
       this.transport.request({ method: 'POST', path: this.path, headers, body: envelope, signal: options.signal });
-    let response;
+    let response: HttpResponse;
     try {
       response = await send();
     } catch (error) {

@@ -1,6 +1,6 @@
 import { createContainerView, destroyView } from './vsphere-views.js';
 import { DrkitError, type DiscoverOptions, type InventoryEntryKind, type InventoryItem } from '@drkit/core';
-import type { MoRef, Vim25Client } from './vim25-client.js';
+import type { Vim25Client } from './vim25-client.js';
 import { mapCluster, mapHost, mapMachine, mapNetwork, mapStorage } from './vsphere-inventory-mapper.js';
 import { INFRA_PROPERTIES, INFRA_VIEW_TYPES, VM_PROPERTIES } from './vsphere-inventory-spec.js';
 import { retrieveFromView, retrieveObject, type ObjectContent } from './vsphere-property-collector.js';

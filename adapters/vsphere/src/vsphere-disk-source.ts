@@ -1,11 +1,4 @@
-import {
-  DrkitError,
-  type ChangeSet,
-  type DiskSource,
-  type Extent,
-  type OperationOptions,
-  type ReadOptions,
-} from '@drkit/core';
+import { DrkitError, type ChangeSet, type DiskSource, type Extent, type ReadOptions } from '@drkit/core';
 import { headerValue, type HttpTransport } from '@drkit/http';
 
 export interface DatastoreFile {

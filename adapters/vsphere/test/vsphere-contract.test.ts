@@ -26,7 +26,7 @@ beforeAll(async () => {
     const live = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint } });
     recorder = await recordHttp(
       live,
-      FIXTURES + 'contract-run',
+      `${FIXTURES}contract-run`,
       new Redactor({ secrets: [sim.password], hosts: [sim.host] }),
       { volatileTokens: true },
     );
@@ -72,7 +72,7 @@ if (!RECORD) {
     name: 'vsphere replaying fixtures/vsphere/contract-run',
     adapter: async () =>
       createVSphereAdapter({
-        transport: (contractReplay ??= await replayHttp(FIXTURES + 'contract-run')),
+        transport: (contractReplay ??= await replayHttp(`${FIXTURES}contract-run`)),
         credentials: { username: 'anyone', password: async () => 'anything' },
         endpoint: 'replay',
         maxObjects: 7,
@@ -84,7 +84,7 @@ if (!RECORD) {
 // The recorded site ships inside the CLI package (`drkit discover` with no endpoint replays it).
 const SCENARIOS = {
   'recorded-site': new URL('../../../packages/cli/recorded-site/', import.meta.url).pathname,
-  'session-expiry': FIXTURES + 'session-expiry',
+  'session-expiry': `${FIXTURES}session-expiry`,
 };
 for (const [scenario, dir] of Object.entries(SCENARIOS)) {
   describeAdapterContract({

@@ -30,7 +30,7 @@ export async function runDiscover(
       adapter.discover({ signal: io.signal, onProgress: progressReporter(io.err) }),
     );
     throwIfAborted(io.signal);
-    io.out(flags.json ? JSON.stringify(inventory, null, 2) + '\n' : formatInventory(inventory));
+    io.out(flags.json ? `${JSON.stringify(inventory, null, 2)}\n` : formatInventory(inventory));
     return inventory;
   } finally {
     await adapter.close();

@@ -38,7 +38,7 @@ export function formatInventory(inv: Inventory): string {
     ]);
   lines.push(...table(['MACHINE', 'POWER', 'OS', 'CPU', 'MEM', 'DISKS', 'ADDRESS', 'HOST'], rows));
   for (const w of inv.warnings) lines.push(`warning: ${printable(w)}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function table(head: string[], cells: string[][]): string[] {

@@ -33,7 +33,7 @@ export async function runLinks(endpoint: string | undefined, flags: LinksFlags, 
       await replication[action](flags[action]!, { signal: io.signal });
     }
     const links = await replication.links({ signal: io.signal });
-    io.out(flags.json ? JSON.stringify(links, null, 2) + '\n' : formatLinks(links));
+    io.out(flags.json ? `${JSON.stringify(links, null, 2)}\n` : formatLinks(links));
   } finally {
     await adapter.close();
   }

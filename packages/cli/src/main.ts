@@ -17,7 +17,7 @@ let registry: AdapterRegistry;
 try {
   registry = await loadRegistry(adapterModules(process.argv.slice(2), process.env));
 } catch (error) {
-  process.stderr.write(oneLineReason(error) + '\n');
+  process.stderr.write(`${oneLineReason(error)}\n`);
   process.exit(exitCodeFor(error));
 }
 const endpoints = registry.usage();
@@ -47,7 +47,7 @@ const io = {
   out: (text: string) => {
     process.stdout.write(text);
   },
-  err: (line: string) => process.stderr.write(printable(line) + '\n'),
+  err: (line: string) => process.stderr.write(`${printable(line)}\n`),
   signal: controller.signal,
   registry,
 };
@@ -191,7 +191,7 @@ program
   .command('schema')
   .description('print the JSON Schema of `discover --json`')
   .action(async () => {
-    io.out(JSON.stringify((await import('@drkit/core')).inventorySchemaV1, null, 2) + '\n');
+    io.out(`${JSON.stringify((await import('@drkit/core')).inventorySchemaV1, null, 2)}\n`);
   });
 
 function collect(value: string, previous: string[]): string[] {

@@ -28,7 +28,7 @@ export interface GroupFlags extends ConnectionFlags {
 }
 
 const print = (io: CommandIo, json: boolean | undefined, value: unknown, text: () => string) =>
-  io.out(json ? JSON.stringify(value, null, 2) + '\n' : text());
+  io.out(json ? `${JSON.stringify(value, null, 2)}\n` : text());
 
 /** `drkit snapshot`: one group point at the source; the snapshots stay, tagged. */
 export async function runSnapshot(endpoint: string | undefined, flags: GroupFlags, io: CommandIo): Promise<void> {
@@ -182,7 +182,7 @@ export async function runRestore(
         io,
         flags.json,
         result,
-        () => result.files.map((f) => `${f.path}  ${humanBytes(f.sizeBytes)}  verified`).join('\n') + '\n',
+        () => `${result.files.map((f) => `${f.path}  ${humanBytes(f.sizeBytes)}  verified`).join('\n')}\n`,
       );
     },
     io,
@@ -206,7 +206,7 @@ export async function runVerify(
           .filter((d) => !d.ok)
           .map((d) => `\n  ${printable(d.name)}: ${d.actual}`)
           .join('')}`;
-      print(io, flags.json, results, () => results.map(line).join('\n') + '\n');
+      print(io, flags.json, results, () => `${results.map(line).join('\n')}\n`);
       for (const f of findings) io.err(`drkit: damaged: ${f.file}: ${f.problem}`);
       const bad = results.filter((r) => !r.ok);
       if (bad.length > 0 || findings.length > 0) {

@@ -23,5 +23,5 @@ export function formatPoints(points: PointManifest[]): string {
     }
     for (const w of p.warnings) lines.push(`  warning: ${printable(w)}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

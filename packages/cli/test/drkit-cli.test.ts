@@ -51,7 +51,7 @@ describe('drkit discover', () => {
   it('reads the password from --password-file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'drkit-pw-'));
     const file = join(dir, 'pw');
-    await import('node:fs/promises').then((fs) => fs.writeFile(file, sim.password + '\n', { mode: 0o600 }));
+    await import('node:fs/promises').then((fs) => fs.writeFile(file, `${sim.password}\n`, { mode: 0o600 }));
     const run = await drkit(['discover', endpoint(), '--thumbprint', sim.thumbprint, '--password-file', file]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^inventory ${sim.machines} machines`, 'm'));

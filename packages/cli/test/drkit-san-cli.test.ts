@@ -88,7 +88,7 @@ describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', 
     // host would see for /vol/db_data/lun0 and /vol/db_log/lun0.
     const root = await mkdtemp(join(tmpdir(), 'drkit-san-group-'));
     await mkdir(join(root, 'site', 'db'), { recursive: true });
-    const naa = (serial: string) => 'naa.600a0980' + Buffer.from(serial).toString('hex');
+    const naa = (serial: string) => `naa.600a0980${Buffer.from(serial).toString('hex')}`;
     await writeFile(join(root, 'site', 'db', 'data.img'), Buffer.alloc(64 * 1024, 1));
     await writeFile(join(root, 'site', 'db', 'log.img'), Buffer.alloc(64 * 1024, 2));
     await writeFile(

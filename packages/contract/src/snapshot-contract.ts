@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Adapter, Consistency } from '@drkit/core';
+import type { Adapter, Consistency, TakenSnapshot } from '@drkit/core';
 import { contractMachine, withAdapter } from './adapter-session.js';
 import type { AdapterContractOptions } from './contract-options.js';
 
@@ -18,7 +18,7 @@ export function describeSnapshotContract(options: AdapterContractOptions): void 
           const machineId = await contractMachine(adapter, options);
           const tag = `drkit-contract-${randomUUID()}`;
           const prepared = await adapter.snapshots.prepare({ machineId, consistency: 'crash', tag });
-          let taken;
+          let taken: TakenSnapshot;
           try {
             taken = await adapter.snapshots.take(prepared);
           } finally {

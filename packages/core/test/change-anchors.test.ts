@@ -42,12 +42,12 @@ function anchoringAdapter(site: string, options: { failAnchor?: boolean } = {}) 
           const tokens = Object.fromEntries(
             Object.entries(snapshot.changeTokens).map(([disk, t]) => [disk, `anchor:${t}`]),
           );
-          Object.values(tokens).forEach((t) => live.add(t));
+          for (const t of Object.values(tokens)) live.add(t);
           return { changeTokens: tokens, warnings: [] };
         },
         async releaseChanges(machineId, tokens) {
           calls.push(`release ${machineId} ${tokens.length}`);
-          tokens.forEach((t) => live.delete(t));
+          for (const t of tokens) live.delete(t);
         },
       } satisfies Adapter['replication'],
     },

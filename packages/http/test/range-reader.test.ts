@@ -54,7 +54,10 @@ describe('GETs into the caller’s buffer (bulk disk reads)', () => {
 
   it('refuses a certificate that is not the pinned one before sending the request', async () => {
     let asked = 0;
-    const url = await serve((_p, range, res) => (asked++, ranged(range, res)));
+    const url = await serve((_p, range, res) => {
+      asked++;
+      return ranged(range, res);
+    });
     const t = createHttpTransport({ url, tls: { mode: 'pin', sha256: 'AA'.repeat(32) } });
     await expect(t.getInto!({ path: '/x', headers: { range: 'bytes=0-9' } }, Buffer.alloc(10))).rejects.toMatchObject({
       code: 'tls-mismatch',

@@ -76,7 +76,7 @@ function readObjs(doc: string, out: ClixmlStreams): boolean {
 
 // PowerShell 7 colours its error records (ESC[31;1m…) even when they go to CLIXML; a
 // message is text, so the escape sequences are dropped.
-const ANSI = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
 function unescapeClixml(s: string): string {
   return s

@@ -57,7 +57,7 @@ export class CassetteWriter {
 
   async append(exchange: Omit<Exchange, 'seq'>): Promise<void> {
     if (!this.#file) throw new DrkitError('invalid-state', 'cassette closed');
-    const line = JSON.stringify({ seq: this.#count++, ...exchange }) + '\n';
+    const line = `${JSON.stringify({ seq: this.#count++, ...exchange })}\n`;
     await this.#file.write(line);
   }
 
@@ -70,7 +70,7 @@ export class CassetteWriter {
 
 export async function writeManifest(dir: string, manifest: FixtureManifest): Promise<void> {
   const tmp = join(dir, 'manifest.json.tmp');
-  await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n', { mode: FILE_MODE });
+  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`, { mode: FILE_MODE });
   await rename(tmp, join(dir, 'manifest.json'));
 }
 

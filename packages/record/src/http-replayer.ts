@@ -41,7 +41,7 @@ export async function replayHttp(dir: string, options: RedactorOptions = {}): Pr
   const matches = (wanted: string, actual: string) => (bindings ? bindings.match(wanted, actual) : wanted === actual);
 
   return {
-    origin: 'replay://' + dir,
+    origin: `replay://${dir}`,
     manifest,
     remaining: () => exchanges.length - played.size,
     async request(request: HttpRequest): Promise<HttpResponse> {

@@ -80,7 +80,7 @@ export class Redactor {
     this.#credentialHeaders = new Set([...DEFAULT_CREDENTIAL_HEADERS, ...(options.credentialHeaders ?? [])]);
     this.rules = [
       'caller-secrets',
-      'fields:' + fields.join(','),
+      `fields:${fields.join(',')}`,
       'credential-headers',
       'thumbprints',
       'hosts',

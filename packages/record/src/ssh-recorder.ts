@@ -5,6 +5,7 @@ import {
   commandName,
   exitError,
   type ExecOptions,
+  type ExecResult,
   type RemoteCommand,
   type RemoteProcess,
   type SshRunner,
@@ -54,7 +55,7 @@ export function recordSsh(connect: () => Promise<SshRunner>, dir: string, redact
             },
           };
           entries.push(entry);
-          let result;
+          let result: ExecResult;
           try {
             result = await inner.exec(command, { ...options, okCodes: ANY_EXIT });
           } catch (e) {

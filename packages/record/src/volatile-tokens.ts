@@ -50,7 +50,7 @@ export class LiveBindings {
       const bound = this.#live.get(r.tokens[i]!);
       if (bound !== undefined && bound !== l.tokens[i]) return false;
     }
-    r.tokens.forEach((t, i) => this.#live.set(t, l.tokens[i]!));
+    for (const [i, t] of r.tokens.entries()) this.#live.set(t, l.tokens[i]!);
     return true;
   }
 

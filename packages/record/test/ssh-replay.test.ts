@@ -14,7 +14,7 @@ describe('SSH replay', () => {
     const ssh = await replay.connect();
     const err = await ssh.exec({ argv: ['rm', '-rf', '/'] }).catch((e) => e);
     expect(err.code).toBe('replay-mismatch');
-    expect(err.message).toMatch(/^expected #0 uname -s\n     got LC_ALL=C exec sh -c .*'rm' '-rf' '\/'$/);
+    expect(err.message).toMatch(/^expected #0 uname -s\n {5}got LC_ALL=C exec sh -c .*'rm' '-rf' '\/'$/);
   });
 
   it('answers the recorded command with the recorded (redacted) output', async () => {
@@ -27,7 +27,7 @@ describe('SSH replay', () => {
     const script = /exec sh -c '.*?; \n([\s\S]*)' drkit$/
       .exec(JSON.parse(cassette).request.command)![1]!
       .replace(/'\\''/g, "'");
-    const r = await ssh.exec({ script: '\n' + script });
+    const r = await ssh.exec({ script: `\n${script}` });
     expect(r.stdout.toString()).toContain('=== hostname\nhost-1.example.invalid');
   });
 

@@ -100,8 +100,10 @@ export class BlockChannel {
       if (this.bufferedBytes < 9 + len) return;
       const frame = this.take(9 + len).subarray(9);
       const p = this.pending.shift();
-      if (!p)
-        return this.fail(new DrkitError('protocol', `${this.label}: the block helper sent an answer nobody asked for`));
+      if (!p) {
+        this.fail(new DrkitError('protocol', `${this.label}: the block helper sent an answer nobody asked for`));
+        return;
+      }
       try {
         if (status === 2) throw new DrkitError('platform', `${this.label}: ${frame.toString('utf8')}`);
         if (status === 3) {

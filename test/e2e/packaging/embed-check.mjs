@@ -30,5 +30,5 @@ const [verdict] = await store.verify(point.id);
 await store.close();
 const same = (await readFile(restored.files[0].path)).equals(data);
 process.stdout.write(
-  JSON.stringify({ imported: names.length, mode: point.members[0].disks[0].mode, verified: verdict.ok, same }) + '\n',
+  `${JSON.stringify({ imported: names.length, mode: point.members[0].disks[0].mode, verified: verdict.ok, same })}\n`,
 );

@@ -117,7 +117,7 @@ export class PureSession {
   }
 
   async #doLogin(signal?: AbortSignal): Promise<void> {
-    let answer;
+    let answer: Awaited<ReturnType<RestClient['send']>>;
     try {
       answer = await this.#raw('POST', this.path('login'), { 'api-token': await this.#o.apiToken() }, signal);
     } catch (error) {

@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { DrkitError, abortError } from '../errors.js';
 import type { Consistency } from '../capabilities.js';
 import type { OperationOptions } from '../progress.js';
-import type { PreparedSnapshot, TakenSnapshot } from '../snapshot.js';
+import type { PreparedSnapshot } from '../snapshot.js';
 import type { AppFailurePolicy, GroupMember, GroupPoint, GroupStatement, MemberPoint } from './group-point.js';
 import { aboveOf, appCapable, askedOf, liftUnderMembers, memberLayers } from './member-layers.js';
 

@@ -102,7 +102,7 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
     counters.undo += undoBytes;
     batch = [];
     batchBytes = 0;
-    written.forEach((b) => buffers.give(b));
+    for (const b of written) buffers.give(b);
     written = [];
   };
 

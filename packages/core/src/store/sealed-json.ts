@@ -10,7 +10,7 @@ import { writeFileAtomic } from './atomic-file.js';
  * written before seals existed are read as they are.
  */
 export async function writeSealedJson(path: string, value: object): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify({ ...value, seal: sealOf(value) }, null, 2) + '\n');
+  await writeFileAtomic(path, `${JSON.stringify({ ...value, seal: sealOf(value) }, null, 2)}\n`);
 }
 
 export type SealedRead = { ok: true; value: unknown } | { ok: false; reason: string };
