@@ -1,9 +1,9 @@
 import { afterAll, describe, it } from 'vitest';
 import { collectInventory } from '@drkit/core';
-import { describeAdapterContract } from '@drkit/contract';
-import { Redactor, recordSsh, replaySsh, type SshRecorder, type SshReplay } from '@drkit/record';
-import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
-import { createHyperVAdapter } from '../src/index.js';
+import { describeRecordedContract } from '@drkit/contract';
+import { Redactor, recordSsh } from '@drkit/record';
+import { NO_PWSH_REASON, PWSH, pwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
+import { createHyperVAdapter, hypervAdapter } from '../src/index.js';
 
 const FIXTURE = new URL('../../../fixtures/hyperv/standalone-host/', import.meta.url).pathname;
 const DISCOVERY = new URL('../../../fixtures/hyperv/discovery/', import.meta.url).pathname;
@@ -12,34 +12,29 @@ const RECORD = process.env.DRKIT_RECORD_HYPERV === '1';
 
 const PRODUCT =
   'Windows Server 2022 Datacenter, Hyper-V (stub host in real pwsh 7: test/harness/pwsh-stub/hyperv-host.ps1)';
-if (!PWSH) console.warn(`Hyper-V live contract skipped: ${NO_PWSH_REASON}; the replay below still runs`);
 
 // No Windows here: drkit's scripts run unchanged in REAL pwsh against a stub Hyper-V host
 // (the module's cmdlets and the WMI classes mocked after Microsoft's documentation). The
-// transcript of this run is the fixture replayed below.
-describe.skipIf(!PWSH)('Hyper-V against a stub host in real pwsh', () => {
-  const host = PWSH ? pwshStubHost('hyperv-host') : (undefined as unknown as PwshStubHost);
-  const recorder: SshRecorder | undefined = RECORD
-    ? recordSsh(host.runner, FIXTURE, new Redactor({ hosts: ['hv01.corp.example', 'HV01'] }))
-    : undefined;
-  afterAll(async () => {
-    await recorder?.finish({
-      adapter: 'hyperv',
-      endpoint: 'hyperv://administrator@hv01.corp.example',
-      product: PRODUCT,
-      notes: 'recorded by pnpm record:hyperv',
-    });
-    host.dispose();
-  });
-  describeAdapterContract({
-    name: 'hyperv (stub host)',
-    adapter: () =>
-      createHyperVAdapter({
-        sshRunner: recorder ? () => recorder.connect() : host.runner,
-        endpoint: 'hyperv://administrator@hv01',
-      }),
-    expect: { machines: 4, hosts: 1 },
-  });
+// transcript of this run is the fixture the replay half runs against.
+const host = PWSH ? pwshStubHost('hyperv-host') : undefined;
+afterAll(() => host?.dispose());
+describeRecordedContract(hypervAdapter, {
+  fixture: FIXTURE,
+  expect: { machines: 4, hosts: 1 },
+  live: {
+    name: 'a stub host in real pwsh',
+    ...(!PWSH && { skip: NO_PWSH_REASON }),
+    transport: () => host!.runner,
+    endpoint: { display: 'hyperv://administrator@hv01' },
+    ...(RECORD && {
+      record: {
+        redactor: new Redactor({ hosts: ['hv01.corp.example', 'HV01'] }),
+        endpoint: 'hyperv://administrator@hv01.corp.example',
+        product: PRODUCT,
+        notes: 'recorded by pnpm record:hyperv',
+      },
+    }),
+  },
 });
 
 // One connect and one discovery on one connection: what `drkit discover --replay` plays.
@@ -61,18 +56,5 @@ describe.skipIf(!RECORD || !PWSH)('recording fixtures/hyperv/discovery', () => {
       notes: 'recorded by pnpm record:hyperv',
     });
     host.dispose();
-  });
-});
-
-describe.skipIf(RECORD)('Hyper-V replaying fixtures/hyperv/standalone-host', () => {
-  let replay: SshReplay | undefined;
-  describeAdapterContract({
-    name: 'hyperv (replay)',
-    adapter: async () => {
-      replay ??= await replaySsh(FIXTURE);
-      const r = replay;
-      return createHyperVAdapter({ sshRunner: () => r.connect(), endpoint: 'hyperv://replay' });
-    },
-    expect: { machines: 4, hosts: 1 },
   });
 });
