@@ -1,4 +1,4 @@
-import { defineAdapter } from '@drkit/core/define';
+import { defineAdapter } from '@drkit/spec';
 import type { SshRunner } from '@drkit/ssh';
 import { sshEndpoint } from '@drkit/ssh/url';
 

@@ -4,6 +4,7 @@ import {
   type SnapshotOps,
   type SnapshotRequest,
   type TakenSnapshot,
+  checkSnapshotTag,
 } from '@drkit/core';
 import type { PowerShellRunner } from '@drkit/powershell';
 import { achievedConsistency } from './hyperv-consistency.js';
@@ -11,7 +12,6 @@ import { diskId } from './hyperv-inventory.js';
 import { HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_SNAPSHOT_TAKE } from './hyperv-scripts.js';
 import type { ListedSnapshot, TakeResult, VmFacts } from './hyperv-types.js';
 
-const TAG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface HyperVSnapshotContext {
@@ -25,14 +25,7 @@ export interface HyperVSnapshotContext {
  * nothing and take does it all; the coordinator reports per-member consistency for it.
  */
 export function hypervSnapshotOps(ctx: HyperVSnapshotContext): SnapshotOps {
-  const checkTag = (tag: string) => {
-    if (!TAG.test(tag))
-      throw new DrkitError(
-        'bad-input',
-        `snapshot tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-', at most 100`,
-      );
-    return tag;
-  };
+  const checkTag = (tag: string) => checkSnapshotTag(tag, { maxLength: 100 });
   const checkVm = (machineId: string) => {
     if (!GUID.test(machineId)) throw new DrkitError('not-found', `${machineId} is not a Hyper-V VM id`);
     return machineId.toLowerCase();

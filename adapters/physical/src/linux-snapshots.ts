@@ -4,6 +4,7 @@ import {
   type SnapshotOps,
   type SnapshotRequest,
   type TakenSnapshot,
+  checkSnapshotTag,
 } from '@drkit/core';
 import type { SshRunner } from '@drkit/ssh';
 import type { LinuxDisk } from './linux-disks.js';
@@ -11,7 +12,6 @@ import { freezeFilesystems, type Freeze } from './linux-freeze.js';
 import {
   atomicAcross,
   DELETE_SCRIPT,
-  isSnapshotTag,
   LIST_SCRIPT,
   TAKE_SCRIPT,
   listingTargets,
@@ -40,14 +40,7 @@ interface Handle {
 }
 
 export function linuxSnapshotOps(ctx: LinuxSnapshotContext): SnapshotOps {
-  const checkName = (name: string) => {
-    if (!isSnapshotTag(name))
-      throw new DrkitError(
-        'bad-input',
-        `snapshot tag ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-"`,
-      );
-    return name;
-  };
+  const checkName = (name: string) => checkSnapshotTag(name, { maxLength: 200 });
   const targets = (disks: LinuxDisk[]) => targetsOf(disks).flat();
   const checkMachine = (machineId: string) => {
     if (machineId !== ctx.machineId)

@@ -152,11 +152,6 @@ export function diffable(disk: LinuxDisk): boolean {
   return disk.mechanism.kind === 'btrfs' || disk.mechanism.kind === 'reflink';
 }
 
-/** A tag drkit can put in a snapshot's name on every platform (path, LV, dataset, VSS registry). */
-export function isSnapshotTag(tag: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(tag);
-}
-
 /**
  * True when one command captures every target at one instant: one btrfs subvolume, or ZFS
  * volumes only (one `zfs snapshot`). Otherwise the targets are snapshotted one after another.

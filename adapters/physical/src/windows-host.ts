@@ -5,10 +5,10 @@ import {
   type PreparedSnapshot,
   type SnapshotOps,
   type TakenSnapshot,
+  checkSnapshotTag,
 } from '@drkit/core';
 import { powershellOverSsh, type PowerShellRunner } from '@drkit/powershell';
 import type { HostContext, HostOps } from './host-ops.js';
-import { isSnapshotTag } from './snapshot-commands.js';
 import { parseDiskshadow, parseWriters } from './vss-output.js';
 import { WINDOWS_DISCOVER, WINDOWS_VSS_DELETE, WINDOWS_VSS_LIST, WINDOWS_VSS_TAKE } from './windows-scripts.js';
 
@@ -60,11 +60,7 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
   const snapshots: SnapshotOps = {
     async prepare(request): Promise<PreparedSnapshot> {
       checkMachine(request.machineId);
-      if (!isSnapshotTag(request.tag))
-        throw new DrkitError(
-          'bad-input',
-          `snapshot tag ${JSON.stringify(request.tag)} must be letters, digits, ".", "_" or "-"`,
-        );
+      checkSnapshotTag(request.tag, { maxLength: 200 });
       return { machineId, request, handle: undefined };
     },
     async take(prepared, options = {}): Promise<TakenSnapshot> {

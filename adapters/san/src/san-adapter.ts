@@ -12,6 +12,7 @@ import {
   type SnapshotOps,
   type SnapshotRequest,
   type TakenSnapshot,
+  checkSnapshotTag,
 } from '@drkit/core';
 import type {
   ArrayDriver,
@@ -34,7 +35,8 @@ export interface SanAdapterOptions {
 /** ONTAP's write fence lasts 1–90 s (5–120 s on newer releases); 7 s is its default. */
 const FENCE = { min: 5, max: 90, default: 7 };
 /** A tag both arrays accept in a snapshot name (Pure suffixes allow no '_'), and that no ONTAP query pattern (`*`, `|`, `!`) can hide in. */
-const TAG = /^[A-Za-z][A-Za-z0-9-]{0,62}$/;
+// Array object names: letters, digits and '-', from a letter; 63 leaves room for prefixes.
+const ARRAY_TAGS = { maxLength: 63, namesLikeArrays: true };
 
 interface Handle {
   group: ArrayGroup;
@@ -159,11 +161,7 @@ export class SanAdapter implements Adapter {
         'an array snapshot is crash-consistent; for app consistency group it with the hosts that can freeze their applications',
       );
     }
-    if (!TAG.test(request.tag))
-      throw new DrkitError(
-        'bad-input',
-        `snapshot tag ${JSON.stringify(request.tag)}: use letters, digits and '-', starting with a letter, at most 63`,
-      );
+    checkSnapshotTag(request.tag, ARRAY_TAGS);
     const { group, volumes } = await this.#group(request.machineId, request.signal);
     const handle: Handle = { group, volumes };
     if (this.#facts!.features.twoPhaseGroupSnapshot && this.#driver.startGroupSnapshot) {
@@ -223,7 +221,7 @@ export class SanAdapter implements Adapter {
     tag: string,
     options: OperationOptions = {},
   ): Promise<Array<Pick<TakenSnapshot, 'id' | 'machineId' | 'takenAt'>>> {
-    if (!TAG.test(tag)) throw new DrkitError('bad-input', `snapshot tag ${JSON.stringify(tag)} is not one drkit makes`);
+    checkSnapshotTag(tag, ARRAY_TAGS);
     const found = await this.#driver.findGroupSnapshots(tag, options);
     const prefix = `${this.#connectedFacts().instanceId}/group/`;
     return found.map((s) => ({ id: s.id, machineId: prefix + s.groupId, takenAt: s.createdAt }));

@@ -1,4 +1,4 @@
-import { DrkitError, defineAdapter } from '@drkit/core/define';
+import { DrkitError, defineAdapter } from '@drkit/spec';
 import type { HttpTransport } from '@drkit/http';
 
 /** Storage arrays over their REST APIs: NetApp ONTAP and Pure FlashArray. Light: loads on create. */

@@ -5,12 +5,11 @@ import {
   type SnapshotOps,
   type SnapshotRequest,
   type TakenSnapshot,
+  checkSnapshotTag,
 } from '@drkit/core';
 import { VMM_CHECKPOINT_DELETE, VMM_CHECKPOINT_LIST, VMM_CHECKPOINT_TAKE } from './vmm-scripts.js';
 import { machineIdOf } from './vmm-inventory.js';
 import type { CheckpointFacts, VmmVm } from './vmm-types.js';
-
-const TAG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export interface VmmCheckpointContext {
   /** Runs one VMM script with the connection settings added to its input. */
@@ -26,14 +25,7 @@ export interface VmmCheckpointContext {
  * is claimed app-consistent.
  */
 export function vmmCheckpointOps(ctx: VmmCheckpointContext): SnapshotOps {
-  const checkTag = (tag: string) => {
-    if (!TAG.test(tag))
-      throw new DrkitError(
-        'bad-input',
-        `checkpoint tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-', at most 100`,
-      );
-    return tag;
-  };
+  const checkTag = (tag: string) => checkSnapshotTag(tag, { maxLength: 100 });
   return {
     async prepare(request: SnapshotRequest): Promise<PreparedSnapshot> {
       checkTag(request.tag);

@@ -1,4 +1,4 @@
-import { defineAdapter } from '@drkit/core/define';
+import { defineAdapter } from '@drkit/spec';
 import type { HttpTransport } from '@drkit/http';
 
 /** Objects per RetrievePropertiesEx page when the caller does not say (--page-size). */

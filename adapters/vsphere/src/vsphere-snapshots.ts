@@ -5,6 +5,7 @@ import {
   type SnapshotOps,
   type SnapshotRequest,
   type TakenSnapshot,
+  checkSnapshotTag,
 } from '@drkit/core';
 import type { MoRef, Vim25Client } from './vim25-client.js';
 import { createContainerView, destroyView } from './vsphere-views.js';
@@ -26,7 +27,6 @@ export interface VSphereSnapshotContext {
 
 /** Snapshot descriptions start with this, so a cleanup never touches anyone else's snapshots. */
 export const DESCRIPTION_PREFIX = 'drkit:';
-const TAG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
 interface Handle {
   vm: MoRef;
@@ -40,14 +40,7 @@ interface Handle {
  */
 export function vsphereSnapshotOps(ctx: VSphereSnapshotContext): SnapshotOps {
   const { client } = ctx;
-  const checkTag = (tag: string) => {
-    if (!TAG.test(tag))
-      throw new DrkitError(
-        'bad-input',
-        `snapshot tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-', at most 80`,
-      );
-    return tag;
-  };
+  const checkTag = (tag: string) => checkSnapshotTag(tag, { maxLength: 80 });
   return {
     async prepare(request: SnapshotRequest): Promise<PreparedSnapshot> {
       checkTag(request.tag);

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DrkitError, isAdapterDefinition, referenceAdapter, type AdapterDefinition } from '@drkit/core/define';
+import { referenceAdapter } from '@drkit/core/definition';
+import { DrkitError, isAdapterDefinition, type AdapterDefinition } from '@drkit/spec';
 
 /**
  * The adapters this CLI knows: the built-in definitions plus any a user hands it with
@@ -35,7 +36,7 @@ export async function loadRegistry(modules: string[]): Promise<AdapterRegistry> 
     if (found.length === 0)
       throw new DrkitError(
         'bad-input',
-        `--adapter ${module}: the module exports no adapter definition (made with defineAdapter from @drkit/core/define)`,
+        `--adapter ${module}: the module exports no adapter definition (made with defineAdapter from @drkit/spec)`,
       );
     for (const d of found) {
       const clash = definitions.find((x) => x.kind === d.kind || x.schemes.some((s) => d.schemes.includes(s)));

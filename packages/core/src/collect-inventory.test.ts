@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collectInventory } from './collect-inventory.js';
-import type { InventoryItem, Machine } from './inventory.js';
+import type { InventoryItem, Machine } from '@drkit/spec';
 
 const machine = (id: string): Machine => ({
   id,

@@ -1,5 +1,5 @@
-import { DrkitError } from './errors.js';
-import { INVENTORY_SCHEMA_VERSION, type Inventory, type InventoryItem, type SiteInfo } from './inventory.js';
+import { DrkitError } from '@drkit/spec';
+import { INVENTORY_SCHEMA_VERSION, type Inventory, type InventoryItem, type SiteInfo } from '@drkit/spec';
 
 /**
  * Drains a discovery stream into one Inventory. A duplicate id is an adapter bug and fails

@@ -1,14 +1,16 @@
-export * from './errors.js';
+// The spec (interface, types, errors, defineAdapter) re-exported: importing @drkit/core gives both.
+export * from '@drkit/spec';
+export * from '@drkit/spec';
 export * from './retry.js';
-export * from './inventory.js';
-export * from './inventory-schema.js';
+export * from '@drkit/spec';
+export * from '@drkit/spec';
 export * from './wwn.js';
-export * from './progress.js';
-export * from './capabilities.js';
-export * from './snapshot.js';
-export * from './disk-source.js';
-export * from './adapter.js';
-export * from './unsupported.js';
+export * from '@drkit/spec';
+export * from '@drkit/spec';
+export * from '@drkit/spec';
+export * from '@drkit/spec';
+export * from '@drkit/spec';
+export * from '@drkit/spec';
 export * from './collect-inventory.js';
 export * from './group/group-point.js';
 export * from './group/group-coordinator.js';
@@ -28,6 +30,6 @@ export { createReferenceAdapter, type ReferenceAdapterOptions } from './referenc
 export { writeTracked } from './reference/reference-change-log.js';
 export type { Fault, FaultPhase } from './reference/reference-faults.js';
 export type { MachineConfig } from './reference/reference-site.js';
-export { endpointPort } from './endpoint-port.js';
-export * from './adapter-definition.js';
+export { endpointPort } from '@drkit/spec';
+export * from '@drkit/spec';
 export { referenceAdapter } from './reference/reference-definition.js';

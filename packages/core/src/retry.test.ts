@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DrkitError } from './errors.js';
+import { DrkitError } from '@drkit/spec';
 import { withRetry } from './retry.js';
 
 const fast = { minDelayMs: 1, maxDelayMs: 5 };

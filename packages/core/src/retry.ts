@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import { DrkitError, abortError, isRetryable } from './errors.js';
+import { DrkitError, abortError, isRetryable } from '@drkit/spec';
 
 export interface RetryOptions {
   /** Total time budget across all attempts and waits, in ms. Default 60 s. */

@@ -1,4 +1,4 @@
-import { DrkitError, endpointPort, type ParsedEndpoint } from '@drkit/core/define';
+import { DrkitError, endpointPort, type ParsedEndpoint } from '@drkit/spec';
 
 export interface SshUrl {
   host: string;

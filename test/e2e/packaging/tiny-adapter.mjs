@@ -2,7 +2,7 @@
 // definition made with defineAdapter, registered with the CLI by `--adapter <this file>`.
 // Its machines are folders of raw images; it borrows the reference adapter's engine for
 // them (what is tested here is the registration, not a new platform).
-import { defineAdapter } from '@drkit/core/define';
+import { defineAdapter } from '@drkit/spec';
 import { createReferenceAdapter } from '@drkit/core';
 
 export const tinyAdapter = defineAdapter({

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { DrkitError, abortError } from '../errors.js';
-import type { Consistency } from '../capabilities.js';
-import type { OperationOptions } from '../progress.js';
-import type { PreparedSnapshot } from '../snapshot.js';
+import { DrkitError, abortError } from '@drkit/spec';
+import type { Consistency } from '@drkit/spec';
+import type { OperationOptions } from '@drkit/spec';
+import type { PreparedSnapshot } from '@drkit/spec';
 import type { AppFailurePolicy, GroupMember, GroupPoint, GroupStatement, MemberPoint } from './group-point.js';
 import { aboveOf, appCapable, askedOf, liftUnderMembers, memberLayers } from './member-layers.js';
 

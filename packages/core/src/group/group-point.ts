@@ -1,6 +1,6 @@
-import type { Adapter } from '../adapter.js';
-import type { Consistency } from '../capabilities.js';
-import type { TakenSnapshot } from '../snapshot.js';
+import type { Adapter } from '@drkit/spec';
+import type { Consistency } from '@drkit/spec';
+import type { TakenSnapshot } from '@drkit/spec';
 
 /** What to do when app consistency cannot be had for a member. */
 export type AppFailurePolicy = 'require' | 'fallback-to-crash';

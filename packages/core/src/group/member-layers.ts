@@ -1,5 +1,5 @@
-import { DrkitError } from '../errors.js';
-import type { Consistency } from '../capabilities.js';
+import { DrkitError } from '@drkit/spec';
+import type { Consistency } from '@drkit/spec';
 import type { GroupMember, MemberPoint } from './group-point.js';
 
 /**

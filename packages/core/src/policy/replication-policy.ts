@@ -1,4 +1,4 @@
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -1,4 +1,4 @@
-import type { Consistency } from '../capabilities.js';
+import type { Consistency } from '@drkit/spec';
 import type { ReplicationPolicy } from './replication-policy.js';
 
 export interface ScheduleState {

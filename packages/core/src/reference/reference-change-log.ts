@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DrkitError } from '../errors.js';
-import type { Extent } from '../disk-source.js';
+import { DrkitError } from '@drkit/spec';
+import type { Extent } from '@drkit/spec';
 
 /**
  * Change tracking for the reference adapter, the way a CBT filter driver does it: writes

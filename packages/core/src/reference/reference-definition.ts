@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { defineAdapter } from '../adapter-definition.js';
-import { DrkitError } from '../errors.js';
+import { defineAdapter } from '@drkit/spec';
+import { DrkitError } from '@drkit/spec';
 
 /** The reference adapter: a folder of machines, each a folder of raw disk images (`file:///abs/site`). */
 export const referenceAdapter = defineAdapter<undefined>({

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
-import { DrkitError } from '../errors.js';
-import type { ChangeSet, DiskSource, Extent } from '../disk-source.js';
-import type { OperationOptions } from '../progress.js';
+import { DrkitError } from '@drkit/spec';
+import type { ChangeSet, DiskSource, Extent } from '@drkit/spec';
+import type { OperationOptions } from '@drkit/spec';
 import { changesBetween } from './reference-change-log.js';
 import type { FaultInjector } from './reference-faults.js';
 import { ownedBuffer } from '../store/hash-pool.js';

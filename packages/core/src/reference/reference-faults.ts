@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DrkitError, type DrkitErrorCode } from '../errors.js';
+import { DrkitError, type DrkitErrorCode } from '@drkit/spec';
 
 export type FaultPhase = 'discover' | 'prepare' | 'take' | 'release' | 'delete' | 'read';
 

@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OsFamily, PowerState } from '../inventory.js';
+import type { OsFamily, PowerState } from '@drkit/spec';
 
 /** `<site>/<machine>/machine.json`: optional facts about a reference machine. */
 export interface MachineConfig {

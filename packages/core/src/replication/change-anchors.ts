@@ -1,6 +1,6 @@
 import type { PointDisk } from '../store/point-manifest.js';
 import type { GroupPoint } from '../group/group-point.js';
-import type { OperationOptions } from '../progress.js';
+import type { OperationOptions } from '@drkit/spec';
 
 type Members = GroupPoint['members'];
 

@@ -1,6 +1,6 @@
-import { DrkitError, throwIfAborted } from '../errors.js';
-import type { DiskSource, Extent } from '../disk-source.js';
-import type { OperationOptions } from '../progress.js';
+import { DrkitError, throwIfAborted } from '@drkit/spec';
+import type { DiskSource, Extent } from '@drkit/spec';
+import type { OperationOptions } from '@drkit/spec';
 import { blockHash, HASH_BYTES } from '../store/block-hash.js';
 import { sharedHashPool } from '../store/hash-pool.js';
 import type { PointDisk, ReplicationMode } from '../store/point-manifest.js';

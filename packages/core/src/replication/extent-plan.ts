@@ -1,4 +1,4 @@
-import type { Extent } from '../disk-source.js';
+import type { Extent } from '@drkit/spec';
 
 /**
  * Turns what a source reports (any order, any alignment, overlapping) into sorted,

@@ -1,6 +1,6 @@
 import { open, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 import { BlockMap } from './block-map.js';
 import { inParallel } from './in-parallel.js';
 import { blockCrcs, HASH_BYTES, ZERO_ENTRY } from './block-hash.js';

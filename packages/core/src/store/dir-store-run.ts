@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 import { DirDiskWriter } from './dir-disk-writer.js';
 import type { PointManifest } from './point-manifest.js';
 import type { RunIntent } from './run-intent.js';

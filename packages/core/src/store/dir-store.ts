@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DrkitError } from '../errors.js';
-import type { OperationOptions } from '../progress.js';
+import { DrkitError } from '@drkit/spec';
+import type { OperationOptions } from '@drkit/spec';
 import { syncDir } from './atomic-file.js';
 import { restorePoint, verifyPoint, type RestoreOptions } from './dir-store-restore.js';
 import { DirStoreRun, latestWith } from './dir-store-run.js';

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 import { storeIoError } from './store-io.js';
 import type { PointDisk, PointManifest } from './point-manifest.js';
 import { readSealedJson } from './sealed-json.js';

@@ -1,4 +1,4 @@
-import type { Consistency } from '../capabilities.js';
+import type { Consistency } from '@drkit/spec';
 import type { GroupStatement } from '../group/group-point.js';
 
 /** What one recovery point holds: written once, atomically, when the point is whole. */

@@ -1,8 +1,8 @@
 import { inParallel } from './in-parallel.js';
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { DrkitError, throwIfAborted } from '../errors.js';
-import type { OperationOptions } from '../progress.js';
+import { DrkitError, throwIfAborted } from '@drkit/spec';
+import type { OperationOptions } from '@drkit/spec';
 import { blockHash, HASH_BYTES } from './block-hash.js';
 import { ownedBuffer, sharedHashPool } from './hash-pool.js';
 import type { PointDisk, PointManifest } from './point-manifest.js';

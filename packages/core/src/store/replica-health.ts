@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
-import { throwIfAborted } from '../errors.js';
-import type { OperationOptions } from '../progress.js';
+import { throwIfAborted } from '@drkit/spec';
+import type { OperationOptions } from '@drkit/spec';
 import { HASH_BYTES } from './block-hash.js';
 import { mapRoot } from './block-map.js';
 import { sharedHashPool } from './hash-pool.js';

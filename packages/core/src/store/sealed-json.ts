@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 import { writeFileAtomic } from './atomic-file.js';
 
 /**

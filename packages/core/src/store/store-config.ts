@@ -3,7 +3,7 @@ import { DEFAULT_BLOCK_SIZE } from './block-hash.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { PointSlot } from './point-files.js';
 import type { StoreLayout } from './store-layout.js';
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 
 export interface StoreConfig {
   blockSize: number;

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 
 /**
  * Writes all of `data` at `position`, or fails. A write(2) on a filling file system may

@@ -3,7 +3,7 @@ import { link, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/p
 import { createServer, type Server } from 'node:net';
 import { platform } from 'node:os';
 import { processAlive } from '../process-alive.js';
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 
 export interface StoreLock {
   release(): Promise<void>;

@@ -1,4 +1,4 @@
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 
 /**
  * Point ids and disk keys become parts of paths (points/<seq>-<id>.json, journals/<id>/,

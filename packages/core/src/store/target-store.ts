@@ -1,4 +1,4 @@
-import type { OperationOptions } from '../progress.js';
+import type { OperationOptions } from '@drkit/spec';
 import type { PointManifest, PointDisk, PointMember } from './point-manifest.js';
 
 /**

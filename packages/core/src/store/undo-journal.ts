@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { DrkitError } from '../errors.js';
+import { DrkitError } from '@drkit/spec';
 import { HASH_BYTES } from './block-hash.js';
 import { writeFully } from './store-io.js';
 
