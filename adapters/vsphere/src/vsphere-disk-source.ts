@@ -132,13 +132,11 @@ async function getRange(
         { path: folderPath(f), headers: { range, ...(cookie && { cookie }) }, ...(signal && { signal }) },
         out.subarray(0, length),
       ),
-    ).catch((error) => {
-      if (DrkitError.isInstance(error) && error.code === 'unsupported') return undefined;
-      throw error;
-    });
-    if (r?.filled && r.status === 206) return out;
-    // 200: a server that ignores Range; the general path skips to the part asked for.
-    if (r && r.status !== 200 && r.status !== 206) throw refusal(f, r.status, length, offset);
+    );
+    if (r.filled && r.status === 206) return out;
+    // 200: a server that ignores Range; the general path skips to the part asked for. A
+    // fallback: an answer the range reader does not read (no Content-Length).
+    if (!r.fallback && r.status !== 200 && r.status !== 206) throw refusal(f, r.status, length, offset);
   }
   const response = await send(o, f, range, signal);
   if (response.status !== 206 && response.status !== 200) {

@@ -29,8 +29,8 @@ export interface HttpTransport {
   /**
    * A GET whose body, when it is a 2xx of exactly `into.length` bytes, is written straight
    * into `into` (`filled`); any other body is discarded. For bulk disk reads; optional (a
-   * recording or replaying transport has none), and `unsupported` when the answer has no
-   * Content-Length — callers then use `request`.
+   * recording or replaying transport has none); an answer without a Content-Length comes
+   * back with `fallback` set — callers then use `request`.
    */
   getInto?(request: Omit<HttpRequest, 'method' | 'body'>, into: Buffer): Promise<GetIntoResult>;
   close(): Promise<void>;

@@ -10,6 +10,12 @@ export interface GetIntoResult {
   headers: Record<string, string>;
   /** True when the body was exactly `into.length` bytes and is now in `into`; else it was discarded. */
   filled: boolean;
+  /**
+   * Set when this reader does not read such an answer (no Content-Length: chunked, or until
+   * close): nothing was read, the connection is dropped, and the caller takes its general
+   * path. A result, not an error: `unsupported` means an undeclared capability.
+   */
+  fallback?: string;
 }
 
 export interface RangeReaderOptions {
@@ -41,7 +47,7 @@ interface Conn {
  * its place in `into` (headers go to a scratch buffer). Measured on the simulator: Node's
  * https client and undici spend twice curl's CPU per byte, this about curl's. Only what disk
  * reads need: HTTP/1.1 GET, keep-alive, Content-Length bodies; anything else (chunked, no
- * length) is refused with `unsupported` so the caller takes the general path. Trust is the
+ * length) comes back as a `fallback` result so the caller takes the general path. Trust is the
  * transport's: the same policy, the pin checked before a request byte is written.
  */
 export function createRangeReader(options: RangeReaderOptions) {
@@ -220,12 +226,13 @@ export function createRangeReader(options: RangeReaderOptions) {
           const length = h['content-length'];
           if (h['transfer-encoding'] || length === undefined || !/^\d+$/.test(length)) {
             keepAlive = false;
-            return finish(
-              new DrkitError(
-                'unsupported',
-                `${options.origin}: an answer without a Content-Length (${h['transfer-encoding'] ?? 'no length'})`,
-              ),
-            );
+            result = {
+              status: Number(status[1]),
+              headers: h,
+              filled: false,
+              fallback: `an answer without a Content-Length (${h['transfer-encoding'] ?? 'no length'})`,
+            };
+            return finish();
           }
           remaining = Number(length);
           const code = Number(status[1]);
