@@ -25,7 +25,8 @@ export async function connectLinux(ctx: HostContext): Promise<HostOps> {
         throw new DrkitError('not-found', `this host is machine ${facts.machineId}, not ${machineId}`);
       const disk = disks.find((d) => d.id === diskId);
       if (!disk) throw new DrkitError('not-found', `no disk ${diskId} on ${facts.hostname}`);
-      if (!facts.python) throw new DrkitError('unsupported', `${facts.hostname} has no python3: disk reads need it`);
+      if (!facts.python)
+        throw new DrkitError('missing-command', `${facts.hostname} has no python3: disk reads need it`);
       return openSshDisk(await ctx.session(), {
         python: facts.python,
         diskId,

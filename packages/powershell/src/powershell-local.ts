@@ -72,7 +72,7 @@ export function powershellLocal(options: LocalPowerShellOptions = {}): PowerShel
           clearTimeout(timer);
           reject(
             e.code === 'ENOENT'
-              ? new DrkitError('unsupported', `${exe} is not installed here`, { cause: e })
+              ? new DrkitError('missing-command', `${exe} is not installed here`, { cause: e })
               : new DrkitError('platform', `${operation.name}: ${e.message}`, { cause: e }),
           );
         });

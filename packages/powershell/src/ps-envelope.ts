@@ -57,7 +57,7 @@ export function readEnvelope<T>(operation: string, stdout: string): T[] {
 
 function codeFor(e: PsError) {
   // PowerShell files a missing cmdlet (no Hyper-V module, no VMM console) under ObjectNotFound.
-  if (e.type === 'System.Management.Automation.CommandNotFoundException') return 'unsupported' as const;
+  if (e.type === 'System.Management.Automation.CommandNotFoundException') return 'missing-command' as const;
   switch (e.category) {
     case 'PermissionDenied':
     case 'SecurityError':
@@ -72,7 +72,7 @@ function codeFor(e: PsError) {
     case 'InvalidOperation':
       return 'invalid-state' as const;
     case 'CommandNotFound':
-      return 'unsupported' as const;
+      return 'missing-command' as const;
     case 'AuthenticationError':
       return 'auth-failed' as const;
     case 'ConnectionError':

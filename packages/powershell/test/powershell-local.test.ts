@@ -61,7 +61,7 @@ describe('PowerShell on this machine (a stand-in executable)', () => {
       /other: no stand-in behaviour for this script/,
     );
     await expect(powershellLocal({ exe: '/nonexistent/pwsh' }).invoke({ name: 'x', body: '1' })).rejects.toSatisfy(
-      code('unsupported'),
+      code('missing-command'),
     );
   });
 });

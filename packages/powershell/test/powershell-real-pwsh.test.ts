@@ -68,7 +68,7 @@ describe.skipIf(!PWSH)('the local runner with real pwsh', () => {
         body: "Write-Error -Category ObjectNotFound -Message 'no VM 42' -ErrorAction Stop",
       }),
     ).rejects.toSatisfy((e: unknown) => code('not-found')(e) && (e as Error).message === 'missing: no VM 42');
-    await expect(ps.invoke({ name: 'cmdlet', body: 'Get-NoSuchCmdlet' })).rejects.toSatisfy(code('unsupported'));
+    await expect(ps.invoke({ name: 'cmdlet', body: 'Get-NoSuchCmdlet' })).rejects.toSatisfy(code('missing-command'));
   });
 
   it('reads a script that cannot even parse from the CLIXML pwsh writes on stderr, without its colour codes', async () => {

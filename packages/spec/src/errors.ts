@@ -19,6 +19,7 @@ export type DrkitErrorCode =
   | 'conflict'
   | 'busy'
   | 'unsupported'
+  | 'missing-command'
   | 'protocol'
   | 'replay-mismatch'
   | 'integrity'
@@ -69,7 +70,10 @@ export class DrkitError extends Error {
   }
 }
 
-/** An ability the adapter did not declare in its capabilities. */
+/**
+ * An ability the adapter did not declare in its capabilities — the one meaning of
+ * `unsupported`. A command, cmdlet or interpreter missing on a host is `missing-command`.
+ */
 export class UnsupportedError extends DrkitError {
   readonly capability: string;
   constructor(capability: string, message?: string, options: DrkitErrorOptions = {}) {

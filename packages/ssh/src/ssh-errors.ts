@@ -41,7 +41,7 @@ export function exitError(name: string, end: { code?: number; signal?: string },
     });
   const code = end.code ?? -1;
   if (code === 127)
-    return new DrkitError('unsupported', `${name}: command not found on the host${why}`, {
+    return new DrkitError('missing-command', `${name}: command not found on the host${why}`, {
       fault: 'exit 127',
       details: { exitCode: code },
       retryable: false,

@@ -95,7 +95,7 @@ describe.skipIf(!sshdAvailable())('SshSession against a real sshd', () => {
         'sh script exited with 3: no such disk',
       ]);
       const missing = await s.exec({ argv: ['drkit-no-such-command'] }).catch((e) => e);
-      expect(missing.code).toBe('unsupported');
+      expect(missing.code).toBe('missing-command');
       const killed = await s.exec({ script: 'kill -TERM $$' }).catch((e) => e);
       expect(killed.fault).toBe('SIGTERM');
       const answer = await s.exec({ argv: ['grep', '-q', 'x', '/dev/null'] }, { okCodes: [1] });
