@@ -5,6 +5,7 @@ import {
   type Capabilities,
   type DiscoverOptions,
   type InventoryItem,
+  type NativeOps,
   type OperationOptions,
   type PreparedSnapshot,
   type ReplicationOps,
@@ -60,6 +61,8 @@ export class SanAdapter implements Adapter {
   readonly replication: ReplicationOps;
   /** The array's own replication: SnapMirror relationships, pgroup targets. */
   readonly arrayReplication: ArrayReplication;
+  /** The same, in the shape every adapter declares its own replication in. */
+  readonly native: NativeOps;
   #driver: ArrayDriver;
   #endpoint: string;
   #facts: ArrayFacts | undefined;
@@ -85,6 +88,7 @@ export class SanAdapter implements Adapter {
       },
     };
     this.arrayReplication = new ArrayReplication(this.#driver, () => this.#connectedFacts());
+    this.native = { replication: this.arrayReplication };
   }
 
   get capabilities(): Capabilities {

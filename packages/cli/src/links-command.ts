@@ -1,5 +1,5 @@
 import { DrkitError } from '@drkit/core';
-import type { ArrayReplication, ReplicationLink } from '@drkit/san';
+import type { NativeLink } from '@drkit/core';
 import type { CommandIo } from './discover-command.js';
 import { openAdapter, type ConnectionFlags } from './open-adapter.js';
 
@@ -21,11 +21,11 @@ export async function runLinks(endpoint: string | undefined, flags: LinksFlags, 
   const { adapter } = await openAdapter(endpoint, flags, io.err, io.registry);
   try {
     await adapter.connect({ signal: io.signal });
-    const replication = (adapter as { arrayReplication?: ArrayReplication }).arrayReplication;
+    const replication = adapter.native?.replication;
     if (!replication)
       throw new DrkitError(
         'bad-input',
-        `${adapter.site.endpoint} is no storage array: links are an array's replication (ontap://, pure://)`,
+        `${adapter.site.endpoint} declares no replication of its own: links are a platform's replication (ontap://, pure://)`,
       );
     const action = actions[0];
     if (action) {
@@ -39,7 +39,7 @@ export async function runLinks(endpoint: string | undefined, flags: LinksFlags, 
   }
 }
 
-function formatLinks(links: ReplicationLink[]): string {
+function formatLinks(links: NativeLink[]): string {
   if (links.length === 0) return 'no replication links\n';
   const rows = links.map((l) => [
     l.id,

@@ -136,6 +136,6 @@ describe('drkit against storage arrays (mock ONTAP and FlashArray over HTTPS)', 
     expect((await drkit(['links', ontapUrl, ...auth, '--update', link.id, '--resync', link.id], env)).code).toBe(2);
     const notArray = await drkit(['links', '--replay', new URL('../recorded-site', import.meta.url).pathname]);
     expect(notArray.code).toBe(2);
-    expect(notArray.stderr).toMatch(/no storage array/);
+    expect(notArray.stderr).toMatch(/declares no replication of its own/);
   });
 });

@@ -3,6 +3,7 @@ import type { InventoryEntryKind, InventoryItem, SiteInfo } from './inventory.js
 import type { OperationOptions } from './progress.js';
 import type { SnapshotOps } from './snapshot.js';
 import type { ReplicationOps } from './disk-source.js';
+import type { NativeOps } from './native-replication.js';
 
 /**
  * The one interface every adapter implements. Created by a factory with an injected
@@ -24,6 +25,8 @@ export interface Adapter {
   discover(options?: DiscoverOptions): AsyncIterable<InventoryItem>;
   readonly snapshots: SnapshotOps;
   readonly replication: ReplicationOps;
+  /** The platform's own abilities beyond the common interface, typed (see NativeOps); absent when none. */
+  readonly native?: NativeOps;
   /** Ends the session (logout) and frees transports. Safe to call twice. */
   close(): Promise<void>;
 }
