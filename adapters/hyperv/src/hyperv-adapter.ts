@@ -63,7 +63,7 @@ export class HyperVAdapter implements Adapter {
         const ssh = options.ssh;
         if (!ssh)
           throw new UnsupportedError(
-            'disk-read',
+            'replication.diskRead',
             'reading Hyper-V virtual disks needs the host over SSH (this runner has no stream for the block helper)',
           );
         const vm = await this.#vm(machineId.toLowerCase(), opts.signal);
@@ -71,7 +71,7 @@ export class HyperVAdapter implements Adapter {
         if (!disk) throw new DrkitError('not-found', `${vm.name} has no disk ${id}`);
         if (!disk.vhd)
           throw new UnsupportedError(
-            'disk-read',
+            'replication.diskRead',
             `${id} is a pass-through disk: Hyper-V cannot snapshot it, so drkit cannot read it`,
           );
         return openHyperVDisk({ runner: options.runner, ssh }, { vmId: vm.id, snapshotId, diskId: id, disk }, opts);

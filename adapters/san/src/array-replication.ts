@@ -63,7 +63,7 @@ export class ArrayReplication {
   #licensed(): void {
     if (!this.#facts().features.replication)
       throw new UnsupportedError(
-        'array-replication',
+        'native.replication',
         'array replication is not licensed or not connected on this array',
       );
   }

@@ -82,7 +82,7 @@ export class SanAdapter implements Adapter {
     this.replication = {
       openDisk: async () => {
         throw new UnsupportedError(
-          'disk-read',
+          'replication.diskRead',
           'an array gives no block reads over its REST API: replicate SAN volumes with the array (arrayReplication) or read them through a host that sees them',
         );
       },
@@ -161,7 +161,7 @@ export class SanAdapter implements Adapter {
     if (!this.#capabilities) throw new DrkitError('invalid-state', 'call connect() first');
     if (request.consistency === 'app') {
       throw new UnsupportedError(
-        'app-consistency',
+        'snapshot.app',
         'an array snapshot is crash-consistent; for app consistency group it with the hosts that can freeze their applications',
       );
     }

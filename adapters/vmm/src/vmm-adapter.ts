@@ -62,7 +62,7 @@ export class VmmAdapter implements Adapter {
     this.replication = {
       openDisk: async () => {
         throw new UnsupportedError(
-          'disk-read',
+          'replication.diskRead',
           'VMM gives no disk reads: replicate with Hyper-V Replica or SAN replication groups (adapter.replicationGroups)',
         );
       },

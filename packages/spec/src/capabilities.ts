@@ -4,6 +4,25 @@
  */
 export type Consistency = 'crash' | 'app';
 
+/**
+ * The abilities an `UnsupportedError` can name: one word each for what capabilities declare
+ * (or, for `platform.version`, the endpoint's version that rules an adapter out).
+ */
+export type CapabilityName =
+  | 'discovery'
+  | 'snapshot'
+  | 'snapshot.crash'
+  | 'snapshot.app'
+  | 'snapshot.freezeOnly'
+  | 'snapshot.twoPhase'
+  | 'replication'
+  | 'replication.diskRead'
+  | 'replication.changeTracking'
+  | 'native.replication'
+  | 'native.replication.failover'
+  | 'native.replication.resync'
+  | 'platform.version';
+
 export interface Capabilities {
   /** The platform's API version as the endpoint reports it. */
   apiVersion?: string;

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CapabilityName } from './capabilities.js';
 /**
  * One error base for every adapter and transport. `code` is stable and documented;
  * `retryable` tells the retry helper what to do; `fault` keeps the platform's own name
@@ -75,8 +76,8 @@ export class DrkitError extends Error {
  * `unsupported`. A command, cmdlet or interpreter missing on a host is `missing-command`.
  */
 export class UnsupportedError extends DrkitError {
-  readonly capability: string;
-  constructor(capability: string, message?: string, options: DrkitErrorOptions = {}) {
+  readonly capability: CapabilityName;
+  constructor(capability: CapabilityName, message?: string, options: DrkitErrorOptions = {}) {
     super('unsupported', message ?? `not supported by this endpoint: ${capability}`, { ...options, retryable: false });
     this.name = 'UnsupportedError';
     this.capability = capability;

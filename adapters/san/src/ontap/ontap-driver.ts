@@ -104,7 +104,7 @@ export class OntapDriver implements ArrayDriver {
     const level = (v.generation ?? 0) * 100 + (v.major ?? 0);
     if (level < 910)
       throw new UnsupportedError(
-        'ontap-version',
+        'platform.version',
         `ONTAP ${v.generation}.${v.major} is too old: consistency groups over REST need 9.10 or later`,
       );
     const licenses = await ontapAll<{ name: string; state?: string }>(
@@ -208,10 +208,7 @@ export class OntapDriver implements ArrayDriver {
     options: DriverCallOptions = {},
   ): Promise<StartedSnapshot> {
     if (!this.#facts?.features.twoPhaseGroupSnapshot)
-      throw new UnsupportedError(
-        'two-phase-snapshot',
-        'two-phase consistency-group snapshots need ONTAP 9.11 or later',
-      );
+      throw new UnsupportedError('snapshot.twoPhase', 'two-phase consistency-group snapshots need ONTAP 9.11 or later');
     const fencedAt = Date.now();
     // The fence holds writes on every volume of the group until commit or action_timeout.
     const answer = await this.rest.send({

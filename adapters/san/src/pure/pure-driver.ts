@@ -235,14 +235,14 @@ export class PureDriver implements ArrayDriver {
 
   async failover(): Promise<void> {
     throw new UnsupportedError(
-      'array-failover',
+      'native.replication.failover',
       'FlashArray async replication fails over on the target array, by copying a replicated snapshot to new volumes; drkit does not drive that yet',
     );
   }
 
   async resync(): Promise<void> {
     throw new UnsupportedError(
-      'array-resync',
+      'native.replication.resync',
       'FlashArray async replication has no resync of a broken link: the protection group is re-created in the other direction',
     );
   }
