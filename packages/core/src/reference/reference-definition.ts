@@ -10,7 +10,8 @@ export const referenceAdapter = defineAdapter<undefined>({
   connection: 'local',
   usage: 'file:///absolute/site/folder',
   parseEndpoint(endpoint) {
-    return { display: `file://${sitePath(endpoint)}`, details: { root: sitePath(endpoint) } };
+    const root = sitePath(endpoint);
+    return { display: `file://${root}`, details: { root } };
   },
   async create(ep) {
     const { createReferenceAdapter } = await import('./reference-adapter.js');

@@ -61,7 +61,8 @@ export async function openDirStore(path: string, options: DirStoreOptions = {}):
   }
   const lock = await lockStore(path, layout.lock);
   try {
-    const config = await readStoreConfig(layout, await readPointSlots(layout), options.blockSize);
+    // The points are read only when store.json is missing or damaged (every command opens a store).
+    const config = await readStoreConfig(layout, () => readPointSlots(layout), options.blockSize);
     return new DirStore(layout, config, lock);
   } catch (error) {
     await lock.release();
@@ -158,11 +159,7 @@ export class DirStore implements TargetStore {
   async settle(options: { forWriting?: boolean } = {}): Promise<void> {
     const { intent, damage } = await this.#intent();
     if (damage) {
-      if (options.forWriting)
-        throw new DrkitError(
-          'integrity',
-          `${damage}: drkit cannot tell what the interrupted run changed, so it will not write; run drkit verify`,
-        );
+      if (options.forWriting) throw unsettled(damage);
       return;
     }
     if (!intent) return;
@@ -220,7 +217,7 @@ export class DirStore implements TargetStore {
     for (const key of plan.diskKeys)
       if (!isSafeName(key)) throw new DrkitError('bad-input', `disk key ${JSON.stringify(key)} is not a file name`);
     const { intent: pending, damage } = await this.#intent();
-    if (damage) await this.settle({ forWriting: true });
+    if (damage) throw unsettled(damage);
     const slots = await readPointSlots(this.layout);
     // Settling moves journals and the replica, never a manifest: this list stays true.
     const committed = intact(slots);
@@ -383,6 +380,14 @@ export class DirStore implements TargetStore {
   async rollbackRun(intent: RunIntent): Promise<void> {
     await this.#rollback(intent);
   }
+}
+
+/** A writing run over an intent it cannot read. */
+function unsettled(damage: string): DrkitError {
+  return new DrkitError(
+    'integrity',
+    `${damage}: drkit cannot tell what the interrupted run changed, so it will not write; run drkit verify`,
+  );
 }
 
 function intact(slots: PointSlot[]): PointManifest[] {

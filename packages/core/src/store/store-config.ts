@@ -18,12 +18,17 @@ const FORMAT = 'drkit-store/1';
  * away: every manifest records its disks' block size, so the store still opens, says what
  * is wrong, and a writing run puts store.json back (healConfig).
  */
-export async function readStoreConfig(layout: StoreLayout, slots: PointSlot[], wanted?: number): Promise<StoreConfig> {
+export async function readStoreConfig(
+  layout: StoreLayout,
+  pointSlots: () => Promise<PointSlot[]>,
+  wanted?: number,
+): Promise<StoreConfig> {
   let text: string;
   try {
     text = await readFile(layout.config, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const slots = await pointSlots();
     if (slots.length === 0) {
       const blockSize = wanted ?? DEFAULT_BLOCK_SIZE;
       await writeStoreConfig(layout, blockSize);
@@ -35,16 +40,16 @@ export async function readStoreConfig(layout: StoreLayout, slots: PointSlot[], w
   try {
     config = JSON.parse(text) as typeof config;
   } catch {
-    return fromPoints(slots, 'store.json is not valid JSON');
+    return fromPoints(await pointSlots(), 'store.json is not valid JSON');
   }
   if (config?.format !== FORMAT) {
     if (typeof config?.format === 'string' && /^drkit-store\//.test(config.format))
       throw new DrkitError('bad-input', `${layout.root}: unknown store format ${config.format}`);
-    return fromPoints(slots, `store.json names no store format`);
+    return fromPoints(await pointSlots(), `store.json names no store format`);
   }
   const blockSize = config.blockSize;
   if (typeof blockSize !== 'number' || !Number.isInteger(blockSize) || blockSize < 512 || blockSize % 512 !== 0)
-    return fromPoints(slots, `store.json has block size ${String(blockSize)}`);
+    return fromPoints(await pointSlots(), `store.json has block size ${String(blockSize)}`);
   return { blockSize };
 }
 
