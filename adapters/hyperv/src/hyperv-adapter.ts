@@ -5,6 +5,7 @@ import {
   type Capabilities,
   type DiscoverOptions,
   type InventoryItem,
+  type NativeOps,
   type OperationOptions,
   type ReplicationOps,
   type SiteInfo,
@@ -15,7 +16,7 @@ import type { SshRunner } from '@drkit/ssh';
 import { openHyperVDisk } from './hyperv-disk-source.js';
 import { diskId } from './hyperv-inventory.js';
 import { hypervInventory } from './hyperv-inventory.js';
-import { HyperVReplica } from '@drkit/hyperv-replica';
+import { HyperVReplica, replicaLinks } from '@drkit/hyperv-replica';
 import { HYPERV_DISCOVER, HYPERV_PROBE } from './hyperv-scripts.js';
 import { hypervChangeAnchors } from './hyperv-reference-points.js';
 import { hypervSnapshotOps } from './hyperv-snapshots.js';
@@ -45,7 +46,10 @@ export class HyperVAdapter implements Adapter {
   readonly kind = 'hyperv';
   readonly snapshots: SnapshotOps;
   readonly replication: ReplicationOps;
+  /** Hyper-V Replica's own setup (enable, initial replication, planned failover steps). */
   readonly replica: HyperVReplica;
+  /** The same relationships as links, in the shape every platform shares (`drkit links`). */
+  readonly native: NativeOps;
   #o: HyperVAdapterOptions;
   #host: HostFacts | undefined;
   #capabilities: Capabilities | undefined;
@@ -78,6 +82,7 @@ export class HyperVAdapter implements Adapter {
       },
     };
     this.replica = new HyperVReplica(options.runner);
+    this.native = { replication: replicaLinks(this.replica) };
   }
 
   get capabilities(): Capabilities {

@@ -84,4 +84,45 @@ describe.skipIf(!PWSH)('Hyper-V Replica', () => {
       primary.replica.enable(LEGACY, { replicaServer: 'hv02', authentication: 'Certificate' }),
     ).rejects.toThrow(/thumbprint/);
   });
+
+  it('lists each relationship as a link in the shape every platform shares', async () => {
+    const { primary } = pair();
+    const links = await primary.native.replication!.links();
+    expect(links.map((l) => [l.id, l.source, l.target, l.state, l.rawState, l.healthy])).toEqual([
+      [SQL01, 'hv01.corp.example', 'hv02.corp.example', 'in-sync', 'Replicating', true],
+      [WEB01, 'hv01.corp.example', 'hv02.corp.example', 'needs-resync', 'WaitingForStartResynchronize', false],
+    ]);
+    expect(links[1]!.reasons).toEqual(['replication health is Critical (WEB01, Primary)']);
+    expect(links[0]!.lastTransferAt).toBe('2026-11-23T06:55:00.000Z');
+    expect(links[0]!.lagSeconds).toBeGreaterThan(0);
+  });
+
+  it('fails a link over on the replica side, then reverses it on resync; the primary side refuses', async () => {
+    const { primary, replica, replicaHost } = pair();
+    await expect(primary.native.replication!.failover(SQL01)).rejects.toThrow(
+      /SQL01 is the Primary here: fail over on its replica server hv02.corp.example/,
+    );
+    await replica.native.replication!.failover(SQL01);
+    expect(relationship(replicaHost, SQL01)).toMatchObject({ state: 'FailedOver', mode: 'Replica' });
+    expect(replicaHost.state().vms[SQL01.toUpperCase()].state).toBe('Running');
+    expect((await replica.native.replication!.links()).find((l) => l.id === SQL01)!.state).toBe('broken-off');
+    await replica.native.replication!.resync(SQL01);
+    expect(relationship(replicaHost, SQL01)).toMatchObject({ state: 'Replicating', mode: 'Primary' });
+  });
+
+  it('resyncs only a link that needs it, and has no send-now', async () => {
+    const { primary, primaryHost } = pair();
+    await primary.native.replication!.resync(WEB01);
+    expect(relationship(primaryHost, WEB01).state).toBe('Resynchronizing');
+    await expect(primary.native.replication!.resync(SQL01)).rejects.toThrow(
+      /is Replicating \(Primary\): nothing to resync/,
+    );
+    await expect(primary.native.replication!.update(SQL01)).rejects.toMatchObject({
+      code: 'unsupported',
+      capability: 'native.replication.update',
+    });
+    await expect(primary.native.replication!.resync('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({
+      code: 'not-found',
+    });
+  });
 });

@@ -1,3 +1,5 @@
+import type { NativeLinkState } from '@drkit/core';
+
 /**
  * What the SAN adapter needs from one array family. A driver speaks its vendor's REST API
  * and answers in these shapes; the adapter maps them onto drkit's inventory and phases.
@@ -85,14 +87,7 @@ export interface StartedSnapshot {
   fencedAt: number;
 }
 
-export type ReplicationState =
-  | 'in-sync'
-  | 'transferring'
-  | 'idle'
-  | 'uninitialized'
-  | 'broken-off'
-  | 'paused'
-  | 'unknown';
+export type ReplicationState = NativeLinkState;
 
 /** One array-to-array replication of a group (a SnapMirror relationship, a pgroup target). */
 export interface ReplicationLink {

@@ -5,6 +5,7 @@ import {
   type Capabilities,
   type DiscoverOptions,
   type InventoryItem,
+  type NativeOps,
   type OperationOptions,
   type ReplicationOps,
   type SiteInfo,
@@ -15,6 +16,7 @@ import type { PowerShellRunner, PsOperation } from '@drkit/powershell';
 import { vmmCheckpointOps } from './vmm-checkpoints.js';
 import { machineIdOf, vmmInventory } from './vmm-inventory.js';
 import { VmmReplicationGroups } from './vmm-replication-groups.js';
+import { replicationGroupLinks } from './vmm-group-links.js';
 import { VMM_DISCOVER, VMM_PROBE } from './vmm-scripts.js';
 import type { VmmServerFacts, VmmSite, VmmVm } from './vmm-types.js';
 
@@ -44,7 +46,10 @@ export class VmmAdapter implements Adapter {
   readonly kind = 'vmm';
   readonly snapshots: SnapshotOps;
   readonly replication: ReplicationOps;
+  /** VMM's replication-group operations, each by name (Set-SCReplicationGroup). */
   readonly replicationGroups: VmmReplicationGroups;
+  /** The same groups as links, in the shape every platform shares (`drkit links`). */
+  readonly native: NativeOps;
   #o: VmmAdapterOptions;
   #server: VmmServerFacts | undefined;
   #capabilities: Capabilities | undefined;
@@ -63,7 +68,7 @@ export class VmmAdapter implements Adapter {
       openDisk: async () => {
         throw new UnsupportedError(
           'replication.diskRead',
-          'VMM gives no disk reads: replicate with Hyper-V Replica or SAN replication groups (adapter.replicationGroups)',
+          'VMM gives no disk reads: replicate with Hyper-V Replica or SAN replication groups (adapter.native.replication)',
         );
       },
     };
@@ -71,6 +76,9 @@ export class VmmAdapter implements Adapter {
       invoke,
       async (signal) => (await this.#discover(signal)).replicationGroups,
     );
+    this.native = {
+      replication: replicationGroupLinks(this.replicationGroups, () => this.#server?.fqdn ?? options.server),
+    };
   }
 
   get capabilities(): Capabilities {

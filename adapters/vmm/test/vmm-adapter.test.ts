@@ -111,6 +111,29 @@ describe.skipIf(!PWSH)('VMM replication groups', () => {
       (e: unknown) => DrkitError.isInstance(e) && e.code === 'bad-input',
     );
   });
+
+  it('shows each group as a link: a failover breaks it off, a resync reverses the roles', async () => {
+    const { adapter, host } = await connected();
+    const native = adapter.native.replication!;
+    const [before] = await native.links();
+    expect(before).toMatchObject({
+      state: 'in-sync',
+      rawState: 'Replicating',
+      healthy: true,
+      source: 'vmm01.corp.example',
+    });
+    await native.failover(before!.id);
+    expect((await native.links())[0]).toMatchObject({ state: 'broken-off', rawState: 'FailedOver' });
+    await native.resync(before!.id);
+    expect((await native.links())[0]).toMatchObject({ state: 'in-sync', target: 'vmm01.corp.example' });
+    expect(
+      host.calls
+        .filter((c) => c.name === 'vmm.replication.operate')
+        .map((c) => (c.input as { operation: string }).operation),
+    ).toEqual(['PrepareForFailover', 'Failover', 'ReverseRoles']);
+    await expect(native.resync(before!.id)).rejects.toThrow(/is Replicating: nothing to resync/);
+    await expect(native.update(before!.id)).rejects.toMatchObject({ capability: 'native.replication.update' });
+  });
 });
 
 describe("every VMM script builder (and Hyper-V Replica's, run through VMM), fed hostile values", () => {

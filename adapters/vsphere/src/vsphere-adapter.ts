@@ -1,9 +1,11 @@
 import {
   DrkitError,
+  UnsupportedError,
   type Adapter,
   type Capabilities,
   type DiscoverOptions,
   type InventoryItem,
+  type NativeChangeTracking,
   type OperationOptions,
   type SiteInfo,
 } from '@drkit/core';
@@ -42,10 +44,11 @@ export interface VSphereAdapter extends Adapter {
   /** Logins done so far (1 after connect; more after session loss). */
   readonly logins: number;
   /**
-   * Turns changed-block tracking on for a VM (ReconfigVM_Task) and runs the stun cycle that
-   * makes it take effect (a snapshot made and removed). Until then deltas resync by checksums.
+   * `changeTracking.enable(vm)` turns changed-block tracking on for a VM (ReconfigVM_Task) and
+   * runs the stun cycle that makes it take effect (a snapshot made and removed). Until then
+   * deltas resync by checksums.
    */
-  enableChangeTracking(machineId: string, options?: OperationOptions): Promise<void>;
+  readonly native: { changeTracking: NativeChangeTracking };
 }
 
 export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAdapter {
@@ -124,35 +127,44 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
       );
     },
     snapshots,
-    async enableChangeTracking(machineId, opts = {}) {
-      const c = connected();
-      const vm = await withSession(() => findVm(client, c.content, machineId, opts.signal));
-      const task = morefOf(
-        (
-          await withSession(() =>
-            client.invoke('ReconfigVM_Task', vm, '<spec><changeTrackingEnabled>true</changeTrackingEnabled></spec>', {
-              signal: opts.signal,
-            }),
-          )
-        ).children[0],
-      );
-      if (task)
-        await waitForTask(
-          client,
-          c.content.propertyCollector,
-          task,
-          'enabling changed-block tracking',
-          opts.signal ? { signal: opts.signal } : {},
-        );
-      // CBT starts at the next stun: a snapshot made and removed is one.
-      const tag = `drkit-cbt-stun-${Date.now().toString(36)}`;
-      const prepared = await snapshots.prepare({
-        machineId,
-        consistency: 'crash',
-        tag,
-        ...(opts.signal && { signal: opts.signal }),
-      });
-      await snapshots.delete(await snapshots.take(prepared, opts), opts);
+    native: {
+      changeTracking: {
+        async enable(machineId, opts = {}) {
+          const c = connected();
+          const vm = await withSession(() => findVm(client, c.content, machineId, opts.signal));
+          const task = morefOf(
+            (
+              await withSession(() =>
+                client.invoke(
+                  'ReconfigVM_Task',
+                  vm,
+                  '<spec><changeTrackingEnabled>true</changeTrackingEnabled></spec>',
+                  {
+                    signal: opts.signal,
+                  },
+                ),
+              )
+            ).children[0],
+          );
+          if (task)
+            await waitForTask(
+              client,
+              c.content.propertyCollector,
+              task,
+              'enabling changed-block tracking',
+              opts.signal ? { signal: opts.signal } : {},
+            );
+          // CBT starts at the next stun: a snapshot made and removed is one.
+          const tag = `drkit-cbt-stun-${Date.now().toString(36)}`;
+          const prepared = await snapshots.prepare({
+            machineId,
+            consistency: 'crash',
+            tag,
+            ...(opts.signal && { signal: opts.signal }),
+          });
+          await snapshots.delete(await snapshots.take(prepared, opts), opts);
+        },
+      },
     },
     replication: {
       async openDisk(snapshotId, machineId, diskId, opts = {}) {
@@ -164,8 +176,8 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
           ).find((d) => d.key === key);
         if (!disk) throw new DrkitError('not-found', `snapshot ${snapshotId} has no disk ${diskId}`);
         if (!disk.datastore)
-          throw new DrkitError(
-            'unsupported',
+          throw new UnsupportedError(
+            'replication.diskRead',
             `${disk.label} of snapshot ${snapshotId} is not on a datastore (RDM?): not readable over /folder`,
           );
         const datacenter = await withSession(() => datacenters.of(disk.datastore!, opts.signal));

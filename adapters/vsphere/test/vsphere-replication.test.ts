@@ -106,7 +106,7 @@ describe('vSphere snapshots and disk replication against the simulator', () => {
     await a.connect();
     try {
       expect(vm.disks[0]!.changeTracking).not.toBe(true);
-      await a.enableChangeTracking(vm.id);
+      await a.native.changeTracking.enable(vm.id);
       const after = (await collectInventory(a.site, a.discover({ kinds: ['machine'] }))).machines.find(
         (m) => m.id === vm.id,
       )!;

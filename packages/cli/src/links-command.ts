@@ -11,8 +11,8 @@ export interface LinksFlags extends ConnectionFlags {
 }
 
 /**
- * `drkit links <array>`: the array's own replication — SnapMirror relationships, pgroup
- * targets — with state, health and lag; `--update/--failover/--resync <link id>` act on one
+ * `drkit links <endpoint>`: the platform's own replication — SnapMirror relationships, pgroup
+ * targets, Hyper-V Replica relationships, VMM replication groups — with state, health and lag; `--update/--failover/--resync <link id>` act on one
  * and print the links as they are afterwards.
  */
 export async function runLinks(endpoint: string | undefined, flags: LinksFlags, io: CommandIo): Promise<void> {
@@ -25,7 +25,7 @@ export async function runLinks(endpoint: string | undefined, flags: LinksFlags, 
     if (!replication)
       throw new DrkitError(
         'bad-input',
-        `${adapter.site.endpoint} declares no replication of its own: links are a platform's replication (ontap://, pure://)`,
+        `${adapter.site.endpoint} declares no replication of its own: links are a platform's (SnapMirror, Pure pgroups, Hyper-V Replica, VMM replication groups)`,
       );
     const action = actions[0];
     if (action) {

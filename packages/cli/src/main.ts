@@ -58,18 +58,8 @@ const discover = program
   .description('list the machines, hosts, clusters, storage and networks of a site')
   .option('--json', 'print the schema-versioned inventory as JSON (and nothing else) on stdout')
   .option('--record <dir>', 'record the session, redacted, into a fixture folder')
-  .option('--replay <dir>', 'replay a recorded fixture instead of connecting')
-  .option('--thumbprint <sha256>', "pin the server certificate's SHA-256 thumbprint")
-  .option('--ca-file <pem>', 'trust this CA bundle for the server certificate')
-  .option('--insecure', 'do not check the server certificate (warns)')
-  .option('--password-file <file>', 'read the password from a file (else DRKIT_PASSWORD, else a prompt)')
-  .option(
-    '--identity <key file>',
-    'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE',
-  )
-  .option('--known-hosts <file>', 'ssh://: verify the host key against this file (default ~/.ssh/known_hosts)')
-  .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint");
-adapterOptions(discover).action(async (endpoint: string | undefined, flags: DiscoverFlags) => {
+  .option('--replay <dir>', 'replay a recorded fixture instead of connecting');
+connectionOptions(adapterOptions(discover)).action(async (endpoint: string | undefined, flags: DiscoverFlags) => {
   if (!endpoint && !flags.replay) {
     flags.replay = DEFAULT_FIXTURE;
     io.err(`drkit: no endpoint given; replaying the recorded site ${DEFAULT_FIXTURE}`);
@@ -78,7 +68,7 @@ adapterOptions(discover).action(async (endpoint: string | undefined, flags: Disc
 });
 
 const groupOptions = (c: Command) =>
-  adapterOptions(c)
+  connectionOptions(adapterOptions(c))
     .option('--machine <id|name>', 'a machine of the endpoint (repeat for a group; default: all)', collect, [])
     .option('--group <file>', 'a group config file spanning several endpoints')
     .option('--consistency <crash|app>', 'consistency to take (default crash)', oneOf(['crash', 'app']))
@@ -88,17 +78,22 @@ const groupOptions = (c: Command) =>
       oneOf(['require', 'fallback-to-crash']),
     )
     .option('--freeze-budget <ms>', 'longest a member may stay frozen (default 6000)', positiveInt)
+    .option('--json', 'print JSON (and nothing else) on stdout');
+
+/** How to reach and trust an endpoint: the same for every command that connects. */
+function connectionOptions(c: Command): Command {
+  return c
     .option('--thumbprint <sha256>', "pin the server certificate's SHA-256 thumbprint")
-    .option('--ca-file <pem>', 'trust this CA bundle')
+    .option('--ca-file <pem>', 'trust this CA bundle for the server certificate')
     .option('--insecure', 'do not check the server certificate or SSH host key (warns)')
-    .option('--password-file <file>', 'read the password from a file')
+    .option('--password-file <file>', 'read the password or API token from a file (else DRKIT_PASSWORD, else a prompt)')
     .option(
       '--identity <key file>',
-      'ssh://: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE',
+      'ssh: private key (else DRKIT_PASSWORD or a prompt); passphrase from DRKIT_KEY_PASSPHRASE',
     )
-    .option('--known-hosts <file>', 'ssh://: verify the host key against this file (default ~/.ssh/known_hosts)')
-    .option('--fingerprint <SHA256:b64>', "ssh://: pin the host key's SHA-256 fingerprint")
-    .option('--json', 'print JSON (and nothing else) on stdout');
+    .option('--known-hosts <file>', 'ssh: verify the host key against this file (default ~/.ssh/known_hosts)')
+    .option('--fingerprint <SHA256:b64>', "ssh: pin the host key's SHA-256 fingerprint");
+}
 
 /** Each adapter's own options (`--disk`, `--page-size`), from its definition. */
 function adapterOptions(c: Command): Command {
@@ -170,18 +165,20 @@ program
     (await pointCommands()).runVerify(target, pointId, flags, io),
   );
 
-program
-  .command('links')
-  .argument('[endpoint]', 'ontap://user@cluster or pure://array')
-  .description("an array's own replication (SnapMirror, pgroup targets): state, health, lag; act on one link")
+connectionOptions(
+  adapterOptions(
+    program
+      .command('links')
+      .argument('[endpoint]', endpoints)
+      .description(
+        "a platform's own replication (SnapMirror, pgroups, Hyper-V Replica, VMM replication groups): state, health, lag; act on one link",
+      ),
+  ),
+)
   .option('--update <link-id>', 'send the newest data now')
   .option('--failover <link-id>', 'make the target writable (ONTAP: quiesce, then break)')
-  .option('--resync <link-id>', 're-establish a broken-off link')
+  .option('--resync <link-id>', 're-establish a broken-off link (or one the platform stopped)')
   .option('--replay <dir>', 'replay a recorded fixture instead of connecting')
-  .option('--thumbprint <sha256>', "pin the server certificate's SHA-256 thumbprint")
-  .option('--ca-file <pem>', 'trust this CA bundle for the server certificate')
-  .option('--insecure', 'do not check the server certificate (warns)')
-  .option('--password-file <file>', 'read the password or API token from a file (else DRKIT_PASSWORD, else a prompt)')
   .option('--json', 'print JSON on stdout')
   .action(async (endpoint: string | undefined, flags: LinksFlags) =>
     (await import('./links-command.js')).runLinks(endpoint, flags, io),

@@ -1,16 +1,7 @@
 // The spec (interface, types, errors, defineAdapter) re-exported: importing @drkit/core gives both.
 export * from '@drkit/spec';
-export * from '@drkit/spec';
 export * from './retry.js';
-export * from '@drkit/spec';
-export * from '@drkit/spec';
 export * from './wwn.js';
-export * from '@drkit/spec';
-export * from '@drkit/spec';
-export * from '@drkit/spec';
-export * from '@drkit/spec';
-export * from '@drkit/spec';
-export * from '@drkit/spec';
 export * from './collect-inventory.js';
 export * from './group/group-point.js';
 export * from './group/group-coordinator.js';
@@ -30,6 +21,4 @@ export { createReferenceAdapter, type ReferenceAdapterOptions } from './referenc
 export { writeTracked } from './reference/reference-change-log.js';
 export type { Fault, FaultPhase } from './reference/reference-faults.js';
 export type { MachineConfig } from './reference/reference-site.js';
-export { endpointPort } from '@drkit/spec';
-export * from '@drkit/spec';
 export { referenceAdapter } from './reference/reference-definition.js';

@@ -7,3 +7,4 @@ export {
   type ReplicationFacts,
 } from './hyperv-replica.js';
 export { HYPERV_REPLICA_ACTION, HYPERV_REPLICA_OPERATIONS, HYPERV_REPLICA_STATE } from './hyperv-replica-scripts.js';
+export { replicaLinks } from './replica-links.js';

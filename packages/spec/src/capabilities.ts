@@ -19,8 +19,10 @@ export type CapabilityName =
   | 'replication.diskRead'
   | 'replication.changeTracking'
   | 'native.replication'
+  | 'native.replication.update'
   | 'native.replication.failover'
   | 'native.replication.resync'
+  | 'native.changeTracking'
   | 'platform.version';
 
 export interface Capabilities {

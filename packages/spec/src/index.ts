@@ -16,4 +16,10 @@ export * from './unsupported.js';
 export * from './adapter-definition.js';
 export { endpointPort } from './endpoint-port.js';
 export { checkSnapshotTag, type TagRules } from './snapshot-tag.js';
-export type { NativeLink, NativeOps, NativeReplication } from './native-replication.js';
+export type {
+  NativeChangeTracking,
+  NativeLink,
+  NativeLinkState,
+  NativeOps,
+  NativeReplication,
+} from './native-replication.js';

@@ -8,7 +8,7 @@ import type { OperationOptions } from './progress.js';
 export interface NativeReplication {
   /** Every link with its state, health and lag, as the platform reports them. */
   links(options?: OperationOptions): Promise<NativeLink[]>;
-  /** Sends the newest data now. */
+  /** Sends the newest data now; UnsupportedError('native.replication.update') where the platform keeps its own schedule. */
   update(linkId: string, options?: OperationOptions): Promise<void>;
   /** Makes the target writable (the platform's failover: ONTAP quiesce then break). */
   failover(linkId: string, options?: OperationOptions): Promise<void>;
@@ -16,13 +16,27 @@ export interface NativeReplication {
   resync(linkId: string, options?: OperationOptions): Promise<void>;
 }
 
+/**
+ * drkit's word for a link's state, the same for every platform: `broken-off` is a target made
+ * writable by a failover (resync re-establishes it); `needs-resync` a link the platform stopped
+ * and wants resynchronized before it replicates again.
+ */
+export type NativeLinkState =
+  | 'in-sync'
+  | 'transferring'
+  | 'idle'
+  | 'uninitialized'
+  | 'broken-off'
+  | 'needs-resync'
+  | 'paused'
+  | 'unknown';
+
 export interface NativeLink {
   id: string;
   groupId?: string;
   source: string;
   target: string;
-  /** drkit's word for the state (e.g. `in-sync`, `broken-off`). */
-  state: string;
+  state: NativeLinkState;
   /** The platform's own word for it, kept verbatim. */
   rawState: string;
   healthy: boolean;
@@ -32,7 +46,17 @@ export interface NativeLink {
   lastTransferAt?: string;
 }
 
+/**
+ * Turning on the platform's changed-block tracking for a machine (vSphere CBT), so that later
+ * replications read only what changed. Where tracking is always on (Hyper-V RCT) or absent,
+ * adapters leave it out.
+ */
+export interface NativeChangeTracking {
+  enable(machineId: string, options?: OperationOptions): Promise<void>;
+}
+
 /** What an adapter offers beyond the common interface, each in a typed shape. */
 export interface NativeOps {
   replication?: NativeReplication;
+  changeTracking?: NativeChangeTracking;
 }
