@@ -24,15 +24,14 @@ describeRecordedContract(hypervAdapter, {
   live: {
     name: 'a stub host in real pwsh',
     ...(!PWSH && { skip: NO_PWSH_REASON }),
-    transport: () => host!.runner,
-    endpoint: { display: 'hyperv://administrator@hv01' },
+    start: () => ({ transport: host!.runner, endpoint: { display: 'hyperv://administrator@hv01' } }),
     ...(RECORD && {
-      record: {
+      record: () => ({
         redactor: new Redactor({ hosts: ['hv01.corp.example', 'HV01'] }),
         endpoint: 'hyperv://administrator@hv01.corp.example',
         product: PRODUCT,
         notes: 'recorded by pnpm record:hyperv',
-      },
+      }),
     }),
   },
 });

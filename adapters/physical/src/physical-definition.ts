@@ -5,6 +5,13 @@ import { sshEndpoint } from '@drkit/ssh/url';
 /** Opens an SSH session (the host program's login, recorded or replayed). */
 type SessionOpener = (signal?: AbortSignal) => Promise<SshRunner>;
 
+interface PhysicalOptions {
+  disk?: string[];
+  preHook?: string;
+  postHook?: string;
+  compress?: boolean;
+}
+
 /** A physical Linux or Windows server over SSH. Light: the implementation loads on create. */
 export const physicalAdapter = defineAdapter<SessionOpener>({
   specificationVersion: 'v1',
@@ -16,14 +23,16 @@ export const physicalAdapter = defineAdapter<SessionOpener>({
     { flag: '--disk <device>', description: 'protect only this block device (repeat)', repeat: true },
     { flag: '--pre-hook <command>', description: 'run on the host before an app-consistent freeze (sh -c)' },
     { flag: '--post-hook <command>', description: 'run on the host after the thaw (sh -c)' },
+    { flag: '--compress', description: 'compress disk reads on the wire (zlib): for slow links, at host CPU cost' },
   ],
   parseEndpoint: (endpoint) => sshEndpoint(endpoint, 'ssh'),
   async create(_ep, c) {
     const { createPhysicalAdapter } = await import('./physical-adapter.js');
-    const { disk, preHook, postHook } = c.options as { disk?: string[]; preHook?: string; postHook?: string };
+    const { disk, preHook, postHook, compress } = c.options as PhysicalOptions;
     return createPhysicalAdapter({
       runner: c.transport,
       ...(disk && disk.length > 0 && { disks: disk }),
+      ...(compress === true && { compress: true }),
       ...((preHook || postHook) && {
         hooks: { ...(preHook && { pre: ['sh', '-c', preHook] }), ...(postHook && { post: ['sh', '-c', postHook] }) },
       }),
@@ -38,8 +47,9 @@ export const physicalAdapter = defineAdapter<SessionOpener>({
       compress: fixture.parameters?.compress === true,
     });
   },
-  recordParameters(_ep, c): Record<string, string> {
-    const disk = (c.options as { disk?: string[] }).disk;
-    return disk && disk.length > 0 ? { disks: disk.join(',') } : {};
+  // A replay must ask for the same disks, framed the same way.
+  recordParameters(_ep, c) {
+    const { disk, compress } = c.options as PhysicalOptions;
+    return { ...(disk && disk.length > 0 && { disks: disk.join(',') }), ...(compress === true && { compress: true }) };
   },
 });

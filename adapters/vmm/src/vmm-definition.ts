@@ -12,9 +12,37 @@ export const vmmAdapter = defineAdapter<() => Promise<SshRunner>>({
   schemes: ['vmm'],
   connection: 'ssh',
   usage: 'vmm://user@host[:port]',
+  options: [
+    {
+      flag: '--run-as <DOMAIN\\user>',
+      description:
+        'connect to VMM as this account (Get-SCVMMServer -Credential), its password the secret drkit asks for; SSH then logs in with --identity',
+    },
+    { flag: '--vmm-server <name>', description: 'the VMM server as seen from the SSH host (default localhost)' },
+  ],
   parseEndpoint: (endpoint) => sshEndpoint(endpoint, 'vmm'),
-  create: async (ep, c) =>
-    (await import('./create-vmm-adapter.js')).createVmmAdapter({ ssh: c.transport, endpoint: ep.display }),
+  async create(ep, c) {
+    const { runAs, vmmServer } = c.options as { runAs?: string; vmmServer?: string };
+    return (await import('./create-vmm-adapter.js')).createVmmAdapter({
+      ssh: c.transport,
+      endpoint: ep.display,
+      ...(vmmServer && { server: vmmServer }),
+      ...(runAs && { credential: { username: runAs, password: c.secret } }),
+    });
+  },
+  // A recording keeps whether a run-as account was sent (its name and password are redacted,
+  // so any stand-in matches on replay), and the server name the scripts connected to.
+  recordParameters(_ep, c) {
+    const { runAs, vmmServer } = c.options as { runAs?: string; vmmServer?: string };
+    return { ...(runAs && { runAs: true }), ...(vmmServer && { vmmServer }) };
+  },
   fromFixture: async (fixture, c) =>
-    (await import('./create-vmm-adapter.js')).createVmmAdapter({ ssh: c.transport, endpoint: fixture.endpoint }),
+    (await import('./create-vmm-adapter.js')).createVmmAdapter({
+      ssh: c.transport,
+      endpoint: fixture.endpoint,
+      ...(typeof fixture.parameters?.vmmServer === 'string' && { server: fixture.parameters.vmmServer }),
+      ...(fixture.parameters?.runAs === true && {
+        credential: { username: 'replay', password: async () => 'replay' },
+      }),
+    }),
 });

@@ -14,80 +14,120 @@ export interface LiveCounterpart<T> {
   name: string;
   /** Why it cannot run here (no pwsh, not root); undefined when it can. Printed, never silent. */
   skip?: string;
-  /** The live transport, made when the first adapter is: an `HttpTransport` ('https') or a session opener ('ssh'). */
-  transport: () => T | Promise<T>;
+  /**
+   * Reaches (or starts) the counterpart, once, when the first adapter is made: a simulator
+   * whose port and password are known only then is started here. Stop it in the test file's
+   * own afterAll.
+   */
+  start: () => LiveSession<T> | Promise<LiveSession<T>>;
+  /** What the live site holds, where it differs from the fixture's `expect` (read when the tests run). */
+  expect?: AdapterContractOptions['expect'];
+  /** Records this run into the fixture (e.g. when an environment variable asks for it); the replay then skips. */
+  record?: (session: LiveSession<T>) => RecordSpec;
+}
+
+/** What a started counterpart gives the definition's `create`. */
+export interface LiveSession<T> {
+  /** An `HttpTransport` ('https') or a session opener ('ssh'). */
+  transport: T;
   /** The endpoint as the definition's parseEndpoint would give it. */
   endpoint: ParsedEndpoint;
   secret?: () => Promise<string>;
+  /** The adapter's own options, as the CLI would pass them (`{ pageSize: 7 }`). */
   options?: Record<string, unknown>;
-  /** Records this run into the fixture (e.g. when an environment variable asks for it); the replay then skips. */
-  record?: { redactor: Redactor; endpoint: string; product?: string; notes?: string };
+}
+
+export interface RecordSpec {
+  redactor: Redactor;
+  /** The endpoint the fixture's manifest names (redacted host names). */
+  endpoint: string;
+  product?: string;
+  notes?: string;
+  /** HTTP: record session tokens as stand-ins (default: the definition's `volatileTokens`). */
+  volatileTokens?: boolean;
 }
 
 export interface RecordedContractOptions<T> extends Omit<AdapterContractOptions, 'name' | 'adapter'> {
   /** The fixture folder the replay runs against (and a recording writes). */
   fixture: string;
   live?: LiveCounterpart<T>;
+  /** What the replay's test names call the fixture; its last two folder names by default. */
+  fixtureName?: string;
+  /**
+   * The fixture holds one adapter's session (a `drkit discover --record`), not a whole
+   * contract run: every adapter the suite makes replays it from its start.
+   */
+  oneSession?: boolean;
 }
 
 /**
  * The contract for an adapter definition, twice: live against its counterpart (recorded into
- * the fixture when asked), then replaying the fixture through the definition's own
- * fromFixture — what every adapter's contract test used to set up by hand.
+ * the fixture when asked, with the definition's own record parameters), then replaying the
+ * fixture through the definition's own fromFixture — what every adapter's contract test
+ * used to set up by hand.
  */
 export function describeRecordedContract<T>(
   definition: AdapterDefinition<T>,
   options: RecordedContractOptions<T>,
 ): void {
-  const { fixture, live, ...contract } = options;
+  const { fixture, live, fixtureName, oneSession, ...contract } = options;
   const warn = (m: string) => console.warn(m);
-  const connection = (transport: T, extra?: LiveCounterpart<T>): AdapterConnection<T> => ({
+  const connection = (transport: T, session?: LiveSession<T>): AdapterConnection<T> => ({
     transport,
-    secret: extra?.secret ?? (async () => 'replay'),
-    options: extra?.options ?? {},
+    secret: session?.secret ?? (async () => 'replay'),
+    options: session?.options ?? {},
     warn,
   });
+  const recording = !!live?.record && !live.skip;
   if (live) {
     if (live.skip)
       console.warn(`${definition.kind} live contract (${live.name}) skipped: ${live.skip}; the replay still runs`);
     describe.skipIf(!!live.skip)(`${definition.kind} against ${live.name}`, () => {
-      let transport: T | undefined;
-      let finish: (() => Promise<void>) | undefined;
-      afterAll(async () => finish?.());
-      const liveTransport = async (): Promise<T> => {
-        if (transport !== undefined) return transport;
-        const inner = await live.transport();
-        transport = live.record ? await recorded(definition, inner, fixture, live.record, (f) => (finish = f)) : inner;
-        return transport;
+      let started: Promise<{ session: LiveSession<T>; transport: T }> | undefined;
+      const finish: Array<() => Promise<void>> = [];
+      afterAll(async () => {
+        for (const f of finish.splice(0)) await f();
+      });
+      const start = async () => {
+        const session = await live.start();
+        if (!live.record) return { session, transport: shared(definition, session.transport, finish) };
+        const spec = live.record(session);
+        const parameters = definition.recordParameters?.(session.endpoint, connection(session.transport, session));
+        const transport = await recorded(definition, session.transport, fixture, spec, parameters, finish);
+        return { session, transport };
       };
       describeAdapterContract({
         ...contract,
+        ...(live.expect && { expect: live.expect }),
         name: `${definition.kind} (${live.name})`,
-        adapter: async () => definition.create(live.endpoint, connection(await liveTransport(), live)),
+        adapter: async () => {
+          const { session, transport } = await (started ??= start());
+          return definition.create(session.endpoint, connection(transport, session));
+        },
       });
     });
   }
-  describe.skipIf(!!live?.record)(
-    `${definition.kind} replaying ${fixture.replace(/\/$/, '').split('/').slice(-2).join('/')}`,
-    () => {
-      let replayed: T | undefined;
-      describeAdapterContract({
-        ...contract,
-        name: `${definition.kind} (replay)`,
-        adapter: async () => {
-          if (!definition.fromFixture) throw new Error(`${definition.kind}: the definition has no fromFixture`);
-          const manifest = await readManifest(fixture);
-          replayed ??= await replayTransport(definition, fixture);
-          const info = {
-            adapter: manifest.adapter,
-            endpoint: manifest.endpoint,
-            ...(manifest.parameters && { parameters: manifest.parameters }),
-          };
-          return definition.fromFixture(info, connection(replayed));
-        },
-      });
-    },
-  );
+  const shown = fixtureName ?? fixture.replace(/\/$/, '').split('/').slice(-2).join('/');
+  describe.skipIf(recording)(`${definition.kind} replaying ${shown}`, () => {
+    let replayed: T | undefined;
+    describeAdapterContract({
+      ...contract,
+      name: `${definition.kind} (replay of ${shown})`,
+      adapter: async () => {
+        if (!definition.fromFixture) throw new Error(`${definition.kind}: the definition has no fromFixture`);
+        const manifest = await readManifest(fixture);
+        replayed = oneSession
+          ? await replayTransport(definition, fixture)
+          : (replayed ?? (await replayTransport(definition, fixture)));
+        const info = {
+          adapter: manifest.adapter,
+          endpoint: manifest.endpoint,
+          ...(manifest.parameters && { parameters: manifest.parameters }),
+        };
+        return definition.fromFixture(info, connection(replayed));
+      },
+    });
+  });
 }
 
 async function replayTransport<T>(definition: AdapterDefinition<T>, fixture: string): Promise<T> {
@@ -103,23 +143,39 @@ async function recorded<T>(
   definition: AdapterDefinition<T>,
   inner: T,
   fixture: string,
-  record: NonNullable<LiveCounterpart<T>['record']>,
-  onFinish: (finish: () => Promise<void>) => void,
+  spec: RecordSpec,
+  parameters: Record<string, string | number | boolean> | undefined,
+  finish: Array<() => Promise<void>>,
 ): Promise<T> {
   const manifest = {
     adapter: definition.kind,
-    endpoint: record.endpoint,
-    ...(record.product && { product: record.product }),
-    ...(record.notes && { notes: record.notes }),
+    endpoint: spec.endpoint,
+    ...(spec.product && { product: spec.product }),
+    ...(spec.notes && { notes: spec.notes }),
+    ...(parameters && Object.keys(parameters).length > 0 && { parameters }),
   };
   if (definition.connection === 'https') {
-    const recorder = await recordHttp(inner as HttpTransport, fixture, record.redactor, {
-      volatileTokens: definition.volatileTokens === true,
+    const recorder = await recordHttp(inner as HttpTransport, fixture, spec.redactor, {
+      volatileTokens: spec.volatileTokens ?? definition.volatileTokens === true,
     });
-    onFinish(() => recorder.finish(manifest));
-    return recorder as T;
+    finish.push(() => recorder.finish(manifest));
+    return shared(definition, recorder as T, finish);
   }
-  const recorder = recordSsh(inner as Opener, fixture, record.redactor);
-  onFinish(() => recorder.finish(manifest));
+  const recorder = recordSsh(inner as Opener, fixture, spec.redactor);
+  finish.push(() => recorder.finish(manifest));
   return (() => recorder.connect()) satisfies Opener as T;
+}
+
+/** One HTTP transport for the whole suite: each adapter's close() must not end it; afterAll does. */
+function shared<T>(definition: AdapterDefinition<T>, transport: T, finish: Array<() => Promise<void>>): T {
+  if (definition.connection !== 'https') return transport;
+  const http = transport as HttpTransport;
+  finish.push(() => http.close());
+  const { getInto } = http;
+  return {
+    origin: http.origin,
+    request: (r) => http.request(r),
+    ...(getInto && { getInto: getInto.bind(http) }),
+    close: async () => {},
+  } satisfies HttpTransport as T;
 }
