@@ -1,5 +1,6 @@
 import {
   DrkitError,
+  UnsupportedError,
   type Adapter,
   type DiscoverOptions,
   type InventoryItem,
@@ -57,8 +58,8 @@ export function createPhysicalAdapter(options: PhysicalAdapterOptions): Adapter 
       if (!session || session.closed) session = await openRunner(opts.signal);
       const os = options.os ?? (await detectOs(session, opts.signal));
       if (os === 'other')
-        throw new DrkitError(
-          'unsupported',
+        throw new UnsupportedError(
+          'platform.version',
           `${where}: the host is neither Linux nor Windows (uname -s said something else)`,
         );
       const ctx = { session: currentSession, options, ...(opts.signal && { signal: opts.signal }) };

@@ -1,5 +1,5 @@
 import { dirname, relative } from 'node:path/posix';
-import { DrkitError } from '@drkit/core';
+import { DrkitError, UnsupportedError } from '@drkit/core';
 import type { LinuxDisk } from './linux-disks.js';
 
 /** Where drkit keeps file-level clones: beside the data, in a folder no one else uses. */
@@ -82,7 +82,7 @@ export function targetsOf(disks: LinuxDisk[]): Target[] {
   for (const d of disks) {
     const m = d.mechanism;
     if (m.kind === 'none')
-      throw new DrkitError('unsupported', `${m.reason}; narrow the machine to other disks with --disk`);
+      throw new UnsupportedError('snapshot', `${m.reason}; narrow the machine to other disks with --disk`);
     const t: Target =
       m.kind === 'btrfs'
         ? ['b', m.subvolume]
@@ -144,7 +144,7 @@ export function snapshotFile(disk: LinuxDisk, name: string): string {
     return `${dirname(m.file)}/${SNAPSHOT_DIR}/${name}/${m.file.slice(m.file.lastIndexOf('/') + 1)}`;
   if (m.kind === 'lvm') return `/dev/${m.vg}/${m.lv}_${name}`;
   if (m.kind === 'zfs') return `/dev/zvol/${m.dataset}@${name}`;
-  throw new DrkitError('unsupported', m.reason);
+  throw new UnsupportedError('snapshot', m.reason);
 }
 
 /** True for mechanisms whose clones keep an extent map to diff (btrfs, reflink). */

@@ -1,4 +1,11 @@
-import { DrkitError, type ChangeSet, type DiskSource, type Extent, type ReadOptions } from '@drkit/core';
+import {
+  DrkitError,
+  UnsupportedError,
+  type ChangeSet,
+  type DiskSource,
+  type Extent,
+  type ReadOptions,
+} from '@drkit/core';
 import { headerValue, type HttpTransport } from '@drkit/http';
 
 export interface DatastoreFile {
@@ -57,8 +64,8 @@ export async function openVSphereDisk(options: VSphereDiskSourceOptions, signal?
         .toString('latin1')
         .startsWith('# Disk DescriptorFile')
     ) {
-      throw new DrkitError(
-        'unsupported',
+      throw new UnsupportedError(
+        'replication.diskRead',
         `${options.fileName} is a descriptor whose extent is not a flat file on the datastore (vSAN, vVols, sparse): not readable over /folder`,
       );
     }

@@ -6,7 +6,7 @@ export type Consistency = 'crash' | 'app';
 
 /**
  * The abilities an `UnsupportedError` can name: one word each for what capabilities declare
- * (or, for `platform.version`, the endpoint's version that rules an adapter out).
+ * (or, for `platform.version`, the endpoint's platform or version that rules an adapter out).
  */
 export type CapabilityName =
   | 'discovery'

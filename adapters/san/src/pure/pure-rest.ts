@@ -1,4 +1,4 @@
-import { DrkitError } from '@drkit/core';
+import { DrkitError, UnsupportedError } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import { headerValue } from '@drkit/http';
 import { RestClient, type ArrayFault, type QueryValue } from '../rest-client.js';
@@ -66,8 +66,8 @@ export class PureSession {
       .filter((m) => m >= MIN_MINOR)
       .sort((a, b) => b - a)[0];
     if (best === undefined)
-      throw new DrkitError(
-        'unsupported',
+      throw new UnsupportedError(
+        'platform.version',
         `${this.#o.where} offers no REST 2.${MIN_MINOR}+ (it offers ${versions.join(', ') || 'none'})`,
       );
     this.#version = `2.${best}`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { DrkitError, abortError } from '@drkit/spec';
+import { DrkitError, UnsupportedError, abortError } from '@drkit/spec';
 import type { Consistency } from '@drkit/spec';
 import type { OperationOptions } from '@drkit/spec';
 import type { PreparedSnapshot } from '@drkit/spec';
@@ -44,7 +44,7 @@ export async function takeGroupPoint(request: GroupPointRequest): Promise<GroupP
   const unable = request.members.filter((m) => !appCapable(m, request.members));
   if (unable.length > 0) {
     const reason = `app consistency not available for ${unable.map((m) => m.name ?? m.machineId).join(', ')}`;
-    if (policy === 'require') throw new DrkitError('unsupported', `${reason}; the group policy requires it`);
+    if (policy === 'require') throw new UnsupportedError('snapshot.app', `${reason}; the group policy requires it`);
     return withFallback(await attempt(request, 'crash', tag), reason);
   }
   try {

@@ -1,5 +1,5 @@
 import type { Adapter } from '@drkit/spec';
-import { DrkitError } from '@drkit/spec';
+import { DrkitError, UnsupportedError } from '@drkit/spec';
 import { takeGroupPoint, type GroupPointRequest } from '../group/group-coordinator.js';
 import type { GroupMember, GroupPoint } from '../group/group-point.js';
 import type { PointDisk, PointManifest, PointMember } from '../store/point-manifest.js';
@@ -37,8 +37,8 @@ export interface ReplicationResult {
 export async function replicateGroup(request: ReplicateGroupRequest): Promise<ReplicationResult> {
   for (const m of request.members) {
     if (!m.adapter.capabilities.replication.diskRead) {
-      throw new DrkitError(
-        'unsupported',
+      throw new UnsupportedError(
+        'replication.diskRead',
         `${m.adapter.kind}: disk replication is not available for ${m.name ?? m.machineId} (drkit discover's warnings say why)`,
       );
     }
