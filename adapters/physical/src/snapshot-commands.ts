@@ -1,5 +1,5 @@
 import { dirname, relative } from 'node:path/posix';
-import { DrkitError, UnsupportedError } from '@drkit/core';
+import { UnsupportedError } from '@drkit/core';
 import type { LinuxDisk } from './linux-disks.js';
 
 /** Where drkit keeps file-level clones: beside the data, in a folder no one else uses. */

@@ -1,5 +1,5 @@
 import type { Adapter } from '@drkit/spec';
-import { DrkitError, UnsupportedError } from '@drkit/spec';
+import { UnsupportedError } from '@drkit/spec';
 import { takeGroupPoint, type GroupPointRequest } from '../group/group-coordinator.js';
 import type { GroupMember, GroupPoint } from '../group/group-point.js';
 import type { PointDisk, PointManifest, PointMember } from '../store/point-manifest.js';
