@@ -1,10 +1,12 @@
-import type { ExecOptions, RemoteCommand, SshRunner } from '@drkit/ssh';
+import { PassThrough, Writable } from 'node:stream';
+import { FRAME_MARK, SESSION_LOOP, decodeInvocation } from '@drkit/powershell';
+import type { ExecOptions, RemoteCommand, RemoteProcess, SshRunner } from '@drkit/ssh';
 
 /**
  * MOCK of a Windows Server 2022 host behind its OpenSSH server (no Windows here; unlike the
  * Hyper-V and VMM stubs, not run in pwsh yet): cmd.exe answers `uname -s` as it does, and each PowerShell operation —
- * recognized by the base64 -EncodedCommand drkit sends, whose script it checks for the
- * stdin contract — returns what the real scripts print on such a host: CIM results shaped
+ * a one-shot -EncodedCommand whose script it checks for the stdin contract, or a request
+ * line to drkit's PowerShell session — returns what the real scripts print on such a host: CIM results shaped
  * after the Win32_* class documentation, diskshadow's and vssadmin's published output. It
  * keeps the shadow registry drkit writes, so snapshots can be listed and deleted.
  */
@@ -145,7 +147,34 @@ export function fakeWindowsHost(options: { failedWriter?: string } = {}): {
       calls.push({ name: command.name, input });
       return { stdout: answer(command.name, input), stderr: '', code: 0 };
     },
-    open: () => Promise.reject(new Error('fake Windows host: no streams')),
+    // drkit's PowerShell session: one request per stdin line, one framed answer per request.
+    async open(command: RemoteCommand): Promise<RemoteProcess> {
+      if (!('raw' in command) || decodeInvocation(command.raw, '').script !== SESSION_LOOP)
+        throw new Error('fake Windows host: no streams but the PowerShell session');
+      const stdout = new PassThrough();
+      let partial = '';
+      let settle: () => void = () => {};
+      const done = new Promise<void>((resolve) => (settle = resolve));
+      const stdin = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          const lines = (partial + chunk.toString('utf8')).split('\n');
+          partial = lines.pop()!;
+          for (const line of lines.filter((l) => l.trim())) {
+            const request = JSON.parse(line) as { id: number; op: string; input?: Record<string, unknown> };
+            calls.push({ name: request.op, input: request.input });
+            stdout.write(`${FRAME_MARK}${request.id} ${answer(request.op, request.input).toString('utf8')}\r\n`);
+          }
+          cb();
+        },
+        final(cb) {
+          stdout.end();
+          settle();
+          cb();
+        },
+      });
+      stdout.write(`${FRAME_MARK}ready\r\n`);
+      return { stdin, stdout, done, kill: () => stdin.destroy() };
+    },
     close: async () => {},
   };
   return { runner: async () => runner, calls, shadows };

@@ -20,6 +20,9 @@ export function localRunner(env: Record<string, string>): SshRunner {
     const child = spawn('sh', ['-c', commandLine(command)], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, ended whole by kill(): as a host's sshd ends what a closed
+      // channel started (Windows' OpenSSH puts it in a job), whatever launcher sits between.
+      detached: true,
     });
     // A command that exits without reading its input (uname) closes the pipe first: as over
     // SSH, that is not an error of the command.
@@ -54,7 +57,14 @@ export function localRunner(env: Record<string, string>): SshRunner {
         if (end.signal || end.code !== 0) throw exitError(commandName(command), end, stderr());
       });
       done.catch(() => {});
-      return { stdin: child.stdin, stdout: child.stdout, done, kill: () => child.kill('SIGKILL') };
+      const kill = () => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      };
+      return { stdin: child.stdin, stdout: child.stdout, done, kill };
     },
     async close() {
       closed = true;

@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeInvocation } from '@drkit/powershell';
-import type { SshRunner } from '@drkit/ssh';
+import { Writable } from 'node:stream';
+import { decodeInvocation, SESSION_LOOP } from '@drkit/powershell';
+import type { RemoteProcess, SshRunner } from '@drkit/ssh';
 import { localRunner } from './local-runner.js';
 
 const HERE = new URL('./pwsh-stub/', import.meta.url).pathname;
@@ -76,6 +77,34 @@ export function pwshStubHost(
     calls.push({ name: command.name, input: input ? JSON.parse(input) : undefined });
     return exec(command, opts);
   };
+  // A PowerShell session: each request line on its stdin is a call, read as the loop reads it.
+  const open = runner.open.bind(runner);
+  const sessions = new Set<RemoteProcess>();
+  runner.open = async (command, opts) => {
+    const proc = await open(command, opts);
+    if (!('raw' in command) || decodeInvocation(command.raw, '').script !== SESSION_LOOP) return proc;
+    sessions.add(proc);
+    void proc.done.catch(() => {}).finally(() => sessions.delete(proc));
+    let partial = '';
+    const stdin = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        const text = partial + chunk.toString('latin1');
+        const lines = text.split('\n');
+        partial = lines.pop()!;
+        for (const line of lines.filter((l) => l.trim())) {
+          if (/[^\x00-\x7f]/.test(line)) return cb(new Error('stdin must be ASCII JSON'));
+          const request = JSON.parse(line) as { op: string; input?: unknown };
+          calls.push({ name: request.op, input: request.input });
+        }
+        proc.stdin.write(chunk, cb);
+      },
+      final(cb) {
+        proc.stdin.end(cb);
+      },
+    });
+    stdin.on('error', () => {});
+    return { ...proc, stdin, kill: () => proc.kill() };
+  };
   return {
     runner: async () => runner,
     calls,
@@ -83,6 +112,9 @@ export function pwshStubHost(
     state: () =>
       existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as Record<string, unknown> as never) : {},
     setState: (next) => writeFileSync(statePath, JSON.stringify(next)),
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
+    dispose: () => {
+      for (const p of sessions) p.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

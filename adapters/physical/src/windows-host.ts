@@ -7,7 +7,7 @@ import {
   type TakenSnapshot,
   checkSnapshotTag,
 } from '@drkit/core';
-import { powershellOverSsh, type PowerShellRunner } from '@drkit/powershell';
+import { sharedPowerShell, type PowerShellRunner } from '@drkit/powershell';
 import type { HostContext, HostOps } from './host-ops.js';
 import { parseDiskshadow, parseWriters } from './vss-output.js';
 import { WINDOWS_DISCOVER, WINDOWS_VSS_DELETE, WINDOWS_VSS_LIST, WINDOWS_VSS_TAKE } from './windows-scripts.js';
@@ -34,7 +34,7 @@ const SNAPSHOT_FS = new Set(['NTFS', 'ReFS']);
  * copies are not implemented yet (declared absent).
  */
 export async function connectWindows(ctx: HostContext): Promise<HostOps> {
-  const ps = async (): Promise<PowerShellRunner> => powershellOverSsh(await ctx.session());
+  const ps = async (): Promise<PowerShellRunner> => sharedPowerShell(await ctx.session());
   const [facts] = await (await ps()).invoke<WindowsFacts>(
     WINDOWS_DISCOVER,
     undefined,

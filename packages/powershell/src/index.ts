@@ -12,5 +12,7 @@ export { wrapScript, readEnvelope, type PsError } from './ps-envelope.js';
 export { powershellOverSsh, type PowerShellRunner, type PsOperation } from './powershell-runner.js';
 export { powershellLocal, type LocalPowerShellOptions } from './powershell-local.js';
 export { psInput } from './ps-input.js';
-export { powershellSession, type PowerShellOverSshSession } from './ssh-powershell.js';
+export { powershellSession, sharedPowerShell, type PowerShellOverSshSession } from './ssh-powershell.js';
+export { powershellSessionOver, type PowerShellSession, type PowerShellSessionOptions } from './ps-session.js';
+export { SESSION_LOOP, FRAME_MARK } from './ps-session-loop.js';
 export { openPowerShellBlockReader, POWERSHELL_BLOCK_HELPER } from './block-helper.js';

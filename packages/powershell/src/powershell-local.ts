@@ -18,9 +18,8 @@ export interface LocalPowerShellOptions {
  * the input as JSON on stdin. A call that times out or is aborted kills the process's whole
  * group, so nothing it started outlives it.
  *
- * Not node-powershell: it keeps one long-lived shell and sends each command as script text
- * into it, which is exactly what drkit never does with a value, and one stuck call would
- * hold every later one.
+ * For one-off local calls; adapters talk to their hosts through a session instead
+ * (ps-session.ts), one process per connection.
  */
 export function powershellLocal(options: LocalPowerShellOptions = {}): PowerShellRunner {
   const exe = options.exe ?? 'pwsh';

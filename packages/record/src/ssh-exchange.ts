@@ -28,6 +28,12 @@ export interface SshStreamTranscript {
   /** Spans of volatile values in the input: compared by length, not content. */
   masks: Array<[number, number]>;
   events: Array<{ after: number; out: string }>;
+  /**
+   * A text stream (a PowerShell session): input and output were redacted as exec text is —
+   * input chunk by chunk (a replay redacts what arrives the same way before comparing),
+   * output per answer — and offsets count redacted bytes.
+   */
+  text?: true;
   /** Input bytes written when the process ended, and whether stdin had ended by then. */
   endedAfter: number;
   stdinEnded: boolean;

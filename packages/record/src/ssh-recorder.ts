@@ -78,7 +78,8 @@ export function recordSsh(connect: () => Promise<SshRunner>, dir: string, redact
           };
           entries.push(entry);
           const proc = await inner.open(command, options);
-          return recordStream(proc, tokens, (response) => (entry.response = response));
+          const text = 'raw' in command && command.text === true;
+          return recordStream(proc, tokens, text ? redactor : undefined, (response) => (entry.response = response));
         },
         close: () => inner.close(),
       };
@@ -110,16 +111,20 @@ export function recordSsh(connect: () => Promise<SshRunner>, dir: string, redact
 function recordStream(
   proc: RemoteProcess,
   tokens: VolatileTokens,
+  redactor: Redactor | undefined,
   done: (response: SshExecResponse) => void,
 ): RemoteProcess {
+  // Text streams are redacted as they pass (latin1 keeps one char per byte, so offsets hold).
+  const redact = (chunk: Buffer) => (redactor ? Buffer.from(redactor.text(chunk.toString('latin1')), 'latin1') : chunk);
   const input: Buffer[] = [];
   let written = 0;
   let stdinEnded = false;
   const events: Array<{ after: number; out: string }> = [];
   const stdin = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      input.push(chunk);
-      written += chunk.length;
+      const kept = redact(chunk);
+      input.push(kept);
+      written += kept.length;
       proc.stdin.write(chunk, cb);
     },
     final(cb) {
@@ -143,7 +148,8 @@ function recordStream(
       stream: {
         input: Buffer.from(masked, 'latin1').toString('base64'),
         masks: VolatileTokens.spans(masked),
-        events,
+        events: redactor ? answers(events, redactor, tokens) : events,
+        ...(redactor && { text: true as const }),
         endedAfter: written,
         stdinEnded,
       },
@@ -164,4 +170,27 @@ function recordStream(
   );
   recorded.catch(() => {});
   return { stdin, stdout, done: recorded, kill: () => proc.kill() };
+}
+
+/**
+ * A text stream's output, one event per input position (an answer arrives in many chunks and
+ * a host name may straddle two), each redacted whole, its volatile values stood in for as
+ * the input's are (a replay puts the live values back).
+ */
+function answers(
+  events: Array<{ after: number; out: string }>,
+  redactor: Redactor,
+  tokens: VolatileTokens,
+): Array<{ after: number; out: string }> {
+  const merged: Array<{ after: number; bytes: Buffer[] }> = [];
+  for (const e of events) {
+    const last = merged.at(-1);
+    const bytes = Buffer.from(e.out, 'base64');
+    if (last && last.after === e.after) last.bytes.push(bytes);
+    else merged.push({ after: e.after, bytes: [bytes] });
+  }
+  return merged.map((m) => ({
+    after: m.after,
+    out: Buffer.from(tokens.standIn(redactor.text(Buffer.concat(m.bytes).toString('utf8'))), 'utf8').toString('base64'),
+  }));
 }

@@ -103,15 +103,21 @@ function replayRunner(where: string, queue: SshExchange[], bindings: LiveBinding
         .slice(0, LOOKAHEAD)
         .filter((e) => e.request.stream && e.response.stream && bindings.match(e.request.command, line));
       if (candidates.length > 1) {
-        return streamChosenByInput(commandName(command), candidates, (e) => {
-          const i = queue.indexOf(e);
-          if (i >= 0) queue.splice(i, 1);
-          return i >= 0;
-        });
+        return streamChosenByInput(
+          commandName(command),
+          candidates,
+          (e) => {
+            const i = queue.indexOf(e);
+            if (i >= 0) queue.splice(i, 1);
+            return i >= 0;
+          },
+          redactor,
+          bindings,
+        );
       }
       const e = take(line, true);
       if (!e.response.stream) throw new DrkitError('replay-mismatch', `#${e.seq} recorded no stream`);
-      return replayStream(commandName(command), e.seq, e.response, e.response.stream);
+      return replayStream(commandName(command), e.seq, e.response, e.response.stream, redactor, bindings);
     },
     async close() {
       closed = true;
@@ -132,8 +138,30 @@ function recordedInput(t: SshStreamTranscript): (at: number, chunk: Buffer) => n
   };
 }
 
-function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStreamTranscript): RemoteProcess {
-  const differsAt = recordedInput(t);
+function replayStream(
+  name: string,
+  seq: number,
+  end: SshExecResponse,
+  t: SshStreamTranscript,
+  redactor: Redactor,
+  bindings: LiveBindings,
+): RemoteProcess {
+  const masked = recordedInput(t);
+  const expected = Buffer.from(t.input, 'base64').toString('latin1');
+  // Text: stand-ins in the recording bind to the live values in their places (and go back
+  // into the answers); binary: masked spans match anything.
+  const differsAt = (at: number, chunk: Buffer): number =>
+    !t.text
+      ? masked(at, chunk)
+      : bindings.match(expected.slice(at, at + chunk.length), chunk.toString('latin1'))
+        ? -1
+        : at;
+  const answer = (out: string) =>
+    t.text
+      ? Buffer.from(bindings.restore(Buffer.from(out, 'base64').toString('utf8')), 'utf8')
+      : Buffer.from(out, 'base64');
+  // A text stream was recorded redacted, chunk by chunk: what arrives is redacted the same way first.
+  const redact = (chunk: Buffer) => (t.text ? Buffer.from(redactor.text(chunk.toString('latin1')), 'latin1') : chunk);
   const stdout = new PassThrough();
   let received = 0;
   let stdinEnded = false;
@@ -152,12 +180,12 @@ function replayStream(name: string, seq: number, end: SshExecResponse, t: SshStr
     settle();
   };
   const pump = () => {
-    while (event < t.events.length && t.events[event]!.after <= received)
-      stdout.write(Buffer.from(t.events[event++]!.out, 'base64'));
+    while (event < t.events.length && t.events[event]!.after <= received) stdout.write(answer(t.events[event++]!.out));
     if (event === t.events.length && received >= t.endedAfter && (!t.stdinEnded || stdinEnded)) finish();
   };
   const stdin = new Writable({
-    write(chunk: Buffer, _enc, cb) {
+    write(raw: Buffer, _enc, cb) {
+      const chunk = redact(raw);
       const at = differsAt(received, chunk);
       if (at >= 0) {
         // The error surfaces through `done`; erroring stdin would need a listener nobody has.
@@ -192,6 +220,8 @@ function streamChosenByInput(
   name: string,
   candidates: SshExchange[],
   claim: (e: SshExchange) => boolean,
+  redactor: Redactor,
+  bindings: LiveBindings,
 ): RemoteProcess {
   const inputs = new Map(candidates.map((e) => [e, recordedInput(e.response.stream!)] as const));
   let chosen: RemoteProcess | undefined;
@@ -212,7 +242,7 @@ function streamChosenByInput(
           `${name}: input matches none of the ${candidates.length} recordings it could be`,
         ),
       );
-    chosen = replayStream(name, e.seq, e.response, e.response.stream!);
+    chosen = replayStream(name, e.seq, e.response, e.response.stream!, redactor, bindings);
     chosen.stdout.pipe(stdout);
     chosen.done.then(
       () => settle(),
@@ -222,7 +252,14 @@ function streamChosenByInput(
   };
   const stdin = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      const to = chosen ?? choose((e) => inputs.get(e)!(0, chunk) < 0);
+      const to =
+        chosen ??
+        choose((e) => {
+          const first = e.response.stream!.text
+            ? Buffer.from(redactor.text(chunk.toString('latin1')), 'latin1')
+            : chunk;
+          return inputs.get(e)!(0, first) < 0;
+        });
       if (!to) return cb();
       to.stdin.write(chunk, () => cb());
     },

@@ -11,8 +11,10 @@ export type RemoteCommand =
   /**
    * A line passed verbatim, for hosts whose shell is not POSIX (Windows' OpenSSH starts
    * cmd.exe). Fixed text only — values travel on stdin — and no process-group kill.
+   * `text`: a stream of text requests and answers (a PowerShell session), which a recording
+   * redacts as it redacts an exec's input and output (disk-data streams are kept as they are).
    */
-  | { raw: string; name: string };
+  | { raw: string; name: string; text?: boolean };
 
 export function shellQuote(value: string): string {
   if (value.includes('\0')) throw new DrkitError('bad-input', 'a command argument cannot contain a NUL byte');

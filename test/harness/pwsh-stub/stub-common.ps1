@@ -19,7 +19,15 @@ function Read-StubState {
   return (New-StubSeed)
 }
 
-function Get-StubState { if (-not $script:StubState) { $script:StubState = Read-StubState }; $script:StubState }
+# drkit keeps one PowerShell per connection, and a test (or another session) may change the
+# file between calls: the state read is kept only while the file is the one it was read from.
+$script:StubStateStamp = $null
+function Get-StubStamp { if (Test-Path -LiteralPath $script:StubStateFile) { $f = [IO.FileInfo]::new($script:StubStateFile); "$($f.LastWriteTimeUtc.Ticks)/$($f.Length)" } else { 'none' } }
+function Get-StubState {
+  $stamp = Get-StubStamp
+  if (-not $script:StubState -or $stamp -ne $script:StubStateStamp) { $script:StubState = Read-StubState; $script:StubStateStamp = $stamp }
+  $script:StubState
+}
 
 # Read-modify-write of the state under an exclusive lock; the file is replaced atomically so
 # a reader never sees half of it.
@@ -36,6 +44,7 @@ function Update-StubState([scriptblock]$change) {
     Set-Content -LiteralPath $tmp -Value ($state | ConvertTo-Json -Depth 20) -NoNewline
     Move-Item -LiteralPath $tmp -Destination $script:StubStateFile -Force
     $script:StubState = $state
+    $script:StubStateStamp = Get-StubStamp
     $out
   } finally { $lock.Dispose() }
 }
