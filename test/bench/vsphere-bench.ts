@@ -5,15 +5,15 @@
  *    `delay` ms by the simulator (its DelayConfig), against one VM alone. Reported: the
  *    group's snapshot window (first take started → last take done) and its wall time, and
  *    the ratio to the single VM's. The goal: the window stays within 1.5× a single VM's.
- * 2. Disk reads over /folder: a `mib` MiB flat extent read through drkit's DiskSource (4 MiB
- *    Range requests, 8 in flight, into buffers reused as the engine recycles them) against
+ * 2. Disk reads over /folder: a `mib` MiB flat extent read through drkit's DiskSource (the
+ *    engine's chunk size and read-ahead, into buffers reused as the engine recycles them) against
  *    `curl` fetching the same file with the same session cookie, alternating. The goal: ≥ 80% of curl's throughput.
  * Medians of `repeat` rounds.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { collectInventory, takeGroupPoint } from '@drkit/core';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_READ_AHEAD, collectInventory, takeGroupPoint } from '@drkit/core';
 import { createHttpTransport } from '@drkit/http';
 import { createVSphereAdapter, openVSphereDisk } from '@drkit/vsphere';
 import { startVcsim } from '../harness/vcsim.js';
@@ -34,9 +34,9 @@ const sim = await startVcsim({
   methodDelays: { CreateSnapshot_Task: DELAY },
 });
 try {
-  // A connection per member in flight: each call holds one for as long as the server takes.
+  // The transport as the CLI makes it: its default connection cap (no bench-only setting).
   const adapter = createVSphereAdapter({
-    transport: createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint }, connections: 64 }),
+    transport: createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint } }),
     credentials: { username: sim.username, password: async () => sim.password },
     endpoint: 'vsphere://bench',
   });
@@ -77,11 +77,7 @@ try {
   const ds = /^\[([^\]]+)\]\s*(.+)$/.exec(flat)!;
   const url = `${sim.origin}/folder/${ds[2]!.split('/').map(encodeURIComponent).join('/')}?dcPath=DC0&dsName=${encodeURIComponent(ds[1]!)}`;
   const readTimes = { drkit: [] as number[], curl: [] as number[] };
-  const transport = createHttpTransport({
-    url: sim.origin,
-    tls: { mode: 'pin', sha256: sim.thumbprint },
-    connections: 8,
-  });
+  const transport = createHttpTransport({ url: sim.origin, tls: { mode: 'pin', sha256: sim.thumbprint } });
   await withAdminSession(sim, async (_client, cookie) => {
     const drkitRead = async () => {
       const source = await openVSphereDisk({
@@ -94,12 +90,13 @@ try {
         datacenter: 'DC0',
       });
       const started = performance.now();
-      const chunk = 4 << 20;
+      // As the replication engine reads, with its defaults: its chunk size, as many in flight
+      // as its read-ahead, into chunk buffers it recycles once their data is written.
+      const chunk = DEFAULT_CHUNK_BYTES;
       let next = 0;
       let bytes = 0;
-      // As the replication engine reads: into chunk buffers it recycles once their data is written.
       await Promise.all(
-        Array.from({ length: 8 }, async () => {
+        Array.from({ length: DEFAULT_READ_AHEAD }, async () => {
           const into = Buffer.allocUnsafeSlow(chunk);
           while (next < size) {
             const offset = next;

@@ -84,6 +84,23 @@ export async function retrieveObject(
   return first ? parseObjectContent(first) : undefined;
 }
 
+/** Reads the same properties of several objects of one type in one call (one objectSet each). */
+export async function retrieveObjects(
+  client: Vim25Client,
+  collector: MoRef,
+  objs: readonly MoRef[],
+  paths: readonly string[],
+  signal?: AbortSignal,
+): Promise<ObjectContent[]> {
+  if (objs.length === 0) return [];
+  const params =
+    `<specSet><propSet><type>${objs[0]!.type}</type><all>false</all>${paths.map((p) => `<pathSet>${xmlEscape(p)}</pathSet>`).join('')}</propSet>` +
+    objs.map((o) => `<objectSet>${morefXml('obj', o)}<skip>false</skip></objectSet>`).join('') +
+    `</specSet><options/>`;
+  const response = await client.invoke('RetrievePropertiesEx', collector, params, { signal });
+  return children(child(response, 'returnval'), 'objects').map(parseObjectContent);
+}
+
 export function parseObjectContent(node: XmlNode): ObjectContent {
   const obj = morefOf(child(node, 'obj')) ?? { type: 'Unknown', value: '' };
   const props = new Map<string, XmlNode>();

@@ -4,6 +4,8 @@ export interface ConnectionFlags {
   insecure?: boolean;
   caFile?: string;
   passwordFile?: string;
+  /** API calls in flight per https endpoint at most (default 64). */
+  connections?: number;
   record?: string;
   replay?: string;
   /** Objects per page (vSphere). */

@@ -86,6 +86,11 @@ function connectionOptions(c: Command): Command {
     .option('--thumbprint <sha256>', "pin the server certificate's SHA-256 thumbprint")
     .option('--ca-file <pem>', 'trust this CA bundle for the server certificate')
     .option('--insecure', 'do not check the server certificate or SSH host key (warns)')
+    .option(
+      '--connections <n>',
+      'https: API calls in flight per endpoint at most (default 64; a group of N members uses up to N)',
+      positiveInt,
+    )
     .option('--password-file <file>', 'read the password or API token from a file (else DRKIT_PASSWORD, else a prompt)')
     .option(
       '--identity <key file>',

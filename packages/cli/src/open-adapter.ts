@@ -64,6 +64,7 @@ export async function openAdapter(
     let transport: HttpTransport = createHttpTransport({
       url: requireUrl(ep, definition),
       tls: await tlsPolicy(flags, warn),
+      ...(flags.connections && { connections: flags.connections }),
     });
     const recorder = flags.record
       ? await recordHttp(

@@ -37,7 +37,7 @@ describe('GETs into the caller’s buffer (bulk disk reads)', () => {
     let connections = 0;
     const url = await serve((_p, range, res) => ranged(range, res));
     servers[0]!.on('secureConnection', () => connections++);
-    const t = createHttpTransport({ url, tls: { mode: 'pin', sha256: cert.thumbprint }, connections: 2 });
+    const t = createHttpTransport({ url, tls: { mode: 'pin', sha256: cert.thumbprint }, rangeConnections: 2 });
     const reads = Array.from({ length: 16 }, async (_, i) => {
       const into = Buffer.alloc(64 * 1024);
       const r = await t.getInto!(
@@ -78,7 +78,7 @@ describe('GETs into the caller’s buffer (bulk disk reads)', () => {
       if (path === '/chunked') return res.writeHead(206).end(data.subarray(0, 10)); // no length: chunked
       ranged(range, res);
     });
-    const t = createHttpTransport({ url, tls: { mode: 'pin', sha256: cert.thumbprint }, connections: 1 });
+    const t = createHttpTransport({ url, tls: { mode: 'pin', sha256: cert.thumbprint }, rangeConnections: 1 });
     const into = Buffer.alloc(10);
     expect(await t.getInto!({ path: '/expired', headers: { range: 'bytes=0-9' } }, into)).toMatchObject({
       status: 401,

@@ -20,6 +20,10 @@ export interface DiskJob {
   forceResync?: boolean;
 }
 
+/** The engine's read unit and how many it keeps in flight: what a user's run does (benches read with these). */
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
+export const DEFAULT_READ_AHEAD = 3;
+
 export interface EngineOptions extends OperationOptions {
   /** Bytes read, hashed and compared as one unit. Default 1 MiB. */
   chunkBytes?: number;
@@ -54,7 +58,7 @@ interface Counters {
  */
 export async function replicateDisk(run: StoreRun, job: DiskJob, options: EngineOptions = {}): Promise<PointDisk> {
   const { source } = job;
-  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const writer = await run.openDisk(job.key, source.sizeBytes);
   const bs = writer.blockSize;
   if (chunkBytes % bs !== 0)
@@ -115,7 +119,8 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
     remote
       ? remoteCandidates(source, remote, e, bs, writer, options)
       : localCandidates(source, e, bs, writer, buffers, options);
-  const windowBytes = Math.max(1, remote ? (options.remoteReadAhead ?? 16) : (options.readAhead ?? 3)) * chunkBytes;
+  const windowBytes =
+    Math.max(1, remote ? (options.remoteReadAhead ?? 16) : (options.readAhead ?? DEFAULT_READ_AHEAD)) * chunkBytes;
   const ahead: Array<Promise<Candidates>> = [];
   let aheadBytes = 0;
   let queued = 0;
