@@ -6,7 +6,7 @@
  *    group's snapshot window (first take started → last take done) and its wall time, and
  *    the ratio to the single VM's. The goal: the window stays within 1.5× a single VM's.
  * 2. Disk reads over /folder: a `mib` MiB flat extent read through drkit's DiskSource (the
- *    engine's chunk size and read-ahead, into buffers reused as the engine recycles them) against
+ *    read size and count the source asks the engine for, into buffers reused as the engine recycles them) against
  *    `curl` fetching the same file with the same session cookie, alternating. The goal: ≥ 80% of curl's throughput.
  * Medians of `repeat` rounds.
  */
@@ -90,13 +90,13 @@ try {
         datacenter: 'DC0',
       });
       const started = performance.now();
-      // As the replication engine reads, with its defaults: its chunk size, as many in flight
-      // as its read-ahead, into chunk buffers it recycles once their data is written.
-      const chunk = DEFAULT_CHUNK_BYTES;
+      // As the replication engine reads this source: the size and count the source prefers
+      // (else the engine's defaults), into chunk buffers it recycles once their data is written.
+      const chunk = source.preferredReads?.bytes ?? DEFAULT_CHUNK_BYTES;
       let next = 0;
       let bytes = 0;
       await Promise.all(
-        Array.from({ length: DEFAULT_READ_AHEAD }, async () => {
+        Array.from({ length: source.preferredReads?.inFlight ?? DEFAULT_READ_AHEAD }, async () => {
           const into = Buffer.allocUnsafeSlow(chunk);
           while (next < size) {
             const offset = next;

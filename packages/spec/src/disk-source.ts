@@ -27,6 +27,12 @@ export interface ReadOptions extends OperationOptions {
 export interface DiskSource {
   readonly diskId: string;
   readonly sizeBytes: number;
+  /**
+   * How this source is best read: the size of one read and how many at once. A disk read over
+   * a network (vSphere's /folder) wants bigger and more parallel reads than a local file; the
+   * engine follows it unless its caller says otherwise. Absent: the engine's defaults.
+   */
+  readonly preferredReads?: { bytes: number; inFlight: number };
   /** Extents holding data; the whole disk when the platform cannot tell. */
   allocated(options?: OperationOptions): AsyncIterable<Extent>;
   changedSince(token: string | undefined, options?: OperationOptions): Promise<ChangeSet>;

@@ -58,7 +58,7 @@ interface Counters {
  */
 export async function replicateDisk(run: StoreRun, job: DiskJob, options: EngineOptions = {}): Promise<PointDisk> {
   const { source } = job;
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const chunkBytes = options.chunkBytes ?? source.preferredReads?.bytes ?? DEFAULT_CHUNK_BYTES;
   const writer = await run.openDisk(job.key, source.sizeBytes);
   const bs = writer.blockSize;
   if (chunkBytes % bs !== 0)
@@ -120,7 +120,12 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
       ? remoteCandidates(source, remote, e, bs, writer, options)
       : localCandidates(source, e, bs, writer, buffers, options);
   const windowBytes =
-    Math.max(1, remote ? (options.remoteReadAhead ?? 16) : (options.readAhead ?? DEFAULT_READ_AHEAD)) * chunkBytes;
+    Math.max(
+      1,
+      remote
+        ? (options.remoteReadAhead ?? 16)
+        : (options.readAhead ?? source.preferredReads?.inFlight ?? DEFAULT_READ_AHEAD),
+    ) * chunkBytes;
   const ahead: Array<Promise<Candidates>> = [];
   let aheadBytes = 0;
   let queued = 0;
