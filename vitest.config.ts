@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // One config for the whole workspace: tests import package sources (each package's
@@ -18,6 +19,9 @@ export default defineConfig({
     // The simulator build is shared; tests start their own simulator processes.
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
+    // Two files at a time even on two cores (vitest's default leaves one core idle): most
+    // of a test's time is waiting on a simulator, sshd or pwsh, not on this process.
+    maxWorkers: Math.max(2, availableParallelism()),
     // CI asks for a JSON report too (DRKIT_TEST_REPORT=<file>) to print a plain closing line.
     reporters: process.env.DRKIT_TEST_REPORT ? ['default', 'json'] : ['default'],
     ...(process.env.DRKIT_TEST_REPORT && { outputFile: { json: process.env.DRKIT_TEST_REPORT } }),
