@@ -32,10 +32,12 @@ export interface RestClientOptions {
   /** Headers that authenticate a request (Basic credentials, a session token). */
   authHeaders(signal?: AbortSignal): Promise<Record<string, string>>;
   /**
-   * Gets a fresh session after a 401. Absent where a 401 can only mean bad credentials
-   * (ONTAP's Basic auth); present where sessions expire (Pure's session tokens).
+   * Gets a fresh session after a 401 of a request sent with `refused` (its auth headers).
+   * Absent where a 401 can only mean bad credentials (ONTAP's Basic auth); present where
+   * sessions expire (Pure's session tokens). Calls in flight together are refused together:
+   * one whose session was already renewed by another must not log in again.
    */
-  renewSession?(signal?: AbortSignal): Promise<void>;
+  renewSession?(signal: AbortSignal | undefined, refused: Record<string, string>): Promise<void>;
   faultOf(body: unknown): ArrayFault | undefined;
   /** Longest wait a server's Retry-After may ask for, ms; beyond it the request fails as busy. Default 60 s. */
   maxRetryAfterMs?: number;
@@ -71,10 +73,10 @@ export class RestClient {
     let renewed = false;
     let busy = 0;
     for (;;) {
-      const response = await this.#once(request);
+      const { response, auth } = await this.#once(request);
       if (response.status === 401 && this.#o.renewSession && !renewed) {
         renewed = true;
-        await this.#o.renewSession(request.signal);
+        await this.#o.renewSession(request.signal, auth);
         continue;
       }
       if ((response.status === 429 || response.status === 503) && busy < (this.#o.busyRetries ?? 5)) {
@@ -90,12 +92,10 @@ export class RestClient {
     }
   }
 
-  async #once(request: RestRequest): Promise<RestResponse> {
+  async #once(request: RestRequest): Promise<{ response: RestResponse; auth: Record<string, string> }> {
     if (request.signal?.aborted) throw abortError(request.signal);
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      ...(await this.#o.authHeaders(request.signal)),
-    };
+    const auth = await this.#o.authHeaders(request.signal);
+    const headers: Record<string, string> = { accept: 'application/json', ...auth };
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.#o.transport.request({
@@ -133,7 +133,7 @@ export class RestClient {
         parsed = { message: text.slice(0, 200) };
       }
     }
-    return { status: response.status, headers: response.headers, body: parsed };
+    return { response: { status: response.status, headers: response.headers, body: parsed }, auth };
   }
 
   #error(request: RestRequest, response: RestResponse): DrkitError {

@@ -44,9 +44,10 @@ export class PureSession {
         if (!this.#token) await this.#loginOnce(signal);
         return { 'x-auth-token': this.#token! };
       },
-      renewSession: async (signal) => {
-        this.#token = undefined;
-        await this.#loginOnce(signal);
+      renewSession: async (signal, refused) => {
+        // Only the token that was refused is dropped: a newer one (another call's login) stands.
+        if (this.#token === refused['x-auth-token']) this.#token = undefined;
+        if (!this.#token) await this.#loginOnce(signal);
       },
       faultOf: pureFault,
     });
