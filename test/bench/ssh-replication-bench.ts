@@ -140,7 +140,8 @@ try {
     timeRatio: d.seconds / r.seconds,
     wireRatio: d.wire / r.wire,
     copiesIdentical: same,
-    goal: { timeRatioAtMost: 0.5, wireRatioAtMost: 1 },
+    // A delta knows what changed; a resync compares every block's checksum on the host first.
+    goal: RESYNC ? { timeRatioAtMost: 1, wireRatioAtMost: 0.25 } : { timeRatioAtMost: 0.5, wireRatioAtMost: 1 },
   };
   console.log(JSON.stringify(result, null, 2));
   await writeFile(
