@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DrkitError } from '@drkit/spec';
 import { DEFAULT_POLICY, validatePolicy } from './replication-policy.js';
-import { nextRun, rpoStatus, startScheduler } from './replication-scheduler.js';
+import { nextRun, rpoStatus, startScheduler, type SchedulerEvent } from './replication-scheduler.js';
 
 const MIN = 60_000;
 const H = 60 * MIN;
@@ -42,23 +43,76 @@ describe('the schedule', () => {
     expect(rpoStatus(p, 0, 16 * MIN)).toEqual({ breached: true, ageMs: 16 * MIN });
     expect(rpoStatus(p, undefined, 0).breached).toBe(true);
   });
+});
 
-  it('runs takes when due and reports a failed one, on a loop the caller can stop', async () => {
+describe('the scheduler', () => {
+  // A fake clock: hours of schedule run in milliseconds, and every call is counted.
+  beforeEach(() => vi.useFakeTimers({ now: 0 }));
+  afterEach(() => vi.useRealTimers());
+  const p = DEFAULT_POLICY;
+
+  it('takes an app point first, then crash points on the interval, and reports each', async () => {
     const events: string[] = [];
-    let calls = 0;
-    const stop = startScheduler({
-      policy: { ...p, crashIntervalMs: 40, rpoThresholdMs: 10_000 },
-      take: async (c) => {
-        if (++calls === 2) throw new Error('link down');
-        events.push(c);
-      },
-      onEvent: (e) => e.kind === 'failed' && events.push('failed'),
+    const s = startScheduler({
+      policy: p,
+      take: async () => {},
+      onEvent: (e) => events.push(e.kind === 'point' ? e.consistency : e.kind),
     });
-    await new Promise((r) => setTimeout(r, 300));
-    stop();
-    expect(events[0]).toBe('app');
-    expect(events[1]).toBe('failed');
-    expect(events.slice(2).every((e) => e === 'crash')).toBe(true);
-    expect(events.length).toBeGreaterThan(3);
+    await vi.advanceTimersByTimeAsync(16 * MIN);
+    s.stop();
+    // No point yet at the start: the RPO is breached until the first one.
+    expect(events).toEqual(['rpo-breached', 'app', 'rpo-restored', 'crash', 'crash', 'crash']);
+  });
+
+  it('never retries an authentication failure: one call, then needs-attention until resumed', async () => {
+    let calls = 0;
+    const events: SchedulerEvent[] = [];
+    const s = startScheduler({
+      policy: p,
+      take: async () => {
+        calls++;
+        throw new DrkitError('auth-failed', 'the password was refused');
+      },
+      onEvent: (e) => events.push(e),
+    });
+    await vi.advanceTimersByTimeAsync(60 * MIN);
+    expect(calls).toBe(1);
+    expect(s.status()).toEqual({ state: 'needs-attention', reason: 'auth-failed: the password was refused' });
+    // The RPO was breached from the start (no point yet): said once, not on every tick.
+    expect(events.filter((e) => e.kind === 'rpo-breached')).toHaveLength(1);
+    s.resume();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toBe(2);
+    s.stop();
+  });
+
+  it('retries a transient failure at 1, 2, 4, 8, 10 minutes, then every 30', async () => {
+    const at: number[] = [];
+    const s = startScheduler({
+      policy: p,
+      take: async () => {
+        at.push(Date.now() / MIN);
+        throw new DrkitError('unreachable', 'no route to host');
+      },
+    });
+    await vi.advanceTimersByTimeAsync(120 * MIN);
+    s.stop();
+    expect(at).toEqual([0, 1, 3, 7, 15, 25, 55, 85, 115]);
+  });
+
+  it('after a transient failure and a success, keeps the interval and says when the RPO is met again', async () => {
+    let calls = 0;
+    const events: SchedulerEvent[] = [];
+    const s = startScheduler({
+      policy: p,
+      take: async () => {
+        if (++calls === 1) throw new DrkitError('timeout', 'the host did not answer');
+      },
+      onEvent: (e) => events.push(e),
+    });
+    await vi.advanceTimersByTimeAsync(7 * MIN);
+    s.stop();
+    expect(events.map((e) => e.kind)).toEqual(['rpo-breached', 'failed', 'point', 'rpo-restored', 'point']);
+    expect(events[1]).toMatchObject({ failures: 1, retryAt: 1 * MIN });
   });
 });
