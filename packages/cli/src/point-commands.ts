@@ -101,7 +101,7 @@ export async function runReplicate(
     print(
       io,
       flags.json,
-      { ...p, resumed: result.resumed },
+      { ...p, resumed: result.resumed, ...(result.leftovers.length > 0 && { leftovers: result.leftovers }) },
       () =>
         `recovery point ${p.id}: ${describeStatement(p.consistency)}${result.resumed ? ' (resumed an interrupted run)' : ''}\n` +
         `  ${disks.length} disks, read ${humanBytes(disks.reduce((n, d) => n + d.bytesRead, 0))}, wrote ${humanBytes(disks.reduce((n, d) => n + d.bytesWritten, 0))}\n` +

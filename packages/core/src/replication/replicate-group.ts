@@ -1,4 +1,4 @@
-import type { Adapter } from '@drkit/spec';
+import type { Adapter, ProgressListener } from '@drkit/spec';
 import { UnsupportedError } from '@drkit/spec';
 import { takeGroupPoint, type GroupPointRequest } from '../group/group-coordinator.js';
 import type { GroupMember, GroupPoint } from '../group/group-point.js';
@@ -26,6 +26,18 @@ export interface ReplicationResult {
   group: GroupPoint;
   /** True when the run continued one a crash or a dropped connection interrupted. */
   resumed: boolean;
+  /**
+   * This run's snapshots the platform refused to delete: they stay there, tagged, until a
+   * cleanup by tag removes them. Each is also reported as a warning as it happens.
+   */
+  leftovers: LeftoverSnapshot[];
+}
+
+export interface LeftoverSnapshot {
+  machineId: string;
+  snapshotId: string;
+  tag: string;
+  reason: string;
 }
 
 /**
@@ -44,6 +56,7 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
     }
   }
   const group = await takeGroupPoint({ ...request, ...(!request.keepSnapshots && { lifetime: 'run' as const }) });
+  let result: ReplicationResult | undefined;
   try {
     const keyOf = (member: GroupMember, diskId: string) => replicaKey(member.adapter, member.machineId, diskId);
     const jobs = group.members.flatMap(({ member, snapshot }) =>
@@ -127,14 +140,32 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
     }
     if (anchored.size > 0)
       await releaseAnchors(group.members, only(previousToken, newToken), { onProgress: request.onProgress });
-    return { point, group, resumed: run.resumed };
+    result = { point, group, resumed: run.resumed, leftovers: [] };
+    return result;
   } finally {
-    if (!request.keepSnapshots) {
-      await Promise.all(
-        group.members.map(({ member, snapshot }) => member.adapter.snapshots.delete(snapshot).catch(() => {})),
-      );
-    }
+    // The same object is what the run returns: its leftovers are filled in before it leaves.
+    if (!request.keepSnapshots) result?.leftovers.push(...(await deleteSnapshots(group, request.onProgress)));
   }
+}
+
+/** Deletes a run's snapshots; one the platform refuses is reported (a warning, a leftover), never swallowed. */
+async function deleteSnapshots(group: GroupPoint, onProgress?: ProgressListener): Promise<LeftoverSnapshot[]> {
+  const leftovers: LeftoverSnapshot[] = [];
+  await Promise.all(
+    group.members.map(async ({ member, snapshot }) => {
+      try {
+        await member.adapter.snapshots.delete(snapshot);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        leftovers.push({ machineId: member.machineId, snapshotId: snapshot.id, tag: snapshot.tag, reason });
+        onProgress?.({
+          kind: 'warning',
+          message: `${member.name ?? member.machineId}: snapshot ${snapshot.id} (tag ${snapshot.tag}) could not be deleted and is left on the platform: ${reason}`,
+        });
+      }
+    }),
+  );
+  return leftovers;
 }
 
 /** Where a member's machine lives: its disks' replicas are keyed by it, so two sites never share one. */
