@@ -30,9 +30,22 @@ interface Call {
   input: unknown;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Takes the call out of the line if its signal fires while it waits; removed once it runs. */
+  onAbort?: () => void;
   resolve: (rows: unknown[]) => void;
   reject: (error: unknown) => void;
 }
+
+// A script's key, once per fixed script object (its text never changes).
+const keys = new WeakMap<PsOperation, string>();
+const keyOf = (op: PsOperation): string => {
+  let key = keys.get(op);
+  if (!key) {
+    key = createHash('sha256').update(op.body).digest('hex').slice(0, 16);
+    keys.set(op, key);
+  }
+  return key;
+};
 
 /**
  * One long-lived PowerShell per connection, fed framed requests on stdin (see SESSION_LOOP):
@@ -59,6 +72,8 @@ export function powershellSessionOver(ssh: SshRunner, options: PowerShellSession
     if (busy) return;
     const call = queue.shift();
     if (!call) return;
+    // From here `until` follows the signal: a long-lived one must not collect a listener per call.
+    if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
     busy = true;
     try {
       call.resolve(await run(call));
@@ -74,7 +89,7 @@ export function powershellSessionOver(ssh: SshRunner, options: PowerShellSession
     if (call.signal?.aborted) throw abortError(call.signal);
     if (!proc || proc.dead) proc = await start(call);
     const live = proc;
-    const key = createHash('sha256').update(call.operation.body).digest('hex').slice(0, 16);
+    const key = keyOf(call.operation);
     const request = {
       id: ++live.lastId,
       op: call.operation.name,
@@ -123,17 +138,16 @@ export function powershellSessionOver(ssh: SshRunner, options: PowerShellSession
           reject,
         };
         // A call aborted while it waits in line leaves the line; the running one ends its process.
-        opts.signal?.addEventListener(
-          'abort',
-          () => {
+        if (opts.signal) {
+          call.onAbort = () => {
             const at = queue.indexOf(call);
             if (at >= 0) {
               queue.splice(at, 1);
               reject(abortError(opts.signal!));
             }
-          },
-          { once: true },
-        );
+          };
+          opts.signal.addEventListener('abort', call.onAbort, { once: true });
+        }
         queue.push(call);
         void pump();
       });

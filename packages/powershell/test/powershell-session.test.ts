@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -43,6 +44,13 @@ describe.skipIf(!PWSH)('a PowerShell session', () => {
     expect(answers.map((a) => a[0]!.value)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(new Set(answers.map((a) => a[0]!.pid)).size).toBe(1);
     expect(ps.starts).toBe(1);
+  });
+
+  it('leaves no listener on a signal shared by many calls (a CLI run passes one to all)', async () => {
+    const ps = session();
+    const { signal } = new AbortController();
+    for (let i = 0; i < 15; i++) await ps.invoke(echo, { value: i }, { signal });
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   it('hands hostile values to the fixed script as data; none is evaluated, Unicode survives', async () => {
