@@ -76,12 +76,7 @@ export async function retrieveObject(
   paths: readonly string[],
   signal?: AbortSignal,
 ): Promise<ObjectContent | undefined> {
-  const params =
-    `<specSet><propSet><type>${obj.type}</type><all>false</all>${paths.map((p) => `<pathSet>${xmlEscape(p)}</pathSet>`).join('')}</propSet>` +
-    `<objectSet>${morefXml('obj', obj)}<skip>false</skip></objectSet></specSet><options/>`;
-  const response = await client.invoke('RetrievePropertiesEx', collector, params, { signal });
-  const first = child(child(response, 'returnval'), 'objects');
-  return first ? parseObjectContent(first) : undefined;
+  return (await retrieveObjects(client, collector, [obj], paths, signal))[0];
 }
 
 /** Reads the same properties of several objects of one type in one call (one objectSet each). */

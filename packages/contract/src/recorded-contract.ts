@@ -1,4 +1,4 @@
-import type { AdapterConnection, AdapterDefinition, ParsedEndpoint } from '@drkit/core';
+import type { AdapterConnection, AdapterDefinition, FixtureInfo, ParsedEndpoint } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import { type Redactor, readManifest, recordHttp, recordSsh, replayHttp, replaySsh } from '@drkit/record';
 import type { SshRunner } from '@drkit/ssh';
@@ -110,24 +110,30 @@ export function describeRecordedContract<T>(
   const shown = fixtureName ?? fixture.replace(/\/$/, '').split('/').slice(-2).join('/');
   describe.skipIf(recording)(`${definition.kind} replaying ${shown}`, () => {
     let replayed: T | undefined;
+    let info: FixtureInfo | undefined;
     describeAdapterContract({
       ...contract,
       name: `${definition.kind} (replay of ${shown})`,
       adapter: async () => {
         if (!definition.fromFixture) throw new Error(`${definition.kind}: the definition has no fromFixture`);
-        const manifest = await readManifest(fixture);
+        info ??= await fixtureInfo(fixture);
         replayed = oneSession
           ? await replayTransport(definition, fixture)
           : (replayed ?? (await replayTransport(definition, fixture)));
-        const info = {
-          adapter: manifest.adapter,
-          endpoint: manifest.endpoint,
-          ...(manifest.parameters && { parameters: manifest.parameters }),
-        };
         return definition.fromFixture(info, connection(replayed));
       },
     });
   });
+}
+
+/** What a definition needs of a fixture's manifest, read once per suite. */
+async function fixtureInfo(fixture: string): Promise<FixtureInfo> {
+  const manifest = await readManifest(fixture);
+  return {
+    adapter: manifest.adapter,
+    endpoint: manifest.endpoint,
+    ...(manifest.parameters && { parameters: manifest.parameters }),
+  };
 }
 
 async function replayTransport<T>(definition: AdapterDefinition<T>, fixture: string): Promise<T> {

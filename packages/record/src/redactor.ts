@@ -111,6 +111,14 @@ export class Redactor {
     return out;
   }
 
+  /**
+   * Redacts text that travels as bytes (a text stream's chunk), one character per byte
+   * (latin1) so offsets into the stream still count bytes.
+   */
+  bytes(chunk: Buffer): Buffer {
+    return Buffer.from(this.text(chunk.toString('latin1')), 'latin1');
+  }
+
   /** Redacts free text (a body, a header value, a command line). */
   text(input: string): string {
     let out = input;

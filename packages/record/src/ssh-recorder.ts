@@ -114,8 +114,8 @@ function recordStream(
   redactor: Redactor | undefined,
   done: (response: SshExecResponse) => void,
 ): RemoteProcess {
-  // Text streams are redacted as they pass (latin1 keeps one char per byte, so offsets hold).
-  const redact = (chunk: Buffer) => (redactor ? Buffer.from(redactor.text(chunk.toString('latin1')), 'latin1') : chunk);
+  // Text streams are redacted as they pass.
+  const redact = (chunk: Buffer) => (redactor ? redactor.bytes(chunk) : chunk);
   const input: Buffer[] = [];
   let written = 0;
   let stdinEnded = false;

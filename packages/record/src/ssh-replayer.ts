@@ -161,7 +161,7 @@ function replayStream(
       ? Buffer.from(bindings.restore(Buffer.from(out, 'base64').toString('utf8')), 'utf8')
       : Buffer.from(out, 'base64');
   // A text stream was recorded redacted, chunk by chunk: what arrives is redacted the same way first.
-  const redact = (chunk: Buffer) => (t.text ? Buffer.from(redactor.text(chunk.toString('latin1')), 'latin1') : chunk);
+  const redact = (chunk: Buffer) => (t.text ? redactor.bytes(chunk) : chunk);
   const stdout = new PassThrough();
   let received = 0;
   let stdinEnded = false;
@@ -253,13 +253,7 @@ function streamChosenByInput(
   const stdin = new Writable({
     write(chunk: Buffer, _enc, cb) {
       const to =
-        chosen ??
-        choose((e) => {
-          const first = e.response.stream!.text
-            ? Buffer.from(redactor.text(chunk.toString('latin1')), 'latin1')
-            : chunk;
-          return inputs.get(e)!(0, first) < 0;
-        });
+        chosen ?? choose((e) => inputs.get(e)!(0, e.response.stream!.text ? redactor.bytes(chunk) : chunk) < 0);
       if (!to) return cb();
       to.stdin.write(chunk, () => cb());
     },
