@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
-import { FRAME_MARK, SESSION_LOOP, decodeInvocation } from '@drkit/powershell';
+import { FRAME_MARK } from '@drkit/powershell';
 import type { ExecOptions, RemoteCommand, RemoteProcess, SshRunner } from '@drkit/ssh';
+import { isSessionCommand, sessionRequests } from './ps-session-requests.js';
 
 /**
  * MOCK of a Windows Server 2022 host behind its OpenSSH server (no Windows here; unlike the
@@ -149,20 +150,20 @@ export function fakeWindowsHost(options: { failedWriter?: string } = {}): {
     },
     // drkit's PowerShell session: one request per stdin line, one framed answer per request.
     async open(command: RemoteCommand): Promise<RemoteProcess> {
-      if (!('raw' in command) || decodeInvocation(command.raw, '').script !== SESSION_LOOP)
-        throw new Error('fake Windows host: no streams but the PowerShell session');
+      if (!isSessionCommand(command)) throw new Error('fake Windows host: no streams but the PowerShell session');
       const stdout = new PassThrough();
-      let partial = '';
       let settle: () => void = () => {};
       const done = new Promise<void>((resolve) => (settle = resolve));
+      const read = sessionRequests((request) => {
+        calls.push({ name: request.op, input: request.input });
+        stdout.write(`${FRAME_MARK}${request.id} ${answer(request.op, request.input).toString('utf8')}\r\n`);
+      });
       const stdin = new Writable({
         write(chunk: Buffer, _enc, cb) {
-          const lines = (partial + chunk.toString('utf8')).split('\n');
-          partial = lines.pop()!;
-          for (const line of lines.filter((l) => l.trim())) {
-            const request = JSON.parse(line) as { id: number; op: string; input?: Record<string, unknown> };
-            calls.push({ name: request.op, input: request.input });
-            stdout.write(`${FRAME_MARK}${request.id} ${answer(request.op, request.input).toString('utf8')}\r\n`);
+          try {
+            read(chunk);
+          } catch (error) {
+            return cb(error as Error);
           }
           cb();
         },

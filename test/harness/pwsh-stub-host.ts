@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { decodeInvocation, SESSION_LOOP } from '@drkit/powershell';
+import { decodeInvocation } from '@drkit/powershell';
 import type { RemoteProcess, SshRunner } from '@drkit/ssh';
 import { localRunner } from './local-runner.js';
+import { isSessionCommand, sessionRequests } from './ps-session-requests.js';
 
 const HERE = new URL('./pwsh-stub/', import.meta.url).pathname;
 
@@ -82,19 +83,16 @@ export function pwshStubHost(
   const sessions = new Set<RemoteProcess>();
   runner.open = async (command, opts) => {
     const proc = await open(command, opts);
-    if (!('raw' in command) || decodeInvocation(command.raw, '').script !== SESSION_LOOP) return proc;
+    if (!isSessionCommand(command)) return proc;
     sessions.add(proc);
     void proc.done.catch(() => {}).finally(() => sessions.delete(proc));
-    let partial = '';
+    const read = sessionRequests((request) => calls.push({ name: request.op, input: request.input }));
     const stdin = new Writable({
       write(chunk: Buffer, _enc, cb) {
-        const text = partial + chunk.toString('latin1');
-        const lines = text.split('\n');
-        partial = lines.pop()!;
-        for (const line of lines.filter((l) => l.trim())) {
-          if (/[^\x00-\x7f]/.test(line)) return cb(new Error('stdin must be ASCII JSON'));
-          const request = JSON.parse(line) as { op: string; input?: unknown };
-          calls.push({ name: request.op, input: request.input });
+        try {
+          read(chunk);
+        } catch (error) {
+          return cb(error as Error);
         }
         proc.stdin.write(chunk, cb);
       },
