@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createReferenceAdapter, openDirStore, replicateGroup } from '../src/index.js';
-import { uniqueNames } from '../src/store/dir-store-restore.js';
+import { uniqueNames } from '../src/store/restore-output.js';
 import { makeSite } from './reference-site-helper.js';
 
 describe('restore output names', () => {

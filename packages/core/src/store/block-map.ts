@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { HASH_BYTES } from './block-hash.js';
 import { writeFully } from './store-io.js';
 
@@ -58,7 +58,7 @@ export class BlockMap {
 
 /** The root of a SHA-256 map file over `blocks` entries, read only (a short file gives another root). */
 export async function mapRoot(file: FileHandle, blocks: number, sizeBytes: number): Promise<string> {
-  const digest = createHash('sha256').update(`drkit-map-v1:${sizeBytes}:`);
+  const digest = mapRootDigest(sizeBytes);
   const chunk = Buffer.alloc(1 << 20);
   const total = blocks * HASH_BYTES;
   for (let pos = 0; pos < total; pos += chunk.length) {
@@ -67,4 +67,9 @@ export async function mapRoot(file: FileHandle, blocks: number, sizeBytes: numbe
     if (bytesRead === 0) break;
   }
   return digest.digest('hex');
+}
+
+/** The root's hash, before the map's entries are fed to it in order: any store computes roots this way. */
+export function mapRootDigest(sizeBytes: number): Hash {
+  return createHash('sha256').update(`drkit-map-v1:${sizeBytes}:`);
 }
