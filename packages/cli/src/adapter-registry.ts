@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { dirTarget, isTargetDefinition, targetScheme, type TargetDefinition } from '@drkit/core/definition';
 import { referenceAdapter } from '@drkit/core/definition';
 import { DrkitError, isAdapterDefinition, type AdapterDefinition } from '@drkit/spec';
 
@@ -16,6 +17,11 @@ export interface AdapterRegistry {
   byKind(kind: string): AdapterDefinition | undefined;
   /** `vsphere://user@host[:port][/sdk], ssh://user@host[:port], …` for help and errors. */
   usage(filter?: (d: AdapterDefinition) => boolean): string;
+  /** Target stores (`dir:`, `azure://`, and any a module brings), found by a location's scheme. */
+  readonly targets: readonly TargetDefinition[];
+  target(location: string): TargetDefinition;
+  /** `dir:<path> | azure://<account>/<container>[/<prefix>]` for help. */
+  targetUsage(): string;
 }
 
 // Definitions are light modules (their implementations load on create): listing them all
@@ -29,14 +35,26 @@ const BUILTIN: Array<() => Promise<AdapterDefinition>> = [
   async () => referenceAdapter as AdapterDefinition,
 ];
 
+const BUILTIN_TARGETS: Array<() => Promise<TargetDefinition>> = [
+  async () => dirTarget,
+  async () => (await import('@drkit/azure/definition')).azureTarget,
+];
+
 export async function loadRegistry(modules: string[]): Promise<AdapterRegistry> {
   const definitions = await Promise.all(BUILTIN.map((load) => load()));
+  const targets = await Promise.all(BUILTIN_TARGETS.map((load) => load()));
   for (const module of modules) {
-    const found = Object.values(await importModule(module)).filter(isAdapterDefinition);
-    if (found.length === 0)
+    const exported = Object.values(await importModule(module));
+    const found = exported.filter(isAdapterDefinition);
+    for (const t of exported.filter(isTargetDefinition)) {
+      if (targets.some((x) => x.scheme === t.scheme))
+        throw new DrkitError('bad-input', `--adapter ${module}: target ${t.scheme}: clashes with a built-in target`);
+      targets.push(t);
+    }
+    if (found.length === 0 && !exported.some(isTargetDefinition))
       throw new DrkitError(
         'bad-input',
-        `--adapter ${module}: the module exports no adapter definition (made with defineAdapter from @drkit/spec)`,
+        `--adapter ${module}: the module exports no adapter definition (made with defineAdapter from @drkit/spec) and no target definition (defineTarget)`,
       );
     for (const d of found) {
       const clash = definitions.find((x) => x.kind === d.kind || x.schemes.some((s) => d.schemes.includes(s)));
@@ -57,6 +75,18 @@ export async function loadRegistry(modules: string[]): Promise<AdapterRegistry> 
         .filter(filter)
         .map((d) => d.usage)
         .join(', '),
+    targets,
+    target(location) {
+      const scheme = targetScheme(location);
+      const t = targets.find((x) => x.scheme === scheme);
+      if (!t)
+        throw new DrkitError(
+          'bad-input',
+          `unknown target ${location}: this build knows ${targets.map((x) => x.usage).join(', ')}`,
+        );
+      return t;
+    },
+    targetUsage: () => targets.map((t) => t.usage).join(' | '),
   };
 }
 

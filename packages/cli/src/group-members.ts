@@ -123,10 +123,3 @@ function pick(machines: Machine[], names: string[], endpoint: string): Machine[]
     return byName[0];
   });
 }
-
-export function parseTarget(target: string | undefined): string {
-  if (!target) throw new DrkitError('bad-input', 'give --target dir:<path>');
-  if (!target.startsWith('dir:') || target.length <= 4)
-    throw new DrkitError('bad-input', `unknown target ${target}: this build knows dir:<path>`);
-  return target.slice(4);
-}

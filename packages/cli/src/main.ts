@@ -113,6 +113,15 @@ function adapterOptions(c: Command): Command {
   return c;
 }
 
+/** Each target's own options (`--blob-endpoint`, `--account-key-file`), from its definition. */
+function targetOptions(c: Command): Command {
+  for (const t of registry.targets) {
+    for (const o of t.options ?? []) c.option(o.flag, `${t.scheme}: ${o.description}`);
+  }
+  return c;
+}
+const stores = registry.targetUsage();
+
 groupOptions(
   program
     .command('snapshot')
@@ -122,13 +131,15 @@ groupOptions(
   (await pointCommands()).runSnapshot(endpoint, flags, io),
 );
 
-groupOptions(
-  program
-    .command('replicate')
-    .argument('[endpoint]', endpoints)
-    .description('replicate into a target: one run, one new recovery point'),
+targetOptions(
+  groupOptions(
+    program
+      .command('replicate')
+      .argument('[endpoint]', endpoints)
+      .description('replicate into a target: one run, one new recovery point'),
+  ),
 )
-  .option('--target <dir:path>', 'where replicas and recovery points live')
+  .option('--target <store>', `where replicas and recovery points live: ${stores}`)
   .option('--resync', 'compare checksums over whole disks, whatever change tracking says')
   .option('--max-rate <bytes/s>', 'limit source reads', positiveInt)
   .action(
@@ -136,9 +147,8 @@ groupOptions(
       (await pointCommands()).runReplicate(endpoint, flags, io),
   );
 
-program
-  .command('points')
-  .argument('<target>', 'dir:<path>')
+targetOptions(program.command('points'))
+  .argument('<target>', stores)
   .description('list recovery points, oldest first')
   .option('--prune', 'apply retention first')
   .option('--keep <n>', 'with --prune: keep the newest n points', positiveInt)
@@ -148,21 +158,24 @@ program
     (await pointCommands()).runPoints(target, flags, io),
   );
 
-program
-  .command('restore')
-  .argument('<target>', 'dir:<path>')
+targetOptions(program.command('restore'))
+  .argument('<target>', stores)
   .argument('<point-id>', 'a point id (or a unique prefix of at least 4 characters)')
-  .description('write one raw image per disk under <out>/<machine>/, every block verified')
+  .description('write one image per disk under <out>/<machine>/, every block verified')
   .option('--out <dir>', 'where to write the images (an empty or new folder)')
+  .option('--format <raw|vhd>', 'raw images (.img, the default) or fixed VHDs (.vhd)')
   .option('--force', 'write into a folder that is not empty, replacing images of the same names')
   .option('--json', 'print JSON on stdout')
-  .action(async (target: string, pointId: string, flags: { out?: string; json?: boolean; force?: boolean }) =>
-    (await pointCommands()).runRestore(target, pointId, flags, io),
+  .action(
+    async (
+      target: string,
+      pointId: string,
+      flags: { out?: string; json?: boolean; force?: boolean; format?: string },
+    ) => (await pointCommands()).runRestore(target, pointId, flags, io),
   );
 
-program
-  .command('verify')
-  .argument('<target>', 'dir:<path>')
+targetOptions(program.command('verify'))
+  .argument('<target>', stores)
   .argument('[point-id]', 'one point (or a unique prefix of at least 4 characters); all when absent')
   .description('check recovery points against their checksums without writing')
   .option('--json', 'print JSON on stdout')

@@ -1,17 +1,16 @@
-import { stat } from 'node:fs/promises';
 import {
   checkGroupRequest,
   DEFAULT_POLICY,
   DrkitError,
-  openDirStore,
   replicateGroup,
   takeGroupPoint,
   type AppFailurePolicy,
   type Consistency,
-  type DirStore,
+  type ImageFormat,
+  type TargetStore,
 } from '@drkit/core';
 import type { CommandIo } from './discover-command.js';
-import { openGroup, parseTarget } from './group-members.js';
+import { openGroup } from './group-members.js';
 import type { ConnectionFlags } from './open-adapter.js';
 import { describeStatement, formatPoints } from './point-format.js';
 import { progressReporter } from './progress-reporter.js';
@@ -75,9 +74,10 @@ export async function runReplicate(
   flags: GroupFlags & { target?: string; resync?: boolean; maxRate?: number },
   io: CommandIo,
 ): Promise<void> {
-  const storePath = parseTarget(flags.target);
+  if (!flags.target) throw new DrkitError('bad-input', `give --target ${io.registry.targetUsage()}`);
+  const target = io.registry.target(flags.target); // an unknown scheme fails before any connection
   const group = await openGroup(endpoint, flags.machine ?? [], flags, io.err, io.registry);
-  let store: DirStore | undefined;
+  let store: TargetStore | undefined;
   try {
     const request = {
       members: group.members,
@@ -86,7 +86,13 @@ export async function runReplicate(
       freezeBudgetMs: flags.freezeBudget ?? group.config.freezeBudgetMs,
     };
     checkGroupRequest(request); // before the store is made or touched
-    store = await openDirStore(storePath);
+    store = await target.open(flags.target, {
+      options: flags as Record<string, unknown>,
+      env: process.env,
+      warn: io.err,
+      create: true,
+      signal: io.signal,
+    });
     const result = await replicateGroup({
       ...request,
       store,
@@ -113,18 +119,16 @@ export async function runReplicate(
   }
 }
 
-export async function withStore<T>(target: string, fn: (store: DirStore) => Promise<T>, io: CommandIo): Promise<T> {
-  const path = target.startsWith('dir:') ? target.slice(4) : target;
-  if (!path) throw new DrkitError('bad-input', 'give a store: dir:<path>');
-  // A store whose store.json was lost still has its points: it opens and says what is wrong.
-  const isStore = async (name: string) =>
-    stat(`${path}/${name}`).then(
-      () => true,
-      () => false,
-    );
-  if (!(await isStore('store.json')) && !(await isStore('points')))
-    throw new DrkitError('bad-input', `${target} is not a drkit store`);
-  const store = await openDirStore(path);
+/** Opens an existing store by its location's scheme (`dir:`, `azure://`), runs `fn`, closes it. */
+export async function withStore<T>(
+  target: string,
+  flags: Record<string, unknown>,
+  fn: (store: TargetStore) => Promise<T>,
+  io: CommandIo,
+): Promise<T> {
+  const store = await io.registry
+    .target(target)
+    .open(target, { options: flags, env: process.env, warn: io.err, create: false, signal: io.signal });
   try {
     const result = await fn(store);
     for (const w of store.warnings) io.err(`drkit: ${w}`);
@@ -141,6 +145,7 @@ export async function runPoints(
 ): Promise<void> {
   await withStore(
     target,
+    flags,
     async (store) => {
       if (flags.prune) {
         // Without --keep or --retention-hours, the default policy's retention (24 h) applies.
@@ -156,7 +161,7 @@ export async function runPoints(
       }
       const points = await store.listPoints();
       print(io, flags.json, points, () => formatPoints(points));
-      for (const f of await store.findings())
+      for (const f of (await store.findings?.()) ?? [])
         io.err(`drkit: damaged: ${f.file}: ${f.problem}${f.pointId ? ` (point ${f.pointId})` : ''}; run drkit verify`);
     },
     io,
@@ -166,17 +171,22 @@ export async function runPoints(
 export async function runRestore(
   target: string,
   pointId: string,
-  flags: { out?: string; json?: boolean; force?: boolean },
+  flags: { out?: string; json?: boolean; force?: boolean; format?: string },
   io: CommandIo,
 ): Promise<void> {
   if (!flags.out) throw new DrkitError('bad-input', 'give --out <dir>');
+  const format = (flags.format ?? 'raw') as ImageFormat;
+  if (format !== 'raw' && format !== 'vhd')
+    throw new DrkitError('bad-input', `--format ${flags.format}: this build writes raw or vhd`);
   await withStore(
     target,
+    flags,
     async (store) => {
       const result = await store.restore(pointId, flags.out!, {
         signal: io.signal,
         onProgress: progressReporter(io.err),
         force: flags.force === true,
+        format,
       });
       print(
         io,
@@ -197,10 +207,11 @@ export async function runVerify(
 ): Promise<void> {
   await withStore(
     target,
+    flags,
     async (store) => {
       const results = await store.verify(pointId, { signal: io.signal });
       // Damage that is no point's (store.json, a run's intent) is a finding of its own.
-      const findings = pointId ? [] : (await store.findings()).filter((f) => !f.pointId);
+      const findings = pointId ? [] : ((await store.findings?.()) ?? []).filter((f) => !f.pointId);
       const line = (r: (typeof results)[number]) =>
         `${r.pointId}  ${r.ok ? 'ok' : 'CORRUPT'}${r.damage ? `\n  ${r.damage}` : ''}${r.disks
           .filter((d) => !d.ok)

@@ -2,17 +2,21 @@ import type { OperationOptions } from '@drkit/spec';
 import type { PointManifest, PointDisk, PointMember } from './point-manifest.js';
 
 /**
- * Where replicas and recovery points live. The local `dir:` store implements it; the
- * interface is kept free of file-system notions so an Azure page-blob store (replica =
- * page blob, point = blob snapshot + undo ranges) can implement it too.
+ * Where replicas and recovery points live: the local `dir:` store (replica + undo
+ * journals) and the Azure store (page blob + blob snapshots, @drkit/azure) implement it.
+ * The engine, resync by checksums and the restore output are the core's, shared by both.
  */
 export interface TargetStore {
   readonly location: string;
+  /** What the store did on its own that the user should hear (a crashed run settled). */
+  readonly warnings: string[];
+  /** Damaged store files and the points they cost, where the store can tell. */
+  findings?(): Promise<StoreFinding[]>;
   /** Points, oldest first. Settles an interrupted run first (see DirStore). */
   listPoints(): Promise<PointManifest[]>;
   beginRun(plan: RunPlan): Promise<StoreRun>;
-  /** `durable: false` skips the final fsync of each image (default: fsync). */
-  restore(pointId: string, outDir: string, options?: OperationOptions & { durable?: boolean }): Promise<RestoreResult>;
+  /** One image per disk under `outDir` (see restore-output.ts), every block checked. */
+  restore(pointId: string, outDir: string, options?: RestoreOptions): Promise<RestoreResult>;
   verify(pointId?: string, options?: OperationOptions): Promise<VerifyResult[]>;
   /** Drops the oldest points beyond `keep` or older than `olderThanMs`; never the newest. */
   prune(rule: PruneRule): Promise<PruneResult>;
@@ -61,6 +65,18 @@ export interface DiskWriter {
   reserve?(bytes: number): Promise<void>;
   /** Flushes and returns the root of the disk at this run. */
   finish(): Promise<string>;
+}
+
+/** How a restored disk is written: the raw image, or a fixed VHD (the raw image and a 512-byte footer). */
+export type ImageFormat = 'raw' | 'vhd';
+
+export interface RestoreOptions extends OperationOptions {
+  /** fsync every image before returning. Default true. */
+  durable?: boolean;
+  /** Write into a folder that is not empty, replacing images of the same names. Default false. */
+  force?: boolean;
+  /** Default raw (`.img`); `vhd` writes fixed VHDs (`.vhd`). */
+  format?: ImageFormat;
 }
 
 export interface RestoreResult {
