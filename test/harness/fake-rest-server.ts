@@ -137,7 +137,11 @@ export function at(record: unknown, path: string): unknown {
 }
 
 /** A throwaway self-signed certificate (openssl), as arrays ship out of the box. */
-export function selfSignedCertificate(): { key: string; cert: string; thumbprint: string } {
+export function selfSignedCertificate(host = 'array.example.invalid'): {
+  key: string;
+  cert: string;
+  thumbprint: string;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'drkit-fake-tls-'));
   try {
     execFileSync(
@@ -151,7 +155,9 @@ export function selfSignedCertificate(): { key: string; cert: string; thumbprint
         'ec_paramgen_curve:prime256v1',
         '-nodes',
         '-subj',
-        '/CN=array.example.invalid',
+        `/CN=${host}`,
+        '-addext',
+        `subjectAltName=${/^[\d.]+$/.test(host) ? 'IP' : 'DNS'}:${host}`,
         '-days',
         '2',
         '-keyout',

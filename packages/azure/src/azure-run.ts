@@ -1,0 +1,213 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import {
+  DrkitError,
+  latestWith,
+  roundUpToMiB,
+  vhdFooter,
+  VHD_FOOTER_BYTES,
+  type DiskWriter,
+  type PointManifest,
+  type StoreRun,
+} from '@drkit/core';
+import { createHash } from 'node:crypto';
+import { azureError } from './azure-errors.js';
+import type { AzureLayout } from './azure-layout.js';
+import { PageWriter } from './page-writer.js';
+import type { AzurePoint, PointEntry } from './point-blobs.js';
+import { ReplicaMap, UNKNOWN_ENTRY } from './replica-map.js';
+import { blobBlockHashes } from './snapshot-reader.js';
+import type { StoreLease } from './store-lease.js';
+
+/** An Azure page blob holds at most 8 TiB. */
+export const MAX_PAGE_BLOB = 8 * 2 ** 40;
+
+export interface AzureIntent {
+  runId: string;
+  pointId: string;
+  startedAt: string;
+  disks: Array<{ key: string; hadReplica: boolean; oldSize: number }>;
+}
+
+/** What a run needs of its store. */
+export interface AzureRunHost {
+  readonly container: ContainerClient;
+  readonly layout: AzureLayout;
+  readonly blockSize: number;
+  readonly lease: StoreLease;
+  writeIntentDone(): Promise<void>;
+  rollback(intent: AzureIntent): Promise<void>;
+}
+
+export class AzureStoreRun implements StoreRun {
+  #maps = new Map<string, ReplicaMap>();
+  #writers = new Map<string, PageWriter>();
+  constructor(
+    private readonly host: AzureRunHost,
+    private readonly intent: AzureIntent,
+    private readonly points: PointEntry[],
+    private readonly nextSeq: number,
+    readonly resumed: boolean,
+    readonly warnings: string[],
+    /** Heal replica damage found before the run (a resync) instead of refusing. */
+    private readonly repair: boolean,
+  ) {}
+
+  get id(): string {
+    return this.intent.runId;
+  }
+
+  #committed(): PointManifest[] {
+    return this.points.flatMap((e) => (e.value ? [e.value.point] : []));
+  }
+
+  previous(key: string) {
+    return latestWith(this.#committed(), key)
+      ?.members.flatMap((m) => m.disks)
+      .find((d) => d.key === key);
+  }
+
+  /** The snapshot of a disk's newest committed point. */
+  #lastSnapshot(key: string): string | undefined {
+    const holder = latestWith(this.#committed(), key);
+    return holder ? this.points.find((e) => e.id === holder.id)?.value?.snapshots[key] : undefined;
+  }
+
+  async openDisk(key: string, sizeBytes: number): Promise<DiskWriter> {
+    const entry = this.intent.disks.find((d) => d.key === key);
+    if (!entry) throw new DrkitError('invalid-state', `disk ${key} is not part of this run`);
+    const rounded = roundUpToMiB(sizeBytes);
+    if (rounded + VHD_FOOTER_BYTES > MAX_PAGE_BLOB)
+      throw new DrkitError(
+        'bad-input',
+        `disk ${key} is ${sizeBytes} bytes: an Azure page blob holds at most 8 TiB (the disk rounded up to 1 MiB plus the 512-byte VHD footer)`,
+      );
+    const bs = this.host.blockSize;
+    const map = await ReplicaMap.load(this.host.container, this.host.layout, key, Math.ceil(sizeBytes / bs));
+    this.#maps.set(key, map);
+    await map.local.resize(Math.ceil(sizeBytes / bs));
+    const blob = this.host.container.getPageBlobClient(this.host.layout.replica(key));
+    try {
+      const current = await blob.getProperties().then(
+        (p) => p.contentLength ?? 0,
+        (error: { statusCode?: number }) => {
+          if (error.statusCode === 404) return -1;
+          throw error;
+        },
+      );
+      if (current !== rounded + VHD_FOOTER_BYTES) {
+        if (current < 0) await blob.create(rounded + VHD_FOOTER_BYTES);
+        else await blob.resize(rounded + VHD_FOOTER_BYTES);
+        // Past the disk's end up to the footer reads as zeros (an old footer or tail included).
+        const end = Math.ceil(sizeBytes / 512) * 512;
+        if (current > 0 && rounded > end) await blob.clearPages(end, rounded - end);
+        const footer = vhdFooter({
+          sizeBytes: rounded,
+          uniqueId: createHash('sha256').update(key).digest().subarray(0, 16),
+        });
+        await blob.uploadPages(footer, rounded, VHD_FOOTER_BYTES);
+      }
+      if (entry.hadReplica && !this.resumed) await this.#checkReplica(key, blob, map, sizeBytes);
+    } catch (error) {
+      throw azureError(error, `preparing disk blob ${this.host.layout.replica(key)}`);
+    }
+    const writer = new PageWriter(blob, map, bs, entry.hadReplica, entry.oldSize, sizeBytes, {
+      leaseLost: () => this.host.lease.lost(),
+    });
+    this.#writers.set(key, writer);
+    return writer;
+  }
+
+  /**
+   * Pages written to the replica since its newest snapshot, when no run of ours was writing,
+   * were written behind drkit's back: each is compared with the map, and a block that differs
+   * refuses the run — or, in a resync, is marked unknown so the engine rewrites it.
+   */
+  async #checkReplica(
+    key: string,
+    blob: ReturnType<ContainerClient['getPageBlobClient']>,
+    map: ReplicaMap,
+    sizeBytes: number,
+  ): Promise<void> {
+    const snapshot = this.#lastSnapshot(key);
+    if (!snapshot) return;
+    const bs = this.host.blockSize;
+    const ranges: Array<{ start: number; end: number }> = [];
+    for await (const r of blob.listPageRangesDiff(0, Math.ceil(sizeBytes / 512) * 512, snapshot)) ranges.push(r);
+    let bad = 0;
+    for (const r of ranges) {
+      const first = Math.floor(r.start / bs);
+      const count = Math.min(Math.ceil(sizeBytes / bs), Math.floor(r.end / bs) + 1) - first;
+      if (count <= 0) continue;
+      const actual = await blobBlockHashes(blob, first, count, bs, sizeBytes);
+      const expected = await map.local.read(first, count);
+      for (let i = 0; i < count; i++) {
+        if (actual.compare(expected, i * 32, (i + 1) * 32, i * 32, (i + 1) * 32) === 0) continue;
+        bad++;
+        if (this.repair) await map.local.write(first + i, UNKNOWN_ENTRY);
+      }
+    }
+    if (bad === 0) return;
+    const what = `the replica of disk ${key} was changed behind drkit's back: ${bad} blocks differ from its newest point`;
+    if (!this.repair)
+      throw new DrkitError('integrity', `${what}. A resync (drkit replicate --resync) rewrites them from the source`);
+    this.warnings.push(`${what}; healed by this resync`);
+  }
+
+  async commit(point: Omit<PointManifest, 'format' | 'id' | 'seq' | 'createdAt'>): Promise<PointManifest> {
+    for (const w of this.#writers.values()) await w.finish();
+    const { container, layout } = this.host;
+    const manifest: PointManifest = {
+      format: 'drkit-point/1',
+      id: this.intent.pointId,
+      seq: this.nextSeq,
+      createdAt: new Date().toISOString(),
+      ...point,
+      warnings: [...point.warnings, ...this.warnings],
+    };
+    const lost = this.host.lease.lost();
+    if (lost) throw lost;
+    // Every block has landed: a snapshot per disk, then the manifest that makes them a point.
+    const snapshots: Record<string, string> = {};
+    try {
+      await Promise.all(
+        this.intent.disks.map(async (d) => {
+          const r = await container
+            .getPageBlobClient(layout.replica(d.key))
+            .createSnapshot({ metadata: { drkitpoint: manifest.id } });
+          snapshots[d.key] = r.snapshot!;
+        }),
+      );
+      const body: AzurePoint = { format: 'drkit-azure-point/1', point: manifest, snapshots };
+      const text = JSON.stringify(body);
+      await container
+        .getBlockBlobClient(layout.point(manifest.seq, manifest.id))
+        .upload(text, Buffer.byteLength(text), {
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
+    } catch (error) {
+      throw azureError(error, `committing point ${manifest.id}`);
+    }
+    for (const map of this.#maps.values()) {
+      await map.commit(manifest.seq);
+      if (map.wantsCompaction) await map.compact();
+    }
+    await this.host.writeIntentDone();
+    await this.#closeMaps();
+    return manifest;
+  }
+
+  async detach(): Promise<void> {
+    for (const w of this.#writers.values()) await w.drain();
+    await this.#closeMaps();
+  }
+
+  async abort(): Promise<void> {
+    await this.detach();
+    await this.host.rollback(this.intent);
+  }
+
+  async #closeMaps(): Promise<void> {
+    for (const m of this.#maps.values()) await m.close();
+    this.#maps.clear();
+  }
+}
