@@ -3,16 +3,15 @@ import {
   DrkitError,
   latestWith,
   roundUpToMiB,
-  vhdFooter,
   VHD_FOOTER_BYTES,
   type DiskWriter,
   type PointManifest,
   type StoreRun,
 } from '@drkit/core';
-import { createHash } from 'node:crypto';
 import { azureError } from './azure-errors.js';
 import type { AzureLayout } from './azure-layout.js';
 import { PageWriter } from './page-writer.js';
+import { shapeReplica } from './replica-blob.js';
 import type { AzurePoint, PointEntry } from './point-blobs.js';
 import { ReplicaMap, UNKNOWN_ENTRY } from './replica-map.js';
 import { blobBlockHashes } from './snapshot-reader.js';
@@ -82,9 +81,13 @@ export class AzureStoreRun implements StoreRun {
         `disk ${key} is ${sizeBytes} bytes: an Azure page blob holds at most 8 TiB (the disk rounded up to 1 MiB plus the 512-byte VHD footer)`,
       );
     const bs = this.host.blockSize;
-    const map = await ReplicaMap.load(this.host.container, this.host.layout, key, Math.ceil(sizeBytes / bs));
+    const map = await ReplicaMap.load(
+      this.host.container,
+      this.host.layout,
+      key,
+      Math.ceil(Math.max(sizeBytes, entry.oldSize) / bs),
+    );
     this.#maps.set(key, map);
-    await map.local.resize(Math.ceil(sizeBytes / bs));
     const blob = this.host.container.getPageBlobClient(this.host.layout.replica(key));
     try {
       const current = await blob.getProperties().then(
@@ -94,19 +97,14 @@ export class AzureStoreRun implements StoreRun {
           throw error;
         },
       );
-      if (current !== rounded + VHD_FOOTER_BYTES) {
-        if (current < 0) await blob.create(rounded + VHD_FOOTER_BYTES);
-        else await blob.resize(rounded + VHD_FOOTER_BYTES);
-        // Past the disk's end up to the footer reads as zeros (an old footer or tail included).
-        const end = Math.ceil(sizeBytes / 512) * 512;
-        if (current > 0 && rounded > end) await blob.clearPages(end, rounded - end);
-        const footer = vhdFooter({
-          sizeBytes: rounded,
-          uniqueId: createHash('sha256').update(key).digest().subarray(0, 16),
-        });
-        await blob.uploadPages(footer, rounded, VHD_FOOTER_BYTES);
-      }
-      if (entry.hadReplica && !this.resumed) await this.#checkReplica(key, blob, map, sizeBytes);
+      // Checked as the newest point left it, before this run resizes anything (a resumed run
+      // too: a run that failed on damage must not be resumed past it).
+      if (entry.hadReplica) await this.#checkReplica(key, blob, map, Math.min(entry.oldSize, sizeBytes, current - 512));
+      await shapeReplica(blob, key, current, sizeBytes);
+      await map.local.resize(Math.ceil(sizeBytes / bs));
+      // A new size cuts or extends the last block: its checksum no longer says what it holds.
+      if (entry.hadReplica && sizeBytes !== entry.oldSize && sizeBytes % bs !== 0)
+        await map.local.write(Math.floor(sizeBytes / bs), UNKNOWN_ENTRY);
     } catch (error) {
       throw azureError(error, `preparing disk blob ${this.host.layout.replica(key)}`);
     }
@@ -133,15 +131,24 @@ export class AzureStoreRun implements StoreRun {
     const bs = this.host.blockSize;
     const ranges: Array<{ start: number; end: number }> = [];
     for await (const r of blob.listPageRangesDiff(0, Math.ceil(sizeBytes / 512) * 512, snapshot)) ranges.push(r);
+    // Blocks, once each (a service may report one page in a written and a cleared range).
+    const blocks = new Set<number>();
+    // Whole blocks only: a size change cuts the last one, and marks it unknown anyway.
+    const last = Math.floor(sizeBytes / bs) - 1;
+    for (const r of ranges)
+      for (let b = Math.floor(r.start / bs); b <= Math.min(last, Math.floor(r.end / bs)); b++) blocks.add(b);
     let bad = 0;
-    for (const r of ranges) {
-      const first = Math.floor(r.start / bs);
-      const count = Math.min(Math.ceil(sizeBytes / bs), Math.floor(r.end / bs) + 1) - first;
-      if (count <= 0) continue;
-      const actual = await blobBlockHashes(blob, first, count, bs, sizeBytes);
+    const per = (4 << 20) / bs;
+    for (const [first, count] of blockRuns(
+      [...blocks].sort((x, y) => x - y),
+      per,
+    )) {
       const expected = await map.local.read(first, count);
+      const actual = await blobBlockHashes(blob, first, count, bs, sizeBytes);
       for (let i = 0; i < count; i++) {
-        if (actual.compare(expected, i * 32, (i + 1) * 32, i * 32, (i + 1) * 32) === 0) continue;
+        const e = expected.subarray(i * 32, (i + 1) * 32);
+        // Unknown: an interrupted run's block that never landed; the engine rewrites it.
+        if (e.equals(UNKNOWN_ENTRY) || e.equals(actual.subarray(i * 32, (i + 1) * 32))) continue;
         bad++;
         if (this.repair) await map.local.write(first + i, UNKNOWN_ENTRY);
       }
@@ -210,4 +217,15 @@ export class AzureStoreRun implements StoreRun {
     for (const m of this.#maps.values()) await m.close();
     this.#maps.clear();
   }
+}
+
+/** Sorted block numbers as [first, count] runs of at most `max` blocks (one read each). */
+function blockRuns(sorted: number[], max: number): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  for (const b of sorted) {
+    const last = runs.at(-1);
+    if (last && last[0] + last[1] === b && last[1] < max) last[1]++;
+    else runs.push([b, 1]);
+  }
+  return runs;
 }

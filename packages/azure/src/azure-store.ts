@@ -30,6 +30,7 @@ import { AzureLayout } from './azure-layout.js';
 import type { AzureLocation } from './azure-location.js';
 import { AzureStoreRun, type AzureIntent } from './azure-run.js';
 import { findPoint, readPoints, type PointEntry } from './point-blobs.js';
+import { shapeReplica } from './replica-blob.js';
 import { ReplicaMap } from './replica-map.js';
 import { readSnapshotDisk } from './snapshot-reader.js';
 import { acquireStoreLease, type StoreLease } from './store-lease.js';
@@ -126,11 +127,53 @@ export class AzureStore implements TargetStore {
     return (await readPoints(this.container, this.layout)).flatMap((e) => (e.value ? [e.value.point] : []));
   }
 
+  /**
+   * Damaged manifests, and replicas changed behind drkit's back: between runs a replica is
+   * exactly its newest snapshot, so any page the service reports written since then is
+   * compared byte for byte (the next replicate refuses such a replica until a resync).
+   */
   async findings(): Promise<StoreFinding[]> {
     const out: StoreFinding[] = [];
     const entries = await readPoints(this.container, this.layout);
     for (const e of entries) if (e.damage) out.push({ file: e.name, problem: e.damage, pointId: e.id });
+    if (await this.#intent()) return out; // a run is in progress or interrupted: the replica is between points
+    const committed = entries.flatMap((e) => (e.value ? [e.value.point] : []));
+    const keys = new Set(committed.flatMap((p) => p.members.flatMap((m) => m.disks.map((d) => d.key))));
+    for (const key of keys) {
+      const holder = latestWith(committed, key)!;
+      const disk = holder.members.flatMap((m) => m.disks).find((d) => d.key === key)!;
+      const snap = entries.find((e) => e.id === holder.id)?.value?.snapshots[key];
+      if (!snap) continue;
+      const changed = await this.#changedSince(key, snap, disk.sizeBytes);
+      if (changed > 0)
+        out.push({
+          file: this.layout.replica(key),
+          problem: `the replica of disk ${disk.name} was changed behind drkit's back since point ${holder.id} (${changed} bytes differ); the next replicate needs --resync`,
+        });
+    }
     return out;
+  }
+
+  /** Bytes of the replica that differ from a snapshot, over the pages written since it. */
+  async #changedSince(key: string, snapshot: string, sizeBytes: number): Promise<number> {
+    const blob = this.container.getPageBlobClient(this.layout.replica(key));
+    let differ = 0;
+    try {
+      for await (const r of blob.listPageRangesDiff(0, roundUpToMiB(sizeBytes) + VHD_FOOTER_BYTES, snapshot)) {
+        for (let at = r.start; at <= r.end; at += 4 << 20) {
+          const length = Math.min(4 << 20, r.end + 1 - at);
+          const [now, then] = await Promise.all([
+            blob.downloadToBuffer(at, length, { concurrency: 1 }),
+            blob.withSnapshot(snapshot).downloadToBuffer(at, length, { concurrency: 1 }),
+          ]);
+          if (!now.equals(then)) for (let i = 0; i < length; i++) if (now[i] !== then[i]) differ++;
+        }
+      }
+    } catch (error) {
+      if (isNotFound(error)) return sizeBytes;
+      throw azureError(error, `checking the replica of disk ${key}`);
+    }
+    return differ;
   }
 
   async #lock(): Promise<void> {
@@ -277,18 +320,7 @@ export class AzureStore implements TargetStore {
       const size = d.oldSize;
       const map = await ReplicaMap.load(this.container, this.layout, d.key, Math.ceil(size / bs));
       try {
-        const rounded = roundUpToMiB(size);
-        const props = await blob.getProperties();
-        if (props.contentLength !== rounded + VHD_FOOTER_BYTES) {
-          await blob.resize(rounded + VHD_FOOTER_BYTES);
-          const end = Math.ceil(size / 512) * 512;
-          if (rounded > end) await blob.clearPages(end, rounded - end);
-          await blob.uploadPages(
-            vhdFooter({ sizeBytes: rounded, uniqueId: createHash('sha256').update(d.key).digest().subarray(0, 16) }),
-            rounded,
-            VHD_FOOTER_BYTES,
-          );
-        }
+        await shapeReplica(blob, d.key, (await blob.getProperties()).contentLength ?? 0, size);
         const blocks = Math.ceil(size / bs);
         for (const [first, count] of mergeRanges(map.touched)) {
           for (let at = first; at < Math.min(first + count, blocks); at += (4 << 20) / bs) {

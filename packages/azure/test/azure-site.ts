@@ -23,7 +23,12 @@ export interface AzureSite {
     env?: Record<string, string>;
     options?: Record<string, unknown>;
   }): Promise<AzureStore>;
-  replicate(options?: { resync?: boolean }): Promise<ReplicationResult>;
+  replicate(options?: {
+    resync?: boolean;
+    machines?: string[];
+    signal?: AbortSignal;
+    onBytes?: (written: number) => void;
+  }): Promise<ReplicationResult>;
   /** `<machine>/<disk>` → the disk's bytes now. */
   sourceImages(): Promise<Map<string, Buffer>>;
   /** Restores a point into a fresh folder; `<machine>/<disk>` → bytes. */
@@ -68,10 +73,12 @@ export async function azureSite(
       const store = await s.open();
       try {
         return await replicateGroup({
-          members: machines.map((machineId) => ({ adapter, machineId, name: machineId })),
+          members: (options.machines ?? machines).map((machineId) => ({ adapter, machineId, name: machineId })),
           consistency: 'crash',
           store,
           resync: options.resync,
+          ...(options.signal && { signal: options.signal }),
+          onProgress: (e) => e.kind === 'bytes' && options.onBytes?.(e.sent),
         });
       } finally {
         await store.close();
