@@ -9,7 +9,6 @@ import {
   latestWith,
   restoreImages,
   roundUpToMiB,
-  vhdFooter,
   VHD_FOOTER_BYTES,
   type OperationOptions,
   type PointManifest,
@@ -24,7 +23,6 @@ import {
   type VerifyResult,
 } from '@drkit/core';
 import { open } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { azureError, isNotFound } from './azure-errors.js';
 import { AzureLayout } from './azure-layout.js';
 import type { AzureLocation } from './azure-location.js';
