@@ -1,0 +1,93 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTracked, type PointManifest } from '@drkit/core';
+import { startAzurite, type Azurite } from '../harness/azurite.js';
+
+const BIN = new URL('../../packages/cli/bin/drkit.js', import.meta.url).pathname;
+const MiB = 1024 * 1024;
+
+const drkit = async (args: string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { maxBuffer: 1 << 26 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+
+/** Starts `drkit replicate`, runs `interrupt` after `ms`; resolves with how the process ended. */
+function replicateWith(args: string[], ms: number, interrupt: (child: ReturnType<typeof spawn>) => void) {
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore' });
+    const timer = setTimeout(() => interrupt(child), ms);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+let azurite: Azurite;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+describe('replication to Azure (Azurite) killed at random moments, and Azurite killed mid-run', () => {
+  it('resumes; every listed point restores byte-identical, and no point is listed that is not there', async () => {
+    const site = await mkdtemp(join(tmpdir(), 'drkit-azkill-site-'));
+    const size = 24 * MiB;
+    await mkdir(join(site, 'vm'));
+    const disk = Buffer.alloc(size);
+    for (let o = 0; o < size; o += 128 * 1024) randomBytes(96 * 1024).copy(disk, o);
+    await writeFile(join(site, 'vm', 'os.img'), disk);
+    const target = `azure://${azurite.account}/kill-resume/s`;
+    const auth = ['--connection-string-file', join(azurite.secrets, 'connection-string')];
+    const args = ['replicate', `file://${site}`, '--target', target, ...auth, '--max-rate', String(12 * MiB)];
+    const truth = new Map<string, Buffer>();
+    let kills = 0;
+    for (let round = 0; round < 5; round++) {
+      if (round > 0) {
+        const writes = Array.from({ length: 200 }, () => ({
+          offset: randomInt(0, size / 4096) * 4096,
+          data: randomBytes(4096),
+        }));
+        await writeTracked(join(site, 'vm'), 'os', writes);
+      }
+      const image = await readFile(join(site, 'vm', 'os.img'));
+      const ms = randomInt(300, round === 0 ? 1500 : 700);
+      if (round === 2) {
+        // The storage service itself dies mid-run: the CLI fails after its retries; the next run resumes.
+        const ended = await replicateWith(args, ms, () => void azurite.kill());
+        if (ended.code !== 0) kills++;
+        await azurite.restart();
+      } else {
+        const ended = await replicateWith(args, ms, (child) => child.kill('SIGKILL'));
+        if (ended.signal === 'SIGKILL') kills++;
+      }
+      const after = await drkit(args);
+      expect(after.code, after.stderr).toBe(0);
+      const listed = await drkit(['points', target, ...auth, '--json']);
+      const points = JSON.parse(listed.stdout) as PointManifest[];
+      for (const p of points) if (!truth.has(p.id)) truth.set(p.id, image);
+      expect(points.map((p) => p.id).every((id) => truth.has(id))).toBe(true);
+    }
+    expect(kills).toBeGreaterThan(0);
+    const verify = await drkit(['verify', target, ...auth, '--json']);
+    expect(verify.code, verify.stderr).toBe(0);
+    for (const [id, image] of truth) {
+      const out = await mkdtemp(join(tmpdir(), 'drkit-azkill-out-'));
+      expect((await drkit(['restore', target, id, '--out', out, ...auth])).code).toBe(0);
+      expect((await readFile(join(out, 'vm', 'os.img'))).equals(image), `point ${id}`).toBe(true);
+    }
+  }, 300_000);
+});
