@@ -34,6 +34,8 @@ export function azureError(error: unknown, what: string): DrkitError {
   const status = e.statusCode ?? 0;
   const say = (c: DrkitError['code'], why: string, retryable?: boolean) =>
     new DrkitError(c, `${what}: ${why}`, { cause: error, ...(retryable !== undefined && { retryable }) });
+  // A pinned thumbprint that did not match (azure-agent.ts): its own message says which.
+  if (code === 'tls-mismatch') return say('tls-mismatch', (e.message ?? '').split('\n')[0]!, false);
   if (TLS.test(code) || TLS.test(e.message ?? ''))
     return say(
       'tls-mismatch',

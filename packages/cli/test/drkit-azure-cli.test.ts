@@ -214,3 +214,36 @@ describe('drkit with an azure:// target (Azurite)', () => {
     void readdir;
   });
 });
+
+describe('drkit with an azure:// target over HTTPS (Azurite, throwaway certificate)', () => {
+  let secure: Azurite;
+  beforeAll(async () => {
+    secure = await startAzurite({ https: true });
+  });
+  afterAll(async () => {
+    await secure?.stop();
+  });
+
+  it('verifies the certificate by default, trusts a CA file, pins a thumbprint', async () => {
+    const target = `azure://${secure.account}/tls-check/site`;
+    const auth = ['--connection-string-file', join(secure.secrets, 'connection-string')];
+    const base = ['replicate', `file://${site}`, '--target', target, ...auth];
+    const untrusted = await drkit(base);
+    expect(untrusted.code).toBe(4);
+    expect(untrusted.stderr).toMatch(/certificate is not trusted/);
+
+    const wrongPin = await drkit([...base, '--blob-thumbprint', 'AA'.repeat(32)]);
+    expect(wrongPin.code).toBe(4);
+    expect(wrongPin.stderr).toMatch(/does not match the pinned one/);
+
+    // Neither refused attempt wrote anything: with the right trust, there is no store yet.
+    await writeFile(join(work, 'azurite-ca.pem'), secure.cert!);
+    const ca = ['--blob-ca-file', join(work, 'azurite-ca.pem')];
+    expect((await drkit(['points', target, ...auth, ...ca])).stderr).toMatch(/is not a drkit store/);
+
+    expect((await drkit([...base, ...ca])).code).toBe(0);
+    const pinned = await drkit(['points', target, ...auth, '--blob-thumbprint', secure.thumbprint!, '--json']);
+    expect(pinned.code).toBe(0);
+    expect(JSON.parse(pinned.stdout)).toHaveLength(1);
+  });
+});
