@@ -1,0 +1,65 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAzurite, type Azurite } from '../../../test/harness/azurite.js';
+import { startHttpFaultProxy } from '../../../test/harness/http-fault-proxy.js';
+import { azureSite } from './azure-site.js';
+
+let azurite: Azurite;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+const MiB = 2 ** 20;
+const isPutPage = (url: string | undefined) => /[?&]comp=page\b/.test(url ?? '');
+
+describe('the Azure store under a storage service that throttles and drops connections', () => {
+  it('retries 503 (Retry-After) and cut connections with back-off; the point restores byte-identical', async () => {
+    let puts = 0;
+    const proxy = await startHttpFaultProxy(azurite.endpoint, (req) => {
+      if (req.method !== 'PUT' || !isPutPage(req.url)) return 'forward';
+      puts++;
+      if (puts % 5 === 0) return { status: 503, headers: { 'retry-after': '1', 'x-ms-error-code': 'ServerBusy' } };
+      if (puts % 7 === 0) return 'drop';
+      return 'forward';
+    });
+    try {
+      const s = await azureSite(azurite, { web: { os: 4 * MiB } });
+      const endpoint = `${proxy.origin}/${azurite.account}`;
+      const options = { accountKeyFile: join(azurite.secrets, 'key'), blobEndpoint: endpoint };
+      const store = await s.open({ options });
+      const { replicateGroup } = await import('@drkit/core');
+      const result = await replicateGroup({
+        members: [{ adapter: s.adapter, machineId: 'web', name: 'web' }],
+        consistency: 'crash',
+        store,
+      });
+      await store.close();
+      expect(proxy.requests.filter((r) => r.action === 503).length).toBeGreaterThan(0);
+      expect(proxy.requests.filter((r) => r.action === 'drop').length).toBeGreaterThan(0);
+      expect((await s.restore(result.point.id)).get('web/os')!.equals((await s.sourceImages()).get('web/os')!)).toBe(
+        true,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a wrong key is auth-failed at the first answer, never retried', async () => {
+    const proxy = await startHttpFaultProxy(azurite.endpoint);
+    try {
+      const s = await azureSite(azurite, { web: { os: MiB } });
+      const keyFile = join(azurite.secrets, 'wrong-key');
+      await writeFile(keyFile, randomBytes(64).toString('base64'));
+      const options = { accountKeyFile: keyFile, blobEndpoint: `${proxy.origin}/${azurite.account}` };
+      await expect(s.open({ options })).rejects.toMatchObject({ code: 'auth-failed', retryable: false });
+      expect(proxy.requests).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
