@@ -26,6 +26,8 @@ export interface Azurite {
   thumbprint?: string;
   /** Folder holding a key file and a connection-string file for the CLI. */
   secrets: string;
+  /** The emulator's process id (for CPU accounting in benches). */
+  pid(): number | undefined;
   /** SIGKILL, as a crashed storage service. */
   kill(): Promise<void>;
   /** Starts it again on the same port and data. */
@@ -100,6 +102,7 @@ export async function startAzurite(options: { https?: boolean } = {}): Promise<A
     connectionString,
     ...tls,
     secrets,
+    pid: () => child?.pid,
     kill: () => halt('SIGKILL'),
     restart: start,
     async stop() {

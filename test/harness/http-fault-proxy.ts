@@ -8,8 +8,10 @@ export interface HttpFaultProxy {
   origin: string;
   /** Every request seen: method, path and query. */
   requests: Array<{ method: string; url: string; action: 'forward' | 'drop' | number }>;
-  /** Request bytes passed on to the server (bodies only). */
+  /** Request bytes passed on to the server: bodies only. */
   bodyBytes(): number;
+  /** Request line and headers of every request (as sent on HTTP/1.1). */
+  headerBytes(): number;
   resetCounters(): void;
   close(): Promise<void>;
 }
@@ -26,9 +28,13 @@ export async function startHttpFaultProxy(
   const to = new URL(target);
   const requests: HttpFaultProxy['requests'] = [];
   let body = 0;
+  let head = 0;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const server = http.createServer((req, res) => {
     const action = plan(req, requests.length);
+    head += `${req.method} ${req.url} HTTP/1.1\r\n`.length + 2;
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      head += Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
     const entry = {
       method: req.method ?? '',
       url: req.url ?? '',
@@ -64,9 +70,11 @@ export async function startHttpFaultProxy(
     origin: `http://127.0.0.1:${port}`,
     requests,
     bodyBytes: () => body,
+    headerBytes: () => head,
     resetCounters() {
       requests.length = 0;
       body = 0;
+      head = 0;
     },
     async close() {
       server.closeAllConnections();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Adapter, DiscoverOptions } from '@drkit/spec';
@@ -86,7 +87,8 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
       const tokens: Record<string, string> = {};
       // Token first, data second: a write logged before the token is already in the file.
       for (const d of m.disks) tokens[diskId(m.folder, d.name)] = await currentToken(m.dir, d.name);
-      for (const d of m.disks) await copyFile(d.path, join(dir, `${d.name}.img`));
+      // A clone where the file system can (btrfs, xfs): a snapshot as cheap as a platform's.
+      for (const d of m.disks) await copyFile(d.path, join(dir, `${d.name}.img`), constants.COPYFILE_FICLONE);
       const requested = prepared.request.consistency;
       const warnings: string[] = [];
       let achieved = requested;

@@ -1,0 +1,184 @@
+/**
+ * The Azure target as a user runs it: whole `drkit replicate` processes (built JavaScript,
+ * the CLI's defaults) into Azurite on loopback.
+ *
+ * 1. Initial copy of a disk of `gib` GiB, half of it zeros (1 MiB of data, 1 MiB of zeros):
+ *    drkit's wall time against a plain loop of parallel `uploadPages` calls (8 in flight,
+ *    the same 1 MiB non-zero ranges, in this process: no process start, no hashing, no map)
+ *    into a fresh page blob — median of `repeat`, alternating who goes first. Goal ≤ 1.2×.
+ * 2. Delta with `percent`% of the 4 KiB blocks changed at random: the bytes drkit sends to
+ *    Azurite, counted at a loopback HTTP proxy — bodies (data, map log, manifest) and, apart,
+ *    request lines and headers — as a ratio to the changed bytes. Goal ≤ 1.1×.
+ *
+ *   pnpm bench:azure [--gib 1] [--repeat 3] [--percent 1]
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { writeTracked } from '@drkit/core';
+import { startAzurite } from '../harness/azurite.js';
+import { startHttpFaultProxy } from '../harness/http-fault-proxy.js';
+import { median, numberArg } from './bench-args.js';
+
+const DRKIT = join(dirname(fileURLToPath(import.meta.url)), '../../packages/cli/bin/drkit.js');
+const GIB = numberArg('gib', 1);
+const REPEAT = numberArg('repeat', 3);
+const PERCENT = numberArg('percent', 1);
+const MiB = 2 ** 20;
+const size = GIB * 1024 * MiB;
+
+const azurite = await startAzurite();
+const volume = await cloningVolume(3 * GIB);
+const site = await mkdtemp(join(volume?.dir ?? tmpdir(), 'drkit-azbench-site-'));
+process.stderr.write(
+  volume
+    ? 'source on an xfs loop volume: the reference snapshot is a clone, as cheap as a platform snapshot\n'
+    : 'not root: the source stays in the temp folder, where the reference snapshot copies the image (drkit pays that)\n',
+);
+try {
+  await mkdir(join(site, 'vm'));
+  const file = await open(join(site, 'vm', 'os.img'), 'w');
+  const dataRanges: number[] = [];
+  for (let o = 0; o < size; o += 2 * MiB) {
+    await file.write(randomBytes(MiB), 0, MiB, o);
+    dataRanges.push(o);
+  }
+  await file.truncate(size);
+  await file.close();
+
+  const run = async (args: string[]) => {
+    const started = performance.now();
+    await promisify(execFile)(process.execPath, [DRKIT, ...args], { maxBuffer: 64 << 20 });
+    return performance.now() - started;
+  };
+  const auth = ['--connection-string-file', join(azurite.secrets, 'connection-string')];
+  const credential = new StorageSharedKeyCredential(azurite.account, azurite.key);
+
+  const peer = async (container: string) => {
+    const c = new ContainerClient(`${azurite.endpoint}/${container}`, credential);
+    const started = performance.now();
+    await c.create();
+    const blob = c.getPageBlobClient('disk.vhd');
+    await blob.create(size + 512);
+    const chunk = randomBytes(MiB);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < dataRanges.length) await blob.uploadPages(chunk, dataRanges[next++]!, MiB);
+      }),
+    );
+    return performance.now() - started;
+  };
+
+  const initial = { drkit: [] as number[], peer: [] as number[] };
+  for (let i = 0; i < REPEAT; i++) {
+    const target = `azure://${azurite.account}/init-${i}/s`;
+    const drkitRun = () => run(['replicate', `file://${site}`, '--target', target, ...auth]);
+    if (i % 2 === 0) {
+      initial.drkit.push(await drkitRun());
+      initial.peer.push(await peer(`peer-${i}`));
+    } else {
+      initial.peer.push(await peer(`peer-${i}`));
+      initial.drkit.push(await drkitRun());
+    }
+    process.stderr.write(
+      `initial ${i + 1}: drkit ${initial.drkit.at(-1)!.toFixed(0)} ms, uploadPages loop ${initial.peer.at(-1)!.toFixed(0)} ms\n`,
+    );
+  }
+
+  const proxy = await startHttpFaultProxy(azurite.endpoint);
+  const delta = { body: [] as number[], total: [] as number[], changed: [] as number[], requests: [] as number[] };
+  try {
+    const keyFile = join(azurite.secrets, 'key');
+    const target = `azure://${azurite.account}/init-0/s`;
+    for (let i = 0; i < REPEAT; i++) {
+      const blocks = new Set<number>();
+      const want = Math.round((size / 4096) * (PERCENT / 100));
+      while (blocks.size < want) blocks.add(randomInt(0, size / 4096));
+      await writeTracked(
+        join(site, 'vm'),
+        'os',
+        [...blocks].map((b) => ({ offset: b * 4096, data: randomBytes(4096) })),
+      );
+      proxy.resetCounters();
+      await run([
+        'replicate',
+        `file://${site}`,
+        '--target',
+        target,
+        '--account-key-file',
+        keyFile,
+        '--blob-endpoint',
+        `${proxy.origin}/${azurite.account}`,
+      ]);
+      const changed = blocks.size * 4096;
+      delta.changed.push(changed);
+      delta.body.push(proxy.bodyBytes() / changed);
+      delta.total.push((proxy.bodyBytes() + proxy.headerBytes()) / changed);
+      delta.requests.push(proxy.requests.length);
+      process.stderr.write(
+        `delta ${i + 1}: ${blocks.size} blocks changed, sent ${proxy.bodyBytes()} body bytes + ${proxy.headerBytes()} header bytes in ${proxy.requests.length} requests\n`,
+      );
+    }
+  } finally {
+    await proxy.close();
+  }
+
+  const result = {
+    gib: GIB,
+    repeat: REPEAT,
+    initial: {
+      drkitMs: median(initial.drkit),
+      uploadPagesLoopMs: median(initial.peer),
+      ratio: median(initial.drkit) / median(initial.peer),
+      goal: '<= 1.2',
+    },
+    delta: {
+      percent: PERCENT,
+      changedBytes: median(delta.changed),
+      bodyRatio: median(delta.body),
+      withHeadersRatio: median(delta.total),
+      requests: median(delta.requests),
+      goal: '<= 1.1 (bodies)',
+    },
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(
+    join(dirname(fileURLToPath(import.meta.url)), 'results/azure.json'),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
+} finally {
+  await azurite.stop();
+  await rm(site, { recursive: true, force: true });
+  await volume?.teardown();
+}
+
+/**
+ * An xfs file system on a loop device (root only): the reference adapter's snapshot clones
+ * the image there (reflink) instead of copying 1 GiB — the bench measures the target, and a
+ * real platform's snapshot does not copy the disk either.
+ */
+async function cloningVolume(gib: number): Promise<{ dir: string; teardown(): Promise<void> } | undefined> {
+  if (process.getuid?.() !== 0 || !existsSync('/sbin/mkfs.xfs')) return undefined;
+  const sh = (cmd: string, ...args: string[]) => promisify(execFile)(cmd, args);
+  const base = await mkdtemp(join(tmpdir(), 'drkit-azbench-vol-'));
+  const image = join(base, 'xfs.img');
+  const dir = join(base, 'mnt');
+  await mkdir(dir);
+  await sh('truncate', '-s', `${gib}G`, image);
+  await sh('mkfs.xfs', '-q', image);
+  await sh('mount', '-o', 'loop', image, dir);
+  return {
+    dir,
+    async teardown() {
+      await sh('umount', dir).catch(() => {});
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
