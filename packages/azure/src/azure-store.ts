@@ -17,6 +17,7 @@ import {
   type RestoreOptions,
   type RestoreResult,
   type RunPlan,
+  type StagedFailover,
   type StoreFinding,
   type StoreRun,
   type TargetStore,
@@ -31,6 +32,7 @@ import { findPoint, readPoints, type PointEntry } from './point-blobs.js';
 import { shapeReplica } from './replica-blob.js';
 import { ReplicaMap } from './replica-map.js';
 import { readSnapshotDisk } from './snapshot-reader.js';
+import { stageFailover } from './stage-failover.js';
 import { acquireStoreLease, type StoreLease } from './store-lease.js';
 
 export interface AzureStoreOptions {
@@ -435,6 +437,16 @@ export class AzureStore implements TargetStore {
       out.push({ pointId: e.id, ok: disks.every((d) => d.ok), disks });
     }
     return out;
+  }
+
+  async stageFailover(pointId: string, options: OperationOptions = {}): Promise<StagedFailover> {
+    const entry = findPoint(await readPoints(this.container, this.layout), pointId);
+    if (!entry.value)
+      throw new DrkitError(
+        'integrity',
+        `point ${entry.id} cannot be recovered: its manifest ${entry.name} is damaged (${entry.damage})`,
+      );
+    return stageFailover(this.container, this.layout, entry.value.point, entry.value.snapshots, options);
   }
 
   #snapshot(key: string, snapshot: string) {

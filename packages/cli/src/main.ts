@@ -174,6 +174,17 @@ targetOptions(program.command('restore'))
     ) => (await pointCommands()).runRestore(target, pointId, flags, io),
   );
 
+targetOptions(program.command('recover'))
+  .argument('<target>', stores)
+  .argument('<point-id>', 'a point id (or a unique prefix of at least 4 characters)')
+  .description(
+    "fail over into the target's platform, as far as storage goes (azure://: a managed-disk-ready VHD page blob per disk, copied server-side and checked; prints the az commands that make the disks and VMs)",
+  )
+  .option('--json', 'print JSON on stdout')
+  .action(async (target: string, pointId: string, flags: { json?: boolean }) =>
+    (await pointCommands()).runRecover(target, pointId, flags, io),
+  );
+
 targetOptions(program.command('verify'))
   .argument('<target>', stores)
   .argument('[point-id]', 'one point (or a unique prefix of at least 4 characters); all when absent')

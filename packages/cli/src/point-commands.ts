@@ -230,3 +230,34 @@ export async function runVerify(
     io,
   );
 }
+
+/** `drkit recover`: a point's disks made bootable in the target's own platform (Azure), and what is left to do. */
+export async function runRecover(
+  target: string,
+  pointId: string,
+  flags: { json?: boolean },
+  io: CommandIo,
+): Promise<void> {
+  await withStore(
+    target,
+    flags,
+    async (store) => {
+      if (!store.stageFailover)
+        throw new DrkitError(
+          'unsupported',
+          `${store.location} has no platform to fail over into; drkit restore writes its images (--format raw|vhd)`,
+        );
+      const staged = await store.stageFailover(pointId, { signal: io.signal, onProgress: progressReporter(io.err) });
+      print(io, flags.json, staged, () =>
+        [
+          ...staged.disks.map((d) => `${d.location}  ${humanBytes(d.sizeBytes)}  verified`),
+          '',
+          ...staged.notes.map((n) => `note: ${n}`),
+          ...staged.next,
+          '',
+        ].join('\n'),
+      );
+    },
+    io,
+  );
+}

@@ -247,3 +247,34 @@ describe('drkit with an azure:// target over HTTPS (Azurite, throwaway certifica
     expect(JSON.parse(pinned.stdout)).toHaveLength(1);
   });
 });
+
+describe('drkit recover into Azure (storage side)', () => {
+  it('copies each disk of the point server-side into a checked, managed-disk-ready VHD and prints the az commands', async () => {
+    const target = location('cli-recover');
+    const made = await drkit(['replicate', `file://${site}`, '--target', target, ...auth(), '--json']);
+    const point = JSON.parse(made.stdout);
+    const recovered = await drkit(['recover', target, point.id, ...auth(), '--json']);
+    expect(recovered.code, recovered.stderr).toBe(0);
+    const staged = JSON.parse(recovered.stdout);
+    expect(staged.disks).toHaveLength(1);
+    expect(staged.disks[0].location).toMatch(new RegExp(`/cli-recover/site-a/recovered/${point.id}/web/os\\.vhd$`));
+    expect(staged.next.join('\n')).toMatch(/az disk create .* --source http.*os\.vhd/);
+    expect(staged.next.join('\n')).toMatch(/az vm create .* --attach-os-disk web-os/);
+    expect(staged.notes.join()).toMatch(/Azure Resource Manager/);
+    const c = new ContainerClient(
+      `${azurite.endpoint}/cli-recover`,
+      new StorageSharedKeyCredential(azurite.account, azurite.key),
+    );
+    const blob = c.getPageBlobClient(`site-a/recovered/${point.id}/web/os.vhd`);
+    const size = (await blob.getProperties()).contentLength!;
+    const source = await readFile(join(site, 'web', 'os.img'));
+    expect((await blob.downloadToBuffer(0, source.length)).equals(source)).toBe(true);
+    expect((await blob.downloadToBuffer(size - 512, 512)).subarray(0, 8).toString()).toBe('conectix');
+    const local = JSON.parse(
+      (await drkit(['replicate', `file://${site}`, '--target', `dir:${work}/store`, '--json'])).stdout,
+    );
+    const refused = await drkit(['recover', `dir:${work}/store`, local.id]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/has no platform to fail over into; drkit restore writes its images/);
+  });
+});

@@ -18,6 +18,13 @@ export interface TargetStore {
   /** One image per disk under `outDir` (see restore-output.ts), every block checked. */
   restore(pointId: string, outDir: string, options?: RestoreOptions): Promise<RestoreResult>;
   verify(pointId?: string, options?: OperationOptions): Promise<VerifyResult[]>;
+  /**
+   * Failover in the store's own platform, as far as storage goes: standalone copies of a
+   * point's disks that the platform can boot from (Azure: managed-disk-ready VHD page
+   * blobs), each checked, and what is left to do there. Absent: the store has no platform
+   * of its own (a `dir:` store restores images instead).
+   */
+  stageFailover?(pointId: string, options?: OperationOptions): Promise<StagedFailover>;
   /** Drops the oldest points beyond `keep` or older than `olderThanMs`; never the newest. */
   prune(rule: PruneRule): Promise<PruneResult>;
   close(): Promise<void>;
@@ -82,6 +89,15 @@ export interface RestoreOptions extends OperationOptions {
 export interface RestoreResult {
   pointId: string;
   files: Array<{ machine: string; disk: string; path: string; sizeBytes: number; root: string }>;
+}
+
+export interface StagedFailover {
+  pointId: string;
+  disks: Array<{ machine: string; disk: string; sizeBytes: number; root: string; location: string }>;
+  /** Commands that finish the failover on the platform (creating disks and machines). */
+  next: string[];
+  /** What the store cannot do from here, said plainly. */
+  notes: string[];
 }
 
 export interface VerifyResult {
