@@ -190,6 +190,20 @@ describe('drkit with an azure:// target (Azurite)', () => {
     expect((await drkit(['verify', target, ...auth()])).code).toBe(0);
   });
 
+  it('two replications into one store at once: one waits for the other, or says busy; the store stays whole', async () => {
+    const target = location('cli-race');
+    const both = await Promise.all([
+      drkit(['replicate', `file://${site}`, '--target', target, ...auth(), '--json', '--lock-wait', '0']),
+      drkit(['replicate', `file://${site}`, '--target', target, ...auth(), '--json', '--lock-wait', '0']),
+    ]);
+    const ok = both.filter((r) => r.code === 0);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    for (const r of both.filter((x) => x.code !== 0)) expect(r.stderr).toMatch(/the store is busy/);
+    const points = JSON.parse((await drkit(['points', target, ...auth(), '--json'])).stdout) as Array<{ id: string }>;
+    expect(points.map((p) => p.id).sort()).toEqual(ok.map((r) => JSON.parse(r.stdout).id).sort());
+    expect((await drkit(['verify', target, ...auth()])).code).toBe(0);
+  });
+
   it('prune keeps the newest points and deletes the snapshots of the others', async () => {
     const target = location('cli-prune');
     for (let i = 0; i < 3; i++)
