@@ -43,9 +43,9 @@ afterAll(async () => {
 });
 
 describe('replication to Azure (Azurite) killed at random moments, and Azurite killed mid-run', () => {
-  it('resumes; every listed point restores byte-identical, and no point is listed that is not there', async () => {
+  it('resumes at once; every listed point restores byte-identical, and no point is listed that is not there', async () => {
     const site = await mkdtemp(join(tmpdir(), 'drkit-azkill-site-'));
-    const size = 24 * MiB;
+    const size = 16 * MiB;
     await mkdir(join(site, 'vm'));
     const disk = Buffer.alloc(size);
     for (let o = 0; o < size; o += 128 * 1024) randomBytes(96 * 1024).copy(disk, o);
@@ -74,16 +74,18 @@ describe('replication to Azure (Azurite) killed at random moments, and Azurite k
         const ended = await replicateWith(args, ms, (child) => child.kill('SIGKILL'));
         if (ended.signal === 'SIGKILL') kills++;
       }
+      const started = Date.now();
       const after = await drkit(args);
       expect(after.code, after.stderr).toBe(0);
+      // A killed run's lease is broken at once (its process is gone), never waited out.
+      if (round !== 2) expect(Date.now() - started, 'lease waited out').toBeLessThan(12_000);
       const listed = await drkit(['points', target, ...auth, '--json']);
       const points = JSON.parse(listed.stdout) as PointManifest[];
       for (const p of points) if (!truth.has(p.id)) truth.set(p.id, image);
       expect(points.map((p) => p.id).every((id) => truth.has(id))).toBe(true);
     }
     expect(kills).toBeGreaterThan(0);
-    const verify = await drkit(['verify', target, ...auth, '--json']);
-    expect(verify.code, verify.stderr).toBe(0);
+    // Each restore checks the point's checksums and is compared byte for byte.
     for (const [id, image] of truth) {
       const out = await mkdtemp(join(tmpdir(), 'drkit-azkill-out-'));
       expect((await drkit(['restore', target, id, '--out', out, ...auth])).code).toBe(0);

@@ -99,10 +99,12 @@ describe.skipIf(!sshdAvailable() || !loopDisksAvailable())('physical: links cut 
         ['delta', false],
         ['resync', true],
       ] as const) {
-        await writeRandomBlocks(join(disk.mountpoint, 'data.bin'), 24 << 20, 400, false);
+        await writeRandomBlocks(join(disk.mountpoint, 'data.bin'), 24 << 20, 1600, false);
         execFileSync('sync');
         const cutsBefore = proxy.cuts;
-        // A delta moves ~1.7 MiB here, a resync ~4 MiB (hashes of 320 MiB, then the blocks).
+        // A delta moves ~5.5 MiB here, a resync more (hashes of 320 MiB, then the blocks): each
+        // cut lands at most 1 MiB, so the run after two cuts still has more left than any
+        // budget and is cut too (with 400 blocks, a resumed run once landed under its budget).
         // Cuts land in the data (from 256 KiB on): a cut in the few calls before the first read
         // can fall between two calls, and the next call's fresh connection absorbs it (CI saw
         // a delta land through a cut at 120 KiB).

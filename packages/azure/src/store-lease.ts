@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ContainerClient } from '@azure/storage-blob';
-import { DrkitError } from '@drkit/core';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import { DrkitError, processAlive } from '@drkit/core';
 import { azureError } from './azure-errors.js';
 
 /** Azure's shortest lease: a crashed writer's lock frees itself within this. */
@@ -16,7 +18,9 @@ export interface StoreLease {
 /**
  * The writer's lock: a 15-second lease on the store's `lock` blob, renewed every 5 s while
  * the run lasts. A second writer waits up to `waitMs` (longer than a lease, so a crashed
- * writer's lock is always outlived) and then fails with `busy`.
+ * writer's lock is always outlived) and then fails with `busy`. The holder writes its host
+ * and process id on the lock: a writer on the same host whose holder's process is gone
+ * (killed, crashed) breaks the lease at once instead of waiting it out.
  */
 export async function acquireStoreLease(
   container: ContainerClient,
@@ -35,9 +39,23 @@ export async function acquireStoreLease(
   for (;;) {
     try {
       await lease.acquireLease(LEASE_SECONDS, { abortSignal: signal });
+      // Names this process on the lock — refused if a breaker took the lease meanwhile.
+      await blob.setMetadata(holder(), { conditions: { leaseId: lease.leaseId }, abortSignal: signal });
       break;
     } catch (error) {
       const e = azureError(error, 'locking the store');
+      // Our fresh lease was broken before we named ourselves: try again.
+      if (e.code === 'conflict' && Date.now() < deadline) continue;
+      const gone = e.code === 'busy' ? await deadHolder(blob) : undefined;
+      if (gone) {
+        // Only while the lock still names the dead process: a live writer that named itself
+        // since changed the blob's ETag, and this break is refused.
+        await blob
+          .getBlobLeaseClient()
+          .breakLease(0, { conditions: { ifMatch: gone } })
+          .catch(() => {});
+        continue;
+      }
       if (e.code !== 'busy' || Date.now() >= deadline)
         throw e.code === 'busy'
           ? new DrkitError(
@@ -69,7 +87,37 @@ export async function acquireStoreLease(
     lost: () => lostError,
     async release() {
       clearInterval(timer);
-      if (!lostError) await lease.releaseLease().catch(() => {});
+      if (lostError) return;
+      // A released lock names no holder: only a crashed one's name stays for others to check.
+      await blob.setMetadata({}, { conditions: { leaseId: lease.leaseId } }).catch(() => {});
+      await lease.releaseLease().catch(() => {});
     },
   };
+}
+
+/** This process, as the lock's metadata names it. */
+function holder(): Record<string, string> {
+  return { drkithost: hostId(), drkitpid: String(process.pid) };
+}
+
+/** The lock's ETag when its holder is a process of this host that no longer runs. */
+async function deadHolder(blob: BlockBlobClient): Promise<string | undefined> {
+  try {
+    const props = await blob.getProperties();
+    const meta = props.metadata ?? {};
+    const pid = Number(meta.drkitpid);
+    const dead = meta.drkithost === hostId() && Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid);
+    return dead ? props.etag : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host name and, where there is one, the machine id: two containers may share a name. */
+function hostId(): string {
+  let id = '';
+  try {
+    id = readFileSync('/etc/machine-id', 'utf8').trim();
+  } catch {}
+  return `${hostname()}${id ? `/${id}` : ''}`.slice(0, 200);
 }

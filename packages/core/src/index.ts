@@ -1,6 +1,7 @@
 // The spec (interface, types, errors, defineAdapter) re-exported: importing @drkit/core gives both.
 export * from '@drkit/spec';
 export * from './retry.js';
+export { processAlive } from './process-alive.js';
 export * from './wwn.js';
 export * from './collect-inventory.js';
 export * from './group/group-point.js';
