@@ -177,12 +177,17 @@ export class AzureStore implements TargetStore {
   }
 
   async #lock(): Promise<void> {
-    this.#lease ??= await acquireStoreLease(
+    if (this.#lease) return;
+    this.#lease = await acquireStoreLease(
       this.container,
       this.layout.lock,
       this.options.lockWaitMs ?? 20_000,
       this.options.signal,
     );
+    if (this.#lease.tookOverFrom)
+      this.warnings.push(
+        `took over the store's lock from ${this.#lease.tookOverFrom}, which is gone (killed or crashed)`,
+      );
   }
 
   async #intent(): Promise<AzureIntent | undefined> {

@@ -12,6 +12,8 @@ const RENEW_MS = 5_000;
 export interface StoreLease {
   /** The error writes must fail with once the lease was lost (renewals kept failing). */
   lost(): Error | undefined;
+  /** Set when this lock was taken over from a holder whose process had died. */
+  readonly tookOverFrom?: string;
   release(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function acquireStoreLease(
   }
   const lease = blob.getBlobLeaseClient(randomUUID());
   const deadline = Date.now() + waitMs;
+  let tookOverFrom: string | undefined;
   for (;;) {
     try {
       await lease.acquireLease(LEASE_SECONDS, { abortSignal: signal });
@@ -52,8 +55,9 @@ export async function acquireStoreLease(
         // since changed the blob's ETag, and this break is refused.
         await blob
           .getBlobLeaseClient()
-          .breakLease(0, { conditions: { ifMatch: gone } })
+          .breakLease(0, { conditions: { ifMatch: gone.etag } })
           .catch(() => {});
+        tookOverFrom = gone.holder;
         continue;
       }
       if (e.code !== 'busy' || Date.now() >= deadline)
@@ -85,6 +89,7 @@ export async function acquireStoreLease(
   timer.unref();
   return {
     lost: () => lostError,
+    ...(tookOverFrom && { tookOverFrom }),
     async release() {
       clearInterval(timer);
       if (lostError) return;
@@ -100,14 +105,14 @@ function holder(): Record<string, string> {
   return { drkithost: hostId(), drkitpid: String(process.pid) };
 }
 
-/** The lock's ETag when its holder is a process of this host that no longer runs. */
-async function deadHolder(blob: BlockBlobClient): Promise<string | undefined> {
+/** The lock's ETag and holder when its holder is a process of this host that no longer runs. */
+async function deadHolder(blob: BlockBlobClient): Promise<{ etag?: string; holder: string } | undefined> {
   try {
     const props = await blob.getProperties();
     const meta = props.metadata ?? {};
     const pid = Number(meta.drkitpid);
     const dead = meta.drkithost === hostId() && Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid);
-    return dead ? props.etag : undefined;
+    return dead ? { ...(props.etag && { etag: props.etag }), holder: `process ${pid} of this host` } : undefined;
   } catch {
     return undefined;
   }

@@ -163,7 +163,10 @@ targetOptions(program.command('restore'))
   .argument('<point-id>', 'a point id (or a unique prefix of at least 4 characters)')
   .description('write one image per disk under <out>/<machine>/, every block verified')
   .option('--out <dir>', 'where to write the images (an empty or new folder)')
-  .option('--format <raw|vhd>', 'raw images (.img, the default) or fixed VHDs (.vhd)')
+  .option(
+    '--format <format>',
+    'raw (.img, the default), vhd (fixed, written by drkit), or vhdx, vmdk (stream-optimized), qcow2 (converted by qemu-img)',
+  )
   .option('--force', 'write into a folder that is not empty, replacing images of the same names')
   .option('--json', 'print JSON on stdout')
   .action(

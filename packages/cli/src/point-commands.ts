@@ -176,8 +176,8 @@ export async function runRestore(
 ): Promise<void> {
   if (!flags.out) throw new DrkitError('bad-input', 'give --out <dir>');
   const format = (flags.format ?? 'raw') as ImageFormat;
-  if (format !== 'raw' && format !== 'vhd')
-    throw new DrkitError('bad-input', `--format ${flags.format}: this build writes raw or vhd`);
+  if (!['raw', 'vhd', 'vhdx', 'vmdk', 'qcow2'].includes(format))
+    throw new DrkitError('bad-input', `--format ${flags.format}: give raw, vhd, vhdx, vmdk or qcow2`);
   await withStore(
     target,
     flags,

@@ -18,6 +18,7 @@ export { latestWith } from './store/dir-store-run.js';
 export { isSafeName } from './store/store-names.js';
 export * from './store/restore-output.js';
 export * from './disk-format/vhd-footer.js';
+export * from './disk-format/image-convert.js';
 export { ownedBuffer } from './store/hash-pool.js';
 export { inParallel } from './store/in-parallel.js';
 export * from './replication/disk-replicator.js';

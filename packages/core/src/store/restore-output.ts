@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DrkitError } from '@drkit/spec';
+import { convertImage } from '../disk-format/image-convert.js';
 import { VHD_FOOTER_BYTES, vhdFooter } from '../disk-format/vhd-footer.js';
 import { syncDir } from './atomic-file.js';
 import type { PointDisk, PointManifest } from './point-manifest.js';
@@ -26,6 +27,8 @@ export async function restoreImages(
   writeDisk: DiskImageWriter,
 ): Promise<RestoreResult> {
   const format = options.format ?? 'raw';
+  if (!['raw', 'vhd', 'vhdx', 'vmdk', 'qcow2'].includes(format))
+    throw new DrkitError('bad-input', `format ${JSON.stringify(format)}: give raw, vhd, vhdx, vmdk or qcow2`);
   await prepareOut(outDir, options.force ?? false);
   const files: RestoreResult['files'] = [];
   const machineDirs = uniqueNames(point.members.map((m) => ({ name: m.name, id: m.machineId })));
@@ -37,18 +40,23 @@ export async function restoreImages(
       if (await makeOwnDir(dir)) made.push(dir);
       const diskNames = uniqueNames(member.disks.map((d) => ({ name: d.name, id: d.diskId })));
       for (const [j, disk] of member.disks.entries()) {
-        const file = `${diskNames[j]}.${format === 'vhd' ? 'vhd' : 'img'}`;
+        const file = `${diskNames[j]}.${format === 'raw' ? 'img' : format}`;
         const path = join(dir, file);
         if (written.has(path)) throw new DrkitError('invalid-state', `restore would write ${path} twice`);
         written.add(path);
         const tmp = join(dir, `.${file}.drkit-${randomUUID()}`);
+        const raw = `${tmp}.raw`;
         try {
-          const root = await writeDisk(disk, tmp);
+          const converted = format !== 'raw' && format !== 'vhd';
+          // The store writes and checks the raw image; a converted format is made from it.
+          const root = await writeDisk(disk, converted ? raw : tmp);
           if (format === 'vhd') await appendVhdFooter(tmp, disk.sizeBytes, options.durable !== false);
+          if (converted) await convertImage(raw, tmp, format, options.signal);
           await rename(tmp, path); // replaces a file or a link itself, never what a link points to
           files.push({ machine: member.name, disk: disk.name, path, sizeBytes: disk.sizeBytes, root });
         } catch (error) {
           await rm(tmp, { force: true });
+          await rm(raw, { force: true });
           throw error;
         }
       }

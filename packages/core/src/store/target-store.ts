@@ -74,15 +74,18 @@ export interface DiskWriter {
   finish(): Promise<string>;
 }
 
-/** How a restored disk is written: the raw image, or a fixed VHD (the raw image and a 512-byte footer). */
-export type ImageFormat = 'raw' | 'vhd';
+/**
+ * How a restored disk is written: the raw image; a fixed VHD (the raw image and a 512-byte
+ * footer, written by drkit); or VHDX, VMDK (stream-optimized) or qcow2, converted by qemu-img.
+ */
+export type ImageFormat = 'raw' | 'vhd' | 'vhdx' | 'vmdk' | 'qcow2';
 
 export interface RestoreOptions extends OperationOptions {
   /** fsync every image before returning. Default true. */
   durable?: boolean;
   /** Write into a folder that is not empty, replacing images of the same names. Default false. */
   force?: boolean;
-  /** Default raw (`.img`); `vhd` writes fixed VHDs (`.vhd`). */
+  /** Default raw (`.img`); otherwise the format's own extension (`.vhd`, `.vhdx`, `.vmdk`, `.qcow2`). */
   format?: ImageFormat;
 }
 
