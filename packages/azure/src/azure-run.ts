@@ -5,6 +5,8 @@ import {
   roundUpToMiB,
   VHD_FOOTER_BYTES,
   type DiskWriter,
+  pointManifest,
+  type PointContent,
   type PointManifest,
   type StoreRun,
 } from '@drkit/core';
@@ -160,17 +162,10 @@ export class AzureStoreRun implements StoreRun {
     this.warnings.push(`${what}; healed by this resync`);
   }
 
-  async commit(point: Omit<PointManifest, 'format' | 'id' | 'seq' | 'createdAt'>): Promise<PointManifest> {
+  async commit(point: PointContent): Promise<PointManifest> {
     for (const w of this.#writers.values()) await w.finish();
     const { container, layout } = this.host;
-    const manifest: PointManifest = {
-      format: 'drkit-point/1',
-      id: this.intent.pointId,
-      seq: this.nextSeq,
-      createdAt: new Date().toISOString(),
-      ...point,
-      warnings: [...point.warnings, ...this.warnings],
-    };
+    const manifest = pointManifest(this.intent.pointId, this.nextSeq, point, this.warnings);
     const lost = this.host.lease.lost();
     if (lost) throw lost;
     // Every block has landed: a snapshot per disk, then the manifest that makes them a point.

@@ -245,7 +245,7 @@ export async function runRecover(
       if (!store.stageFailover)
         throw new DrkitError(
           'unsupported',
-          `${store.location} has no platform to fail over into; drkit restore writes its images (--format raw|vhd)`,
+          `${store.location} has no platform to fail over into; drkit restore writes its images (--format raw|vhd|vhdx|vmdk|qcow2)`,
         );
       const staged = await store.stageFailover(pointId, { signal: io.signal, onProgress: progressReporter(io.err) });
       print(io, flags.json, staged, () =>

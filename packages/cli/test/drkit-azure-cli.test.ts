@@ -12,20 +12,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from '../../../test/harness/azurite.js';
 import { drkit } from './run-drkit.js';
+import { hasQemuImg } from '../../../test/harness/qemu-img.js';
 
 const MiB = 2 ** 20;
 let azurite: Azurite;
 let site: string;
 let work: string;
-
-const hasQemuImg = (() => {
-  try {
-    execFileSync('qemu-img', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 beforeAll(async () => {
   azurite = await startAzurite();

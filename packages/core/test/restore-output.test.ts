@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createReferenceAdapter, openDirStore, replicateGroup } from '../src/index.js';
 import { uniqueNames } from '../src/store/restore-output.js';
 import { makeSite } from './reference-site-helper.js';
+import { hasQemuImg } from '../../../test/harness/qemu-img.js';
 
 describe('restore output names', () => {
   it('keep letters of every script, and add a short id only where names collide', () => {
@@ -113,15 +114,6 @@ await new Promise((r) => setTimeout(r, 60_000));
     expect(await readdir(join(site, '.drkit-snapshots'))).toEqual([kept.id]);
   }, 60_000);
 });
-
-const hasQemuImg = (() => {
-  try {
-    execFileSync('qemu-img', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('restore --format', () => {
   it.skipIf(!hasQemuImg)(

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { DrkitError } from '@drkit/spec';
 import { DirDiskWriter } from './dir-disk-writer.js';
-import type { PointManifest } from './point-manifest.js';
+import { pointManifest, type PointContent, type PointManifest } from './point-manifest.js';
 import type { RunIntent } from './run-intent.js';
 import { storeIoError } from './store-io.js';
 import type { StoreLayout } from './store-layout.js';
@@ -60,16 +60,9 @@ export class DirStoreRun implements StoreRun {
     }
   }
 
-  async commit(point: Omit<PointManifest, 'format' | 'id' | 'seq' | 'createdAt'>): Promise<PointManifest> {
+  async commit(point: PointContent): Promise<PointManifest> {
     for (const w of this.#writers.values()) await w.close();
-    const manifest: PointManifest = {
-      format: 'drkit-point/1',
-      id: this.intent.pointId,
-      seq: this.nextSeq,
-      createdAt: new Date().toISOString(),
-      ...point,
-      warnings: [...point.warnings, ...this.warnings],
-    };
+    const manifest = pointManifest(this.intent.pointId, this.nextSeq, point, this.warnings);
     await this.store.commitRun(this.intent, manifest, this.points);
     return manifest;
   }

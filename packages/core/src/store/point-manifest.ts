@@ -44,3 +44,18 @@ export interface PointDisk {
   bytesWritten: number;
   bytesSkipped: number;
 }
+
+/** What a run hands its store to commit: everything but what the store assigns. */
+export type PointContent = Omit<PointManifest, 'format' | 'id' | 'seq' | 'createdAt'>;
+
+/** The manifest of a point a store commits now: its id and number, the run's content, and the store's own warnings. */
+export function pointManifest(id: string, seq: number, content: PointContent, storeWarnings: string[]): PointManifest {
+  return {
+    format: 'drkit-point/1',
+    id,
+    seq,
+    createdAt: new Date().toISOString(),
+    ...content,
+    warnings: [...content.warnings, ...storeWarnings],
+  };
+}

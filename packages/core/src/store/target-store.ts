@@ -1,5 +1,5 @@
 import type { OperationOptions } from '@drkit/spec';
-import type { PointManifest, PointDisk, PointMember } from './point-manifest.js';
+import type { PointContent, PointManifest, PointDisk, PointMember } from './point-manifest.js';
 
 /**
  * Where replicas and recovery points live: the local `dir:` store (replica + undo
@@ -49,7 +49,7 @@ export interface StoreRun {
   /** The newest committed point holding this disk, if any: its token drives the delta. */
   previous(key: string): PointDisk | undefined;
   openDisk(key: string, sizeBytes: number): Promise<DiskWriter>;
-  commit(point: Omit<PointManifest, 'format' | 'id' | 'seq' | 'createdAt'>): Promise<PointManifest>;
+  commit(point: PointContent): Promise<PointManifest>;
   /** Rolls back everything this run wrote. */
   abort(): Promise<void>;
   /** Stops a failed run without undoing it: files closed, its journal kept for the next run to resume. */

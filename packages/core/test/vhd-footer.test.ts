@@ -3,16 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VHD_FOOTER_BYTES, vhdChecksum, vhdFooter, vhdGeometry } from './vhd-footer.js';
-
-const hasQemuImg = (() => {
-  try {
-    execFileSync('qemu-img', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { VHD_FOOTER_BYTES, vhdChecksum, vhdFooter, vhdGeometry } from '../src/disk-format/vhd-footer.js';
+import { hasQemuImg } from '../../../test/harness/qemu-img.js';
 
 describe('the fixed VHD footer, field by field against the VHD specification', () => {
   const size = 10 * 2 ** 20;
