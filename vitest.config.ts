@@ -19,10 +19,10 @@ export default defineConfig({
     // The simulator build is shared; tests start their own simulator processes.
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
-    // Three files at a time on two cores (vitest's default leaves one core idle): most of a
-    // test's time is waiting on a simulator, sshd, pwsh or Azurite, not on this process
-    // (measured: the whole run 609 s with two, 558 s with three; no time budget is tight).
-    maxWorkers: Math.max(3, availableParallelism() + 1),
+    // Two files at a time even on two cores (vitest's default leaves one core idle): most
+    // of a test's time is waiting on a simulator, sshd, pwsh or Azurite, not on this process.
+    // (Three were tried: 609 s → 529 s, but an SSH abort test then hung past its minute.)
+    maxWorkers: Math.max(2, availableParallelism()),
     // CI asks for a JSON report too (DRKIT_TEST_REPORT=<file>) to print a plain closing line.
     reporters: process.env.DRKIT_TEST_REPORT ? ['default', 'json'] : ['default'],
     ...(process.env.DRKIT_TEST_REPORT && { outputFile: { json: process.env.DRKIT_TEST_REPORT } }),
