@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { DrkitError, type TargetOpenContext } from '@drkit/core';
-import { normalizeThumbprint, type TlsPolicy } from '@drkit/http';
+import { chooseTlsPolicy, type TlsPolicy } from '@drkit/http';
 import { storageAgent } from './azure-agent.js';
 import { resolveAzureAccess } from './azure-credentials.js';
 import { parseAzureLocation } from './azure-location.js';
@@ -40,25 +39,20 @@ export async function openAzureTarget(location: string, context: TargetOpenConte
   }
 }
 
+/** The blob endpoint's trust, from the target's own options (the source's are --ca-file and co.). */
 async function tlsPolicy(
   o: { blobCaFile?: string; blobThumbprint?: string; blobInsecure?: boolean },
   warn: (line: string) => void,
 ): Promise<TlsPolicy> {
-  if ([o.blobCaFile, o.blobThumbprint, o.blobInsecure].filter(Boolean).length > 1)
-    throw new DrkitError('bad-input', 'choose one of --blob-ca-file, --blob-thumbprint and --blob-insecure');
-  if (o.blobInsecure) {
-    warn(
-      'drkit: WARNING: --blob-insecure: the blob endpoint certificate is not checked; anyone on the path can read the data',
-    );
-    return { mode: 'insecure' };
-  }
-  if (o.blobThumbprint) return { mode: 'pin', sha256: normalizeThumbprint(o.blobThumbprint) };
-  if (o.blobCaFile) {
-    try {
-      return { mode: 'verify', ca: await readFile(o.blobCaFile) };
-    } catch (error) {
-      throw new DrkitError('bad-input', `cannot read --blob-ca-file ${o.blobCaFile}`, { cause: error });
-    }
-  }
-  return { mode: 'verify' };
+  const choice = {
+    ...(o.blobCaFile && { caFile: o.blobCaFile }),
+    ...(o.blobThumbprint && { thumbprint: o.blobThumbprint }),
+    ...(o.blobInsecure && { insecure: true }),
+    names: { caFile: '--blob-ca-file', thumbprint: '--blob-thumbprint', insecure: '--blob-insecure' },
+    exposes: 'the data',
+  };
+  return chooseTlsPolicy(choice, warn).catch((error: unknown) => {
+    if (DrkitError.isInstance(error)) throw error;
+    throw new DrkitError('bad-input', `cannot read --blob-ca-file ${o.blobCaFile}`, { cause: error });
+  });
 }

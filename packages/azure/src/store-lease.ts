@@ -118,11 +118,15 @@ async function deadHolder(blob: BlockBlobClient): Promise<{ etag?: string; holde
   }
 }
 
-/** The host name and, where there is one, the machine id: two containers may share a name. */
+/** The host name and, where there is one, the machine id (two containers may share a name); read once. */
+let thisHost: string | undefined;
 function hostId(): string {
-  let id = '';
-  try {
-    id = readFileSync('/etc/machine-id', 'utf8').trim();
-  } catch {}
-  return `${hostname()}${id ? `/${id}` : ''}`.slice(0, 200);
+  if (thisHost === undefined) {
+    let id = '';
+    try {
+      id = readFileSync('/etc/machine-id', 'utf8').trim();
+    } catch {}
+    thisHost = `${hostname()}${id ? `/${id}` : ''}`.slice(0, 200);
+  }
+  return thisHost;
 }

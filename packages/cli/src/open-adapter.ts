@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   DrkitError,
   type Adapter,
@@ -6,7 +5,7 @@ import {
   type AdapterDefinition,
   type ParsedEndpoint,
 } from '@drkit/core';
-import { createHttpTransport, normalizeThumbprint, type HttpTransport, type TlsPolicy } from '@drkit/http';
+import { chooseTlsPolicy, createHttpTransport, type HttpTransport, type TlsPolicy } from '@drkit/http';
 import { readManifest, recordHttp, recordSsh, Redactor, replayHttp, replaySsh } from '@drkit/record';
 import { SshSession, type SshRunner } from '@drkit/ssh';
 import type { AdapterRegistry } from './adapter-registry.js';
@@ -166,14 +165,13 @@ function requireUrl(ep: ParsedEndpoint, definition: AdapterDefinition): string {
   return ep.url;
 }
 
-async function tlsPolicy(flags: ConnectionFlags, warn: (line: string) => void): Promise<TlsPolicy> {
-  const chosen = [flags.thumbprint, flags.insecure, flags.caFile].filter(Boolean).length;
-  if (chosen > 1) throw new DrkitError('bad-input', 'choose one of --thumbprint, --ca-file and --insecure');
-  if (flags.thumbprint) return { mode: 'pin', sha256: normalizeThumbprint(flags.thumbprint) };
-  if (flags.insecure) {
-    warn('drkit: WARNING: --insecure: the server certificate is not checked; anyone on the path can read the password');
-    return { mode: 'insecure' };
-  }
-  if (flags.caFile) return { mode: 'verify', ca: await readFile(flags.caFile) };
-  return { mode: 'verify' };
+function tlsPolicy(flags: ConnectionFlags, warn: (line: string) => void): Promise<TlsPolicy> {
+  return chooseTlsPolicy(
+    {
+      ...flags,
+      names: { caFile: '--ca-file', thumbprint: '--thumbprint', insecure: '--insecure' },
+      exposes: 'the password',
+    },
+    warn,
+  );
 }

@@ -2,6 +2,7 @@ import {
   checkGroupRequest,
   DEFAULT_POLICY,
   DrkitError,
+  IMAGE_FORMATS,
   replicateGroup,
   takeGroupPoint,
   type AppFailurePolicy,
@@ -176,8 +177,8 @@ export async function runRestore(
 ): Promise<void> {
   if (!flags.out) throw new DrkitError('bad-input', 'give --out <dir>');
   const format = (flags.format ?? 'raw') as ImageFormat;
-  if (!['raw', 'vhd', 'vhdx', 'vmdk', 'qcow2'].includes(format))
-    throw new DrkitError('bad-input', `--format ${flags.format}: give raw, vhd, vhdx, vmdk or qcow2`);
+  if (!IMAGE_FORMATS.includes(format))
+    throw new DrkitError('bad-input', `--format ${flags.format}: give ${IMAGE_FORMATS.join(', ')}`);
   await withStore(
     target,
     flags,

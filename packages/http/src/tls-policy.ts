@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { DrkitError } from '@drkit/core';
@@ -63,4 +64,35 @@ export function checkPin(socket: TLSSocket, sha256: string, origin: string): voi
       },
     );
   }
+}
+
+/** What a command line says about trusting one endpoint, and the option names it said it with. */
+export interface TlsChoice {
+  caFile?: string;
+  thumbprint?: string;
+  insecure?: boolean;
+  /** The options' names for messages: `--ca-file`, `--thumbprint`, `--insecure`, or a target's own. */
+  names: { caFile: string; thumbprint: string; insecure: string };
+  /** What an insecure connection exposes, for its warning (`the password`, `the data`). */
+  exposes: string;
+}
+
+/**
+ * The policy for one endpoint from a command line: at most one of a CA file, a pinned
+ * thumbprint and insecure (which warns); verification otherwise. A CA file that cannot be
+ * read throws the file system's error.
+ */
+export async function chooseTlsPolicy(choice: TlsChoice, warn: (line: string) => void): Promise<TlsPolicy> {
+  const { names } = choice;
+  if ([choice.thumbprint, choice.insecure, choice.caFile].filter(Boolean).length > 1)
+    throw new DrkitError('bad-input', `choose one of ${names.thumbprint}, ${names.caFile} and ${names.insecure}`);
+  if (choice.thumbprint) return { mode: 'pin', sha256: normalizeThumbprint(choice.thumbprint) };
+  if (choice.insecure) {
+    warn(
+      `drkit: WARNING: ${names.insecure}: the server certificate is not checked; anyone on the path can read ${choice.exposes}`,
+    );
+    return { mode: 'insecure' };
+  }
+  if (choice.caFile) return { mode: 'verify', ca: await readFile(choice.caFile) };
+  return { mode: 'verify' };
 }

@@ -6,7 +6,7 @@ import { convertImage } from '../disk-format/image-convert.js';
 import { VHD_FOOTER_BYTES, vhdFooter } from '../disk-format/vhd-footer.js';
 import { syncDir } from './atomic-file.js';
 import type { PointDisk, PointManifest } from './point-manifest.js';
-import type { RestoreOptions, RestoreResult } from './target-store.js';
+import { IMAGE_FORMATS, type RestoreOptions, type RestoreResult } from './target-store.js';
 
 export type { ImageFormat, RestoreOptions } from './target-store.js';
 
@@ -27,8 +27,8 @@ export async function restoreImages(
   writeDisk: DiskImageWriter,
 ): Promise<RestoreResult> {
   const format = options.format ?? 'raw';
-  if (!['raw', 'vhd', 'vhdx', 'vmdk', 'qcow2'].includes(format))
-    throw new DrkitError('bad-input', `format ${JSON.stringify(format)}: give raw, vhd, vhdx, vmdk or qcow2`);
+  if (!IMAGE_FORMATS.includes(format))
+    throw new DrkitError('bad-input', `format ${JSON.stringify(format)}: give ${IMAGE_FORMATS.join(', ')}`);
   await prepareOut(outDir, options.force ?? false);
   const files: RestoreResult['files'] = [];
   const machineDirs = uniqueNames(point.members.map((m) => ({ name: m.name, id: m.machineId })));

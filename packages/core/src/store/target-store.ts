@@ -78,7 +78,8 @@ export interface DiskWriter {
  * How a restored disk is written: the raw image; a fixed VHD (the raw image and a 512-byte
  * footer, written by drkit); or VHDX, VMDK (stream-optimized) or qcow2, converted by qemu-img.
  */
-export type ImageFormat = 'raw' | 'vhd' | 'vhdx' | 'vmdk' | 'qcow2';
+export const IMAGE_FORMATS = ['raw', 'vhd', 'vhdx', 'vmdk', 'qcow2'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 export interface RestoreOptions extends OperationOptions {
   /** fsync every image before returning. Default true. */
