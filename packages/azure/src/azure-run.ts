@@ -158,7 +158,9 @@ export class AzureStoreRun implements StoreRun {
     if (bad === 0) return;
     const what = `the replica of disk ${key} was changed behind drkit's back: ${bad} blocks differ from its newest point`;
     if (!this.repair)
-      throw new DrkitError('integrity', `${what}. A resync (drkit replicate --resync) rewrites them from the source`);
+      throw new DrkitError('integrity', `${what}. A resync (drkit replicate --resync) rewrites them from the source`, {
+        details: { resyncNeeded: true },
+      });
     this.warnings.push(`${what}; healed by this resync`);
   }
 

@@ -7,6 +7,8 @@ import { openAdapter, type ConnectionFlags } from './open-adapter.js';
 
 export interface OpenedGroup {
   members: GroupMember[];
+  /** The members' machines as discovery found them now (array groups excluded). */
+  machines: Machine[];
   config: Partial<GroupConfig>;
   close(): Promise<void>;
 }
@@ -15,14 +17,14 @@ export interface OpenedGroup {
 export async function openGroup(
   endpoint: string | undefined,
   machines: string[],
-  flags: ConnectionFlags & { group?: string },
+  flags: ConnectionFlags & { group?: string | GroupConfig },
   warn: (l: string) => void,
   registry: AdapterRegistry,
 ): Promise<OpenedGroup> {
   const wanted = new Map<string, { flags: ConnectionFlags; machines: string[] }>();
   let config: Partial<GroupConfig> = {};
   if (flags.group) {
-    config = await readGroupConfig(flags.group);
+    config = typeof flags.group === 'string' ? await readGroupConfig(flags.group) : flags.group;
     for (const m of config.members ?? []) {
       const { machine: _, ...endpointFlags } = m;
       const entry = wanted.get(m.endpoint) ?? { flags: { ...flags, ...endpointFlags }, machines: [] };
@@ -105,7 +107,12 @@ export async function openGroup(
     await Promise.all(adapters.map((a) => a.close()));
     throw error;
   }
-  return { members, config, close: async () => void (await Promise.all(adapters.map((a) => a.close()))) };
+  return {
+    members,
+    machines: chosen,
+    config,
+    close: async () => void (await Promise.all(adapters.map((a) => a.close()))),
+  };
 }
 
 function pick(machines: Machine[], names: string[], endpoint: string): Machine[] {

@@ -216,6 +216,43 @@ connectionOptions(
     (await import('./links-command.js')).runLinks(endpoint, flags, io),
   );
 
+const serviceCommands = () => import('./service-commands.js');
+const configHelp = 'the protection config (YAML or JSON; default $DRKIT_CONFIG, else drkit.yaml)';
+
+program
+  .command('serve')
+  .argument('<config>', 'the protection config: groups, targets, policies, alerts (YAML or JSON)')
+  .description('keep every group of the config within its RPO until SIGTERM (runs finish or stop resumably)')
+  .option('--check', 'validate the config and exit')
+  .action(async (config: string, flags: { check?: boolean }) => (await serviceCommands()).runServe(config, flags, io));
+
+program
+  .command('status')
+  .argument('[config]', configHelp)
+  .description("each group's health, last point, current RPO and next run")
+  .option('--json', 'print JSON on stdout')
+  .action(async (config: string | undefined, flags: { json?: boolean }) =>
+    (await serviceCommands()).runStatus(config, flags, io),
+  );
+
+program
+  .command('jobs')
+  .argument('[config]', configHelp)
+  .description("the service's runs: when, how long, bytes, the point made or the error")
+  .option('--group <name>', 'one group only')
+  .option('--last <n>', 'the newest n runs', positiveInt)
+  .option('--json', 'print JSON on stdout')
+  .action(async (config: string | undefined, flags: { group?: string; json?: boolean; last?: number }) =>
+    (await serviceCommands()).runJobs(config, flags, io),
+  );
+
+program
+  .command('resume')
+  .argument('<group>', 'a group waiting for an operator (needs-attention)')
+  .argument('[config]', configHelp)
+  .description('run a group again after fixing what it waited for (a password, a permission)')
+  .action(async (group: string, config: string | undefined) => (await serviceCommands()).runResume(config, group, io));
+
 program
   .command('schema')
   .description('print the JSON Schema of `discover --json`')

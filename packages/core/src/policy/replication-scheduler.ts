@@ -75,9 +75,19 @@ export type SchedulerEvent =
   | { kind: 'rpo-breached'; ageMs: number; at: number }
   | { kind: 'rpo-restored'; at: number };
 
+/** What a take may tell the loop: when its point was made, or that it did not run yet. */
+export interface TakeOutcome {
+  /** The point's own time (its snapshot), epoch ms; default: when take returned. */
+  pointAt?: number;
+  /** Nothing ran: come back at this time (a resync waiting for its window). Not a failure. */
+  deferredUntil?: number;
+}
+
 export interface Scheduler {
   /** No new runs; a run under way finishes. */
   stop(): void;
+  /** The next run and when it is due; undefined while stopped or waiting for an operator. */
+  next(): NextRun | undefined;
   /** Leaves `needs-attention` (the operator fixed the cause) and runs what is due. */
   resume(): void;
   /** `needs-attention` with its reason, or `protecting`. */
@@ -94,9 +104,11 @@ export interface Scheduler {
  */
 export function startScheduler(args: {
   policy: ReplicationPolicy;
-  take: (consistency: Consistency) => Promise<void>;
+  take: (consistency: Consistency) => Promise<TakeOutcome | undefined> | Promise<void>;
   onEvent?: (event: SchedulerEvent) => void;
   state?: ScheduleState;
+  /** Where a restarted service left off: failures so far and the retry time, or the operator's wait. */
+  resumeFrom?: { failures?: number; retryAt?: number; attention?: string };
   /** The retry ladder and the wait after it; Site Recovery's by default. */
   retryDelaysMs?: { ladder: readonly number[]; afterLadder: number };
   now?: () => number;
@@ -107,14 +119,16 @@ export function startScheduler(args: {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running = false;
-  let failures = 0;
-  let retryAt = 0;
-  let attention: string | undefined;
+  let failures = args.resumeFrom?.failures ?? 0;
+  let retryAt = args.resumeFrom?.retryAt ?? 0;
+  let attention = args.resumeFrom?.attention;
+  let notBefore = 0;
   let breached = false;
 
   const due = () => {
     const next = nextRun(args.policy, state, now());
-    return failures > 0 ? { ...next, at: Math.max(next.at, retryAt) } : next;
+    const at = Math.max(next.at, notBefore, failures > 0 ? retryAt : 0);
+    return { ...next, at };
   };
   const checkRpo = () => {
     const last = Math.max(state.lastAppAt ?? -Infinity, state.lastCrashAt ?? -Infinity);
@@ -139,11 +153,16 @@ export function startScheduler(args: {
     if (next.at > now()) return schedule();
     running = true;
     try {
-      await args.take(next.consistency);
-      const at = now();
+      const outcome = (await args.take(next.consistency)) as TakeOutcome | undefined;
+      if (outcome?.deferredUntil !== undefined) {
+        notBefore = outcome.deferredUntil;
+        return;
+      }
+      const at = outcome?.pointAt ?? now();
       if (next.consistency === 'app') state.lastAppAt = at;
       else state.lastCrashAt = at;
       failures = 0;
+      notBefore = 0;
       args.onEvent?.({ kind: 'point', consistency: next.consistency, at });
     } catch (error) {
       const reason = needsAttention(error);
@@ -157,8 +176,8 @@ export function startScheduler(args: {
       }
     } finally {
       running = false;
+      schedule();
     }
-    schedule();
   };
   timer = setTimeout(tick, 0);
   return {
@@ -174,6 +193,7 @@ export function startScheduler(args: {
         timer = setTimeout(tick, 0);
       }
     },
+    next: () => (stopped || attention ? undefined : due()),
     status: () => (attention ? { state: 'needs-attention', reason: attention } : { state: 'protecting' }),
   };
 }

@@ -318,6 +318,7 @@ export class DirStore implements TargetStore {
         throw new DrkitError(
           'integrity',
           `${what}. A resync (drkit replicate --resync) rewrites what differs from the source; drkit verify lists the points it costs`,
+          { details: { resyncNeeded: true } },
         );
       if (scan.badBlocks) damaged.set(key, scan.badBlocks);
       warnings.push(`${what}; healed by this resync`);

@@ -1,0 +1,42 @@
+import type { Consistency, LeftoverSnapshot, ProgressListener } from '@drkit/core';
+import type { ProtectionGroup } from './protection-config.js';
+
+/**
+ * What the service asks of whoever can reach the platforms (the CLI's registry of adapters
+ * and targets, or an embedding tool's own): one run of a group, and a cleanup by tag.
+ */
+export interface GroupRunner {
+  /** Refreshes the group's inventory, replicates one point into its store, applies retention. */
+  run(group: ProtectionGroup, request: RunRequest): Promise<RunOutcome>;
+  /** Removes the snapshots carrying `tag` on every member's endpoint; nobody else's. */
+  cleanup(group: ProtectionGroup, tag: string, options: { signal?: AbortSignal }): Promise<CleanupOutcome>;
+}
+
+export interface RunRequest {
+  consistency: Consistency;
+  /** The tag every snapshot of the run carries (journaled before the run starts). */
+  tag: string;
+  resync: boolean;
+  signal: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+export interface RunOutcome {
+  pointId: string;
+  /** The point's own time (its snapshots), epoch ms. */
+  pointAt: number;
+  achieved: Consistency;
+  bytesRead: number;
+  bytesWritten: number;
+  /** Points retention removed after this one was committed. */
+  pruned: number;
+  warnings: string[];
+  leftovers: LeftoverSnapshot[];
+  /** What changed in the group since its previous point: disks added, machines gone. */
+  inventoryChanges: string[];
+}
+
+export interface CleanupOutcome {
+  removed: number;
+  failed: Array<{ machineId: string; snapshotId: string; reason: string }>;
+}

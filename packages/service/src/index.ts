@@ -1,0 +1,13 @@
+export * from './config-units.js';
+export * from './protection-config.js';
+export { PROTECTION_CONFIG_SCHEMA } from './protection-config-schema.js';
+export * from './run-journal.js';
+export * from './group-history.js';
+export * from './group-runner.js';
+export * from './run-slots.js';
+export * from './service-log.js';
+export * from './service-metrics.js';
+export * from './webhook-alerts.js';
+export * from './protection-service.js';
+export * from './service-status.js';
+export * from './resume-requests.js';
