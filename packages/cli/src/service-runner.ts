@@ -20,7 +20,7 @@ export function registryGroupRunner(registry: AdapterRegistry, warn: (line: stri
           group: {
             members: group.members,
             ...(group.arrays.length > 0 && { arrays: group.arrays }),
-            ...(group.appFailure && { policy: group.appFailure }),
+            policy: group.appFailure,
             ...(group.freezeBudgetMs && { freezeBudgetMs: group.freezeBudgetMs }),
           },
         },

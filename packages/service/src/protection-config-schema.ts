@@ -84,7 +84,10 @@ export const PROTECTION_CONFIG_SCHEMA = {
             type: 'array',
             items: { type: 'object', additionalProperties: false, required: ['endpoint'], properties: endpointFlags },
           },
-          appFailure: { enum: ['require', 'fallback-to-crash'] },
+          appFailure: {
+            enum: ['require', 'fallback-to-crash'],
+            description: 'when an app point cannot be had: take it crash-consistent and say why (default), or fail',
+          },
           freezeBudget: duration,
           changeTracking: {
             type: 'boolean',

@@ -26,7 +26,8 @@ export interface ProtectionGroup {
   targetOptions: Record<string, unknown>;
   members: Array<EndpointEntry & { machine: string }>;
   arrays: EndpointEntry[];
-  appFailure?: AppFailurePolicy;
+  /** Default `fallback-to-crash`. */
+  appFailure: AppFailurePolicy;
   freezeBudgetMs?: number;
   changeTracking: boolean;
   policy: ReplicationPolicy;
@@ -131,7 +132,9 @@ export function parseProtectionConfig(value: unknown, file: string): ProtectionC
       ),
       members: g.members.map((m) => withPaths(m, base)),
       arrays: (g.arrays ?? []).map((a) => withPaths(a, base)),
-      ...(g.appFailure && { appFailure: g.appFailure }),
+      // Unattended, an app point that cannot be had must not hold back the crash points behind
+      // it: the point is taken crash-consistent and says why (`require` makes it a failure).
+      appFailure: g.appFailure ?? 'fallback-to-crash',
       ...(freezeBudgetMs !== undefined && { freezeBudgetMs }),
       changeTracking: g.changeTracking ?? true,
       policy: policy!,

@@ -31,6 +31,7 @@ describe('protection config', () => {
       name: 'web',
       target: `dir:${join(dir, 'store')}`,
       changeTracking: true,
+      appFailure: 'fallback-to-crash',
       policy: { crashIntervalMs: 300_000, appIntervalMs: 14_400_000, retentionMs: 86_400_000, rpoThresholdMs: 900_000 },
     });
     expect(g!.members[0]).toEqual({
