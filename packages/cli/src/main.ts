@@ -224,7 +224,36 @@ program
   .argument('<config>', 'the protection config: groups, targets, policies, alerts (YAML or JSON)')
   .description('keep every group of the config within its RPO until SIGTERM (runs finish or stop resumably)')
   .option('--check', 'validate the config and exit')
-  .action(async (config: string, flags: { check?: boolean }) => (await serviceCommands()).runServe(config, flags, io));
+  .option(
+    '--queue <redis://host[:port][/db]>',
+    'run the groups as BullMQ jobs for drkit workers (else in this process)',
+  )
+  .option('--queue-password-file <file>', 'the Redis password (else DRKIT_REDIS_PASSWORD; never in the URL)')
+  .action(async (config: string, flags: { check?: boolean; queue?: string; queuePasswordFile?: string }) =>
+    (await serviceCommands()).runServe(config, flags, io),
+  );
+
+program
+  .command('worker')
+  .description('run the groups drkit serve --queue schedules (any number of workers, on any machine)')
+  .option('--queue <redis://host[:port][/db]>', 'the Redis of drkit serve --queue')
+  .option('--queue-password-file <file>', 'the Redis password (else DRKIT_REDIS_PASSWORD; never in the URL)')
+  .option('--concurrency <n>', 'runs at once in this worker (default 2)', positiveInt)
+  .option(
+    '--stall-timeout <s>',
+    'a worker silent this long is presumed dead; its run goes to another (default 30)',
+    positiveInt,
+  )
+  .option('--stop-deadline <s>', 'on SIGTERM, how long running runs may take to finish (default 60)', positiveInt)
+  .action(
+    async (flags: {
+      queue?: string;
+      queuePasswordFile?: string;
+      concurrency?: number;
+      stallTimeout?: number;
+      stopDeadline?: number;
+    }) => (await serviceCommands()).runWorker(flags, io),
+  );
 
 program
   .command('status')

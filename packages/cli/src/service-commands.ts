@@ -19,8 +19,34 @@ import { registryGroupRunner } from './service-runner.js';
 /** The config `status`, `jobs` and `resume` read when none is named. */
 const configFile = (file: string | undefined) => file ?? process.env.DRKIT_CONFIG ?? 'drkit.yaml';
 
+export interface QueueFlags {
+  queue?: string;
+  queuePasswordFile?: string;
+}
+
+/** The Redis connection of `--queue`; its password from a file or DRKIT_REDIS_PASSWORD, never the URL. */
+async function queueConnection(flags: QueueFlags) {
+  const { redisOptions } = await import('@drkit/service/queue');
+  const password = flags.queuePasswordFile
+    ? (await readFile(flags.queuePasswordFile, 'utf8')).trim()
+    : process.env.DRKIT_REDIS_PASSWORD || undefined;
+  return redisOptions(flags.queue!, password);
+}
+
+/** Resolves on SIGTERM or Ctrl-C (the CLI's abort signal). */
+function stopRequested(io: CommandIo, log: ReturnType<typeof jsonLog>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (why: string) => {
+      log('info', 'signal', { signal: why });
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    io.signal.addEventListener('abort', () => stop('SIGINT'), { once: true });
+  });
+}
+
 /** `drkit serve <config>`: protects every group until SIGTERM or Ctrl-C, then stops within the config's deadline. */
-export async function runServe(file: string, flags: { check?: boolean }, io: CommandIo): Promise<void> {
+export async function runServe(file: string, flags: { check?: boolean } & QueueFlags, io: CommandIo): Promise<void> {
   const config = await readProtectionConfig(file);
   checkSchemes(config, io);
   if (flags.check) {
@@ -33,9 +59,13 @@ export async function runServe(file: string, flags: { check?: boolean }, io: Com
   if (webhook?.secretFile) secret = (await readFile(webhook.secretFile, 'utf8')).trim();
   else if (webhook)
     log('warn', 'webhook-unsigned', { note: 'alerts.webhook has no secretFile: receivers cannot check the sender' });
+  // With --queue, runs are BullMQ jobs for `drkit worker`s; without, the same runs happen in this process.
+  const queued = flags.queue
+    ? await (await import('@drkit/service/queue')).openQueueRunner(await queueConnection(flags), log)
+    : undefined;
   const service = await startProtectionService({
     config,
-    runner: registryGroupRunner(io.registry, (line) => log('warn', 'adapter', { message: line })),
+    runner: queued ?? registryGroupRunner(io.registry, (line) => log('warn', 'adapter', { message: line })),
     log,
     ...(webhook && { alerts: webhookAlerts({ url: webhook.url, ...(secret && { secret }), log }) }),
   });
@@ -48,18 +78,35 @@ export async function runServe(file: string, flags: { check?: boolean }, io: Com
   log('info', 'serving', {
     config: config.file,
     groups: config.groups.map((g) => g.name),
+    runs: flags.queue ? `queued on ${flags.queue}` : 'in this process',
     ...(server && { metrics: `http://${config.metrics!.host}:${config.metrics!.port}/metrics` }),
   });
-  await new Promise<void>((resolve) => {
-    const stop = (why: string) => {
-      log('info', 'signal', { signal: why });
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    io.signal.addEventListener('abort', () => stop('SIGINT'), { once: true });
-  });
+  await stopRequested(io, log);
   await service.stop();
+  await queued?.close();
   await new Promise((r) => server?.close(r) ?? r(undefined));
+}
+
+/** `drkit worker --queue redis://…`: runs the jobs any `drkit serve --queue` schedules, until SIGTERM. */
+export async function runWorker(
+  flags: QueueFlags & { concurrency?: number; stallTimeout?: number; stopDeadline?: number },
+  io: CommandIo,
+): Promise<void> {
+  if (!flags.queue) throw new DrkitError('bad-input', 'give --queue redis://host[:port][/db]');
+  const log = jsonLog(io.err);
+  const { startQueueWorker } = await import('@drkit/service/queue');
+  const worker = await startQueueWorker(
+    await queueConnection(flags),
+    registryGroupRunner(io.registry, (line) => log('warn', 'adapter', { message: line })),
+    {
+      log,
+      ...(flags.concurrency && { concurrency: flags.concurrency }),
+      ...(flags.stallTimeout && { stallMs: flags.stallTimeout * 1000 }),
+    },
+  );
+  await stopRequested(io, log);
+  await worker.close((flags.stopDeadline ?? 60) * 1000);
+  log('info', 'stopped', { by: worker.by });
 }
 
 /** Every group's target and endpoints must be ones this drkit knows: said before anything starts. */

@@ -34,6 +34,8 @@ export interface RunOutcome {
   leftovers: LeftoverSnapshot[];
   /** What changed in the group since its previous point: disks added, machines gone. */
   inventoryChanges: string[];
+  /** Which queue worker ran it, when, and which attempt (scale-out only). */
+  ranBy?: { by: string; startedAt: number; endedAt: number; attempt: number };
 }
 
 export interface CleanupOutcome {

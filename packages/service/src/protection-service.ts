@@ -251,6 +251,7 @@ export async function startProtectionService(options: ProtectionServiceOptions):
           bytesWritten: outcome.bytesWritten,
           pruned: outcome.pruned,
           warnings: outcome.warnings,
+          ...(outcome.ranBy && { worker: outcome.ranBy }),
         });
         for (const message of outcome.inventoryChanges) {
           await journal.append({ type: 'inventory', at, group: g.group.name, message });

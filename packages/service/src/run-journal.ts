@@ -38,6 +38,8 @@ export interface RunFinished {
   retryAt?: number;
   attention?: string;
   resyncNeeded?: boolean;
+  /** The queue worker that ran it (scale-out): who, when, which attempt. */
+  worker?: { by: string; startedAt: number; endedAt: number; attempt: number };
   /** The service stopped it at its deadline: not a failure, the store resumes it. */
   stoppedByService?: boolean;
 }
