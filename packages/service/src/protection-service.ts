@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,8 @@ export async function startProtectionService(options: ProtectionServiceOptions):
   await journal.append(started);
   const slots = new RunSlots(config.service.maxRuns, config.service.perEndpoint);
   const stopping = new AbortController();
+  // Every group waiting for a slot listens on it (1,000 groups: 1,000 listeners, each removed when its run starts).
+  setMaxListeners(0, stopping.signal);
   const groups = new Map<string, GroupSlot>();
 
   const state = (g: GroupSlot): GroupState => {
