@@ -92,3 +92,63 @@ export async function powerOff(sim: Vcsim, vmMoref: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   });
 }
+
+/** Waits until a task the simulator runs in the background is no longer queued or running. */
+async function settleTask(client: Vim25Client, task: XmlNode | undefined): Promise<void> {
+  if (!task?.type) return;
+  const pc = { type: 'PropertyCollector', value: 'propertyCollector' };
+  for (let i = 0; i < 100; i++) {
+    const r = await client.invoke(
+      'RetrievePropertiesEx',
+      pc,
+      `<specSet><propSet><type>Task</type><pathSet>info.state</pathSet></propSet><objectSet><obj type="Task">${task.text}</obj></objectSet></specSet><options/>`,
+    );
+    const state = find(r, 'val')[0]?.text;
+    if (state === 'success') return;
+    if (state === 'error') throw new Error(`task ${task.text} failed`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`task ${task.text} did not finish`);
+}
+
+/** A new VM: a clone of `vmMoref` named `name`, in the same folder, powered off. */
+export async function cloneVm(sim: Vcsim, vmMoref: string, name: string): Promise<void> {
+  await withAdminSession(sim, async (client) => {
+    const vm = { type: 'VirtualMachine', value: vmMoref };
+    const r = await client.invoke(
+      'RetrievePropertiesEx',
+      { type: 'PropertyCollector', value: 'propertyCollector' },
+      `<specSet><propSet><type>VirtualMachine</type><pathSet>parent</pathSet></propSet><objectSet><obj type="VirtualMachine">${vmMoref}</obj></objectSet></specSet><options/>`,
+    );
+    const folder = find(r, 'val')[0]!;
+    const task = await client.invoke(
+      'CloneVM_Task',
+      vm,
+      `<folder type="Folder">${folder.text}</folder><name>${name}</name><spec><location/><template>false</template><powerOn>false</powerOn></spec>`,
+    );
+    await settleTask(client, task.children[0]);
+  });
+}
+
+/** Adds a thin 1 MiB disk beside the VM's first one (same controller, next unit). */
+export async function addDisk(sim: Vcsim, vmMoref: string): Promise<void> {
+  await withAdminSession(sim, async (client) => {
+    const r = await client.invoke(
+      'RetrievePropertiesEx',
+      { type: 'PropertyCollector', value: 'propertyCollector' },
+      `<specSet><propSet><type>VirtualMachine</type><pathSet>config.hardware.device</pathSet></propSet><objectSet><obj type="VirtualMachine">${vmMoref}</obj></objectSet></specSet><options/>`,
+    );
+    const disk = find(r, 'VirtualDevice').find((d) => d.xsiType === 'VirtualDisk')!;
+    const controller = find(disk, 'controllerKey')[0]!.text;
+    const task = await client.invoke(
+      'ReconfigVM_Task',
+      { type: 'VirtualMachine', value: vmMoref },
+      '<spec><deviceChange><operation>add</operation><fileOperation>create</fileOperation>' +
+        '<device xsi:type="VirtualDisk"><key>-1</key>' +
+        '<backing xsi:type="VirtualDiskFlatVer2BackingInfo"><fileName></fileName><diskMode>persistent</diskMode><thinProvisioned>true</thinProvisioned></backing>' +
+        `<controllerKey>${controller}</controllerKey><unitNumber>1</unitNumber><capacityInKB>1024</capacityInKB></device>` +
+        '</deviceChange></spec>',
+    );
+    await settleTask(client, task.children[0]);
+  });
+}

@@ -6,10 +6,12 @@ import {
   type DiscoverOptions,
   type InventoryItem,
   type NativeChangeTracking,
+  type NativeInventoryWatch,
   type OperationOptions,
   type SiteInfo,
 } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
+import { watchInventory } from './vsphere-inventory-watch.js';
 import { Vim25Client, type MoRef } from './vim25-client.js';
 import { probeCapabilities } from './vsphere-capabilities.js';
 import { discoverSite } from './vsphere-discovery.js';
@@ -48,7 +50,7 @@ export interface VSphereAdapter extends Adapter {
    * runs the stun cycle that makes it take effect (a snapshot made and removed). Until then
    * deltas resync by checksums.
    */
-  readonly native: { changeTracking: NativeChangeTracking };
+  readonly native: { changeTracking: NativeChangeTracking; inventoryWatch: NativeInventoryWatch };
 }
 
 export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAdapter {
@@ -128,6 +130,11 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
     },
     snapshots,
     native: {
+      inventoryWatch: {
+        watch(opts = {}) {
+          return watchInventory(client, connected().content, opts.signal ? { signal: opts.signal } : {});
+        },
+      },
       changeTracking: {
         async enable(machineId, opts = {}) {
           const c = connected();

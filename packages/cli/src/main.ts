@@ -58,7 +58,11 @@ const discover = program
   .description('list the machines, hosts, clusters, storage and networks of a site')
   .option('--json', 'print the schema-versioned inventory as JSON (and nothing else) on stdout')
   .option('--record <dir>', 'record the session, redacted, into a fixture folder')
-  .option('--replay <dir>', 'replay a recorded fixture instead of connecting');
+  .option('--replay <dir>', 'replay a recorded fixture instead of connecting')
+  .option(
+    '--watch',
+    'vsphere://: print changes as they happen (added, removed, renamed, power, disks), a JSON line each',
+  );
 connectionOptions(adapterOptions(discover)).action(async (endpoint: string | undefined, flags: DiscoverFlags) => {
   if (!endpoint && !flags.replay) {
     flags.replay = DEFAULT_FIXTURE;

@@ -23,6 +23,7 @@ export type CapabilityName =
   | 'native.replication.failover'
   | 'native.replication.resync'
   | 'native.changeTracking'
+  | 'native.inventoryWatch'
   | 'platform.version';
 
 export interface Capabilities {

@@ -23,3 +23,4 @@ export type {
   NativeOps,
   NativeReplication,
 } from './native-replication.js';
+export * from './inventory-watch.js';

@@ -1,3 +1,4 @@
+import type { NativeInventoryWatch } from './inventory-watch.js';
 import type { OperationOptions } from './progress.js';
 
 /**
@@ -59,4 +60,5 @@ export interface NativeChangeTracking {
 export interface NativeOps {
   replication?: NativeReplication;
   changeTracking?: NativeChangeTracking;
+  inventoryWatch?: NativeInventoryWatch;
 }
