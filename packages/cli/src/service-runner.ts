@@ -1,4 +1,4 @@
-import { replicateGroup, type PointManifest, type TargetStore } from '@drkit/core';
+import { replicateGroup, UnsupportedError, type PointManifest, type TargetStore } from '@drkit/core';
 import type { CleanupOutcome, GroupRunner, RunOutcome, RunRequest } from '@drkit/service';
 import type { AdapterRegistry } from './adapter-registry.js';
 import { openGroup } from './group-members.js';
@@ -69,6 +69,19 @@ export function registryGroupRunner(registry: AdapterRegistry, warn: (line: stri
       } finally {
         await store?.close();
         await opened.close();
+      }
+    },
+
+    async watch(endpoint, options) {
+      const { adapter } = await openAdapter(endpoint.endpoint, endpoint, warn, registry);
+      try {
+        await adapter.connect({ signal: options.signal });
+        const feed = adapter.native?.inventoryWatch;
+        if (!feed)
+          throw new UnsupportedError('native.inventoryWatch', `${adapter.kind}: no change feed; each run discovers`);
+        for await (const change of feed.watch({ signal: options.signal })) options.onChange(change);
+      } finally {
+        await adapter.close();
       }
     },
 

@@ -7,7 +7,7 @@ import { collectInventory, type Machine } from '@drkit/core';
 import { createHttpTransport } from '@drkit/http';
 import { createVSphereAdapter } from '@drkit/vsphere';
 import { startVcsim, type Vcsim } from '../../../test/harness/vcsim.js';
-import { putDatastoreFile } from '../../../test/harness/vsphere-admin.js';
+import { addDisk, putDatastoreFile } from '../../../test/harness/vsphere-admin.js';
 import { journalLines, killServeProcesses, serveProcess, until } from './serve-process.js';
 
 let sim: Vcsim;
@@ -47,7 +47,7 @@ afterAll(() => sim?.stop());
 afterEach(killServeProcesses);
 
 describe('drkit serve against the vCenter simulator', () => {
-  it("removes a killed run's snapshot at the next start, by the run's tag", async () => {
+  it("removes a killed run's snapshot at the next start by its tag; notices a new disk between runs", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'drkit-serve-vsphere-'));
     await writeFile(join(dir, 'vc.pw'), `${sim.password}\n`, { mode: 0o600 });
     const config = join(dir, 'drkit.yaml');
@@ -89,6 +89,13 @@ describe('drkit serve against the vCenter simulator', () => {
       'a point',
       60_000,
     );
+    // Between runs (the next is 5 minutes away), a new disk is noticed from vCenter's change feed.
+    await addDisk(sim, vm.nativeId!);
+    await until(async () => (await journalLines(state)).some((r) => r.type === 'inventory'), 'the change', 20_000);
+    expect((await journalLines(state)).find((r) => r.type === 'inventory')).toMatchObject({
+      group: 'vc',
+      message: `${vm.name}: disk disk-202-1 added (1048576 bytes); the next point copies it whole`,
+    });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(await snapshotsTagged(killed.tag!)).toEqual([]);

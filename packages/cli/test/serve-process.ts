@@ -35,7 +35,14 @@ export function killServeProcesses(): void {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
-export type JournalLine = { type: string; ok?: boolean; group?: string; tag?: string; removed?: number };
+export type JournalLine = {
+  type: string;
+  ok?: boolean;
+  group?: string;
+  tag?: string;
+  removed?: number;
+  message?: string;
+};
 
 export async function journalLines(stateDir: string): Promise<JournalLine[]> {
   return (await readFile(join(stateDir, 'journal.jsonl'), 'utf8').catch(() => ''))

@@ -1,5 +1,5 @@
-import type { Consistency, LeftoverSnapshot, ProgressListener } from '@drkit/core';
-import type { ProtectionGroup } from './protection-config.js';
+import type { Consistency, InventoryChange, LeftoverSnapshot, ProgressListener } from '@drkit/core';
+import type { EndpointEntry, ProtectionGroup } from './protection-config.js';
 
 /**
  * What the service asks of whoever can reach the platforms (the CLI's registry of adapters
@@ -10,6 +10,15 @@ export interface GroupRunner {
   run(group: ProtectionGroup, request: RunRequest): Promise<RunOutcome>;
   /** Removes the snapshots carrying `tag` on every member's endpoint; nobody else's. */
   cleanup(group: ProtectionGroup, tag: string, options: { signal?: AbortSignal }): Promise<CleanupOutcome>;
+  /**
+   * Follows an endpoint's change feed (vSphere's PropertyCollector) until the signal aborts, so
+   * new disks and removed machines are noticed between runs without a discovery pass. Throws
+   * `unsupported` where the platform has no feed; absent when the runner cannot watch at all.
+   */
+  watch?(
+    endpoint: EndpointEntry,
+    options: { signal: AbortSignal; onChange: (change: InventoryChange) => void },
+  ): Promise<void>;
 }
 
 export interface RunRequest {

@@ -15,11 +15,12 @@ import {
   type Scheduler,
   type SchedulerEvent,
   type TakeOutcome,
+  type InventoryChange,
 } from '@drkit/core';
 import { nextInWindow } from './config-units.js';
 import { foldJournal, type GroupHistory } from './group-history.js';
 import type { GroupRunner } from './group-runner.js';
-import type { ProtectionConfig, ProtectionGroup } from './protection-config.js';
+import type { EndpointEntry, ProtectionConfig, ProtectionGroup } from './protection-config.js';
 import { RunJournal, readJournal } from './run-journal.js';
 import { watchResumeRequests } from './resume-requests.js';
 import { RunSlots } from './run-slots.js';
@@ -407,6 +408,49 @@ export async function startProtectionService(options: ProtectionServiceOptions):
     });
   }
   void writeSnapshot();
+  const watches = runner.watch ? watchEndpoints() : [];
+
+  /** One change feed per endpoint (not per group: a vCenter serves hundreds of groups), fanned out to its groups' members. */
+  function watchEndpoints(): Promise<void>[] {
+    const byEndpoint = new Map<string, { entry: EndpointEntry; groups: GroupSlot[] }>();
+    for (const g of groups.values())
+      for (const m of g.group.members) {
+        const e = byEndpoint.get(m.endpoint) ?? { entry: m, groups: [] };
+        if (!e.groups.includes(g)) e.groups.push(g);
+        byEndpoint.set(m.endpoint, e);
+      }
+    return [...byEndpoint.values()].map(async ({ entry, groups: watchers }) => {
+      const onChange = (change: InventoryChange) => {
+        for (const g of watchers) {
+          const member = g.group.members.find(
+            (m) =>
+              m.endpoint === entry.endpoint &&
+              (m.machine === change.machineId ||
+                m.machine === change.name ||
+                (change.change === 'machine-renamed' && m.machine === change.from)),
+          );
+          if (!member) continue;
+          const message = describeChange(change);
+          void journal.append({ type: 'inventory', at: now(), group: g.group.name, message });
+          log('warn', 'inventory-changed', { group: g.group.name, message, source: 'watch' });
+        }
+      };
+      while (!stopping.signal.aborted) {
+        try {
+          await runner.watch!(entry, { signal: stopping.signal, onChange });
+        } catch (error) {
+          if (stopping.signal.aborted) return;
+          if (DrkitError.isInstance(error) && error.code === 'unsupported') return; // no feed: the runs' discovery does it
+          log('warn', 'watch-failed', {
+            endpoint: entry.endpoint,
+            error: (error as Error).message,
+            retryInSeconds: 60,
+          });
+          await delay(60_000, stopping.signal);
+        }
+      }
+    });
+  }
 
   let stopped: Promise<{ interrupted: string[] }> | undefined;
   const service: ProtectionService = {
@@ -438,6 +482,7 @@ export async function startProtectionService(options: ProtectionServiceOptions):
           await all();
         }
         await Promise.allSettled([...groups.values()].map((g) => g.cleaning));
+        await Promise.allSettled(watches);
         await options.alerts?.drain(5_000);
         clearTimeout(snapshotDue);
         await journal.append({ type: 'service-stopped', at: now(), by, interrupted });
@@ -457,6 +502,30 @@ function emptyHistory(group: string): GroupHistory {
   return { group, failures: 0, resyncNeeded: false, interrupted: [], cleanupTags: [], runs: 0, points: 0, failed: 0 };
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((r) => {
+    const timer = setTimeout(r, ms).unref();
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      r();
+    });
+  });
+}
+
+/** A watched change as the journal and the log say it: what it means for the group's next point. */
+function describeChange(c: InventoryChange): string {
+  switch (c.change) {
+    case 'disk-added':
+      return `${c.name}: disk ${c.disk.name} added (${c.disk.capacityBytes} bytes); the next point copies it whole`;
+    case 'disk-removed':
+      return `${c.name}: disk ${c.disk.name} removed; the next point no longer has it`;
+    case 'machine-removed':
+      return `${c.name} was removed from the platform; the group's runs fail until it is back or the config changes`;
+    case 'machine-renamed':
+      return `${c.from} is now named ${c.name}; a member named by its old name no longer resolves`;
+    case 'power':
+      return `${c.name} powered ${c.to} (was ${c.from})`;
+    case 'machine-added':
+      return `${c.name} added`;
+  }
 }

@@ -263,3 +263,39 @@ describe('drkit serve: resync window and RPO events', () => {
     expect(rpo[0]!.rpoSeconds).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('drkit serve: change feeds', () => {
+  it('follows one feed per endpoint and tells each group about its own members only', async () => {
+    const config = await testConfig(3, { crashMs: 60_000, appMs: 3_600_000, rpoMs: 900_000 });
+    // g0 and g1 share an endpoint; g2 is elsewhere and its feed is unsupported.
+    config.groups[0]!.members = [{ endpoint: 'vsphere://vc01', machine: 'web' }];
+    config.groups[1]!.members = [{ endpoint: 'vsphere://vc01', machine: 'db' }];
+    const { runner } = scriptedRunner(async () => undefined);
+    const watched: string[] = [];
+    runner.watch = async (endpoint, { signal, onChange }) => {
+      watched.push(endpoint.endpoint);
+      if (endpoint.endpoint !== 'vsphere://vc01') throw new DrkitError('unsupported', 'no feed');
+      const at = new Date().toISOString();
+      onChange({
+        at,
+        change: 'disk-added',
+        machineId: 'vm-1',
+        name: 'web',
+        disk: { id: 'vm-1/2001', name: 'disk-1', capacityBytes: 1024 },
+      });
+      onChange({ at, change: 'power', machineId: 'vm-9', name: 'other', from: 'on', to: 'off' });
+      await new Promise((r) => signal.addEventListener('abort', r));
+    };
+    const service = await start({ config, runner });
+    await until(async () => (await readJournal(config.stateDir)).some((r) => r.type === 'inventory'), 'the change');
+    await service.stop();
+    expect(watched.sort()).toEqual(['file:///site/2', 'vsphere://vc01']);
+    const inventory = (await readJournal(config.stateDir)).filter((r) => r.type === 'inventory');
+    expect(inventory).toEqual([
+      expect.objectContaining({
+        group: 'g0',
+        message: 'web: disk disk-1 added (1024 bytes); the next point copies it whole',
+      }),
+    ]);
+  });
+});
