@@ -54,7 +54,9 @@ describe("the service's group runner (the CLI's registry)", () => {
   it('a machine removed from the site fails the run as bad input naming it (the service waits for an operator)', async () => {
     const runner = registryGroupRunner(await loadRegistry([]), () => {});
     await rm(join(site, 'db'), { recursive: true });
-    await expect(runner.run(group, { consistency: 'crash', tag: 'drkit-t3', resync: false, signal })).rejects.toMatchObject({
+    await expect(
+      runner.run(group, { consistency: 'crash', tag: 'drkit-t3', resync: false, signal }),
+    ).rejects.toMatchObject({
       code: 'bad-input',
       message: expect.stringContaining('no machine with id or name db'),
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BlockChannel, type RemoteProcess, type SshRunner } from '@drkit/ssh';
 import { powershellCommandLine } from './encoded-command.js';
 import { psInput } from './ps-input.js';
@@ -11,9 +12,8 @@ import { psInput } from './ps-input.js';
  * frames follow on the same stream. It must fit on cmd.exe's line: -EncodedCommand only,
  * because the stdin bootstrap's line reader would swallow frames.
  */
-export const POWERSHELL_BLOCK_HELPER = String.raw`$ProgressPreference='SilentlyContinue';$ErrorActionPreference='Stop'
-Add-Type -TypeDefinition @'
-using System;using System.IO;using System.Text;using System.Security.Cryptography;
+/** The helper's C# source: compiled once per host and user, then loaded from the cached DLL. */
+const BLOCK_HELPER_CS = String.raw`using System;using System.IO;using System.Text;using System.Security.Cryptography;
 public static class DrkitBlocks{
 static uint[] T=new uint[256];
 static DrkitBlocks(){for(uint i=0;i<256;i++){uint c=i;for(int k=0;k<8;k++)c=(c&1)!=0?0xEDB88320^(c>>1):c>>1;T[i]=c;}}
@@ -35,8 +35,29 @@ f.Position=off;int got=0,r;while(got<len&&(r=f.Read(buf,got,len-got))>0)got+=r;
 if(got!=len){Fail(o,"short read: "+got+" of "+len+" bytes at "+off);continue;}
 if(h[0]==1){if(Z(buf,0,len))Send(o,3,buf,0);else Send(o,0,buf,len);}
 else if(h[0]==2&&bs>0){int n=(len+bs-1)/bs;var d=new byte[n*32];for(int k=0;k<n;k++){int l=Math.Min(bs,len-k*bs);if(!Z(buf,k*bs,l))Buffer.BlockCopy(sha.ComputeHash(buf,k*bs,l),0,d,k*32,32);}Send(o,0,d,d.Length);}
-else Fail(o,"unknown op");}}}}
+else Fail(o,"unknown op");}}}}`;
+
+// The cache file is named by the source's digest: a new drkit never loads an old helper.
+const CS_DIGEST = createHash('sha256').update(BLOCK_HELPER_CS).digest('hex').slice(0, 16);
+
+/**
+ * Compiling takes ~1.6 s of CPU per process (Roslyn or csc), loading a compiled DLL ~0.1 s:
+ * the first helper on a host compiles into the user's own LocalApplicationData (never a shared
+ * temp folder another account could plant a DLL in), under a name of its own, then moves it
+ * into place; every later one loads it.
+ */
+export const POWERSHELL_BLOCK_HELPER = String.raw`$ProgressPreference='SilentlyContinue';$ErrorActionPreference='Stop'
+if(-not ('DrkitBlocks' -as [type])){
+$d=Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) 'drkit'
+$dll=Join-Path $d 'blocks-${CS_DIGEST}.dll'
+if(-not (Test-Path -LiteralPath $dll)){
+$null=New-Item -ItemType Directory -Force -Path $d
+$t=Join-Path $d "blocks-${CS_DIGEST}-$PID.dll"
+Add-Type -OutputType Library -OutputAssembly $t -TypeDefinition @'
+${BLOCK_HELPER_CS}
 '@
+try{Move-Item -LiteralPath $t -Destination $dll -ErrorAction Stop}catch{$dll=$t}}
+Add-Type -Path $dll}
 $i=[Console]::OpenStandardInput()
 $in=[DrkitBlocks]::Line($i)|ConvertFrom-Json
 [DrkitBlocks]::Serve($i,[string]$in.path)`;

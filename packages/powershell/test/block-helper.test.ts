@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,25 @@ describe.skipIf(!PWSH)('the PowerShell block helper', () => {
       proc.stdin.end();
       await proc.done.catch(() => {});
     }
+  });
+
+  it("compiles its C# once per host and user, then loads the cached DLL from the user's own folder", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'drkit-psblocks-home-'));
+    const user = localRunner({ XDG_DATA_HOME: home }); // pwsh's LocalApplicationData on Linux
+    const readOnce = async () => {
+      const { channel, proc } = await openPowerShellBlockReader(user, path, { exe: PWSH! });
+      expect((await channel.read(0, 4096)).equals(data.subarray(0, 4096))).toBe(true);
+      proc.stdin.end();
+      await proc.done.catch(() => {});
+    };
+    await readOnce();
+    const cached = readdirSync(join(home, 'drkit'));
+    expect(cached).toEqual([expect.stringMatching(/^blocks-[0-9a-f]{16}\.dll$/)]);
+    const compiledAt = statSync(join(home, 'drkit', cached[0]!)).mtimeMs;
+    await readOnce();
+    expect(readdirSync(join(home, 'drkit'))).toEqual(cached);
+    expect(statSync(join(home, 'drkit', cached[0]!)).mtimeMs).toBe(compiledAt); // loaded, not compiled again
+    rmSync(home, { recursive: true, force: true });
   });
 
   it('ends with an error, not data, for a file that is not there', async () => {
