@@ -62,6 +62,7 @@ export function registryGroupRunner(registry: AdapterRegistry, warn: (line: stri
           bytesRead: disks.reduce((n, d) => n + d.bytesRead, 0),
           bytesWritten: disks.reduce((n, d) => n + d.bytesWritten, 0),
           pruned: pruned.removed.length,
+          ...(result.resumed && { resumed: true }),
           warnings: [...warnings, ...point.warnings, ...store.warnings],
           leftovers: result.leftovers,
           inventoryChanges: previous ? inventoryChanges(previous, point) : [],

@@ -37,6 +37,8 @@ export interface RunOutcome {
   achieved: Consistency;
   bytesRead: number;
   bytesWritten: number;
+  /** The store resumed a run that a crash (or a dead worker) interrupted, instead of starting over. */
+  resumed?: boolean;
   /** Points retention removed after this one was committed. */
   pruned: number;
   warnings: string[];

@@ -254,6 +254,7 @@ export async function startProtectionService(options: ProtectionServiceOptions):
           bytesRead: outcome.bytesRead,
           bytesWritten: outcome.bytesWritten,
           pruned: outcome.pruned,
+          ...(outcome.resumed && { resumed: true }),
           warnings: outcome.warnings,
           ...(outcome.ranBy && { worker: outcome.ranBy }),
         });

@@ -32,6 +32,8 @@ export interface RunFinished {
   bytesRead?: number;
   bytesWritten?: number;
   pruned?: number;
+  /** The store resumed an interrupted run. */
+  resumed?: boolean;
   warnings?: string[];
   error?: { code: string; message: string };
   /** The failure's consequence: a retry at this time, or an operator. */

@@ -74,8 +74,12 @@ export interface JobEntry {
   bytesRead?: number;
   bytesWritten?: number;
   resync: boolean;
+  /** The store resumed an interrupted run (a crash, a dead worker). */
+  resumed?: boolean;
   error?: { code: string; message: string };
   by: string;
+  /** The queue worker that ran it, with BullMQ's attempt number (scale-out only). */
+  worker?: { by: string; attempt: number };
 }
 
 /** Every run of the journal, oldest first; a run the journal saw start but never end was interrupted (or still runs). */
@@ -111,7 +115,9 @@ export async function listJobs(stateDir: string, options: { group?: string } = {
         ...(r.achieved && { achieved: r.achieved }),
         ...(r.bytesRead !== undefined && { bytesRead: r.bytesRead }),
         ...(r.bytesWritten !== undefined && { bytesWritten: r.bytesWritten }),
+        ...(r.resumed && { resumed: true }),
         ...(r.error && { error: r.error }),
+        ...(r.worker && { worker: { by: r.worker.by, attempt: r.worker.attempt } }),
       });
     }
   }
