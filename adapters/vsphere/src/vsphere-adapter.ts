@@ -12,6 +12,7 @@ import {
 } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import { watchInventory } from './vsphere-inventory-watch.js';
+import { vsphereRecovery } from './vsphere-recovery.js';
 import { Vim25Client, type MoRef } from './vim25-client.js';
 import { probeCapabilities } from './vsphere-capabilities.js';
 import { discoverSite } from './vsphere-discovery.js';
@@ -129,6 +130,12 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
       );
     },
     snapshots,
+    recovery: vsphereRecovery({
+      client,
+      transport: options.transport,
+      content: () => connected().content,
+      withSession,
+    }),
     native: {
       inventoryWatch: {
         watch(opts = {}) {

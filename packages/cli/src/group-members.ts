@@ -1,4 +1,12 @@
-import { collectInventory, DrkitError, type Adapter, type GroupMember, type Machine, type Storage } from '@drkit/core';
+import {
+  collectInventory,
+  describeMachine,
+  DrkitError,
+  type Adapter,
+  type GroupMember,
+  type Machine,
+  type Storage,
+} from '@drkit/core';
 import { readGroupConfig, type GroupConfig } from './group-config.js';
 import type { AdapterRegistry } from './adapter-registry.js';
 export type { GroupConfig } from './group-config.js';
@@ -50,7 +58,7 @@ export async function openGroup(
       );
       storage.push(...inventory.storage);
       for (const m of pick(inventory.machines, names, ep)) {
-        members.push({ adapter, machineId: m.id, name: m.name });
+        members.push({ adapter, machineId: m.id, name: m.name, description: describeMachine(m, inventory.networks) });
         chosen.push(m);
       }
     }

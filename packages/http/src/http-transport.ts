@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { GetIntoResult } from './range-reader.js';
 
 /**
@@ -9,7 +10,8 @@ export interface HttpRequest {
   /** Path and query, e.g. `/sdk`. */
   path: string;
   headers: Record<string, string>;
-  body?: string | Uint8Array;
+  /** A stream for uploads too large to hold (a disk image); give its content-length header. */
+  body?: string | Uint8Array | Readable;
   signal?: AbortSignal;
 }
 

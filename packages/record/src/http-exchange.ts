@@ -40,11 +40,10 @@ export function keepHeaders(headers: Record<string, string | string[] | undefine
   return out;
 }
 
-export function encodeBody(
-  body: Uint8Array | string | undefined,
-  redactor: Redactor,
-): { body: string; bodyEncoding?: 'base64' } {
+export function encodeBody(body: HttpRequest['body'], redactor: Redactor): { body: string; bodyEncoding?: 'base64' } {
   if (body === undefined) return { body: '' };
+  // A streamed upload (a disk image) is not kept in a fixture: a marker stands in for it.
+  if (!(typeof body === 'string' || body instanceof Uint8Array)) return { body: '<streamed upload>' };
   if (typeof body === 'string') return { body: redactor.text(body) };
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   // Binary bodies (disk data) stay base64; they carry no credentials by construction.

@@ -4,6 +4,7 @@ import type { OperationOptions } from './progress.js';
 import type { SnapshotOps } from './snapshot.js';
 import type { ReplicationOps } from './disk-source.js';
 import type { NativeOps } from './native-replication.js';
+import type { RecoveryOps } from './recovery.js';
 
 /**
  * The one interface every adapter implements. Created by a factory with an injected
@@ -25,6 +26,8 @@ export interface Adapter {
   discover(options?: DiscoverOptions): AsyncIterable<InventoryItem>;
   readonly snapshots: SnapshotOps;
   readonly replication: ReplicationOps;
+  /** Machines brought up from drkit's recovery points, where the adapter can; absent where not. */
+  readonly recovery?: RecoveryOps;
   /** The platform's own abilities beyond the common interface, typed (see NativeOps); absent when none. */
   readonly native?: NativeOps;
   /** Ends the session (logout) and frees transports. Safe to call twice. */

@@ -24,6 +24,7 @@ export type CapabilityName =
   | 'native.replication.resync'
   | 'native.changeTracking'
   | 'native.inventoryWatch'
+  | 'recovery'
   | 'platform.version';
 
 export interface Capabilities {

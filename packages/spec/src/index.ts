@@ -24,3 +24,5 @@ export type {
   NativeReplication,
 } from './native-replication.js';
 export * from './inventory-watch.js';
+export * from './machine-description.js';
+export * from './recovery.js';

@@ -1,4 +1,4 @@
-import type { Adapter } from '@drkit/spec';
+import type { Adapter, MachineDescription } from '@drkit/spec';
 import type { Consistency } from '@drkit/spec';
 import type { TakenSnapshot } from '@drkit/spec';
 
@@ -10,6 +10,8 @@ export interface GroupMember {
   machineId: string;
   /** For people: the machine's name. */
   name?: string;
+  /** The machine as discovery saw it before the run: kept on the point for recovery. */
+  description?: MachineDescription;
   /** Only freeze this machine: its data is snapshotted by the members that name it in `under`. */
   freezeOnly?: boolean;
   /**

@@ -123,6 +123,7 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
       disks: snapshot.disks.map((d) =>
         withAnchoredToken(results.get(keyOf(member, d.diskId))!, anchored.get(member.machineId)),
       ),
+      ...(member.description && { description: member.description }),
     }));
     // Tokens only one side holds: after a commit the previous point's go, after a failed one this run's.
     const held = (m: PointMember, pick: (d: PointDisk) => string | undefined) => m.disks.flatMap((d) => pick(d) ?? []);

@@ -1,4 +1,4 @@
-import type { Consistency } from '@drkit/spec';
+import type { Consistency, MachineDescription } from '@drkit/spec';
 import type { GroupStatement } from '../group/group-point.js';
 
 /** What one recovery point holds: written once, atomically, when the point is whole. */
@@ -22,6 +22,8 @@ export interface PointMember {
   achieved: Consistency;
   warnings: string[];
   disks: PointDisk[];
+  /** CPU, memory, disks and NICs at the time of the point; absent in points made before drkit kept it. */
+  description?: MachineDescription;
 }
 
 export type ReplicationMode = 'initial' | 'delta' | 'resync';

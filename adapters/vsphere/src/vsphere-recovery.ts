@@ -1,0 +1,282 @@
+import { createReadStream } from 'node:fs';
+import {
+  checkSnapshotTag,
+  DrkitError,
+  UnsupportedError,
+  type RecoveredMachine,
+  type RecoveryOps,
+  type RecoveryRequest,
+} from '@drkit/core';
+import type { HttpTransport } from '@drkit/http';
+import { morefXml, type MoRef, type Vim25Client } from './vim25-client.js';
+import { morefList, retrieveFromView, retrieveObject, type ObjectContent } from './vsphere-property-collector.js';
+import { morefOf, type ServiceContent } from './vsphere-service-content.js';
+import { waitForTask } from './vsphere-task.js';
+import { findVm } from './vsphere-vm.js';
+import { xmlEscape } from './vim25-xml.js';
+import { createContainerView, destroyView } from './vsphere-views.js';
+
+export interface VSphereRecoveryContext {
+  client: Vim25Client;
+  transport: HttpTransport;
+  content: () => ServiceContent;
+  withSession: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+const ANNOTATION = 'drkit-recovery:';
+// The guest type a recovered VM gets when the point says only the OS family.
+const GUEST_ID = {
+  windows: 'windows9Server64Guest',
+  linux: 'otherLinux64Guest',
+  other: 'otherGuest64',
+  unknown: 'otherGuest64',
+};
+
+/**
+ * Recovery into vSphere by the datastore route: each disk's flat extent and a VMFS descriptor
+ * go up over `/folder` PUT (the same HTTP interface replication reads from), then
+ * CreateVM_Task builds the VM around them and PowerOnVM_Task starts it. Chosen over
+ * ImportVApp + an HttpNfcLease: no OVF to write, no streamOptimized conversion (a raw image
+ * goes up as it is, at the datastore's write speed), and nothing to keep alive — a failed
+ * upload leaves files only, which the VM's own folder holds and cleanup removes with it.
+ * Everything created carries `drkit-recovery:<tag>` as its annotation: that is how a cleanup
+ * finds it, and all it ever removes.
+ */
+export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
+  const { client } = ctx;
+  const collector = () => ctx.content().propertyCollector;
+
+  const list = (type: string, paths: string[], signal?: AbortSignal) =>
+    ctx.withSession(async () => {
+      const view = await createContainerView(client, ctx.content(), [type], signal);
+      try {
+        const out: ObjectContent[] = [];
+        for await (const page of retrieveFromView(client, collector(), view, [{ type, paths }], {
+          maxObjects: 500,
+          ...(signal && { signal }),
+          map: (o) => o,
+        }))
+          out.push(...page);
+        return out;
+      } finally {
+        await destroyView(client, view);
+      }
+    });
+
+  const task = async (
+    response: Promise<{ children: Array<{ type?: string; text: string }> }>,
+    what: string,
+    signal?: AbortSignal,
+  ) => {
+    const ref = morefOf((await response).children[0] as never);
+    if (!ref) throw new DrkitError('protocol', `${what}: no task returned`);
+    return waitForTask(client, collector(), ref, what, signal ? { signal } : {});
+  };
+
+  /** A standard port group is named; a distributed one is its switch's uuid and its key. */
+  const nicBacking = async (name: string, ref: MoRef, signal?: AbortSignal): Promise<string> => {
+    if (ref.type === 'Network')
+      return `<backing xsi:type="VirtualEthernetCardNetworkBackingInfo"><deviceName>${xmlEscape(name)}</deviceName>${morefXml('network', ref)}</backing>`;
+    if (ref.type !== 'DistributedVirtualPortgroup')
+      throw new UnsupportedError('recovery', `${name} is a ${ref.type}: recovery maps NICs to port groups`);
+    const pg = await ctx.withSession(() =>
+      retrieveObject(client, collector(), ref, ['key', 'config.distributedVirtualSwitch'], signal),
+    );
+    const dvs = morefOf(pg?.props.get('config.distributedVirtualSwitch'));
+    const sw = dvs && (await ctx.withSession(() => retrieveObject(client, collector(), dvs, ['uuid'], signal)));
+    const uuid = sw?.props.get('uuid')?.text;
+    const key = pg?.props.get('key')?.text;
+    if (!uuid || !key) throw new DrkitError('protocol', `${name}: its switch uuid or port group key is not readable`);
+    return `<backing xsi:type="VirtualEthernetCardDistributedVirtualPortBackingInfo"><port><switchUuid>${xmlEscape(uuid)}</switchUuid><portgroupKey>${xmlEscape(key)}</portgroupKey></port></backing>`;
+  };
+
+  return {
+    async recover(request: RecoveryRequest): Promise<RecoveredMachine> {
+      checkSnapshotTag(request.tag, { maxLength: 64 });
+      const { signal } = request;
+      const notes: string[] = [];
+      const d = request.description;
+      if (request.disks.length === 0) throw new DrkitError('bad-input', `${request.name}: the point holds no disk`);
+      // Every NIC needs a mapped network before anything is created.
+      const networks = await list('Network', ['name'], signal);
+      const nics = d.nics.map((nic) => {
+        const source = nic.network ?? '(no network)';
+        const target = request.networkMap[source];
+        if (!target)
+          throw new DrkitError(
+            'bad-input',
+            `${request.name}: NIC ${nic.name} is on ${source}, which the network map does not map`,
+          );
+        const net = networks.find((n) => n.props.get('name')?.text === target);
+        if (!net) throw new DrkitError('bad-input', `${request.name}: no network named ${target} on the target`);
+        return { name: target, ref: net.obj };
+      });
+      const backings = await Promise.all(nics.map((n) => nicBacking(n.name, n.ref, signal)));
+      const datastores = await list('Datastore', ['name', 'summary.accessible'], signal);
+      const ds = request.placement?.datastore
+        ? datastores.find((x) => x.props.get('name')?.text === request.placement!.datastore)
+        : datastores.find((x) => x.props.get('summary.accessible')?.text !== 'false');
+      if (!ds)
+        throw new DrkitError(
+          'bad-input',
+          `no datastore ${request.placement?.datastore ?? '(any accessible)'} on the target`,
+        );
+      const dsName = ds.props.get('name')!.text;
+      const datacenters = await list('Datacenter', ['name', 'vmFolder', 'datastore'], signal);
+      const dc = datacenters.find((x) => morefList(x.props.get('datastore')).some((r) => r.value === ds.obj.value));
+      if (!dc) throw new DrkitError('not-found', `datastore ${dsName} is in no datacenter`);
+      const dcName = dc.props.get('name')!.text;
+      const pools = await list('ResourcePool', ['name'], signal);
+      const pool = request.placement?.pool
+        ? pools.find((p) => p.props.get('name')?.text === request.placement!.pool)
+        : pools[0];
+      if (!pool) throw new DrkitError('bad-input', `no resource pool ${request.placement?.pool ?? ''} on the target`);
+      const folder = morefOf(dc.props.get('vmFolder'))!;
+      if (!request.placement?.datastore) notes.push(`datastore ${dsName} (the first accessible)`);
+      if (!request.placement?.pool)
+        notes.push(`resource pool ${pool.props.get('name')?.text ?? pool.obj.value} (the first)`);
+
+      // The disks go up first: a VM is only created around files that are whole.
+      const dir = request.name;
+      const files = request.disks.map((disk, i) => ({
+        ...disk,
+        vmdk: `${dir}_${i}.vmdk`,
+        flat: `${dir}_${i}-flat.vmdk`,
+      }));
+      for (const f of files) {
+        if (f.sizeBytes % 512 !== 0)
+          throw new DrkitError('bad-input', `${f.name}: ${f.sizeBytes} bytes is not whole sectors`);
+        await put(ctx, dcName, dsName, `${dir}/${f.flat}`, createReadStream(f.path), f.sizeBytes, signal);
+        await put(ctx, dcName, dsName, `${dir}/${f.vmdk}`, descriptor(f.flat, f.sizeBytes), undefined, signal);
+      }
+      const cpus = d.cpuCount ?? 1;
+      const memoryMB = d.memoryBytes ? Math.ceil(d.memoryBytes / 1048576) : 1024;
+      if (d.cpuCount === undefined) notes.push('1 CPU: the point did not record a CPU count');
+      if (d.memoryBytes === undefined) notes.push('1 GiB of memory: the point did not record memory');
+      const disks = files
+        .map((f, i) => {
+          const unit = i < 7 ? i : i + 1; // unit 7 is the SCSI controller's own
+          return (
+            `<deviceChange><operation>add</operation><device xsi:type="VirtualDisk"><key>${-101 - i}</key>` +
+            `<backing xsi:type="VirtualDiskFlatVer2BackingInfo"><fileName>[${xmlEscape(dsName)}] ${xmlEscape(`${dir}/${f.vmdk}`)}</fileName><diskMode>persistent</diskMode></backing>` +
+            `<controllerKey>-100</controllerKey><unitNumber>${unit}</unitNumber><capacityInKB>${Math.ceil(f.sizeBytes / 1024)}</capacityInKB></device></deviceChange>`
+          );
+        })
+        .join('');
+      const ethernet = nics
+        .map(
+          (n, i) =>
+            `<deviceChange><operation>add</operation><device xsi:type="VirtualVmxnet3"><key>${-200 - i}</key>` +
+            backings[i] +
+            '<connectable><startConnected>true</startConnected><allowGuestControl>true</allowGuestControl><connected>true</connected></connectable>' +
+            '<addressType>generated</addressType></device></deviceChange>',
+        )
+        .join('');
+      const spec =
+        `<config><name>${xmlEscape(request.name)}</name><guestId>${GUEST_ID[d.os.family]}</guestId>` +
+        `<annotation>${xmlEscape(`${ANNOTATION}${request.tag}`)}</annotation>` +
+        `<files><vmPathName>[${xmlEscape(dsName)}] ${xmlEscape(dir)}/</vmPathName></files>` +
+        `<numCPUs>${cpus}</numCPUs><memoryMB>${memoryMB}</memoryMB>` +
+        '<deviceChange><operation>add</operation><device xsi:type="VirtualLsiLogicController"><key>-100</key><busNumber>0</busNumber><sharedBus>noSharing</sharedBus></device></deviceChange>' +
+        `${disks}${ethernet}</config>${morefXml('pool', pool.obj)}`;
+      const created = await ctx.withSession(() =>
+        task(client.invoke('CreateVM_Task', folder, spec, { signal }), `creating ${request.name}`, signal),
+      );
+      const vm = created.result;
+      if (!vm) throw new DrkitError('protocol', `CreateVM_Task for ${request.name} returned no VM`);
+      const powerOn = request.powerOn !== false;
+      if (powerOn)
+        await ctx.withSession(() =>
+          task(client.invoke('PowerOnVM_Task', vm, '', { signal }), `powering on ${request.name}`, signal),
+        );
+      const props = await ctx.withSession(() =>
+        retrieveObject(client, collector(), vm, ['config.instanceUuid'], signal),
+      );
+      return {
+        machineId: props?.props.get('config.instanceUuid')?.text ?? vm.value,
+        name: request.name,
+        poweredOn: powerOn,
+        notes,
+      };
+    },
+
+    async listRecovered(tag, options = {}) {
+      const vms = await list('VirtualMachine', ['name', 'config.annotation', 'config.instanceUuid'], options.signal);
+      return vms
+        .filter((v) => v.props.get('config.annotation')?.text === `${ANNOTATION}${tag}`)
+        .map((v) => ({
+          machineId: v.props.get('config.instanceUuid')?.text ?? v.obj.value,
+          name: v.props.get('name')?.text ?? v.obj.value,
+        }));
+    },
+
+    async remove(machineId, options = {}) {
+      const vm = await ctx.withSession(() => findVm(client, ctx.content(), machineId, options.signal));
+      const state = await ctx.withSession(() =>
+        retrieveObject(client, collector(), vm, ['runtime.powerState', 'config.annotation'], options.signal),
+      );
+      if (!state?.props.get('config.annotation')?.text.startsWith(ANNOTATION))
+        throw new DrkitError('invalid-state', `${machineId} was not made by a drkit recovery: not removed`);
+      if (state.props.get('runtime.powerState')?.text === 'poweredOn')
+        await ctx.withSession(() =>
+          task(client.invoke('PowerOffVM_Task', vm, '', options), `powering off ${machineId}`, options.signal),
+        );
+      await ctx.withSession(() =>
+        task(client.invoke('Destroy_Task', vm, '', options), `removing ${machineId}`, options.signal),
+      );
+    },
+  };
+}
+
+/** A VMFS descriptor for a flat extent: what CreateVM_Task's disk backing names. */
+function descriptor(flat: string, sizeBytes: number): Buffer {
+  return Buffer.from(
+    [
+      '# Disk DescriptorFile',
+      'version=1',
+      'encoding="UTF-8"',
+      'CID=fffffffe',
+      'parentCID=ffffffff',
+      'createType="vmfs"',
+      '',
+      '# Extent description',
+      `RW ${sizeBytes / 512} VMFS "${flat}"`,
+      '',
+      '# The Disk Data Base',
+      '#DDB',
+      '',
+      'ddb.adapterType = "lsilogic"',
+      'ddb.virtualHWVersion = "13"',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function put(
+  ctx: VSphereRecoveryContext,
+  datacenter: string,
+  datastore: string,
+  path: string,
+  body: Buffer | ReturnType<typeof createReadStream>,
+  sizeBytes: number | undefined,
+  signal?: AbortSignal,
+): Promise<void> {
+  const url = `/folder/${path.split('/').map(encodeURIComponent).join('/')}?dcPath=${encodeURIComponent(datacenter)}&dsName=${encodeURIComponent(datastore)}`;
+  const response = await ctx.transport.request({
+    method: 'PUT',
+    path: url,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-length': String(sizeBytes ?? (body as Buffer).length),
+      ...(ctx.client.cookie && { cookie: ctx.client.cookie }),
+    },
+    body,
+    ...(signal && { signal }),
+  });
+  response.cancel();
+  if (response.status !== 200 && response.status !== 201)
+    throw new DrkitError(
+      response.status === 401 ? 'session-expired' : 'platform',
+      `upload of ${path} to [${datastore}]: HTTP ${response.status}`,
+    );
+}

@@ -1,0 +1,37 @@
+import type { MachineDescription } from './machine-description.js';
+import type { OperationOptions } from './progress.js';
+
+/** One machine to bring up on the platform from a recovery point's disks. */
+export interface RecoveryRequest extends OperationOptions {
+  /** The new machine's name. */
+  name: string;
+  description: MachineDescription;
+  /** The point's disks as local raw images (restored and checked), in the description's order. */
+  disks: Array<{ name: string; path: string; sizeBytes: number }>;
+  /** Source network name → target network name; a NIC whose network is not mapped is refused. */
+  networkMap: Record<string, string>;
+  /** Marks everything the recovery creates, so a cleanup removes exactly that. */
+  tag: string;
+  /** Where it goes; each defaults to the platform's first (the result says what was chosen). */
+  placement?: { datastore?: string; pool?: string; folder?: string };
+  powerOn?: boolean;
+}
+
+export interface RecoveredMachine {
+  machineId: string;
+  name: string;
+  poweredOn: boolean;
+  /** What the platform chose where the caller did not, and defaults used for what the point did not record. */
+  notes: string[];
+}
+
+/**
+ * Recovery, where an adapter can do it: a machine created from a point's description, its
+ * disks uploaded, NICs on mapped networks, powered on — and found and removed again by tag
+ * (a test failover's cleanup), never anything else.
+ */
+export interface RecoveryOps {
+  recover(request: RecoveryRequest): Promise<RecoveredMachine>;
+  listRecovered(tag: string, options?: OperationOptions): Promise<Array<{ machineId: string; name: string }>>;
+  remove(machineId: string, options?: OperationOptions): Promise<void>;
+}
