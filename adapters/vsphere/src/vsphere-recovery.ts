@@ -163,11 +163,11 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
           );
         })
         .join('');
-      const ethernet = nics
+      const ethernet = backings
         .map(
-          (n, i) =>
+          (backing, i) =>
             `<deviceChange><operation>add</operation><device xsi:type="VirtualVmxnet3"><key>${-200 - i}</key>` +
-            backings[i] +
+            backing +
             '<connectable><startConnected>true</startConnected><allowGuestControl>true</allowGuestControl><connected>true</connected></connectable>' +
             '<addressType>generated</addressType></device></deviceChange>',
         )
