@@ -97,6 +97,13 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
       const notes: string[] = [];
       const d = request.description;
       if (request.disks.length === 0) throw new DrkitError('bad-input', `${request.name}: the point holds no disk`);
+      // A name already taken would put the disks in another VM's folder: refused, whoever owns it.
+      const taken = await list('VirtualMachine', ['name'], signal);
+      if (taken.some((v) => v.props.get('name')?.text === request.name))
+        throw new DrkitError(
+          'conflict',
+          `a VM named ${request.name} already exists on the target: give the recovered machine another name`,
+        );
       // Every NIC needs a mapped network before anything is created.
       const networks = await list('Network', ['name'], signal);
       const nics = d.nics.map((nic) => {

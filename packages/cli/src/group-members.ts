@@ -54,7 +54,8 @@ export async function openGroup(
       await adapter.connect();
       const inventory = await collectInventory(
         adapter.site,
-        adapter.discover({ kinds: config.arrays?.length ? ['machine', 'storage'] : ['machine'] }),
+        // Networks too: a point names each NIC's network, which a recovery's network map matches.
+        adapter.discover({ kinds: config.arrays?.length ? ['machine', 'network', 'storage'] : ['machine', 'network'] }),
       );
       storage.push(...inventory.storage);
       for (const m of pick(inventory.machines, names, ep)) {

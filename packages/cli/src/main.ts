@@ -181,16 +181,33 @@ targetOptions(program.command('restore'))
     ) => (await pointCommands()).runRestore(target, pointId, flags, io),
   );
 
-targetOptions(program.command('recover'))
-  .argument('<target>', stores)
-  .argument('<point-id>', 'a point id (or a unique prefix of at least 4 characters)')
+connectionOptions(targetOptions(program.command('recover')))
+  .argument('<store>', `${stores}; or "cleanup" followed by the store`)
+  .argument('[point-id]', 'a point id (prefix of ≥ 4), latest, latest-app or an ISO time (default latest)')
   .description(
-    "fail over into the target's platform, as far as storage goes (azure://: a managed-disk-ready VHD page blob per disk, copied server-side and checked; prints the az commands that make the disks and VMs)",
+    'bring machines up from a point: --plan <file> (groups in order, network map, pre/post steps) or --machine <m> --to <endpoint>; --test for a drill on the test network; "recover cleanup <store> --plan <file>" removes what a test made. azure:// without --plan/--to: failover staging (managed-disk-ready VHDs, and the az commands)',
   )
+  .option('--plan <file>', 'a recovery plan (YAML or JSON)')
+  .option('--machine <name>', 'without a plan: a machine of the point (repeat)', collect, [])
+  .option('--to <endpoint>', 'without a plan: where the machines come up (vsphere://…)')
+  .option('--network-map <src=dst>', 'without a plan: a source network and its target network (repeat)', collect, [])
+  .option('--test-network <name>', 'without a plan: where every NIC goes in a --test')
+  .option('--datastore <name>', 'without a plan: the target datastore (default: the first accessible)')
+  .option('--pool <name>', 'without a plan: the target resource pool (default: the first)')
+  .option(
+    '--point <point>',
+    'latest (default), latest-app, a point id, or an ISO time (the newest point at or before it)',
+  )
+  .option('--test', 'a test failover: names suffixed -test, every NIC on the test network, production untouched')
+  .option('--yes', 'confirm a failover (and every manual pause of the plan) without a terminal')
   .option('--json', 'print JSON on stdout')
-  .action(async (target: string, pointId: string, flags: { json?: boolean }) =>
-    (await pointCommands()).runRecover(target, pointId, flags, io),
-  );
+  .action(async (first: string, second: string | undefined, flags: Record<string, unknown>) => {
+    const recover = () => import('./recover-command.js');
+    if (first === 'cleanup') return (await recover()).runRecoverCleanup(flags, io);
+    if (flags.plan || flags.to) return (await recover()).runRecoverPlan(first, second, flags, io);
+    if (!second) throw new InvalidArgumentError('give a point id, or --plan <file>, or --machine <m> --to <endpoint>');
+    return (await pointCommands()).runRecover(first, second, flags as { json?: boolean }, io);
+  });
 
 targetOptions(program.command('verify'))
   .argument('<target>', stores)

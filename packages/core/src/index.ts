@@ -31,3 +31,4 @@ export { writeTracked } from './reference/reference-change-log.js';
 export type { Fault, FaultPhase } from './reference/reference-faults.js';
 export type { MachineConfig } from './reference/reference-site.js';
 export { referenceAdapter } from './reference/reference-definition.js';
+export { choosePoint } from './recovery/choose-point.js';
