@@ -6,6 +6,7 @@ import {
   type RecoveredMachine,
   type RecoveryOps,
   type RecoveryRequest,
+  type RecoveredState,
 } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import { morefXml, type MoRef, type Vim25Client } from './vim25-client.js';
@@ -13,8 +14,9 @@ import { morefList, retrieveFromView, retrieveObject, type ObjectContent } from 
 import { morefOf, type ServiceContent } from './vsphere-service-content.js';
 import { waitForTask } from './vsphere-task.js';
 import { findVm } from './vsphere-vm.js';
-import { xmlEscape } from './vim25-xml.js';
+import { children, xmlEscape } from './vim25-xml.js';
 import { createContainerView, destroyView } from './vsphere-views.js';
+import { parseDatastorePath } from './vsphere-disk-source.js';
 
 export interface VSphereRecoveryContext {
   client: Vim25Client;
@@ -33,14 +35,15 @@ const GUEST_ID = {
 };
 
 /**
- * Recovery into vSphere by the datastore route: each disk's flat extent and a VMFS descriptor
- * go up over `/folder` PUT (the same HTTP interface replication reads from), then
- * CreateVM_Task builds the VM around them and PowerOnVM_Task starts it. Chosen over
- * ImportVApp + an HttpNfcLease: no OVF to write, no streamOptimized conversion (a raw image
- * goes up as it is, at the datastore's write speed), and nothing to keep alive — a failed
- * upload leaves files only, which the VM's own folder holds and cleanup removes with it.
- * Everything created carries `drkit-recovery:<tag>` as its annotation: that is how a cleanup
- * finds it, and all it ever removes.
+ * Recovery into vSphere by the datastore route: CreateVM_Task makes the VM (CPU, memory, a
+ * SCSI controller, NICs on the mapped networks), each disk's flat extent and a VMFS descriptor
+ * go up over `/folder` PUT into the VM's own folder (the HTTP interface replication reads
+ * from), ReconfigVM_Task attaches them, PowerOnVM_Task starts it. Chosen over ImportVApp + an
+ * HttpNfcLease: no OVF to write, no streamOptimized conversion (a raw image goes up as it is,
+ * at the datastore's write speed), no lease to keep alive. The VM comes first so that whatever
+ * a crash leaves is a tagged VM whose folder holds every uploaded file: Destroy_Task removes
+ * all of it. Its annotation — `drkit-recovery:<tag>`, the point, and `state=building|ready|
+ * committed` — is how a re-run and a cleanup find it, and nothing without it is ever touched.
  */
 export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
   const { client } = ctx;
@@ -88,6 +91,22 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
     const key = pg?.props.get('key')?.text;
     if (!uuid || !key) throw new DrkitError('protocol', `${name}: its switch uuid or port group key is not readable`);
     return `<backing xsi:type="VirtualEthernetCardDistributedVirtualPortBackingInfo"><port><switchUuid>${xmlEscape(uuid)}</switchUuid><portgroupKey>${xmlEscape(key)}</portgroupKey></port></backing>`;
+  };
+
+  const reconfigure = (vm: MoRef, spec: string, what: string, signal?: AbortSignal) =>
+    ctx.withSession(() => task(client.invoke('ReconfigVM_Task', vm, spec, { signal }), what, signal));
+  const mark = (vm: MoRef, note: string, signal?: AbortSignal) =>
+    reconfigure(vm, `<spec><annotation>${xmlEscape(note)}</annotation></spec>`, 'marking a recovered VM', signal);
+  /** A VM a drkit recovery made (its annotation says so), or an error: nothing else is ever changed. */
+  const ours = async (machineId: string, signal?: AbortSignal) => {
+    const vm = await ctx.withSession(() => findVm(client, ctx.content(), machineId, signal));
+    const state = await ctx.withSession(() =>
+      retrieveObject(client, collector(), vm, ['runtime.powerState', 'config.annotation'], signal),
+    );
+    const note = state?.props.get('config.annotation')?.text ?? '';
+    if (!parseAnnotation(note))
+      throw new DrkitError('invalid-state', `${machineId} was not made by a drkit recovery: left alone`);
+    return { vm, note, power: state?.props.get('runtime.powerState')?.text };
   };
 
   return {
@@ -143,88 +162,107 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
       if (!request.placement?.pool)
         notes.push(`resource pool ${pool.props.get('name')?.text ?? pool.obj.value} (the first)`);
 
-      // The disks go up first: a VM is only created around files that are whole.
-      const dir = request.name;
-      const files = request.disks.map((disk, i) => ({
-        ...disk,
-        vmdk: `${dir}_${i}.vmdk`,
-        flat: `${dir}_${i}-flat.vmdk`,
-      }));
-      for (const f of files) {
-        if (f.sizeBytes % 512 !== 0)
-          throw new DrkitError('bad-input', `${f.name}: ${f.sizeBytes} bytes is not whole sectors`);
-        await put(ctx, dcName, dsName, `${dir}/${f.flat}`, createReadStream(f.path), f.sizeBytes, signal);
-        await put(ctx, dcName, dsName, `${dir}/${f.vmdk}`, descriptor(f.flat, f.sizeBytes), undefined, signal);
-      }
       const cpus = d.cpuCount ?? 1;
       const memoryMB = d.memoryBytes ? Math.ceil(d.memoryBytes / 1048576) : 1024;
       if (d.cpuCount === undefined) notes.push('1 CPU: the point did not record a CPU count');
       if (d.memoryBytes === undefined) notes.push('1 GiB of memory: the point did not record memory');
-      const disks = files
-        .map((f, i) => {
-          const unit = i < 7 ? i : i + 1; // unit 7 is the SCSI controller's own
-          return (
-            `<deviceChange><operation>add</operation><device xsi:type="VirtualDisk"><key>${-101 - i}</key>` +
-            `<backing xsi:type="VirtualDiskFlatVer2BackingInfo"><fileName>[${xmlEscape(dsName)}] ${xmlEscape(`${dir}/${f.vmdk}`)}</fileName><diskMode>persistent</diskMode></backing>` +
-            `<controllerKey>-100</controllerKey><unitNumber>${unit}</unitNumber><capacityInKB>${Math.ceil(f.sizeBytes / 1024)}</capacityInKB></device></deviceChange>`
-          );
-        })
-        .join('');
+      for (const disk of request.disks)
+        if (disk.sizeBytes % 512 !== 0)
+          throw new DrkitError('bad-input', `${disk.name}: ${disk.sizeBytes} bytes is not whole sectors`);
+
+      // The VM first, tagged and marked as building: whatever a crash leaves from here on is a
+      // tagged VM whose folder holds every uploaded file, so a cleanup (Destroy_Task) takes all.
       const ethernet = backings
         .map(
           (backing, i) =>
-            `<deviceChange><operation>add</operation><device xsi:type="VirtualVmxnet3"><key>${-200 - i}</key>` +
-            backing +
+            `<deviceChange><operation>add</operation><device xsi:type="VirtualVmxnet3"><key>${-200 - i}</key>${backing}` +
             '<connectable><startConnected>true</startConnected><allowGuestControl>true</allowGuestControl><connected>true</connected></connectable>' +
             '<addressType>generated</addressType></device></deviceChange>',
         )
         .join('');
       const spec =
         `<config><name>${xmlEscape(request.name)}</name><guestId>${GUEST_ID[d.os.family]}</guestId>` +
-        `<annotation>${xmlEscape(`${ANNOTATION}${request.tag}`)}</annotation>` +
-        `<files><vmPathName>[${xmlEscape(dsName)}] ${xmlEscape(dir)}/</vmPathName></files>` +
+        `<annotation>${xmlEscape(annotation(request.tag, request.pointId, 'building'))}</annotation>` +
+        `<files><vmPathName>[${xmlEscape(dsName)}]</vmPathName></files>` +
         `<numCPUs>${cpus}</numCPUs><memoryMB>${memoryMB}</memoryMB>` +
         '<deviceChange><operation>add</operation><device xsi:type="VirtualLsiLogicController"><key>-100</key><busNumber>0</busNumber><sharedBus>noSharing</sharedBus></device></deviceChange>' +
-        `${disks}${ethernet}</config>${morefXml('pool', pool.obj)}`;
+        `${ethernet}</config>${morefXml('pool', pool.obj)}`;
       const created = await ctx.withSession(() =>
         task(client.invoke('CreateVM_Task', folder, spec, { signal }), `creating ${request.name}`, signal),
       );
       const vm = created.result;
       if (!vm) throw new DrkitError('protocol', `CreateVM_Task for ${request.name} returned no VM`);
+      const made = await ctx.withSession(() =>
+        retrieveObject(
+          client,
+          collector(),
+          vm,
+          ['config.instanceUuid', 'config.files.vmPathName', 'config.hardware.device'],
+          signal,
+        ),
+      );
+      const machineId = made?.props.get('config.instanceUuid')?.text ?? vm.value;
+      // The VM's own folder, as the platform named it: `[ds] dir/name.vmx`.
+      const vmx = made?.props.get('config.files.vmPathName')?.text ?? `[${dsName}] ${request.name}/${request.name}.vmx`;
+      const dir = parseDatastorePath(vmx).path.replace(/\/[^/]*$/, '');
+      const controller = children(made?.props.get('config.hardware.device'), 'VirtualDevice')
+        .find((x) => x.xsiType === 'VirtualLsiLogicController')
+        ?.children.find((c) => c.name === 'key')?.text;
+      if (!controller) throw new DrkitError('protocol', `${request.name}: its SCSI controller is not readable`);
+
+      const files = request.disks.map((disk, i) => ({
+        ...disk,
+        vmdk: `${request.name}_${i}.vmdk`,
+        flat: `${request.name}_${i}-flat.vmdk`,
+      }));
+      for (const f of files) {
+        await put(ctx, dcName, dsName, `${dir}/${f.flat}`, createReadStream(f.path), f.sizeBytes, signal);
+        await put(ctx, dcName, dsName, `${dir}/${f.vmdk}`, descriptor(f.flat, f.sizeBytes), undefined, signal);
+      }
+      const disks = files
+        .map((f, i) => {
+          const unit = i < 7 ? i : i + 1; // unit 7 is the SCSI controller's own
+          return (
+            `<deviceChange><operation>add</operation><device xsi:type="VirtualDisk"><key>${-101 - i}</key>` +
+            `<backing xsi:type="VirtualDiskFlatVer2BackingInfo"><fileName>[${xmlEscape(dsName)}] ${xmlEscape(`${dir}/${f.vmdk}`)}</fileName><diskMode>persistent</diskMode></backing>` +
+            `<controllerKey>${controller}</controllerKey><unitNumber>${unit}</unitNumber><capacityInKB>${Math.ceil(f.sizeBytes / 1024)}</capacityInKB></device></deviceChange>`
+          );
+        })
+        .join('');
+      await reconfigure(vm, `<spec>${disks}</spec>`, `attaching the disks of ${request.name}`, signal);
       const powerOn = request.powerOn !== false;
       if (powerOn)
         await ctx.withSession(() =>
           task(client.invoke('PowerOnVM_Task', vm, '', { signal }), `powering on ${request.name}`, signal),
         );
-      const props = await ctx.withSession(() =>
-        retrieveObject(client, collector(), vm, ['config.instanceUuid'], signal),
-      );
-      return {
-        machineId: props?.props.get('config.instanceUuid')?.text ?? vm.value,
-        name: request.name,
-        poweredOn: powerOn,
-        notes,
-      };
+      await mark(vm, annotation(request.tag, request.pointId, 'ready'), signal);
+      return { machineId, name: request.name, poweredOn: powerOn, notes };
+    },
+
+    async commit(machineId, options = {}) {
+      const { vm, note } = await ours(machineId, options.signal);
+      await mark(vm, note.replace(/^state=.*$/m, 'state=committed'), options.signal);
     },
 
     async listRecovered(tag, options = {}) {
       const vms = await list('VirtualMachine', ['name', 'config.annotation', 'config.instanceUuid'], options.signal);
-      return vms
-        .filter((v) => v.props.get('config.annotation')?.text === `${ANNOTATION}${tag}`)
-        .map((v) => ({
-          machineId: v.props.get('config.instanceUuid')?.text ?? v.obj.value,
-          name: v.props.get('name')?.text ?? v.obj.value,
-        }));
+      return vms.flatMap((v) => {
+        const note = parseAnnotation(v.props.get('config.annotation')?.text);
+        if (note?.tag !== tag) return [];
+        return [
+          {
+            machineId: v.props.get('config.instanceUuid')?.text ?? v.obj.value,
+            name: v.props.get('name')?.text ?? v.obj.value,
+            ...(note.pointId && { pointId: note.pointId }),
+            state: note.state,
+          },
+        ];
+      });
     },
 
     async remove(machineId, options = {}) {
-      const vm = await ctx.withSession(() => findVm(client, ctx.content(), machineId, options.signal));
-      const state = await ctx.withSession(() =>
-        retrieveObject(client, collector(), vm, ['runtime.powerState', 'config.annotation'], options.signal),
-      );
-      if (!state?.props.get('config.annotation')?.text.startsWith(ANNOTATION))
-        throw new DrkitError('invalid-state', `${machineId} was not made by a drkit recovery: not removed`);
-      if (state.props.get('runtime.powerState')?.text === 'poweredOn')
+      const { vm, power } = await ours(machineId, options.signal);
+      if (power === 'poweredOn')
         await ctx.withSession(() =>
           task(client.invoke('PowerOffVM_Task', vm, '', options), `powering off ${machineId}`, options.signal),
         );
@@ -286,4 +324,23 @@ async function put(
       response.status === 401 ? 'session-expired' : 'platform',
       `upload of ${path} to [${datastore}]: HTTP ${response.status}`,
     );
+}
+
+/** `drkit-recovery:<tag>`, then `point=<id>` and `state=building|ready|committed`, one per line. */
+function annotation(tag: string, pointId: string | undefined, state: 'building' | 'ready'): string {
+  return [`${ANNOTATION}${tag}`, ...(pointId ? [`point=${pointId}`] : []), `state=${state}`].join('\n');
+}
+
+function parseAnnotation(
+  text: string | undefined,
+): { tag: string; pointId?: string; state: RecoveredState } | undefined {
+  const [first, ...rest] = (text ?? '').split('\n');
+  if (!first?.startsWith(ANNOTATION)) return undefined;
+  const field = (k: string) => rest.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1);
+  const state = field('state');
+  return {
+    tag: first.slice(ANNOTATION.length),
+    ...(field('point') && { pointId: field('point') }),
+    state: state === 'ready' || state === 'committed' ? state : 'building',
+  };
 }

@@ -74,7 +74,9 @@ describe('vSphere recovery against the simulator', () => {
         tag,
       });
       expect(recovered).toMatchObject({ name: `${vm.name}-dr`, poweredOn: true });
-      expect(await a.recovery!.listRecovered(tag)).toEqual([{ machineId: recovered.machineId, name: `${vm.name}-dr` }]);
+      expect(await a.recovery!.listRecovered(tag)).toEqual([
+        { machineId: recovered.machineId, name: `${vm.name}-dr`, state: 'ready' },
+      ]);
 
       const after = await collectInventory(a.site, a.discover());
       const twin = after.machines.find((m) => m.id === recovered.machineId)!;

@@ -151,9 +151,7 @@ export async function runRecoverPlan(
         const recovery = adapter.recovery;
         if (!recovery) throw new UnsupportedError('recovery', `${adapter.kind}: cannot create machines from a point`);
         const tag = planTag(plan, test);
-        const existing = new Map(
-          (await recovery.listRecovered(tag, { signal: io.signal })).map((m) => [m.name, m.machineId]),
-        );
+        const existing = new Map((await recovery.listRecovered(tag, { signal: io.signal })).map((m) => [m.name, m]));
         io.err(
           `drkit: recovering from point ${point.id} (${point.consistency.achieved}-consistent, ${point.createdAt})${test ? ', as a test' : ''}`,
         );
@@ -190,13 +188,31 @@ export async function runRecoverPlan(
                 ms: {},
               };
               const found = existing.get(name);
-              if (found)
+              const notes: string[] = [];
+              if (found?.state === 'committed' && found.pointId !== point.id)
+                throw new DrkitError(
+                  'invalid-state',
+                  `${name} was committed from point ${found.pointId}: its point can no longer change`,
+                );
+              if (found && found.state !== 'building' && found.pointId === point.id)
                 return {
                   ...base,
-                  machineId: found,
+                  machineId: found.machineId,
                   state: 'found',
                   notes: ['made by an earlier run of this plan: kept'],
                 };
+              if (found) {
+                // Half-built by a run that died, or from another point before commit: made again.
+                io.err(
+                  `drkit: ${group.name}: ${name} ${found.state === 'building' ? 'was left half-built' : `came from point ${found.pointId}`}: rebuilding it`,
+                );
+                await recovery.remove(found.machineId, { signal: io.signal });
+                notes.push(
+                  found.state === 'building'
+                    ? 'rebuilt: an interrupted run left it half-built'
+                    : `rebuilt from this point (was ${found.pointId})`,
+                );
+              }
               const description = {
                 ...member.description!,
                 ...(m.cpuCount && { cpuCount: m.cpuCount }),
@@ -219,6 +235,7 @@ export async function runRecoverPlan(
                   disks,
                   networkMap,
                   tag,
+                  pointId: point.id,
                   placement: plan.placement,
                   signal: io.signal,
                 });
@@ -226,7 +243,7 @@ export async function runRecoverPlan(
                   ...base,
                   machineId: r.machineId,
                   state: 'created',
-                  notes: r.notes,
+                  notes: [...notes, ...r.notes],
                   ms: { recover: Date.now() - started },
                 };
               } catch (error) {
@@ -270,6 +287,34 @@ export async function runRecoverPlan(
     },
     io,
   );
+}
+
+/** `drkit recover commit <store> --plan <file>`: ends the plan's failover; its machines' point can no longer change. */
+export async function runRecoverCommit(flags: RecoverFlags, io: CommandIo) {
+  const plan = flags.plan
+    ? await readRecoveryPlan(flags.plan)
+    : adHocPlan({ ...flags, machine: flags.machine?.length ? flags.machine : ['-'] });
+  const tag = planTag(plan, false);
+  const { adapter } = await openAdapter(plan.target.endpoint, plan.target, io.err, io.registry);
+  try {
+    await adapter.connect({ signal: io.signal });
+    if (!adapter.recovery) throw new UnsupportedError('recovery', `${adapter.kind}: no failover to commit`);
+    const made = await adapter.recovery.listRecovered(tag, { signal: io.signal });
+    if (made.length === 0)
+      throw new DrkitError('not-found', `no failover of plan ${plan.name} on ${plan.target.endpoint}`);
+    const half = made.filter((m) => m.state === 'building');
+    if (half.length > 0)
+      throw new DrkitError(
+        'invalid-state',
+        `${half.map((m) => m.name).join(', ')} are half-built: re-run the failover before committing`,
+      );
+    for (const m of made)
+      if (m.state !== 'committed') await adapter.recovery.commit(m.machineId, { signal: io.signal });
+    const result = { tag, committed: made.map((m) => ({ name: m.name, machineId: m.machineId, pointId: m.pointId })) };
+    io.out(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `committed ${made.length} machine(s) of ${tag}\n`);
+  } finally {
+    await adapter.close();
+  }
 }
 
 /** `drkit recover cleanup <store> --plan <file>`: removes what the plan's test failover made (found by tag), nothing else. */

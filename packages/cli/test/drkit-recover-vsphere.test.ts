@@ -151,6 +151,81 @@ describe('drkit recover against the vCenter simulator', () => {
     expect(same.stdout).toMatch(/a VM named DC0_C0_RP0_VM0 already exists on the target/);
   });
 
+  it('a failover: a re-run from another point rebuilds before commit, not after; killed runs resume without duplicates', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drkit-recover-commit-'));
+    const store = `dir:${join(dir, 'store')}`;
+    const vm = vms[1]!;
+    const v1 = randomBytes(vm.disks[0]!.capacityBytes);
+    await putDatastoreFile(sim, flat(vm.disks[0]!.path!), v1);
+    const replicate = async () => {
+      const r = await drkit([
+        'replicate',
+        endpoint(),
+        '--machine',
+        vm.name,
+        '--target',
+        store,
+        '--thumbprint',
+        sim.thumbprint,
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { id: string }).id;
+    };
+    const p1 = await replicate();
+    const v2 = randomBytes(vm.disks[0]!.capacityBytes);
+    await putDatastoreFile(sim, flat(vm.disks[0]!.path!), v2);
+    const p2 = await replicate();
+    const plan = join(dir, 'plan.yaml');
+    await writeFile(
+      plan,
+      [
+        'name: dr',
+        `target: { endpoint: "${endpoint()}", thumbprint: "${sim.thumbprint}" }`,
+        'networkMap: { DC0_DVPG0: VM Network }',
+        'testNetwork: VM Network',
+        `groups: [ { name: all, machines: [ { machine: ${vm.name}, name: ${vm.name}-dr } ] } ]`,
+        '',
+      ].join('\n'),
+    );
+    const failover = (point: string) => drkit(['recover', store, '--plan', plan, '--point', point, '--yes', '--json']);
+    expect((await failover(p2)).code).toBe(0);
+    expect((await readFlat(`${vm.name}-dr`)).equals(v2)).toBe(true);
+    // Before commit another point may be chosen: the machine is made again from it.
+    const back = JSON.parse((await failover(p1)).stdout) as { machines: Array<{ state: string; notes: string[] }> };
+    expect(back.machines[0]).toMatchObject({
+      state: 'created',
+      notes: expect.arrayContaining([`rebuilt from this point (was ${p2})`]),
+    });
+    expect((await readFlat(`${vm.name}-dr`)).equals(v1)).toBe(true);
+    const commit = await drkit(['recover', 'commit', store, '--plan', plan, '--json']);
+    expect(commit.code, commit.stderr).toBe(0);
+    const refused = await failover(p2);
+    expect(refused.stderr).toMatch(/was committed from point .*: its point can no longer change/);
+    expect((await readFlat(`${vm.name}-dr`)).equals(v1)).toBe(true);
+
+    // A test failover killed at random moments, three times; each re-run completes it, once each.
+    const BIN = new URL('../bin/drkit.js', import.meta.url).pathname;
+    const { spawn } = await import('node:child_process');
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, [BIN, 'recover', store, '--plan', plan, '--test', '--json'], {
+        env: { ...process.env, DRKIT_PASSWORD: sim.password },
+        stdio: 'ignore',
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 300 + Math.floor(Math.random() * 1200));
+      await new Promise((r) => child.once('exit', r));
+      clearTimeout(timer);
+      const rerun = await drkit(['recover', store, '--plan', plan, '--test', '--json']);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      const named = (await inventory()).machines.filter((m) => m.name === `${vm.name}-dr-test`);
+      expect(named).toHaveLength(1);
+      expect(named[0]!.powerState).toBe('on');
+      expect((await readFlat(`${vm.name}-dr-test`)).equals(v2)).toBe(true);
+      expect((await drkit(['recover', 'cleanup', store, '--plan', plan])).code).toBe(0);
+      expect((await inventory()).machines.some((m) => m.name === `${vm.name}-dr-test`)).toBe(false);
+    }
+  });
+
   it('refuses a bad plan before anything changes: an unknown machine, an unmapped network (exit 2)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'drkit-recover-bad-'));
     const store = `dir:${join(dir, 'store')}`;
@@ -168,6 +243,7 @@ describe('drkit recover against the vCenter simulator', () => {
         ])
       ).code,
     ).toBe(0);
+    const before = (await inventory()).machines.length;
     const plan = join(dir, 'plan.yaml');
     const write = (groups: string, extra = '') =>
       writeFile(
@@ -190,6 +266,6 @@ describe('drkit recover against the vCenter simulator', () => {
     const failover = await drkit(['recover', store, '--plan', plan]); // no terminal here
     expect(failover.code).toBe(2);
     expect(failover.stderr).toMatch(/a failover creates machines on .*: give --yes/);
-    expect((await inventory()).machines).toHaveLength(3);
+    expect((await inventory()).machines).toHaveLength(before); // nothing was made
   });
 });

@@ -12,6 +12,8 @@ export interface RecoveryRequest extends OperationOptions {
   networkMap: Record<string, string>;
   /** Marks everything the recovery creates, so a cleanup removes exactly that. */
   tag: string;
+  /** The point the machine comes from: kept on it, so a re-run from another point knows to rebuild. */
+  pointId?: string;
   /** Where it goes; each defaults to the platform's first (the result says what was chosen). */
   placement?: { datastore?: string; pool?: string; folder?: string };
   powerOn?: boolean;
@@ -32,6 +34,18 @@ export interface RecoveredMachine {
  */
 export interface RecoveryOps {
   recover(request: RecoveryRequest): Promise<RecoveredMachine>;
-  listRecovered(tag: string, options?: OperationOptions): Promise<Array<{ machineId: string; name: string }>>;
+  listRecovered(tag: string, options?: OperationOptions): Promise<RecoveredEntry[]>;
+  /** Ends a failover: the machine's point can no longer be changed by a re-run. */
+  commit(machineId: string, options?: OperationOptions): Promise<void>;
   remove(machineId: string, options?: OperationOptions): Promise<void>;
+}
+
+/** `building` until the machine is whole and started (a crash left it so: rebuild it), then `ready`, then `committed`. */
+export type RecoveredState = 'building' | 'ready' | 'committed';
+
+export interface RecoveredEntry {
+  machineId: string;
+  name: string;
+  pointId?: string;
+  state: RecoveredState;
 }
