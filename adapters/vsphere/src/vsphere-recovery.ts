@@ -13,7 +13,7 @@ import { morefXml, type MoRef, type Vim25Client } from './vim25-client.js';
 import { morefList, retrieveFromView, retrieveObject, type ObjectContent } from './vsphere-property-collector.js';
 import { morefOf, type ServiceContent } from './vsphere-service-content.js';
 import { waitForTask } from './vsphere-task.js';
-import { findVm } from './vsphere-vm.js';
+import { findVm, vmState } from './vsphere-vm.js';
 import { children, xmlEscape } from './vim25-xml.js';
 import { createContainerView, destroyView } from './vsphere-views.js';
 import { parseDatastorePath } from './vsphere-disk-source.js';
@@ -258,6 +258,26 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
           },
         ];
       });
+    },
+
+    async shutdown(machineId, options = {}) {
+      const vm = await ctx.withSession(() => findVm(client, ctx.content(), machineId, options.signal));
+      const state = await ctx.withSession(() => vmState(client, ctx.content(), vm, options.signal));
+      if (state.powerState === 'poweredOff') return 'already-off';
+      if (state.toolsRunning === 'guestToolsRunning') {
+        await ctx.withSession(() => client.invoke('ShutdownGuest', vm, '', { signal: options.signal }));
+        const end = Date.now() + (options.timeoutMs ?? 300_000);
+        while (Date.now() < end) {
+          if ((await ctx.withSession(() => vmState(client, ctx.content(), vm, options.signal))).powerState === 'poweredOff')
+            return 'guest';
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+      // No tools, or the guest did not stop in time: powered off, as Site Recovery does.
+      await ctx.withSession(() =>
+        task(client.invoke('PowerOffVM_Task', vm, '', options), `powering off ${state.name}`, options.signal),
+      );
+      return 'forced';
     },
 
     async remove(machineId, options = {}) {

@@ -199,6 +199,16 @@ connectionOptions(targetOptions(program.command('recover')))
     'latest (default), latest-app, a point id, or an ISO time (the newest point at or before it)',
   )
   .option('--test', 'a test failover: names suffixed -test, every NIC on the test network, production untouched')
+  .option(
+    '--planned',
+    'a planned failover: shut the source machines down, take a final point, fail over from it (no data lost)',
+  )
+  .option('--from <endpoint>', "without a plan's source: where the machines run now (--planned)")
+  .option(
+    '--shutdown-timeout <s>',
+    '--planned: seconds a guest gets to shut down before it is powered off (default 300)',
+    positiveInt,
+  )
   .option('--yes', 'confirm a failover (and every manual pause of the plan) without a terminal')
   .option('--json', 'print JSON on stdout')
   .action(async (first: string, second: string | undefined, flags: Record<string, unknown>) => {

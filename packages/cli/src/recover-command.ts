@@ -5,11 +5,14 @@ import {
   choosePoint,
   collectInventory,
   DrkitError,
+  replicateGroup,
   UnsupportedError,
   type Adapter,
   type PointManifest,
   type PointMember,
+  type TargetStore,
 } from '@drkit/core';
+import { openGroup } from './group-members.js';
 import type { CommandIo } from './discover-command.js';
 import type { ConnectionFlags } from './connection-flags.js';
 import { openAdapter } from './open-adapter.js';
@@ -30,6 +33,9 @@ export interface RecoverFlags extends ConnectionFlags {
   json?: boolean;
   datastore?: string;
   pool?: string;
+  planned?: boolean;
+  from?: string;
+  shutdownTimeout?: number;
 }
 
 interface MachineResult {
@@ -142,8 +148,18 @@ export async function runRecoverPlan(
     storeLocation,
     flags as Record<string, unknown>,
     async (store) => {
-      const point = choosePoint(await store.listPoints(), flags.point ?? pointArg ?? 'latest');
-      const members = checkPlan(plan, point, test);
+      let point = choosePoint(await store.listPoints(), flags.point ?? pointArg ?? 'latest');
+      let members = checkPlan(plan, point, test);
+      let final: FinalPoint | undefined;
+      if (flags.planned) {
+        if (test)
+          throw new DrkitError('bad-input', '--planned is a failover: it shuts the source down; a drill is --test');
+        if (flags.point ?? pointArg)
+          throw new DrkitError('bad-input', '--planned makes its own final point: no --point');
+        final = await finalPoint(plan, flags, members, store, io);
+        point = final.point;
+        members = checkPlan(plan, point, false);
+      }
       const { adapter } = await openAdapter(plan.target.endpoint, plan.target, io.err, io.registry);
       const scratch = await mkdtemp(join(tmpdir(), 'drkit-recover-'));
       try {
@@ -260,7 +276,7 @@ export async function runRecoverPlan(
           const failed = done.filter((r) => r.state === 'failed');
           for (const f of failed) io.err(`drkit: ${group.name}: ${f.name} failed: ${f.error}`);
           if (failed.length > 0 && !group.continueOnError) {
-            report(io, flags, point, test, tag, results);
+            report(io, flags, point, test, tag, results, final);
             throw new DrkitError(
               'platform',
               `group ${group.name}: ${failed.length} machine(s) failed; the plan stopped (machines made so far are kept; re-run to resume, or drkit recover cleanup)`,
@@ -279,7 +295,7 @@ export async function runRecoverPlan(
             if (note) io.err(`drkit: ${group.name}: ${note}`);
           }
         }
-        report(io, flags, point, test, tag, results);
+        report(io, flags, point, test, tag, results, final);
       } finally {
         await adapter.close();
         await rm(scratch, { recursive: true, force: true });
@@ -346,11 +362,13 @@ function report(
   test: boolean,
   tag: string,
   machines: MachineResult[],
+  final?: FinalPoint,
 ) {
   const result = {
     point: { id: point.id, createdAt: point.createdAt, consistency: point.consistency },
     test,
     tag,
+    ...(final && { planned: { zeroDataLoss: true, shutdown: final.shutdown } }),
     machines,
   };
   io.out(
@@ -370,4 +388,76 @@ async function knownAddresses(
   if (ids.size === 0) return new Map();
   const inventory = await collectInventory(adapter.site, adapter.discover({ kinds: ['machine'], signal }));
   return new Map(inventory.machines.filter((m) => ids.has(m.id)).map((m) => [m.id, m.addresses]));
+}
+
+interface FinalPoint {
+  point: PointManifest;
+  /** How each source machine stopped: its guest shut down, or powered off after the timeout. */
+  shutdown: Record<string, 'guest' | 'forced' | 'already-off'>;
+}
+
+/**
+ * A planned failover's source side: every machine of the plan shut down (guest first, power
+ * off after `--shutdown-timeout`), then one last replication run. Nothing can be written after
+ * that point: the failover from it loses no data.
+ */
+async function finalPoint(
+  plan: RecoveryPlan,
+  flags: RecoverFlags,
+  members: Map<string, PointMember>,
+  store: TargetStore,
+  io: CommandIo,
+): Promise<FinalPoint> {
+  const source = plan.source ?? (flags.from ? { endpoint: flags.from, ...connection(flags) } : undefined);
+  if (!source)
+    throw new DrkitError('bad-input', '--planned needs the source: source: in the plan, or --from <endpoint>');
+  const group = await openGroup(
+    undefined,
+    [],
+    { group: { members: [...members.values()].map((m) => ({ ...source, machine: m.machineId })) } },
+    io.err,
+    io.registry,
+  );
+  try {
+    const shutdown: FinalPoint['shutdown'] = {};
+    await Promise.all(
+      group.members.map(async (m) => {
+        const ops = m.adapter.recovery;
+        if (!ops?.shutdown)
+          throw new UnsupportedError(
+            'recovery',
+            `${m.adapter.kind}: cannot shut ${m.name} down for a planned failover`,
+          );
+        io.err(`drkit: shutting ${m.name} down`);
+        shutdown[m.name ?? m.machineId] = await ops.shutdown(m.machineId, {
+          timeoutMs: (flags.shutdownTimeout ?? 300) * 1000,
+          signal: io.signal,
+        });
+      }),
+    );
+    io.err('drkit: taking the final point');
+    const run = await replicateGroup({
+      members: group.members,
+      consistency: 'crash',
+      store,
+      signal: io.signal,
+      onProgress: progressReporter(io.err),
+    });
+    return { point: run.point, shutdown };
+  } finally {
+    await group.close();
+  }
+}
+
+function connection(flags: RecoverFlags) {
+  const { thumbprint, insecure, caFile, passwordFile, identity, knownHosts, fingerprint } = flags;
+  return {
+    ...(thumbprint && { thumbprint }),
+    ...(insecure && { insecure }),
+    ...(caFile && { caFile }),
+    ...(passwordFile && { passwordFile }),
+    ...(identity && { identity }),
+    ...(knownHosts && { knownHosts }),
+    ...(fingerprint && { fingerprint }),
+  };
 }

@@ -20,6 +20,8 @@ export interface PlanMachine {
 export interface RecoveryPlan {
   name: string;
   target: { endpoint: string } & EndpointFlags;
+  /** Where the machines run now (a planned failover's shutdown and final point). */
+  source?: { endpoint: string } & EndpointFlags;
   placement: { datastore?: string; pool?: string };
   networkMap: Record<string, string>;
   /** Where every NIC goes in a test failover, away from production. */
@@ -71,6 +73,22 @@ export const RECOVERY_PLAN_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['endpoint'],
+      properties: {
+        endpoint: { type: 'string', minLength: 1 },
+        thumbprint: { type: 'string' },
+        insecure: { type: 'boolean' },
+        caFile: { type: 'string' },
+        passwordFile: { type: 'string' },
+        identity: { type: 'string' },
+        knownHosts: { type: 'string' },
+        fingerprint: { type: 'string' },
+      },
+    },
+    source: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['endpoint'],
+      description: 'where the machines run now: a planned failover shuts them down there and takes a final point',
       properties: {
         endpoint: { type: 'string', minLength: 1 },
         thumbprint: { type: 'string' },
@@ -154,6 +172,7 @@ export async function readRecoveryPlan(file: string): Promise<RecoveryPlan> {
   const raw = value as {
     name?: string;
     target: RecoveryPlan['target'];
+    source?: RecoveryPlan['target'];
     placement?: RecoveryPlan['placement'];
     networkMap?: Record<string, string>;
     testNetwork?: string;
@@ -166,9 +185,13 @@ export async function readRecoveryPlan(file: string): Promise<RecoveryPlan> {
     }>;
   };
   const base = dirname(resolve(file));
-  const target = { ...raw.target };
-  for (const k of ['caFile', 'passwordFile', 'identity', 'knownHosts'] as const)
-    if (target[k]) target[k] = resolve(base, target[k]!);
+  const withPaths = (e: RecoveryPlan['target']) => {
+    const out = { ...e };
+    for (const k of ['caFile', 'passwordFile', 'identity', 'knownHosts'] as const)
+      if (out[k]) out[k] = resolve(base, out[k]!);
+    return out;
+  };
+  const target = withPaths(raw.target);
   const seen = new Set<string>();
   const groups = raw.groups.map((g, i) => ({
     name: g.name,
@@ -190,6 +213,7 @@ export async function readRecoveryPlan(file: string): Promise<RecoveryPlan> {
         .replace(/[^A-Za-z0-9._-]/g, '-')
         .slice(0, 40),
     target,
+    ...(raw.source && { source: withPaths(raw.source) }),
     placement: raw.placement ?? {},
     networkMap: raw.networkMap ?? {},
     ...(raw.testNetwork && { testNetwork: raw.testNetwork }),

@@ -226,6 +226,46 @@ describe('drkit recover against the vCenter simulator', () => {
     }
   });
 
+  it('a planned failover shuts the source down, takes a final point and recovers the last write from it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drkit-recover-planned-'));
+    const store = `dir:${join(dir, 'store')}`;
+    const vm = vms[2]!;
+    await putDatastoreFile(sim, flat(vm.disks[0]!.path!), randomBytes(vm.disks[0]!.capacityBytes));
+    expect(
+      (await drkit(['replicate', endpoint(), '--machine', vm.name, '--target', store, '--thumbprint', sim.thumbprint]))
+        .code,
+    ).toBe(0);
+    // Written after the last scheduled point: only the planned failover's final point has it.
+    const last = randomBytes(vm.disks[0]!.capacityBytes);
+    await putDatastoreFile(sim, flat(vm.disks[0]!.path!), last);
+    const plan = join(dir, 'plan.yaml');
+    await writeFile(
+      plan,
+      [
+        'name: planned',
+        `source: { endpoint: "${endpoint()}", thumbprint: "${sim.thumbprint}" }`,
+        `target: { endpoint: "${endpoint()}", thumbprint: "${sim.thumbprint}" }`,
+        'networkMap: { DC0_DVPG0: VM Network }',
+        `groups: [ { name: all, machines: [ { machine: ${vm.name}, name: ${vm.name}-moved } ] } ]`,
+        '',
+      ].join('\n'),
+    );
+    const planned = await drkit(['recover', store, '--plan', plan, '--planned', '--yes', '--json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const result = JSON.parse(planned.stdout) as {
+      point: { id: string };
+      planned: { zeroDataLoss: boolean; shutdown: Record<string, string> };
+      machines: Array<{ name: string; state: string }>;
+    };
+    expect(result.planned).toEqual({ zeroDataLoss: true, shutdown: { [vm.name]: 'forced' } }); // no VMware Tools here
+    expect(result.machines).toMatchObject([{ name: `${vm.name}-moved`, state: 'created' }]);
+    expect((await inventory()).machines.find((m) => m.id === vm.id)!.powerState).toBe('off');
+    expect((await readFlat(`${vm.name}-moved`)).equals(last)).toBe(true);
+    const out = join(dir, 'final');
+    expect((await drkit(['restore', store, result.point.id, '--out', out])).code).toBe(0);
+    expect((await readFile(join(out, vm.name, `${vm.disks[0]!.name}.img`))).equals(last)).toBe(true);
+  });
+
   it('refuses a bad plan before anything changes: an unknown machine, an unmapped network (exit 2)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'drkit-recover-bad-'));
     const store = `dir:${join(dir, 'store')}`;

@@ -38,6 +38,14 @@ export interface RecoveryOps {
   /** Ends a failover: the machine's point can no longer be changed by a re-run. */
   commit(machineId: string, options?: OperationOptions): Promise<void>;
   remove(machineId: string, options?: OperationOptions): Promise<void>;
+  /**
+   * A planned failover's first step, on the source: the guest asked to shut down (its tools),
+   * powered off if it has not within `timeoutMs` (or has no tools). Says which it took.
+   */
+  shutdown?(
+    machineId: string,
+    options?: OperationOptions & { timeoutMs?: number },
+  ): Promise<'guest' | 'forced' | 'already-off'>;
 }
 
 /** `building` until the machine is whole and started (a crash left it so: rebuild it), then `ready`, then `committed`. */
