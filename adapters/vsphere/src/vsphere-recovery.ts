@@ -268,7 +268,10 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
         await ctx.withSession(() => client.invoke('ShutdownGuest', vm, '', { signal: options.signal }));
         const end = Date.now() + (options.timeoutMs ?? 300_000);
         while (Date.now() < end) {
-          if ((await ctx.withSession(() => vmState(client, ctx.content(), vm, options.signal))).powerState === 'poweredOff')
+          if (
+            (await ctx.withSession(() => vmState(client, ctx.content(), vm, options.signal))).powerState ===
+            'poweredOff'
+          )
             return 'guest';
           await new Promise((r) => setTimeout(r, 1000));
         }
