@@ -14,7 +14,6 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,6 +24,7 @@ import { writeTracked } from '@drkit/core';
 import { startAzurite } from '../harness/azurite.js';
 import { startHttpFaultProxy } from '../harness/http-fault-proxy.js';
 import { median, numberArg } from './bench-args.js';
+import { cloningVolume } from './cloning-volume.js';
 
 const DRKIT = join(dirname(fileURLToPath(import.meta.url)), '../../packages/cli/bin/drkit.js');
 const GIB = numberArg('gib', 1);
@@ -157,28 +157,4 @@ try {
   await azurite.stop();
   await rm(site, { recursive: true, force: true });
   await volume?.teardown();
-}
-
-/**
- * An xfs file system on a loop device (root only): the reference adapter's snapshot clones
- * the image there (reflink) instead of copying 1 GiB — the bench measures the target, and a
- * real platform's snapshot does not copy the disk either.
- */
-async function cloningVolume(gib: number): Promise<{ dir: string; teardown(): Promise<void> } | undefined> {
-  if (process.getuid?.() !== 0 || !existsSync('/sbin/mkfs.xfs')) return undefined;
-  const sh = (cmd: string, ...args: string[]) => promisify(execFile)(cmd, args);
-  const base = await mkdtemp(join(tmpdir(), 'drkit-azbench-vol-'));
-  const image = join(base, 'xfs.img');
-  const dir = join(base, 'mnt');
-  await mkdir(dir);
-  await sh('truncate', '-s', `${gib}G`, image);
-  await sh('mkfs.xfs', '-q', image);
-  await sh('mount', '-o', 'loop', image, dir);
-  return {
-    dir,
-    async teardown() {
-      await sh('umount', dir).catch(() => {});
-      await rm(base, { recursive: true, force: true });
-    },
-  };
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Command, InvalidArgumentError } from 'commander';
 import type { DiscoverFlags } from './discover-command.js';
 import { EXIT, exitCodeFor, INTERRUPTED, oneLineReason } from './exit-codes.js';
@@ -37,6 +38,8 @@ const program = new Command()
 // Ctrl-C stops the work through its signal (runs stop resumably, stores stay whole);
 // a second one ends the process at once. Either way the exit code says so (130).
 const controller = new AbortController();
+// One signal for everything the command does: a recovery plan's machines each listen on it at once.
+setMaxListeners(64, controller.signal);
 process.on('SIGINT', () => {
   if (controller.signal.aborted) process.exit(EXIT.interrupted);
   process.stderr.write('drkit: interrupted; stopping (Ctrl-C again to quit at once)\n');

@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   choosePoint,
   collectInventory,
@@ -161,7 +161,10 @@ export async function runRecoverPlan(
         members = checkPlan(plan, point, false);
       }
       const { adapter } = await openAdapter(plan.target.endpoint, plan.target, io.err, io.registry);
-      const scratch = await mkdtemp(join(tmpdir(), 'drkit-recover-'));
+      // Beside a dir: store, on its file system: the restore then clones the replica (xfs, btrfs)
+      // instead of writing every byte a second time while the upload reads them.
+      const scratchBase = storeLocation.startsWith('dir:') ? dirname(resolve(storeLocation.slice(4))) : tmpdir();
+      const scratch = await mkdtemp(join(scratchBase, '.drkit-recover-'));
       try {
         await adapter.connect({ signal: io.signal });
         const recovery = adapter.recovery;
