@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import {
   checkSnapshotTag,
   DrkitError,
@@ -167,7 +168,9 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
       if (d.cpuCount === undefined) notes.push('1 CPU: the point did not record a CPU count');
       if (d.memoryBytes === undefined) notes.push('1 GiB of memory: the point did not record memory');
       for (const disk of request.disks)
-        if (disk.sizeBytes % 512 !== 0)
+        if (!disk.read && !disk.path)
+          throw new DrkitError('bad-input', `${disk.name}: neither a stream nor an image to upload`);
+        else if (disk.sizeBytes % 512 !== 0)
           throw new DrkitError('bad-input', `${disk.name}: ${disk.sizeBytes} bytes is not whole sectors`);
 
       // The VM first, tagged and marked as building: whatever a crash leaves from here on is a
@@ -217,15 +220,8 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
       }));
       for (const f of files) {
         // 1 MiB reads: with fs's 64 KiB default a 256 MiB PUT took 1.6× as long here (TLS per chunk).
-        await put(
-          ctx,
-          dcName,
-          dsName,
-          `${dir}/${f.flat}`,
-          createReadStream(f.path, { highWaterMark: 1 << 20 }),
-          f.sizeBytes,
-          signal,
-        );
+        const body = f.read ? Readable.from(f.read()) : createReadStream(f.path ?? '', { highWaterMark: 1 << 20 });
+        await put(ctx, dcName, dsName, `${dir}/${f.flat}`, body, f.sizeBytes, signal);
         await put(ctx, dcName, dsName, `${dir}/${f.vmdk}`, descriptor(f.flat, f.sizeBytes), undefined, signal);
       }
       const disks = files
@@ -334,7 +330,7 @@ async function put(
   datacenter: string,
   datastore: string,
   path: string,
-  body: Buffer | ReturnType<typeof createReadStream>,
+  body: Buffer | Readable,
   sizeBytes: number | undefined,
   signal?: AbortSignal,
 ): Promise<void> {

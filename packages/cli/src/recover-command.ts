@@ -174,10 +174,12 @@ export async function runRecoverPlan(
         io.err(
           `drkit: recovering from point ${point.id} (${point.consistency.achieved}-consistent, ${point.createdAt})${test ? ', as a test' : ''}`,
         );
-        const restored = await store.restore(point.id, scratch, {
-          signal: io.signal,
-          onProgress: progressReporter(io.err),
-        });
+        // A store that streams a point's disks (checked as they pass) feeds the uploads directly;
+        // any other is restored to local images first.
+        const streamed = store.readPointDisk?.bind(store);
+        const restored = streamed
+          ? undefined
+          : await store.restore(point.id, scratch, { signal: io.signal, onProgress: progressReporter(io.err) });
         const results: MachineResult[] = [];
         for (const group of plan.groups) {
           const context = (done: MachineResult[]) => ({
@@ -238,7 +240,13 @@ export async function runRecoverPlan(
                 ...(m.memoryMB && { memoryBytes: m.memoryMB * 1048576 }),
               };
               const disks = member.disks.map((d) => {
-                const f = restored.files.find((x) => x.machine === member.name && x.disk === d.name);
+                if (streamed)
+                  return {
+                    name: d.name,
+                    sizeBytes: d.sizeBytes,
+                    read: () => streamed(point.id, d.key, { signal: io.signal }),
+                  };
+                const f = restored?.files.find((x) => x.machine === member.name && x.disk === d.name);
                 if (!f) throw new DrkitError('integrity', `${member.name}/${d.name}: not in the restored point`);
                 return { name: d.name, path: f.path, sizeBytes: f.sizeBytes };
               });

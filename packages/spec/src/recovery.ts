@@ -6,8 +6,11 @@ export interface RecoveryRequest extends OperationOptions {
   /** The new machine's name. */
   name: string;
   description: MachineDescription;
-  /** The point's disks as local raw images (restored and checked), in the description's order. */
-  disks: Array<{ name: string; path: string; sizeBytes: number }>;
+  /**
+   * The point's disks in order: each read from the store as checked chunks (`read`), or a
+   * local raw image already restored and checked (`path`).
+   */
+  disks: Array<{ name: string; sizeBytes: number; read?: () => AsyncIterable<Uint8Array>; path?: string }>;
   /** Source network name → target network name; a NIC whose network is not mapped is refused. */
   networkMap: Record<string, string>;
   /** Marks everything the recovery creates, so a cleanup removes exactly that. */

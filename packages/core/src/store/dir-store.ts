@@ -7,6 +7,7 @@ import { syncDir } from './atomic-file.js';
 import { restorePoint, verifyPoint, type RestoreOptions } from './dir-store-restore.js';
 import { DirStoreRun, latestWith } from './dir-store-run.js';
 import type { PointManifest } from './point-manifest.js';
+import { readPointDisk } from './point-reader.js';
 import { findSlot, readPointSlots, type PointSlot } from './point-files.js';
 import { replicaSealed, scanReplica, sealedPoint, sealReplica } from './replica-health.js';
 import { repairTouchedBlocks } from './resume-repair.js';
@@ -329,6 +330,17 @@ export class DirStore implements TargetStore {
   async restore(pointId: string, outDir: string, options: RestoreOptions = {}): Promise<RestoreResult> {
     await this.settle();
     return restorePoint(this.layout, await readPointSlots(this.layout), pointId, outDir, options);
+  }
+
+  /** One disk of a point as checked 4 MiB chunks, read once (see readPointDisk): what a recovery uploads. */
+  async *readPointDisk(pointId: string, key: string, options: OperationOptions = {}): AsyncGenerator<Buffer> {
+    await this.settle();
+    const slots = await readPointSlots(this.layout);
+    const point = findSlot(slots, pointId).manifest;
+    if (!point) throw new DrkitError('integrity', `point ${pointId}: its manifest is damaged`);
+    const disk = point.members.flatMap((m) => m.disks).find((d) => d.key === key);
+    if (!disk) throw new DrkitError('not-found', `point ${point.id} has no disk ${key}`);
+    yield* readPointDisk(this.layout, slots, point, disk, options);
   }
 
   /** Every point (or the one named, by id or a unique prefix), each with its own verdict. */

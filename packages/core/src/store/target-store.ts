@@ -19,6 +19,12 @@ export interface TargetStore {
   restore(pointId: string, outDir: string, options?: RestoreOptions): Promise<RestoreResult>;
   verify(pointId?: string, options?: OperationOptions): Promise<VerifyResult[]>;
   /**
+   * One disk of a point as a stream of its bytes, every block checked before it is handed on
+   * (an `integrity` error ends it, never wrong data): a recovery uploads it with no local copy.
+   * Absent: the caller restores the point to images instead.
+   */
+  readPointDisk?(pointId: string, key: string, options?: OperationOptions): AsyncIterable<Buffer>;
+  /**
    * Failover in the store's own platform, as far as storage goes: standalone copies of a
    * point's disks that the platform can boot from (Azure: managed-disk-ready VHD page
    * blobs), each checked, and what is left to do there. Absent: the store has no platform
