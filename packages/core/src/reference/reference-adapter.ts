@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Adapter, DiscoverOptions } from '@drkit/spec';
 import type { Capabilities } from '@drkit/spec';
@@ -79,11 +79,15 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
       const m = await machine(prepared.machineId);
       const id = randomUUID();
       const dir = join(snapshotsDir, id);
-      await mkdir(dir, { recursive: true });
+      // Made under a name that carries this pid, owner file inside, then renamed: a process
+      // killed at any moment leaves a snapshot whose owner can be told, never an anonymous one.
+      const part = `${dir}${PART}${process.pid}`;
+      await mkdir(part, { recursive: true });
       await writeFile(
-        join(dir, OWNER),
+        join(part, OWNER),
         JSON.stringify({ pid: process.pid, lifetime: prepared.request.lifetime ?? 'kept' }),
       );
+      await rename(part, dir);
       const tokens: Record<string, string> = {};
       // Token first, data second: a write logged before the token is already in the file.
       for (const d of m.disks) tokens[diskId(m.folder, d.name)] = await currentToken(m.dir, d.name);
@@ -267,6 +271,9 @@ function diskId(machine: string, disk: string): string {
   return `${machine}/${disk}`;
 }
 
+/** A snapshot folder still being made: `<id>.part-<pid>`. */
+const PART = '.part-';
+
 /**
  * Snapshots whose run died (killed mid-run, or mid-copy) — never a kept one, never one of a
  * live process: a run's snapshot records its pid, a half-made one its owner file.
@@ -274,6 +281,11 @@ function diskId(machine: string, disk: string): string {
 async function removeDeadRunSnapshots(snapshotsDir: string): Promise<void> {
   for (const id of await readdir(snapshotsDir).catch(() => [] as string[])) {
     const dir = join(snapshotsDir, id);
+    const partOf = id.includes(PART) ? Number(id.slice(id.lastIndexOf(PART) + PART.length)) : undefined;
+    if (partOf !== undefined) {
+      if (!processAlive(partOf)) await rm(dir, { recursive: true, force: true });
+      continue;
+    }
     const meta = await readFile(join(dir, 'meta.json'), 'utf8').then(
       (t) => JSON.parse(t) as SnapshotMeta,
       () => undefined,
