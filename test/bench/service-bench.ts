@@ -20,6 +20,7 @@ import {
 import { openQueueRunner, redisOptions } from '@drkit/service/queue';
 import { startRedis } from '../harness/redis.js';
 import { numberArg } from './bench-args.js';
+import { noopRunner } from './noop-runner.js';
 
 const GROUPS = numberArg('groups', 1000);
 const INTERVAL_S = numberArg('interval', 20);
@@ -28,21 +29,6 @@ const BIN = new URL('../../packages/cli/bin/drkit.js', import.meta.url).pathname
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
-
-const noop: GroupRunner = {
-  run: async (_g, r) => ({
-    pointId: r.tag,
-    pointAt: Date.now(),
-    achieved: r.consistency,
-    bytesRead: 0,
-    bytesWritten: 0,
-    pruned: 0,
-    warnings: [],
-    leftovers: [],
-    inventoryChanges: [],
-  }),
-  cleanup: async () => ({ removed: 0, failed: [] }),
-};
 
 async function config(groups: number, site?: (g: number) => string) {
   const dir = await mkdtemp(join(tmpdir(), 'drkit-service-bench-'));
@@ -78,7 +64,7 @@ async function scheduling(mode: 'in-process' | 'bullmq') {
   for (const g of c.groups) g.policy = { ...g.policy, crashIntervalMs: INTERVAL_S * 1000, appIntervalMs: 3_600_000 };
   const redis = mode === 'bullmq' ? await startRedis() : undefined;
   const workers: ChildProcess[] = [];
-  let runner: GroupRunner & { close?: () => Promise<void> } = noop;
+  let runner: GroupRunner & { close?: () => Promise<void> } = noopRunner;
   if (redis) {
     for (let i = 0; i < 3; i++)
       workers.push(

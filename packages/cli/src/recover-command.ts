@@ -64,19 +64,9 @@ function adHocPlan(flags: RecoverFlags): RecoveryPlan {
       throw new DrkitError('bad-input', `--network-map ${m}: expected <source network>=<target network>`);
     networkMap[src] = dst;
   }
-  const { thumbprint, insecure, caFile, passwordFile, identity, knownHosts, fingerprint } = flags;
   return {
     name: 'adhoc',
-    target: {
-      endpoint: flags.to,
-      ...(thumbprint && { thumbprint }),
-      ...(insecure && { insecure }),
-      ...(caFile && { caFile }),
-      ...(passwordFile && { passwordFile }),
-      ...(identity && { identity }),
-      ...(knownHosts && { knownHosts }),
-      ...(fingerprint && { fingerprint }),
-    },
+    target: { endpoint: flags.to, ...connection(flags) },
     placement: { ...(flags.datastore && { datastore: flags.datastore }), ...(flags.pool && { pool: flags.pool }) },
     networkMap,
     ...(flags.testNetwork && { testNetwork: flags.testNetwork }),

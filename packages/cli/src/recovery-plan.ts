@@ -61,6 +61,23 @@ const action = {
   ],
 } as const;
 
+/** An endpoint and how it is reached (trust, login files), as a group file's member says it. */
+const endpoint = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['endpoint'],
+  properties: {
+    endpoint: { type: 'string', minLength: 1 },
+    thumbprint: { type: 'string' },
+    insecure: { type: 'boolean' },
+    caFile: { type: 'string' },
+    passwordFile: { type: 'string' },
+    identity: { type: 'string' },
+    knownHosts: { type: 'string' },
+    fingerprint: { type: 'string' },
+  },
+} as const;
+
 export const RECOVERY_PLAN_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   title: 'drkit recovery plan',
@@ -69,37 +86,9 @@ export const RECOVERY_PLAN_SCHEMA = {
   required: ['target', 'groups'],
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$' },
-    target: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['endpoint'],
-      properties: {
-        endpoint: { type: 'string', minLength: 1 },
-        thumbprint: { type: 'string' },
-        insecure: { type: 'boolean' },
-        caFile: { type: 'string' },
-        passwordFile: { type: 'string' },
-        identity: { type: 'string' },
-        knownHosts: { type: 'string' },
-        fingerprint: { type: 'string' },
-      },
-    },
-    source: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['endpoint'],
-      description: 'where the machines run now: a planned failover shuts them down there and takes a final point',
-      properties: {
-        endpoint: { type: 'string', minLength: 1 },
-        thumbprint: { type: 'string' },
-        insecure: { type: 'boolean' },
-        caFile: { type: 'string' },
-        passwordFile: { type: 'string' },
-        identity: { type: 'string' },
-        knownHosts: { type: 'string' },
-        fingerprint: { type: 'string' },
-      },
-    },
+    target: endpoint,
+    // Where the machines run now: a planned failover shuts them down there and takes a final point.
+    source: endpoint,
     placement: {
       type: 'object',
       additionalProperties: false,

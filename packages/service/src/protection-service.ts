@@ -237,15 +237,18 @@ export async function startProtectionService(options: ProtectionServiceOptions):
         by,
       });
       log('info', 'run-started', { group: g.group.name, consistency, resync, runId });
+      const finished = (at: number) => ({
+        type: 'run-finished' as const,
+        at,
+        runId,
+        group: g.group.name,
+        durationMs: at - started,
+      });
       try {
         const outcome = await runner.run(g.group, { consistency, tag, resync, signal: controller.signal });
         const at = now();
         await journal.append({
-          type: 'run-finished',
-          at,
-          runId,
-          group: g.group.name,
-          durationMs: at - started,
+          ...finished(at),
           ok: true,
           pointId: outcome.pointId,
           pointAt: outcome.pointAt,
@@ -295,11 +298,7 @@ export async function startProtectionService(options: ProtectionServiceOptions):
         const retryAt =
           attention || stoppedByService ? undefined : at + retryDelayMs(failures, ladder.ladder, ladder.afterLadder);
         await journal.append({
-          type: 'run-finished',
-          at,
-          runId,
-          group: g.group.name,
-          durationMs: at - started,
+          ...finished(at),
           ok: false,
           requested: consistency,
           error: { code, message },
