@@ -16,7 +16,7 @@ export interface AdapterContractOptions {
    * The modules to run; all when absent. A fixture recorded for one purpose (a discovery)
    * can only answer that module's requests.
    */
-  modules?: ReadonlyArray<'discovery' | 'snapshots' | 'replication' | 'undeclared'>;
+  modules?: ReadonlyArray<'discovery' | 'snapshots' | 'replication' | 'recovery' | 'undeclared'>;
   /** Per-test timeout in ms. Default 60 s. */
   timeoutMs?: number;
 }

@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import type { AdapterContractOptions } from './contract-options.js';
 import { describeUndeclaredCapabilities } from './capability-contract.js';
 import { describeDiscoveryContract } from './discovery-contract.js';
+import { describeRecoveryContract } from './recovery-contract.js';
 import { describeReplicationContract } from './replication-contract.js';
 import { describeSnapshotContract } from './snapshot-contract.js';
 
@@ -17,6 +18,7 @@ export function describeAdapterContract(options: AdapterContractOptions): void {
     if (runs('discovery')) describeDiscoveryContract(options);
     if (runs('snapshots')) describeSnapshotContract(options);
     if (runs('replication')) describeReplicationContract(options);
+    if (runs('recovery')) describeRecoveryContract(options);
     if (runs('undeclared')) describeUndeclaredCapabilities(options);
   });
 }
