@@ -151,10 +151,7 @@ export async function runRecoverPlan(
         members = checkPlan(plan, point, false);
       }
       const { adapter } = await openAdapter(plan.target.endpoint, plan.target, io.err, io.registry);
-      // Beside a dir: store, on its file system: the restore then clones the replica (xfs, btrfs)
-      // instead of writing every byte a second time while the upload reads them.
-      const scratchBase = storeLocation.startsWith('dir:') ? dirname(resolve(storeLocation.slice(4))) : tmpdir();
-      const scratch = await mkdtemp(join(scratchBase, '.drkit-recover-'));
+      let scratch: string | undefined;
       try {
         await adapter.connect({ signal: io.signal });
         const recovery = adapter.recovery;
@@ -167,9 +164,15 @@ export async function runRecoverPlan(
         // A store that streams a point's disks (checked as they pass) feeds the uploads directly;
         // any other is restored to local images first.
         const streamed = store.readPointDisk?.bind(store);
-        const restored = streamed
-          ? undefined
-          : await store.restore(point.id, scratch, { signal: io.signal, onProgress: progressReporter(io.err) });
+        if (!streamed) {
+          // Beside a dir: store, on its file system: the restore then clones the replica (xfs,
+          // btrfs) instead of writing every byte a second time while the upload reads them.
+          const base = storeLocation.startsWith('dir:') ? dirname(resolve(storeLocation.slice(4))) : tmpdir();
+          scratch = await mkdtemp(join(base, '.drkit-recover-'));
+        }
+        const restored = scratch
+          ? await store.restore(point.id, scratch, { signal: io.signal, onProgress: progressReporter(io.err) })
+          : undefined;
         const results: MachineResult[] = [];
         for (const group of plan.groups) {
           const context = (done: MachineResult[]) => ({
@@ -283,7 +286,10 @@ export async function runRecoverPlan(
               `group ${group.name}: ${failed.length} machine(s) failed; the plan stopped (machines made so far are kept; re-run to resume, or drkit recover cleanup)`,
             );
           }
-          const addresses = await knownAddresses(adapter, done, io.signal);
+          // Addresses come from a discovery pass: only a port wait needs them.
+          const addresses = group.post.some((a) => 'waitForPort' in a)
+            ? await knownAddresses(adapter, done, io.signal)
+            : new Map<string, string[]>();
           for (const a of group.post) {
             const note = await runAction(a, {
               ...context(done),
@@ -299,7 +305,7 @@ export async function runRecoverPlan(
         report(io, flags, point, test, tag, results, final);
       } finally {
         await adapter.close();
-        await rm(scratch, { recursive: true, force: true });
+        if (scratch) await rm(scratch, { recursive: true, force: true });
       }
     },
     io,

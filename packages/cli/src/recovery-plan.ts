@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { DrkitError } from '@drkit/core';
+import { ENDPOINT_PROPERTIES } from '@drkit/service';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import type { EndpointFlags } from './group-config.js';
@@ -61,21 +62,12 @@ const action = {
   ],
 } as const;
 
-/** An endpoint and how it is reached (trust, login files), as a group file's member says it. */
+/** An endpoint and how it is reached (trust, login files), as a protection config's member says it. */
 const endpoint = {
   type: 'object',
   additionalProperties: false,
   required: ['endpoint'],
-  properties: {
-    endpoint: { type: 'string', minLength: 1 },
-    thumbprint: { type: 'string' },
-    insecure: { type: 'boolean' },
-    caFile: { type: 'string' },
-    passwordFile: { type: 'string' },
-    identity: { type: 'string' },
-    knownHosts: { type: 'string' },
-    fingerprint: { type: 'string' },
-  },
+  properties: ENDPOINT_PROPERTIES,
 } as const;
 
 export const RECOVERY_PLAN_SCHEMA = {

@@ -1,6 +1,6 @@
 export * from './config-units.js';
 export * from './protection-config.js';
-export { PROTECTION_CONFIG_SCHEMA } from './protection-config-schema.js';
+export { ENDPOINT_PROPERTIES, PROTECTION_CONFIG_SCHEMA } from './protection-config-schema.js';
 export * from './run-journal.js';
 export * from './group-history.js';
 export * from './group-runner.js';

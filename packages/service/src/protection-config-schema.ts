@@ -2,7 +2,8 @@
 
 const duration = { type: 'string', description: 'a duration: 90s, 5m, 4h, 1h30m' } as const;
 
-const endpointFlags = {
+/** An endpoint and how it is reached — a member's, an array's, a recovery plan's target and source. */
+export const ENDPOINT_PROPERTIES = {
   endpoint: { type: 'string', minLength: 1, description: 'the adapter URL, as on the command line' },
   thumbprint: { type: 'string', description: 'TLS certificate pin (SHA-256 or SHA-1)' },
   insecure: { type: 'boolean', description: 'skip TLS verification (warns)' },
@@ -77,12 +78,17 @@ export const PROTECTION_CONFIG_SCHEMA = {
               type: 'object',
               additionalProperties: false,
               required: ['endpoint', 'machine'],
-              properties: { ...endpointFlags, machine: { type: 'string', minLength: 1 } },
+              properties: { ...ENDPOINT_PROPERTIES, machine: { type: 'string', minLength: 1 } },
             },
           },
           arrays: {
             type: 'array',
-            items: { type: 'object', additionalProperties: false, required: ['endpoint'], properties: endpointFlags },
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['endpoint'],
+              properties: ENDPOINT_PROPERTIES,
+            },
           },
           appFailure: {
             enum: ['require', 'fallback-to-crash'],
