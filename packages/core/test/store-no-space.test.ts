@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -94,6 +94,28 @@ describe('a store that runs out of space keeps every committed point', () => {
   });
 
   const root = process.getuid?.() === 0;
+  it.skipIf(!root)(
+    'a thin disk bigger than the free space makes its first point: only its data lands (needs root to mount)',
+    async () => {
+      const site = await makeSite({ vm: { disks: { os: 64 * MiB } } });
+      const mount = await mkdtemp(join(tmpdir(), 'drkit-tmpfs-'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mount]);
+      try {
+        // 64 MiB of zeros but for 2 MiB of data.
+        await writeFile(join(site, 'vm', 'os.img'), Buffer.alloc(64 * MiB));
+        await rewrite(site, 'vm', 'os', 64 * MiB, 1 / 32);
+        const { point } = await replicate(site, join(mount, 'store'));
+        expect(point.members[0]!.disks[0]!.bytesWritten).toBe(2 * MiB);
+        const { ok, image } = await restoreAndVerify(join(mount, 'store'), point.id);
+        expect(ok).toBe(true);
+        expect(image.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(true);
+      } finally {
+        execFileSync('umount', ['-l', mount]);
+        await rm(mount, { recursive: true, force: true });
+      }
+    },
+  );
+
   it.skipIf(!root)(
     'on a 40 MiB tmpfs: a delta too big for the space left is refused up front, a resync that runs out mid-way is undone (needs root to mount)',
     async () => {

@@ -198,7 +198,15 @@ function replayStream(
     },
     final(cb) {
       stdinEnded = true;
-      pump();
+      // A client that stops early (its run failed) never gets the recorded end: say so, never hang.
+      if (received < expected.length)
+        finish(
+          new DrkitError(
+            'replay-mismatch',
+            `#${seq} ${name}: input ended at byte ${received}; the recording's went on to byte ${expected.length}`,
+          ),
+        );
+      else pump();
       cb();
     },
   });

@@ -99,4 +99,25 @@ describe('SSH replay', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('fails a stream whose client stops before the recorded input is all there, instead of waiting forever', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drkit-replay-early-'));
+    const cat = { raw: 'cat', name: 'cat' };
+    try {
+      const recorder = recordSsh(async () => localRunner({}), dir, new Redactor({}));
+      const live = await (await recorder.connect()).open(cat);
+      live.stdout.resume();
+      live.stdin.end('the whole input');
+      await live.done;
+      await recorder.finish({ adapter: 'test', endpoint: 'ssh://local' });
+      // A replayed run that fails part-way (say, the store refused it) ends its input early.
+      const p = await (await (await replaySsh(dir)).connect()).open(cat);
+      p.stdout.resume();
+      p.stdin.end('the whole');
+      await expect(p.done).rejects.toSatisfy(
+        (e: unknown) => (e as { code?: string }).code === 'replay-mismatch' && /input ended at byte 9/.test(String(e)),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -99,19 +99,20 @@ export class DirDiskWriter implements DiskWriter {
   }
 
   /**
-   * Fails before any write when the store's file system cannot take what the run plans to
-   * write: the undo records of `bytes` of changed data (or, for a new disk, the data). A
-   * resync cannot know in advance and is not checked; running out mid-run is safe anyway.
+   * Fails before any write when the store's file system cannot take the undo records of
+   * `bytes` of planned changes. A new disk is not checked: its replica is sparse and only
+   * its non-zero blocks land, which no plan knows (a thin 1 TiB disk holding 5 GiB needs
+   * 5 GiB); nor is a resync. Running out mid-run is safe anyway: nothing committed changes.
    */
   async reserve(bytes: number): Promise<void> {
-    const perBlock = this.journal ? 8 + HASH_BYTES + this.blockSize : this.blockSize;
-    const needed = Math.ceil(bytes / this.blockSize) * perBlock;
+    if (!this.journal) return;
+    const needed = Math.ceil(bytes / this.blockSize) * (8 + HASH_BYTES + this.blockSize);
     const fs = await statfs(dirname(this.replicaPath));
     const free = fs.bavail * fs.bsize;
     if (needed > free) {
       throw new DrkitError(
         'no-space',
-        `the store needs about ${mib(needed)} for this disk (${this.journal ? 'undo records of the changed blocks' : 'its data'}), ${mib(free)} is free`,
+        `the store needs about ${mib(needed)} for this disk (undo records of the changed blocks), ${mib(free)} is free`,
         {
           details: { neededBytes: needed, freeBytes: free },
         },
