@@ -7,6 +7,7 @@ import {
   type InventoryItem,
   type NativeOps,
   type OperationOptions,
+  type RecoveryOps,
   type ReplicationOps,
   type SiteInfo,
   type SnapshotOps,
@@ -20,6 +21,7 @@ import { HyperVReplica, replicaLinks } from '@drkit/hyperv-replica';
 import { HYPERV_DISCOVER, HYPERV_PROBE } from './hyperv-scripts.js';
 import { hypervChangeAnchors } from './hyperv-reference-points.js';
 import { hypervSnapshotOps } from './hyperv-snapshots.js';
+import { hypervRecovery } from './hyperv-recovery.js';
 import type { HostFacts, SiteFacts, VmFacts } from './hyperv-types.js';
 
 export interface HyperVAdapterOptions {
@@ -50,6 +52,8 @@ export class HyperVAdapter implements Adapter {
   readonly replica: HyperVReplica;
   /** The same relationships as links, in the shape every platform shares (`drkit links`). */
   readonly native: NativeOps;
+  /** VMs made from drkit's points: only over SSH, which carries the disks up. */
+  readonly recovery?: RecoveryOps;
   #o: HyperVAdapterOptions;
   #host: HostFacts | undefined;
   #capabilities: Capabilities | undefined;
@@ -81,6 +85,7 @@ export class HyperVAdapter implements Adapter {
         return openHyperVDisk({ runner: options.runner, ssh }, { vmId: vm.id, snapshotId, diskId: id, disk }, opts);
       },
     };
+    if (options.ssh) this.recovery = hypervRecovery({ runner: options.runner, ssh: options.ssh });
     this.replica = new HyperVReplica(options.runner);
     this.native = { replication: replicaLinks(this.replica) };
   }

@@ -74,6 +74,7 @@ function machineOf(vm: VmFacts, host: HostFacts, clusterId: string | undefined, 
     os: { family: 'unknown' },
     cpuCount: vm.cpus,
     memoryBytes: vm.memoryBytes,
+    firmware: vm.generation === 2 ? 'efi' : 'bios',
     hostId: hostId(host),
     ...(vm.clustered && clusterId && { clusterId }),
     disks: vm.disks

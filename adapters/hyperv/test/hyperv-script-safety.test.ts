@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodeInvocation, wrapScript } from '@drkit/powershell';
 import { capturedInvocation as sent, HOSTILE_VALUES as HOSTILE } from '../../../test/harness/ps-capture.js';
-import { HYPERV_OPERATIONS, HYPERV_REPLICA_OPERATIONS } from '../src/index.js';
+import { HYPERV_OPERATIONS, HYPERV_RECOVERY_OPERATIONS, HYPERV_REPLICA_OPERATIONS } from '../src/index.js';
 
-// The host's own scripts and Hyper-V Replica's (shared with the VMM adapter).
-const OPERATIONS = [...HYPERV_OPERATIONS, ...HYPERV_REPLICA_OPERATIONS];
+// The host's own scripts, Hyper-V Replica's (shared with the VMM adapter) and recovery's.
+const OPERATIONS = [...HYPERV_OPERATIONS, ...HYPERV_REPLICA_OPERATIONS, ...HYPERV_RECOVERY_OPERATIONS];
 
 describe('every Hyper-V script builder, fed hostile values', () => {
   it('sends the same fixed script whatever the values: none of them reaches script text', async () => {

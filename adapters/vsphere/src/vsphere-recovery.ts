@@ -3,11 +3,13 @@ import { Readable } from 'node:stream';
 import {
   checkSnapshotTag,
   DrkitError,
+  parseRecoveryMark,
+  recoveryMark,
+  withRecoveryState,
   UnsupportedError,
   type RecoveredMachine,
   type RecoveryOps,
   type RecoveryRequest,
-  type RecoveredState,
 } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import { morefXml, type MoRef, type Vim25Client } from './vim25-client.js';
@@ -26,7 +28,6 @@ export interface VSphereRecoveryContext {
   withSession: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
-const ANNOTATION = 'drkit-recovery:';
 // The guest type a recovered VM gets when the point says only the OS family.
 const GUEST_ID = {
   windows: 'windows9Server64Guest',
@@ -105,7 +106,7 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
       retrieveObject(client, collector(), vm, ['runtime.powerState', 'config.annotation'], signal),
     );
     const note = state?.props.get('config.annotation')?.text ?? '';
-    if (!parseAnnotation(note))
+    if (!parseRecoveryMark(note))
       throw new DrkitError('invalid-state', `${machineId} was not made by a drkit recovery: left alone`);
     return { vm, note, power: state?.props.get('runtime.powerState')?.text };
   };
@@ -185,7 +186,7 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
         .join('');
       const spec =
         `<config><name>${xmlEscape(request.name)}</name><guestId>${GUEST_ID[d.os.family]}</guestId>` +
-        `<annotation>${xmlEscape(annotation(request.tag, request.pointId, 'building'))}</annotation>` +
+        `<annotation>${xmlEscape(recoveryMark(request.tag, request.pointId, 'building'))}</annotation>` +
         `<files><vmPathName>[${xmlEscape(dsName)}]</vmPathName></files>` +
         `<numCPUs>${cpus}</numCPUs><memoryMB>${memoryMB}</memoryMB>` +
         '<deviceChange><operation>add</operation><device xsi:type="VirtualLsiLogicController"><key>-100</key><busNumber>0</busNumber><sharedBus>noSharing</sharedBus></device></deviceChange>' +
@@ -240,19 +241,19 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
         await ctx.withSession(() =>
           task(client.invoke('PowerOnVM_Task', vm, '', { signal }), `powering on ${request.name}`, signal),
         );
-      await mark(vm, annotation(request.tag, request.pointId, 'ready'), signal);
+      await mark(vm, recoveryMark(request.tag, request.pointId, 'ready'), signal);
       return { machineId, name: request.name, poweredOn: powerOn, notes };
     },
 
     async commit(machineId, options = {}) {
       const { vm, note } = await ours(machineId, options.signal);
-      await mark(vm, note.replace(/^state=.*$/m, 'state=committed'), options.signal);
+      await mark(vm, withRecoveryState(note, 'committed'), options.signal);
     },
 
     async listRecovered(tag, options = {}) {
       const vms = await list('VirtualMachine', ['name', 'config.annotation', 'config.instanceUuid'], options.signal);
       return vms.flatMap((v) => {
-        const note = parseAnnotation(v.props.get('config.annotation')?.text);
+        const note = parseRecoveryMark(v.props.get('config.annotation')?.text);
         if (note?.tag !== tag) return [];
         return [
           {
@@ -352,23 +353,4 @@ async function put(
       response.status === 401 ? 'session-expired' : 'platform',
       `upload of ${path} to [${datastore}]: HTTP ${response.status}`,
     );
-}
-
-/** `drkit-recovery:<tag>`, then `point=<id>` and `state=building|ready|committed`, one per line. */
-function annotation(tag: string, pointId: string | undefined, state: 'building' | 'ready'): string {
-  return [`${ANNOTATION}${tag}`, ...(pointId ? [`point=${pointId}`] : []), `state=${state}`].join('\n');
-}
-
-function parseAnnotation(
-  text: string | undefined,
-): { tag: string; pointId?: string; state: RecoveredState } | undefined {
-  const [first, ...rest] = (text ?? '').split('\n');
-  if (!first?.startsWith(ANNOTATION)) return undefined;
-  const field = (k: string) => rest.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1);
-  const state = field('state');
-  return {
-    tag: first.slice(ANNOTATION.length),
-    ...(field('point') && { pointId: field('point') }),
-    state: state === 'ready' || state === 'committed' ? state : 'building',
-  };
 }

@@ -32,3 +32,4 @@ export type { Fault, FaultPhase } from './reference/reference-faults.js';
 export type { MachineConfig } from './reference/reference-site.js';
 export { referenceAdapter } from './reference/reference-definition.js';
 export { choosePoint } from './recovery/choose-point.js';
+export { parseRecoveryMark, recoveryMark, recoveryMarkLine, withRecoveryState } from './recovery/recovery-mark.js';

@@ -69,6 +69,8 @@ function codeFor(e: PsError) {
       return 'bad-input' as const;
     case 'ResourceBusy':
       return 'busy' as const;
+    case 'ResourceExists':
+      return 'conflict' as const;
     case 'InvalidOperation':
       return 'invalid-state' as const;
     case 'CommandNotFound':

@@ -69,6 +69,7 @@ const machine = {
       },
     },
     template: { type: 'boolean' },
+    firmware: { enum: ['bios', 'efi'] },
   },
 } as const;
 

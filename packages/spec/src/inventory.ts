@@ -44,6 +44,8 @@ export interface Machine {
   os: { family: OsFamily; name?: string };
   cpuCount?: number;
   memoryBytes?: number;
+  /** How the machine boots, where the platform says (Hyper-V: generation 1 is BIOS, 2 UEFI). */
+  firmware?: 'bios' | 'efi';
   hostId?: string;
   clusterId?: string;
   disks: Disk[];

@@ -8,6 +8,8 @@ import type { Machine, Network, OsFamily } from './inventory.js';
 export interface MachineDescription {
   cpuCount?: number;
   memoryBytes?: number;
+  /** Absent: the platform did not say; a recovery then uses its own default and says so. */
+  firmware?: 'bios' | 'efi';
   os: { family: OsFamily; name?: string };
   disks: Array<{ diskId: string; name: string; capacityBytes: number }>;
   /** NICs in order, with the network each was on (by name: what a network map matches). */
@@ -18,6 +20,7 @@ export function describeMachine(machine: Machine, networks: readonly Network[] =
   return {
     ...(machine.cpuCount !== undefined && { cpuCount: machine.cpuCount }),
     ...(machine.memoryBytes !== undefined && { memoryBytes: machine.memoryBytes }),
+    ...(machine.firmware && { firmware: machine.firmware }),
     os: { ...machine.os },
     disks: machine.disks.map((d) => ({ diskId: d.id, name: d.name, capacityBytes: d.capacityBytes })),
     nics: machine.nics.map((n) => {

@@ -109,7 +109,7 @@ function ConvertTo-StubVm([string]$id, $v) {
     ProcessorCount = $v.cpus; MemoryStartup = [long]$v.memory; CheckpointType = [CheckpointType]$v.checkpointType
     ReplicationState = [VMReplicationState]$(if ($r) { $r.state } else { 'Disabled' }); ReplicationHealth = [VMReplicationHealthState]$(if ($r) { $r.health } else { 'NotApplicable' })
     ReplicationMode = [VMReplicationMode]$(if ($r) { $r.mode } else { 'None' }); IsClustered = $false; Path = $v.path; IntegrationServicesVersion = if ($v.icVersion) { [version]$v.icVersion } else { $null }
-    ComputerName = (Get-StubState).host.name
+    ComputerName = (Get-StubState).host.name; Notes = [string]$v.notes
   }
 }
 
@@ -159,7 +159,7 @@ function Get-VMNetworkAdapter {
   process {
     $v = (Find-StubVm $VM.Id).vm
     foreach ($n in $v.nics) {
-      [pscustomobject]@{ Id = $n.id; Name = $n.name; MacAddress = $n.mac; SwitchId = if ($n.switchId) { [guid]$n.switchId } else { $null }; Connected = [bool]$n.switchId
+      [pscustomobject]@{ VMId = $VM.Id; Id = $n.id; Name = $n.name; MacAddress = $n.mac; SwitchId = if ($n.switchId) { [guid]$n.switchId } else { $null }; Connected = [bool]$n.switchId
         # An emulated (legacy) adapter reports no address list at all: $null, not an empty array.
         IPAddresses = if ($n.name -like 'Legacy*') { $null } elseif ($v.state -eq 'Running') { [string[]]$n.addresses } else { [string[]]@() } }
     }
@@ -180,7 +180,7 @@ function Get-VMIntegrationService {
 }
 
 function Get-VMSwitch { foreach ($s in (Get-StubState).switches) { [pscustomobject]@{ Id = [guid]$s.id; Name = $s.name; SwitchType = [VMSwitchType]$s.type } } }
-function Get-VMHost { $h = (Get-StubState).host; [pscustomobject]@{ ComputerName = $h.name; LogicalProcessorCount = $h.processors; MemoryCapacity = [long]$h.memory } }
+function Get-VMHost { $h = (Get-StubState).host; [pscustomobject]@{ ComputerName = $h.name; LogicalProcessorCount = $h.processors; MemoryCapacity = [long]$h.memory; VirtualMachinePath = (Join-Path $env:DRKIT_STUB_DISKS 'Hyper-V') } }
 function Get-VMReplicationServer { [pscustomobject]@{ ReplicationEnabled = $true; IntegratedAuthenticationPort = 80; AllowedAuthenticationType = 'Kerberos' } }
 
 function Get-VMReplication {
@@ -241,7 +241,7 @@ function Set-StubPower($VM, [string]$power) {
   Update-StubState { param($s) $s.vms[$key].state = $power } | Out-Null
 }
 
-function Stop-VM { [CmdletBinding()] param([Parameter(Mandatory)]$VM, [switch]$Force) Set-StubPower $VM 'Off' }
+function Stop-VM { [CmdletBinding()] param([Parameter(Mandatory)]$VM, [switch]$Force, [switch]$TurnOff) Set-StubPower $VM 'Off' }
 function Start-VM { [CmdletBinding()] param([Parameter(Mandatory)]$VM) Set-StubPower $VM 'Running' }
 
 function Start-VMFailover {
@@ -520,4 +520,136 @@ $global:StubCim['Msvm_VirtualSystemManagementService'] = @{
       New-StubJob 'ModifySystemSettings' $null
     }
   }
+}
+
+# ---------------------------------------------------------------- making and removing VMs
+# What a recovery uses, with the module's rules that bite: memory in whole 2 MiB, generation 2
+# boots only VHDX from SCSI, a location holds one drive, a running VM cannot be removed, and
+# Remove-VM leaves the VM's files where they are.
+function New-VM {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)][string]$Name, [int16]$Generation = 1, [long]$MemoryStartupBytes = 1GB, [switch]$NoVHD, [string]$Path, [string]$SwitchName)
+  if (@(1, 2) -notcontains $Generation) { Write-Error -Category InvalidArgument -Message "Cannot validate argument on parameter 'Generation'. The argument `"$Generation`" does not belong to the set `"1,2`"." -ErrorAction Stop }
+  if ($MemoryStartupBytes % 2MB -ne 0 -or $MemoryStartupBytes -lt 32MB) { Write-Error -Category InvalidArgument -Message "Failed to modify device 'Memory'. Invalid startup memory amount assigned for '$Name'. The amount of memory assigned to a virtual machine must be a multiple of 2 MB." -ErrorAction Stop }
+  $root = if ($Path) { $Path } else { (Get-VMHost).VirtualMachinePath }
+  $folder = Join-Path $root $Name
+  $null = New-Item -ItemType Directory -Force -Path (Join-Path $folder 'Virtual Machines')
+  $key = New-StubGuid
+  $mac = '00155D' + (-join (1..3 | ForEach-Object { '{0:X2}' -f (Get-Random -Maximum 256) }))
+  Update-StubState {
+    param($s)
+    $s.vms[$key] = @{ name = $Name; state = 'Off'; generation = [int]$Generation; version = '10.0'; cpus = 1; memory = $MemoryStartupBytes; checkpointType = 'Production'; path = $folder; icVersion = ''; vss = ''; notes = ''
+      scsi = $(if ($Generation -eq 2) { 1 } else { 0 }); disks = @(); nics = @(@{ id = "Microsoft:$key\$(New-StubGuid)"; name = 'Network Adapter'; mac = $mac; switchId = $null; addresses = @() }) }
+  } | Out-Null
+  Get-VM -Id $key
+}
+
+function Set-VM {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM, [long]$ProcessorCount, [string]$Notes)
+  $key = $VM.Id.ToString().ToUpperInvariant()
+  $bound = $PSBoundParameters
+  if ($bound.ContainsKey('ProcessorCount') -and ($ProcessorCount -lt 1 -or $ProcessorCount -gt (Get-StubState).host.processors)) { Write-Error -Category InvalidArgument -Message "Failed to modify device 'Processor'. The virtual machine '$($VM.Name)' cannot have $ProcessorCount processors: the host has $((Get-StubState).host.processors) logical processors." -ErrorAction Stop }
+  Update-StubState {
+    param($s)
+    if ($bound.ContainsKey('ProcessorCount')) { $s.vms[$key].cpus = $ProcessorCount }
+    if ($bound.ContainsKey('Notes')) { $s.vms[$key].notes = $Notes }
+  } | Out-Null
+}
+
+function Remove-VMNetworkAdapter {
+  [CmdletBinding()]
+  param([Parameter(Mandatory, ValueFromPipeline)]$VMNetworkAdapter)
+  process {
+    $key = $VMNetworkAdapter.VMId.ToString().ToUpperInvariant(); $id = $VMNetworkAdapter.Id
+    Update-StubState { param($s) $s.vms[$key].nics = @($s.vms[$key].nics | Where-Object { $_.id -ne $id }) } | Out-Null
+  }
+}
+
+function Add-VMNetworkAdapter {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM, [string]$Name = 'Network Adapter', [string]$SwitchName)
+  $switch = $null
+  if ($SwitchName) {
+    $switch = (Get-StubState).switches | Where-Object { $_.name -eq $SwitchName } | Select-Object -First 1
+    if (-not $switch) { Write-Error -Category ObjectNotFound -Message "Hyper-V was unable to find a virtual switch with name `"$SwitchName`"." -ErrorAction Stop }
+  }
+  $key = $VM.Id.ToString().ToUpperInvariant()
+  $mac = '00155D' + (-join (1..3 | ForEach-Object { '{0:X2}' -f (Get-Random -Maximum 256) }))
+  Update-StubState { param($s) $s.vms[$key].nics = @($s.vms[$key].nics) + @(@{ id = "Microsoft:$key\$(New-StubGuid)"; name = $Name; mac = $mac; switchId = $(if ($switch) { $switch.id } else { $null }); addresses = @() }) } | Out-Null
+}
+
+function Get-VMScsiController {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM)
+  $v = (Find-StubVm $VM.Id).vm
+  for ($i = 0; $i -lt [int]$v.scsi; $i++) { [pscustomobject]@{ VMName = $v.name; ControllerNumber = $i } }
+}
+
+function Add-VMScsiController {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM)
+  $key = $VM.Id.ToString().ToUpperInvariant()
+  Update-StubState { param($s) $s.vms[$key].scsi = [int]$s.vms[$key].scsi + 1 } | Out-Null
+}
+
+function Add-VMHardDiskDrive {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM, [Parameter(Mandatory)][string]$Path, [string]$ControllerType = 'SCSI', [int]$ControllerNumber = 0, [int]$ControllerLocation = 0)
+  $x = Find-StubVm $VM.Id
+  if (-not (Test-Path -LiteralPath $Path)) { Write-Error -Category ObjectNotFound -Message "Failed to add device 'Virtual Hard Disk'. The system cannot find the file specified. ($Path)" -ErrorAction Stop }
+  $isVhd = $Path -like '*.vhd'
+  if ($x.vm.generation -eq 2 -and ($ControllerType -eq 'IDE' -or $isVhd)) { Write-Error -Category InvalidOperation -Message "Failed to add device 'Virtual Hard Disk'. A generation 2 virtual machine supports only VHDX files on SCSI controllers. ($Path)" -ErrorAction Stop }
+  if ($ControllerType -eq 'SCSI' -and $ControllerNumber -ge [int]$x.vm.scsi) { Write-Error -Category ObjectNotFound -Message "No SCSI controller $ControllerNumber on '$($x.vm.name)'." -ErrorAction Stop }
+  if (@($x.vm.disks | Where-Object { $_.controller -eq $ControllerType -and $_.number -eq $ControllerNumber -and $_.location -eq $ControllerLocation }).Count) { Write-Error -Category ResourceExists -Message "$ControllerType $($ControllerNumber):$ControllerLocation of '$($x.vm.name)' already holds a drive." -ErrorAction Stop }
+  $length = (Get-Item -LiteralPath $Path).Length
+  $size = if ($isVhd) { $length - 512 } else { $length }
+  Update-StubState {
+    param($s)
+    $n = 0; foreach ($v in $s.vms.Values) { $n += @($v.disks).Count }
+    $s.vms[$x.id].disks = @($s.vms[$x.id].disks) + @(@{ controller = $ControllerType; number = $ControllerNumber; location = $ControllerLocation
+        vhd = @{ path = $Path; format = $(if ($isVhd) { 'VHD' } else { 'VHDX' }); type = $(if ($isVhd) { 'Fixed' } else { 'Dynamic' }); size = [long]$size; fileSize = [long]$length; parent = ''; diskIdentifier = ('{0:X8}-2C2D-4E3F-8A9B-0C1D2E3F4A5B' -f (0x2000 + $n)) } })
+    $s.images[$Path] = $Path
+  } | Out-Null
+}
+
+function Set-VMFirmware {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM, $FirstBootDevice, [string]$SecureBootTemplate)
+  $x = Find-StubVm $VM.Id
+  if ($x.vm.generation -ne 2) { Write-Error -Category InvalidArgument -Message "'$($x.vm.name)' is a generation 1 virtual machine: it has no UEFI firmware." -ErrorAction Stop }
+  if ($SecureBootTemplate -and @('MicrosoftWindows', 'MicrosoftUEFICertificateAuthority', 'OpenSourceShieldedVM') -notcontains $SecureBootTemplate) { Write-Error -Category InvalidArgument -Message "Unknown secure boot template '$SecureBootTemplate'." -ErrorAction Stop }
+  Update-StubState { param($s) $s.vms[$x.id].firmware = @{ bootDisk = $(if ($FirstBootDevice) { [string]$FirstBootDevice.Path } else { $null }); secureBootTemplate = $(if ($SecureBootTemplate) { $SecureBootTemplate } else { 'MicrosoftWindows' }) } } | Out-Null
+}
+
+# A fixed VHD is checked as Hyper-V reads one (the footer's cookie, type, checksum and size);
+# the "VHDX" written holds the raw data, which is how this stub keeps every virtual disk.
+function Convert-VHD {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)][string]$Path, [Parameter(Mandatory)][string]$DestinationPath, [string]$VHDType = 'Dynamic')
+  if (-not (Test-Path -LiteralPath $Path)) { Write-Error -Category ObjectNotFound -Message "Failed to convert the virtual disk. The system cannot find the file specified. ($Path)" -ErrorAction Stop }
+  if (Test-Path -LiteralPath $DestinationPath) { Write-Error -Category ResourceExists -Message "Failed to convert the virtual disk. The file exists. ($DestinationPath)" -ErrorAction Stop }
+  $in = [IO.File]::OpenRead($Path)
+  try {
+    $footer = New-Object byte[] 512
+    $in.Position = $in.Length - 512; $null = $in.Read($footer, 0, 512)
+    $sum = 0; for ($i = 0; $i -lt 512; $i++) { if ($i -lt 64 -or $i -ge 68) { $sum += $footer[$i] } }
+    $be = { param($o, $n) $v = [uint64]0; for ($k = 0; $k -lt $n; $k++) { $v = $v * 256 + $footer[$o + $k] }; $v }
+    $ok = [Text.Encoding]::ASCII.GetString($footer, 0, 8) -eq 'conectix' -and (& $be 60 4) -eq 2 -and (& $be 64 4) -eq ((-bnot [long]$sum) -band 4294967295) -and (& $be 48 8) -eq ($in.Length - 512)
+    if (-not $ok) { Write-Error -Category InvalidData -Message "Failed to convert the virtual disk. The file '$Path' is not a valid fixed virtual hard disk." -ErrorAction Stop }
+    $in.Position = 0
+    $out = [IO.File]::Open($DestinationPath, 'CreateNew', 'Write')
+    try {
+      $buf = New-Object byte[] 4MB; $left = $in.Length - 512
+      while ($left -gt 0) { $r = $in.Read($buf, 0, [int][Math]::Min($buf.Length, $left)); if ($r -le 0) { break }; $out.Write($buf, 0, $r); $left -= $r }
+    } finally { $out.Dispose() }
+  } finally { $in.Dispose() }
+}
+
+function Remove-VM {
+  [CmdletBinding(SupportsShouldProcess)]
+  param([Parameter(Mandatory)]$VM, [switch]$Force)
+  $x = Find-StubVm $VM.Id
+  if ($x.vm.state -ne 'Off') { Write-Error -Category InvalidOperation -Message "The operation cannot be performed while the object is in its current state: '$($x.vm.name)' is $($x.vm.state)." -ErrorAction Stop }
+  Update-StubState { param($s) foreach ($d in $s.vms[$x.id].disks) { if ($d.vhd) { $s.images.Remove($d.vhd.path) } }; $s.vms.Remove($x.id) } | Out-Null
 }
