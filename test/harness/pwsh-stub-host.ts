@@ -39,6 +39,8 @@ export interface PwshStubHost {
   // biome-ignore lint/suspicious/noExplicitAny: as above
   setState: (next: Record<string, any>) => void;
   dispose: () => void;
+  /** What a login on this host must have in its environment (an sshd's SetEnv) to be the stub host. */
+  env: Record<string, string>;
 }
 
 /**
@@ -104,6 +106,7 @@ export function pwshStubHost(
     return { ...proc, stdin, kill: () => proc.kill() };
   };
   return {
+    env,
     runner: async () => runner,
     calls,
     disksDir,

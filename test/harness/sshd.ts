@@ -32,6 +32,8 @@ export interface Sshd {
 
 export interface SshdOptions {
   maxSessions?: number;
+  /** Set in every login's environment (sshd's SetEnv; it overrides even PATH). */
+  env?: Record<string, string>;
 }
 
 /** sshd needs root here (it runs the login as root to reach block devices). */
@@ -63,6 +65,14 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       `MaxSessions ${options.maxSessions ?? 10}`,
       'MaxStartups 100:30:200',
       'LogLevel ERROR',
+      // One directive: sshd keeps the first value of a keyword and ignores later ones.
+      ...(options.env
+        ? [
+            `SetEnv ${Object.entries(options.env)
+              .map(([k, v]) => `"${k}=${v}"`)
+              .join(' ')}`,
+          ]
+        : []),
       '',
     ].join('\n'),
   );

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
+import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.js';
+import { drkit } from './run-drkit.js';
+
+// The whole path as a user runs it: the drkit binary logs in to a REAL sshd, whose logins are
+// the stub Hyper-V host (SetEnv puts its powershell.exe — real pwsh with the stub's cmdlets —
+// on the PATH): replicate DC01, test-fail it over onto the isolated switch, clean up by tag.
+const MiB = 1 << 20;
+const ISOLATED = '9d8c7b6a-5f4e-4d3c-9b2a-1f0e9d8c7b6a';
+const ready = PWSH && sshdAvailable();
+if (!ready) console.warn(`drkit recover into Hyper-V skipped: ${PWSH ? 'needs root and sshd' : NO_PWSH_REASON}`);
+
+let host: PwshStubHost;
+let sshd: Sshd;
+beforeAll(async () => {
+  if (!ready) return;
+  host = pwshStubHost('hyperv-host');
+  sshd = await startSshd({ env: host.env });
+});
+afterAll(async () => {
+  await sshd?.stop();
+  host?.dispose();
+});
+
+describe.skipIf(!ready)('drkit recover into a Hyper-V host over SSH', () => {
+  it('test-fails DC01 over onto the test switch from its point, finds it again on a re-run, and cleans up only it', async () => {
+    const os = randomBytes(24 * MiB);
+    const ntds = Buffer.alloc(8 * MiB);
+    randomBytes(64 * 1024).copy(ntds, 5 * MiB);
+    await writeFile(join(host.disksDir, 'DC01-os.raw'), os);
+    await writeFile(join(host.disksDir, 'DC01-ntds.raw'), ntds);
+    const endpoint = `hyperv://root@127.0.0.1:${sshd.port}`;
+    const login = ['--identity', sshd.clientKeyFile, '--known-hosts', sshd.knownHostsFile];
+    const store = `dir:${join(await mkdtemp(join(tmpdir(), 'drkit-recover-hv-')), 'store')}`;
+
+    const replicated = await drkit(['replicate', endpoint, '--machine', 'DC01', '--target', store, ...login, '--json']);
+    expect(replicated.code, replicated.stderr).toBe(0);
+    const pointId = (JSON.parse(replicated.stdout) as { id: string }).id;
+
+    const test = ['recover', store, '--machine', 'DC01', '--to', endpoint, ...login, '--test', '--json'];
+    const run = await drkit([...test, '--test-network', 'Isolated']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { point: { id: string }; machines: Array<Record<string, unknown>> };
+    expect(result.point.id).toBe(pointId);
+    expect(result.machines).toEqual([
+      expect.objectContaining({ source: 'DC01', name: 'DC01-test', state: 'created', consistency: 'crash' }),
+    ]);
+    expect(run.stderr).toMatch(/creating DC01-test from DC01/);
+    const made = host.state().vms[String(result.machines[0]!.machineId).toUpperCase()];
+    expect(made).toMatchObject({ name: 'DC01-test', generation: 2, cpus: 2, memory: 4 * 1024 ** 3, state: 'Running' });
+    expect(made.nics.map((n: { switchId: string }) => n.switchId)).toEqual([ISOLATED]);
+    const files = made.disks.map((d: { vhd: { path: string } }) => d.vhd.path) as string[];
+    expect((await readFile(files[0]!)).equals(os)).toBe(true);
+    expect((await readFile(files[1]!)).equals(ntds)).toBe(true);
+
+    // Run again: the machine is found by its tag, not made twice.
+    const again = await drkit([...test, '--test-network', 'Isolated']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as typeof result).machines[0]).toMatchObject({ state: 'found' });
+    expect(Object.values(host.state().vms).filter((v) => (v as { name: string }).name === 'DC01-test')).toHaveLength(1);
+
+    // A failover onto the same host under production's own name is refused before anything changes.
+    const same = await drkit([
+      'recover',
+      store,
+      '--machine',
+      'DC01',
+      '--to',
+      endpoint,
+      ...login,
+      '--network-map',
+      'ConvergedSwitch=Isolated',
+      '--yes',
+      '--json',
+    ]);
+    expect(same.code).toBe(1);
+    expect(same.stdout).toMatch(/a VM named DC01 already exists on the host/);
+
+    const cleanup = await drkit(['recover', 'cleanup', store, '--to', endpoint, ...login, '--json']);
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect((JSON.parse(cleanup.stdout) as { removed: Array<{ name: string }> }).removed.map((m) => m.name)).toEqual([
+      'DC01-test',
+    ]);
+    expect(Object.values(host.state().vms).map((v) => (v as { name: string }).name)).toEqual([
+      'DC01',
+      'SQL01',
+      'WEB01',
+      'LEGACY-APP',
+    ]);
+  }, 180_000);
+});
