@@ -51,9 +51,9 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
   const { client } = ctx;
   const collector = () => ctx.content().propertyCollector;
 
-  const list = (type: string, paths: string[], signal?: AbortSignal) =>
+  const list = (type: string, paths: string[], signal?: AbortSignal, root?: MoRef) =>
     ctx.withSession(async () => {
-      const view = await createContainerView(client, ctx.content(), [type], signal);
+      const view = await createContainerView(client, ctx.content(), [type], signal, root);
       try {
         const out: ObjectContent[] = [];
         for await (const page of retrieveFromView(client, collector(), view, [{ type, paths }], {
@@ -125,8 +125,38 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
           'conflict',
           `a VM named ${request.name} already exists on the target: give the recovered machine another name`,
         );
+      // One datacenter holds everything the VM uses: names (a datastore, "VM Network",
+      // "Resources") repeat across datacenters, so each is looked up inside the chosen one.
+      const placement = request.placement ?? {};
+      const datacenters = await list('Datacenter', ['name', 'vmFolder', 'datastore'], signal);
+      const dcNamed = (n: string | undefined) => datacenters.find((x) => x.props.get('name')?.text === n);
+      let dc = placement.datacenter ? dcNamed(placement.datacenter) : undefined;
+      if (placement.datacenter && !dc)
+        throw new DrkitError('bad-input', `no datacenter named ${placement.datacenter} on the target`);
+      if (!dc && placement.datastore) {
+        const all = await list('Datastore', ['name'], signal);
+        const holders = datacenters.filter((x) =>
+          morefList(x.props.get('datastore')).some((r) =>
+            all.some((ds) => ds.obj.value === r.value && ds.props.get('name')?.text === placement.datastore),
+          ),
+        );
+        if (holders.length > 1)
+          throw new DrkitError(
+            'bad-input',
+            `datastore ${placement.datastore} is in ${holders.length} datacenters (${holders.map((h) => h.props.get('name')?.text).join(', ')}): give the placement's datacenter`,
+          );
+        dc = holders[0];
+      }
+      if (!dc && datacenters.length > 0) {
+        dc = datacenters[0]!;
+        notes.push(`datacenter ${dc.props.get('name')?.text} (the first)`);
+      }
+      if (!dc) throw new DrkitError('bad-input', 'the target has no datacenter');
+      const dcName = dc.props.get('name')!.text;
+      const inDc = (type: string, paths: string[]) => list(type, paths, signal, dc.obj);
+
       // Every NIC needs a mapped network before anything is created.
-      const networks = await list('Network', ['name'], signal);
+      const networks = await inDc('Network', ['name']);
       const nics = d.nics.map((nic) => {
         const source = nic.network ?? '(no network)';
         const target = request.networkMap[source];
@@ -136,33 +166,27 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
             `${request.name}: NIC ${nic.name} is on ${source}, which the network map does not map`,
           );
         const net = networks.find((n) => n.props.get('name')?.text === target);
-        if (!net) throw new DrkitError('bad-input', `${request.name}: no network named ${target} on the target`);
+        if (!net)
+          throw new DrkitError('bad-input', `${request.name}: no network named ${target} in datacenter ${dcName}`);
         return { name: target, ref: net.obj };
       });
       const backings = await Promise.all(nics.map((n) => nicBacking(n.name, n.ref, signal)));
-      const datastores = await list('Datastore', ['name', 'summary.accessible'], signal);
-      const ds = request.placement?.datastore
-        ? datastores.find((x) => x.props.get('name')?.text === request.placement!.datastore)
+      const datastores = await inDc('Datastore', ['name', 'summary.accessible']);
+      const ds = placement.datastore
+        ? datastores.find((x) => x.props.get('name')?.text === placement.datastore)
         : datastores.find((x) => x.props.get('summary.accessible')?.text !== 'false');
       if (!ds)
         throw new DrkitError(
           'bad-input',
-          `no datastore ${request.placement?.datastore ?? '(any accessible)'} on the target`,
+          `no datastore ${placement.datastore ?? '(any accessible)'} in datacenter ${dcName}`,
         );
       const dsName = ds.props.get('name')!.text;
-      const datacenters = await list('Datacenter', ['name', 'vmFolder', 'datastore'], signal);
-      const dc = datacenters.find((x) => morefList(x.props.get('datastore')).some((r) => r.value === ds.obj.value));
-      if (!dc) throw new DrkitError('not-found', `datastore ${dsName} is in no datacenter`);
-      const dcName = dc.props.get('name')!.text;
-      const pools = await list('ResourcePool', ['name'], signal);
-      const pool = request.placement?.pool
-        ? pools.find((p) => p.props.get('name')?.text === request.placement!.pool)
-        : pools[0];
-      if (!pool) throw new DrkitError('bad-input', `no resource pool ${request.placement?.pool ?? ''} on the target`);
+      const pools = await inDc('ResourcePool', ['name']);
+      const pool = placement.pool ? pools.find((p) => p.props.get('name')?.text === placement.pool) : pools[0];
+      if (!pool) throw new DrkitError('bad-input', `no resource pool ${placement.pool ?? ''} in datacenter ${dcName}`);
       const folder = morefOf(dc.props.get('vmFolder'))!;
-      if (!request.placement?.datastore) notes.push(`datastore ${dsName} (the first accessible)`);
-      if (!request.placement?.pool)
-        notes.push(`resource pool ${pool.props.get('name')?.text ?? pool.obj.value} (the first)`);
+      if (!placement.datastore) notes.push(`datastore ${dsName} (the first accessible)`);
+      if (!placement.pool) notes.push(`resource pool ${pool.props.get('name')?.text ?? pool.obj.value} (the first)`);
 
       const cpus = d.cpuCount ?? 1;
       const memoryMB = d.memoryBytes ? Math.ceil(d.memoryBytes / 1048576) : 1024;

@@ -8,9 +8,11 @@ export async function createContainerView(
   content: ServiceContent,
   types: readonly string[],
   signal?: AbortSignal,
+  /** Where the view starts (a datacenter): the whole inventory by default. */
+  root: MoRef = content.rootFolder,
 ): Promise<MoRef> {
   const params =
-    `<container type="${content.rootFolder.type}">${content.rootFolder.value}</container>` +
+    `<container type="${root.type}">${root.value}</container>` +
     types.map((t) => `<type>${t}</type>`).join('') +
     '<recursive>true</recursive>';
   const response = await client.invoke('CreateContainerView', content.viewManager, params, { signal });

@@ -195,6 +195,7 @@ connectionOptions(targetOptions(program.command('recover')))
   .option('--to <endpoint>', 'without a plan: where the machines come up (vsphere://…)')
   .option('--network-map <src=dst>', 'without a plan: a source network and its target network (repeat)', collect, [])
   .option('--test-network <name>', 'without a plan: where every NIC goes in a --test')
+  .option('--datacenter <name>', "without a plan: the target datacenter (default: the datastore's, or the first)")
   .option('--datastore <name>', 'without a plan: the target datastore (default: the first accessible)')
   .option('--pool <name>', 'without a plan: the target resource pool (default: the first)')
   .option(

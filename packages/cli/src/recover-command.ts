@@ -31,6 +31,7 @@ export interface RecoverFlags extends ConnectionFlags {
   test?: boolean;
   yes?: boolean;
   json?: boolean;
+  datacenter?: string;
   datastore?: string;
   pool?: string;
   planned?: boolean;
@@ -67,7 +68,11 @@ function adHocPlan(flags: RecoverFlags): RecoveryPlan {
   return {
     name: 'adhoc',
     target: { endpoint: flags.to, ...connection(flags) },
-    placement: { ...(flags.datastore && { datastore: flags.datastore }), ...(flags.pool && { pool: flags.pool }) },
+    placement: {
+      ...(flags.datacenter && { datacenter: flags.datacenter }),
+      ...(flags.datastore && { datastore: flags.datastore }),
+      ...(flags.pool && { pool: flags.pool }),
+    },
     networkMap,
     ...(flags.testNetwork && { testNetwork: flags.testNetwork }),
     groups: [

@@ -23,7 +23,7 @@ export interface RecoveryPlan {
   target: { endpoint: string } & EndpointFlags;
   /** Where the machines run now (a planned failover's shutdown and final point). */
   source?: { endpoint: string } & EndpointFlags;
-  placement: { datastore?: string; pool?: string };
+  placement: { datacenter?: string; datastore?: string; pool?: string };
   networkMap: Record<string, string>;
   /** Where every NIC goes in a test failover, away from production. */
   testNetwork?: string;
@@ -84,7 +84,7 @@ export const RECOVERY_PLAN_SCHEMA = {
     placement: {
       type: 'object',
       additionalProperties: false,
-      properties: { datastore: { type: 'string' }, pool: { type: 'string' } },
+      properties: { datacenter: { type: 'string' }, datastore: { type: 'string' }, pool: { type: 'string' } },
     },
     networkMap: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
     testNetwork: { type: 'string', minLength: 1 },

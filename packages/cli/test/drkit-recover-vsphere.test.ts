@@ -12,6 +12,7 @@ import { drkit as run } from './run-drkit.js';
 
 let sim: Vcsim;
 let vms: Machine[];
+let total: number;
 const drkit = (args: string[]) => run(args, { DRKIT_PASSWORD: sim.password });
 const endpoint = () => `vsphere://${sim.username}@127.0.0.1:${sim.port}`;
 const inventory = async (): Promise<Inventory> => {
@@ -28,11 +29,11 @@ const inventory = async (): Promise<Inventory> => {
   }
 };
 const flat = (path: string) => path.replace(/\.vmdk$/, '-flat.vmdk');
-async function readFlat(vmName: string): Promise<Buffer> {
+async function readFlat(vmName: string, dc = 'DC0'): Promise<Buffer> {
   return withAdminSession(sim, async (client, cookie) => {
     const r = await client.transport.request({
       method: 'GET',
-      path: `/folder/${encodeURIComponent(vmName)}/${encodeURIComponent(`${vmName}_0-flat.vmdk`)}?dcPath=DC0&dsName=LocalDS_0`,
+      path: `/folder/${encodeURIComponent(vmName)}/${encodeURIComponent(`${vmName}_0-flat.vmdk`)}?dcPath=${dc}&dsName=LocalDS_0`,
       headers: { cookie },
     });
     const chunks: Buffer[] = [];
@@ -43,14 +44,18 @@ async function readFlat(vmName: string): Promise<Buffer> {
 }
 
 beforeAll(async () => {
-  sim = await startVcsim({ clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vmsPerPool: 3 });
-  vms = (await inventory()).machines;
+  // Two datacenters, as a DR site pair: the machines run in DC0, test failovers go to DC1.
+  sim = await startVcsim({ datacenters: 2, clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vmsPerPool: 3 });
+  const all = (await inventory()).machines;
+  vms = all.filter((m) => m.name.startsWith('DC0_'));
+  total = all.length;
 });
 afterAll(() => sim?.stop());
 
 describe('drkit recover against the vCenter simulator', () => {
-  it('test failovers of a two-group plan on the test network, from the newest and an older point; cleanup leaves nothing', async () => {
+  it('test failovers of a two-group plan into the second datacenter on its test network, from the newest and an older point; cleanup leaves nothing', async () => {
     expect(vms).toHaveLength(3);
+    expect(total).toBe(6);
     const dir = await mkdtemp(join(tmpdir(), 'drkit-recover-'));
     const store = `dir:${join(dir, 'store')}`;
     const first = vms.map((vm) => randomBytes(vm.disks[0]!.capacityBytes));
@@ -81,8 +86,9 @@ describe('drkit recover against the vCenter simulator', () => {
       [
         'name: drill',
         `target: { endpoint: "${endpoint()}", thumbprint: "${sim.thumbprint}" }`,
+        'placement: { datacenter: DC1 }',
         'testNetwork: VM Network',
-        'networkMap: { DC0_DVPG0: VM Network }',
+        'networkMap: { DC0_DVPG0: DC1_DVPG0 }',
         'groups:',
         `  - { name: db, machines: [${vms[0]!.name}] }`,
         `  - name: web`,
@@ -110,27 +116,28 @@ describe('drkit recover against the vCenter simulator', () => {
       expect(vm.nics.map((n) => after.networks.find((x) => x.id === n.networkId)?.name)).toEqual(['VM Network']);
     }
     expect(after.machines.find((x) => x.name === `${vms[2]!.name}-test`)!.cpuCount).toBe(2);
-    expect((await readFlat(`${vms[0]!.name}-test`)).equals(second)).toBe(true);
-    expect((await readFlat(`${vms[1]!.name}-test`)).equals(first[1]!)).toBe(true);
+    // In DC1's datastore (its "VM Network", not DC0's of the same name), the point's bytes.
+    expect((await readFlat(`${vms[0]!.name}-test`, 'DC1')).equals(second)).toBe(true);
+    expect((await readFlat(`${vms[1]!.name}-test`, 'DC1')).equals(first[1]!)).toBe(true);
 
     // A re-run finds what the first made: nothing twice.
     const again = JSON.parse(
       (await drkit(['recover', store, '--plan', plan, '--test', '--json'])).stdout,
     ) as typeof result;
     expect(again.machines.map((m) => m.state)).toEqual(['found', 'found', 'found']);
-    expect((await inventory()).machines).toHaveLength(6);
+    expect((await inventory()).machines).toHaveLength(total + 3);
 
     const cleanup = await drkit(['recover', 'cleanup', store, '--plan', plan, '--json']);
     expect(cleanup.code, cleanup.stderr).toBe(0);
     expect((JSON.parse(cleanup.stdout) as { removed: unknown[] }).removed).toHaveLength(3);
-    expect((await inventory()).machines.map((m) => m.id).sort()).toEqual(vms.map((m) => m.id).sort());
+    expect((await inventory()).machines).toHaveLength(total);
 
     // The older point gives its own bytes.
     const old = await drkit(['recover', store, '--plan', plan, '--test', '--point', olderId, '--json']);
     expect(old.code, old.stderr).toBe(0);
-    expect((await readFlat(`${vms[0]!.name}-test`)).equals(first[0]!)).toBe(true);
+    expect((await readFlat(`${vms[0]!.name}-test`, 'DC1')).equals(first[0]!)).toBe(true);
     expect((await drkit(['recover', 'cleanup', store, '--plan', plan])).code).toBe(0);
-    expect((await inventory()).machines).toHaveLength(3);
+    expect((await inventory()).machines).toHaveLength(total);
 
     // A failover into the same vCenter under the source's own name is refused: its folder is production's.
     const same = await drkit([

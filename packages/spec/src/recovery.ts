@@ -18,7 +18,7 @@ export interface RecoveryRequest extends OperationOptions {
   /** The point the machine comes from: kept on it, so a re-run from another point knows to rebuild. */
   pointId?: string;
   /** Where it goes; each defaults to the platform's first (the result says what was chosen). */
-  placement?: { datastore?: string; pool?: string; folder?: string };
+  placement?: { datacenter?: string; datastore?: string; pool?: string; folder?: string };
   powerOn?: boolean;
 }
 
