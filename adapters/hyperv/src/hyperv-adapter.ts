@@ -85,7 +85,12 @@ export class HyperVAdapter implements Adapter {
         return openHyperVDisk({ runner: options.runner, ssh }, { vmId: vm.id, snapshotId, diskId: id, disk }, opts);
       },
     };
-    if (options.ssh) this.recovery = hypervRecovery({ runner: options.runner, ssh: options.ssh });
+    if (options.ssh)
+      this.recovery = hypervRecovery({
+        runner: options.runner,
+        ssh: options.ssh,
+        vm: (id, signal) => this.#vm(id, signal),
+      });
     this.replica = new HyperVReplica(options.runner);
     this.native = { replication: replicaLinks(this.replica) };
   }

@@ -136,6 +136,28 @@ if ($folder -and (Test-Path -LiteralPath $folder)) { Remove-Item -LiteralPath $f
 `,
 };
 
+/**
+ * A failback's way into one of a VM's disks: the VM must be off (its disks are then nobody
+ * else's), the drive's virtual hard disk is mounted read-write and the disk set offline, so
+ * Windows lets raw writes through to sectors its volumes cover; the block helper writes the
+ * device, and HYPERV_DISK_DETACH dismounts it.
+ */
+export const HYPERV_WRITEBACK_ATTACH: PsOperation = {
+  name: 'hyperv.writeback.attach',
+  body: String.raw`
+$vm = Get-VM -Id ([guid]::Parse([string]$in.vmId))
+if ($vm.State.ToString() -ne 'Off') { Write-Error -Category InvalidOperation -Message "$($vm.Name) is $($vm.State): a failback writes into its disks only while it is off" -ErrorAction Stop }
+$drive = Get-VMHardDiskDrive -VM $vm | Where-Object { $_.ControllerType.ToString() -eq [string]$in.controller -and [int]$_.ControllerNumber -eq [int]$in.controllerNumber -and [int]$_.ControllerLocation -eq [int]$in.location } | Select-Object -First 1
+if (-not $drive -or $null -ne $drive.DiskNumber) { Write-Error -Category ObjectNotFound -Message "$($vm.Name) has no virtual hard disk at $([string]$in.controller) $([int]$in.controllerNumber):$([int]$in.location)" -ErrorAction Stop }
+$vhd = Mount-VHD -Path $drive.Path -NoDriveLetter -Passthru
+try {
+  Set-Disk -Number $vhd.DiskNumber -IsOffline $true
+  $disk = Get-Disk -Number $vhd.DiskNumber
+} catch { Dismount-VHD -Path $drive.Path; throw }
+@{ device = [string]$disk.Path; sizeBytes = [long]$vhd.Size; vhdPath = [string]$drive.Path }
+`,
+};
+
 export const HYPERV_RECOVERY_OPERATIONS: readonly PsOperation[] = [
   HYPERV_RECOVERY_TARGET,
   HYPERV_RECOVERY_CREATE,
@@ -144,4 +166,5 @@ export const HYPERV_RECOVERY_OPERATIONS: readonly PsOperation[] = [
   HYPERV_RECOVERY_MARK,
   HYPERV_RECOVERY_GET,
   HYPERV_RECOVERY_REMOVE,
+  HYPERV_WRITEBACK_ATTACH,
 ];

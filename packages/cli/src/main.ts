@@ -188,7 +188,7 @@ connectionOptions(targetOptions(program.command('recover')))
   .argument('<store>', `${stores}; or "cleanup" / "commit" followed by the store`)
   .argument('[point-id]', 'a point id (prefix of ≥ 4), latest, latest-app or an ISO time (default latest)')
   .description(
-    'bring machines up from a point: --plan <file> (groups in order, network map, pre/post steps) or --machine <m> --to <endpoint>; --test for a drill on the test network; "recover cleanup <store> --plan <file>" removes what a test made. azure:// without --plan/--to: failover staging (managed-disk-ready VHDs, and the az commands)',
+    'bring machines up from a point: --plan <file> (groups in order, network map, pre/post steps) or --machine <m> --to <endpoint>; --test for a drill on the test network; "recover cleanup <store> --plan <file>" removes what a test made; "recover failback <store> --machine <m>[=<original>] --to <endpoint>" writes a point back into the original machines, only the blocks that differ. azure:// without --plan/--to: failover staging (managed-disk-ready VHDs, and the az commands)',
   )
   .option('--plan <file>', 'a recovery plan (YAML or JSON)')
   .option('--machine <name>', 'without a plan: a machine of the point (repeat)', collect, [])
@@ -219,6 +219,7 @@ connectionOptions(targetOptions(program.command('recover')))
     const recover = () => import('./recover-command.js');
     if (first === 'cleanup') return (await recover()).runRecoverCleanup(flags, io);
     if (first === 'commit') return (await recover()).runRecoverCommit(flags, io);
+    if (first === 'failback') return (await import('./failback-command.js')).runRecoverFailback(second, flags, io);
     if (flags.plan || flags.to) return (await recover()).runRecoverPlan(first, second, flags, io);
     if (!second) throw new InvalidArgumentError('give a point id, or --plan <file>, or --machine <m> --to <endpoint>');
     return (await pointCommands()).runRecover(first, second, flags as { json?: boolean }, io);

@@ -461,7 +461,7 @@ async function finalPoint(
   }
 }
 
-function connection(flags: RecoverFlags) {
+export function connection(flags: RecoverFlags) {
   const { thumbprint, insecure, caFile, passwordFile, identity, knownHosts, fingerprint } = flags;
   return {
     ...(thumbprint && { thumbprint }),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { drkit } from './run-drkit.js';
 // on the PATH): replicate DC01, test-fail it over onto the isolated switch, clean up by tag.
 const MiB = 1 << 20;
 const ISOLATED = '9d8c7b6a-5f4e-4d3c-9b2a-1f0e9d8c7b6a';
+const DC01 = 'D4C3B2A1-6F5E-4B7A-9C8D-5A4B3C2D1E0F';
 const ready = PWSH && sshdAvailable();
 if (!ready) console.warn(`drkit recover into Hyper-V skipped: ${PWSH ? 'needs root and sshd' : NO_PWSH_REASON}`);
 
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!ready)('drkit recover into a Hyper-V host over SSH', () => {
-  it('test-fails DC01 over onto the test switch from its point, finds it again on a re-run, and cleans up only it', async () => {
+  it('test-fails DC01 over onto the test switch from its point, finds it again on a re-run, fails back only the changed blocks, and cleans up only it', async () => {
     const os = randomBytes(24 * MiB);
     const ntds = Buffer.alloc(8 * MiB);
     randomBytes(64 * 1024).copy(ntds, 5 * MiB);
@@ -80,6 +81,31 @@ describe.skipIf(!ready)('drkit recover into a Hyper-V host over SSH', () => {
     ]);
     expect(same.code).toBe(1);
     expect(same.stdout).toMatch(/a VM named DC01 already exists on the host/);
+
+    // Failback: the recovered machine, protected back into a second store, changes 1% of its OS
+    // disk's blocks; written back into the original DC01 (off), only those blocks cross.
+    const back = `dir:${join(await mkdtemp(join(tmpdir(), 'drkit-recover-hv-back-')), 'store')}`;
+    const protect = () =>
+      drkit(['replicate', endpoint, '--machine', 'DC01-test', '--target', back, ...login, '--json']);
+    expect((await protect()).code).toBe(0);
+    const live = await readFile(files[0]!);
+    const blocks = new Set<number>();
+    while (blocks.size < live.length / 4096 / 100) blocks.add(randomInt(live.length / 4096));
+    for (const b of blocks) randomBytes(4096).copy(live, b * 4096);
+    await writeFile(files[0]!, live);
+    expect((await protect()).code).toBe(0);
+    const failback = ['recover', 'failback', back, '--machine', 'DC01-test=DC01', '--to', endpoint, ...login, '--json'];
+    expect((await drkit(failback)).code).toBe(2); // it overwrites disks: --yes, or a terminal
+    const vms = host.state().vms;
+    host.setState({ ...host.state(), vms: { ...vms, [DC01]: { ...vms[DC01], state: 'Off' } } });
+    const wrote = await drkit([...failback, '--yes']);
+    expect(wrote.code, wrote.stderr).toBe(0);
+    const [into] = (
+      JSON.parse(wrote.stdout) as { machines: Array<{ into: string; disks: Array<{ bytesWritten: number }> }> }
+    ).machines;
+    expect(into!.into).toBe('DC01');
+    expect(into!.disks.map((d) => d.bytesWritten)).toEqual([blocks.size * 4096, 0]);
+    expect((await readFile(join(host.disksDir, 'DC01-os.raw'))).equals(live)).toBe(true);
 
     const cleanup = await drkit(['recover', 'cleanup', store, '--to', endpoint, ...login, '--json']);
     expect(cleanup.code, cleanup.stderr).toBe(0);

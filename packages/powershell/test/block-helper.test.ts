@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,5 +73,22 @@ describe.skipIf(!PWSH)('the PowerShell block helper', () => {
     const { channel, proc } = await openPowerShellBlockReader(ssh, join(dir, 'missing.img'), { exe: PWSH! });
     await expect(channel.read(0, 4096)).rejects.toThrow();
     await proc.done.catch(() => {});
+  });
+  it("writes only when opened for writing, checking each write's CRC-32 before it lands; flushes as its input ends", async () => {
+    const target = join(dir, 'writable.img');
+    writeFileSync(target, Buffer.alloc(64 * 1024));
+    const block = randomBytes(4096);
+    const reader = await openPowerShellBlockReader(ssh, target, { exe: PWSH! });
+    await expect(reader.channel.write(4096, block)).rejects.toThrow(/bad write at 4096/);
+    reader.channel.close();
+    await reader.proc.done;
+    const writer = await openPowerShellBlockReader(ssh, target, { exe: PWSH!, write: true });
+    await writer.channel.write(8192, block);
+    expect((await writer.channel.read(8192, 4096)).equals(block)).toBe(true);
+    writer.channel.close();
+    await writer.proc.done;
+    const after = readFileSync(target);
+    expect(after.subarray(8192, 12288).equals(block)).toBe(true);
+    expect(after.subarray(0, 8192).equals(Buffer.alloc(8192))).toBe(true);
   });
 });

@@ -49,6 +49,24 @@ export interface RecoveryOps {
     machineId: string,
     options?: OperationOptions & { timeoutMs?: number },
   ): Promise<'guest' | 'forced' | 'already-off'>;
+  /**
+   * Failback into a machine whose disks still exist: each disk is hashed where it lives and
+   * only the blocks that differ from the point are written.
+   */
+  writeBack?(request: WriteBackRequest): Promise<WriteBackResult>;
+}
+
+/** A failback's write: a point's disks into the disks of a machine at the original site. */
+export interface WriteBackRequest extends OperationOptions {
+  /** The machine whose disks take the point's data; it must be off. */
+  machineId: string;
+  /** The point's disks, in the machine's disk order, each read as checked chunks from offset 0. */
+  disks: Array<{ name: string; sizeBytes: number; read: () => AsyncIterable<Uint8Array> }>;
+}
+
+export interface WriteBackResult {
+  machineId: string;
+  disks: Array<{ diskId: string; name: string; bytesCompared: number; bytesWritten: number }>;
 }
 
 /** `building` until the machine is whole and started (a crash left it so: rebuild it), then `ready`, then `committed`. */

@@ -5,6 +5,7 @@ import type { RemoteProcess } from './ssh-session.js';
 const OP_READ = 1;
 const OP_HASH = 2;
 const OP_DIFF = 3;
+const OP_WRITE = 4;
 /** Status of a diff whose older clone no longer exists. */
 export const BASE_GONE = Symbol('base gone');
 
@@ -45,6 +46,21 @@ export class BlockChannel {
 
   hash(offset: number, length: number, blockSize: number): Promise<Buffer> {
     return this.request(OP_HASH, offset, length, blockSize, `hashes of ${length} bytes at ${offset}`);
+  }
+
+  /**
+   * Writes `data` at `offset` (a helper opened for writing): the CRC-32 of the data travels in
+   * the block-size field and the host checks it before a byte lands.
+   */
+  async write(offset: number, data: Buffer): Promise<void> {
+    await this.request(
+      OP_WRITE,
+      offset,
+      data.length,
+      crc32(data) >>> 0,
+      `write of ${data.length} bytes at ${offset}`,
+      data,
+    );
   }
 
   /** Changed ranges since the clone at `basePath`, as "offset length" lines, or BASE_GONE. */

@@ -297,12 +297,15 @@ function Mount-VHD {
     $image = $s.images[$vhdPath]
     if (-not $image) { Write-Error -Category ObjectNotFound -Message "Failed to mount the disk. The system cannot find the file specified. ($vhdPath)" -ErrorAction Stop }
     if ($s.mounted[$vhdPath]) { Write-Error -Category ResourceBusy -Message "The disk $vhdPath is already mounted." -ErrorAction Stop }
+    # A running VM holds its disks open: read-write, only a stopped VM's disk mounts.
+    if (-not $ReadOnly) { foreach ($v in $s.vms.Values) { if ($v.state -ne 'Off' -and @($v.disks | Where-Object { $_.vhd -and $_.vhd.path -eq $vhdPath }).Count) { Write-Error -Category ResourceBusy -Message "Failed to mount the disk. The process cannot access the file because it is being used by another process. ($vhdPath)" -ErrorAction Stop } } }
     $number = 3 + $s.mounted.Count
     $s.mounted[$vhdPath] = @{ number = $number; image = $image; readOnly = [bool]$ReadOnly }
     $number
   }
   $size = 0
   foreach ($snap in (Get-StubState).snapshots.Values) { foreach ($d in $snap.disks) { if ($d.vhd.path -eq $vhdPath) { $size = $d.vhd.size } } }
+  foreach ($v in (Get-StubState).vms.Values) { foreach ($d in $v.disks) { if ($d.vhd -and $d.vhd.path -eq $vhdPath) { $size = $d.vhd.size } } }
   if ($Passthru) { [pscustomobject]@{ Path = $vhdPath; DiskNumber = $n; Size = [uint64]$size; Attached = $true } }
 }
 
@@ -311,6 +314,12 @@ function Get-Disk {
   param([int]$Number)
   foreach ($m in (Get-StubState).mounted.Values) { if ($m.number -eq $Number) { return [pscustomobject]@{ Number = $Number; Path = $m.image; IsReadOnly = $m.readOnly; BusType = 'File Backed Virtual' } } }
   Write-Error -Category ObjectNotFound -Message "No MSFT_Disk objects found with property 'Number' equal to '$Number'." -ErrorAction Stop
+}
+
+function Set-Disk {
+  [CmdletBinding()]
+  param([int]$Number, [bool]$IsOffline)
+  Update-StubState { param($s) foreach ($m in $s.mounted.Values) { if ($m.number -eq $Number) { $m.offline = $IsOffline } } } | Out-Null
 }
 
 function Dismount-VHD {
