@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import {
   checkSnapshotTag,
   DrkitError,
+  mappedNetworks,
   parseRecoveryMark,
   recoveryMark,
   recoveryMarkLine,
@@ -103,17 +104,10 @@ export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
           'conflict',
           `a VM named ${request.name} already exists on the host: give the recovered machine another name`,
         );
-      const nics = d.nics.map((nic) => {
-        const source = nic.network ?? '(no network)';
-        const to = request.networkMap[source];
-        if (!to)
-          throw new DrkitError(
-            'bad-input',
-            `${request.name}: NIC ${nic.name} is on ${source}, which the network map does not map`,
-          );
-        if (!target.switches.includes(to))
-          throw new DrkitError('bad-input', `${request.name}: no virtual switch named ${to} on the host`);
-        return { name: nic.name, switch: to };
+      const nics = mappedNetworks(request).map(({ nic, network }) => {
+        if (!target.switches.includes(network))
+          throw new DrkitError('bad-input', `${request.name}: no virtual switch named ${network} on the host`);
+        return { name: nic, switch: network };
       });
       const { shape, notes } = machineShape(d, target.logicalProcessors);
       if (shape.generation === 2 && d.os.family !== 'linux' && d.os.family !== 'windows')

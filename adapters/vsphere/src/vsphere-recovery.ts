@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import {
   checkSnapshotTag,
   DrkitError,
+  mappedNetworks,
   parseRecoveryMark,
   recoveryMark,
   withRecoveryState,
@@ -157,18 +158,11 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
 
       // Every NIC needs a mapped network before anything is created.
       const networks = await inDc('Network', ['name']);
-      const nics = d.nics.map((nic) => {
-        const source = nic.network ?? '(no network)';
-        const target = request.networkMap[source];
-        if (!target)
-          throw new DrkitError(
-            'bad-input',
-            `${request.name}: NIC ${nic.name} is on ${source}, which the network map does not map`,
-          );
-        const net = networks.find((n) => n.props.get('name')?.text === target);
+      const nics = mappedNetworks(request).map(({ network }) => {
+        const net = networks.find((n) => n.props.get('name')?.text === network);
         if (!net)
-          throw new DrkitError('bad-input', `${request.name}: no network named ${target} in datacenter ${dcName}`);
-        return { name: target, ref: net.obj };
+          throw new DrkitError('bad-input', `${request.name}: no network named ${network} in datacenter ${dcName}`);
+        return { name: network, ref: net.obj };
       });
       const backings = await Promise.all(nics.map((n) => nicBacking(n.name, n.ref, signal)));
       const datastores = await inDc('Datastore', ['name', 'summary.accessible']);

@@ -32,5 +32,6 @@ export type { Fault, FaultPhase } from './reference/reference-faults.js';
 export type { MachineConfig } from './reference/reference-site.js';
 export { referenceAdapter } from './reference/reference-definition.js';
 export { choosePoint } from './recovery/choose-point.js';
+export { mappedNetworks } from './recovery/mapped-networks.js';
 export { parseRecoveryMark, recoveryMark, recoveryMarkLine, withRecoveryState } from './recovery/recovery-mark.js';
 export { writeBack, type WritableDisk, type WriteBackCounts } from './replication/write-back.js';

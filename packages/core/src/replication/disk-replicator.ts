@@ -1,7 +1,7 @@
 import { DrkitError, throwIfAborted } from '@drkit/spec';
 import type { DiskSource, Extent } from '@drkit/spec';
 import type { OperationOptions } from '@drkit/spec';
-import { blockHash, HASH_BYTES } from '../store/block-hash.js';
+import { blockHash, differingRuns, HASH_BYTES } from '../store/block-hash.js';
 import { sharedHashPool } from '../store/hash-pool.js';
 import type { PointDisk, ReplicationMode } from '../store/point-manifest.js';
 import type { DiskWriter, StoreRun } from '../store/target-store.js';
@@ -223,26 +223,11 @@ async function localCandidates(
   );
   // Runs of consecutive changed blocks, as slices of the chunk (no copy): an initial copy
   // becomes one write per chunk, a sparse delta one write per changed block.
-  const blocks: Candidates['blocks'] = [];
-  const count = Math.ceil(e.length / bs);
-  for (let i = 0; i < count; ) {
-    if (hashes.compare(map, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0) {
-      i++;
-      continue;
-    }
-    let j = i + 1;
-    while (
-      j < count &&
-      hashes.compare(map, j * HASH_BYTES, (j + 1) * HASH_BYTES, j * HASH_BYTES, (j + 1) * HASH_BYTES) !== 0
-    )
-      j++;
-    blocks.push({
-      index: e.offset / bs + i,
-      data: buf.subarray(i * bs, Math.min(e.length, j * bs)),
-      hash: hashes.subarray(i * HASH_BYTES, j * HASH_BYTES),
-    });
-    i = j;
-  }
+  const blocks: Candidates['blocks'] = differingRuns(hashes, map, Math.ceil(e.length / bs)).map(([i, j]) => ({
+    index: e.offset / bs + i,
+    data: buf.subarray(i * bs, Math.min(e.length, j * bs)),
+    hash: hashes.subarray(i * HASH_BYTES, j * HASH_BYTES),
+  }));
   return { readBytes: e.length, blocks, ...(filledInPlace && { recycle: buf }) };
 }
 

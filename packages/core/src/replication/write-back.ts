@@ -1,5 +1,5 @@
 import { DrkitError, throwIfAborted, type ProgressListener } from '@drkit/spec';
-import { blockHashes, DEFAULT_BLOCK_SIZE, HASH_BYTES } from '../store/block-hash.js';
+import { blockHashes, DEFAULT_BLOCK_SIZE, differingRuns } from '../store/block-hash.js';
 
 /** A disk that can be written where it lives, and hashed there (a failback's original disk). */
 export interface WritableDisk {
@@ -38,25 +38,11 @@ export async function writeBack(
   const result: WriteBackCounts = { bytesCompared: 0, bytesWritten: 0 };
   const compare = async (offset: number, data: Buffer) => {
     const [there, here] = await Promise.all([target.hashBlocks(offset, data.length, bs), blockHashes(data, bs)]);
-    const count = Math.ceil(data.length / bs);
-    const writes: Array<Promise<void>> = [];
-    for (let i = 0; i < count; ) {
-      if (there.compare(here, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0) {
-        i++;
-        continue;
-      }
-      // A run of differing blocks goes as one write.
-      let end = i + 1;
-      while (
-        end < count &&
-        there.compare(here, end * HASH_BYTES, (end + 1) * HASH_BYTES, end * HASH_BYTES, (end + 1) * HASH_BYTES) !== 0
-      )
-        end++;
+    const writes = differingRuns(there, here, Math.ceil(data.length / bs)).map(([i, end]) => {
       const run = data.subarray(i * bs, Math.min(data.length, end * bs));
-      writes.push(target.write(offset + i * bs, run));
       result.bytesWritten += run.length;
-      i = end;
-    }
+      return target.write(offset + i * bs, run);
+    });
     await Promise.all(writes);
     result.bytesCompared += data.length;
     options.onProgress?.({

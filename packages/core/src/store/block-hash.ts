@@ -60,3 +60,24 @@ export function blockCrcs(data: Uint8Array, blockSize: number): Buffer {
     out.writeUInt32LE(blockCrc(data.subarray(i * blockSize, Math.min(data.length, (i + 1) * blockSize))), i * 4);
   return out;
 }
+
+/**
+ * Runs of consecutive blocks whose entries differ between two hash lists of `count` blocks,
+ * as [first, end) block indexes: what a copy or a write-back sends.
+ */
+export function differingRuns(a: Buffer, b: Buffer, count: number): Array<[number, number]> {
+  const same = (i: number) =>
+    a.compare(b, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0;
+  const runs: Array<[number, number]> = [];
+  for (let i = 0; i < count; ) {
+    if (same(i)) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < count && !same(end)) end++;
+    runs.push([i, end]);
+    i = end;
+  }
+  return runs;
+}
