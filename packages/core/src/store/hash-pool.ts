@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { blockHashes } from './block-hash.js';
-import { crcFile } from './hash-worker.js';
+import { blockCrcs, blockHashes } from './block-hash.js';
+import { crcFile, HASH_WORKER_ROLE } from './hash-worker.js';
 
 /**
  * The worker is a built module (hash-worker.ts → dist/store/hash-worker.js). Run from the
@@ -37,7 +37,7 @@ export class HashPool {
   constructor(size = Math.min(4, availableParallelism())) {
     const url = workerUrl();
     for (let i = 0; url && i < size; i++) {
-      const w = new Worker(url);
+      const w = new Worker(url, { workerData: { role: HASH_WORKER_ROLE } });
       w.on(
         'message',
         ({
@@ -91,6 +91,15 @@ export class HashPool {
     return this.#post({ buffer: data.buffer, length: data.length, blockSize, op: 'sha256' }, [
       data.buffer as ArrayBuffer,
     ]);
+  }
+
+  /** Per-block CRC-32s (blockCrc's convention) of `data`, which moves to a worker and back as hash() does. */
+  crc(data: Buffer, blockSize: number): Promise<{ data: Buffer; crcs: Buffer }> {
+    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || this.#workers.length === 0)
+      return Promise.resolve({ data, crcs: blockCrcs(data, blockSize) });
+    return this.#post({ buffer: data.buffer, length: data.length, blockSize, op: 'crc32' }, [
+      data.buffer as ArrayBuffer,
+    ]).then(({ data, hashes }) => ({ data, crcs: hashes }));
   }
 
   /**

@@ -1,14 +1,17 @@
 import { readSync } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { blockCrcs, blockHashes } from './block-hash.js';
 
 /**
- * A hash-pool thread (hash-pool.ts): SHA-256 per block of a transferred buffer, or CRC-32
- * per block of a range of an open file read here, so the data never crosses threads.
+ * A hash-pool thread (hash-pool.ts): SHA-256 or CRC-32 per block of a transferred buffer, or
+ * CRC-32 per block of a range of an open file read here, so the data never crosses threads.
  */
+/** What the pool gives its threads as workerData, so only they answer hash jobs. */
+export const HASH_WORKER_ROLE = 'drkit-hash-pool';
+
 export interface HashJob {
   id: number;
-  op: 'sha256' | 'crcFile';
+  op: 'sha256' | 'crc32' | 'crcFile';
   blockSize: number;
   /** sha256: the data, transferred. */
   buffer?: ArrayBuffer;
@@ -43,20 +46,23 @@ export function crcFile(fd: number, fileSize: number, offset: number, length: nu
   return out;
 }
 
-parentPort?.on('message', (job: HashJob) => {
-  if (job.op === 'crcFile') {
-    try {
-      const out = crcFile(job.fd!, job.fileSize!, job.offset!, job.length!, job.blockSize);
-      const hashes = (out.buffer as ArrayBuffer).slice(out.byteOffset, out.byteOffset + out.length);
-      parentPort!.postMessage({ id: job.id, hashes }, [hashes]);
-    } catch (error) {
-      const e = error as NodeJS.ErrnoException;
-      parentPort!.postMessage({ id: job.id, error: { message: e.message, code: e.code } });
+// Only on the pool's own threads: this module is also imported (through the package's index)
+// by other workers, whose messages are theirs.
+if ((workerData as { role?: string } | undefined)?.role === HASH_WORKER_ROLE)
+  parentPort?.on('message', (job: HashJob) => {
+    if (job.op === 'crcFile') {
+      try {
+        const out = crcFile(job.fd!, job.fileSize!, job.offset!, job.length!, job.blockSize);
+        const hashes = (out.buffer as ArrayBuffer).slice(out.byteOffset, out.byteOffset + out.length);
+        parentPort!.postMessage({ id: job.id, hashes }, [hashes]);
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        parentPort!.postMessage({ id: job.id, error: { message: e.message, code: e.code } });
+      }
+      return;
     }
-    return;
-  }
-  const data = Buffer.from(job.buffer!, 0, job.length);
-  const out = blockHashes(data, job.blockSize);
-  const hashes = (out.buffer as ArrayBuffer).slice(out.byteOffset, out.byteOffset + out.length);
-  parentPort!.postMessage({ id: job.id, buffer: job.buffer, hashes }, [job.buffer!, hashes]);
-});
+    const data = Buffer.from(job.buffer!, 0, job.length);
+    const out = job.op === 'crc32' ? blockCrcs(data, job.blockSize) : blockHashes(data, job.blockSize);
+    const hashes = (out.buffer as ArrayBuffer).slice(out.byteOffset, out.byteOffset + out.length);
+    parentPort!.postMessage({ id: job.id, buffer: job.buffer, hashes }, [job.buffer!, hashes]);
+  });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { DrkitError, throwIfAborted } from '@drkit/spec';
 import type { OperationOptions } from '@drkit/spec';
-import { blockCrc, blockHash, HASH_BYTES } from './block-hash.js';
+import { blockHash, HASH_BYTES } from './block-hash.js';
 import { ownedBuffer, sharedHashPool } from './hash-pool.js';
 import type { PointDisk, PointManifest } from './point-manifest.js';
 import type { PointSlot } from './point-files.js';
@@ -183,28 +183,50 @@ export async function* readPointDisk(
   const bs = disk.blockSize;
   try {
     const size = (await replica.stat()).size;
-    for (let offset = 0; offset < disk.sizeBytes; offset += CHUNK) {
-      throwIfAborted(options.signal);
+    const pool = sharedHashPool();
+    // One chunk read and checked (its CRCs on a pool thread) while the ones before it are
+    // consumed: an upload's TLS has the main thread to itself.
+    const chunk = async (offset: number): Promise<Buffer> => {
       const length = Math.min(CHUNK, disk.sizeBytes - offset);
-      const data = Buffer.alloc(length);
+      const read = ownedBuffer(length);
       const { bytesRead } =
-        offset < size ? await replica.read(data, 0, Math.min(length, size - offset), offset) : { bytesRead: 0 };
-      if (bytesRead < length) data.fill(0, bytesRead);
-      const expected = await readAt(crcs, Math.ceil(size / bs) * 4, (offset / bs) * 4, Math.ceil(length / bs) * 4);
+        offset < size ? await replica.read(read, 0, Math.min(length, size - offset), offset) : { bytesRead: 0 };
+      if (bytesRead < length) read.fill(0, bytesRead);
+      const [{ data, crcs: actual }, expected] = await Promise.all([
+        pool.crc(read, bs),
+        readAt(crcs, Math.ceil(size / bs) * 4, (offset / bs) * 4, Math.ceil(length / bs) * 4),
+      ]);
       const older: Array<() => Promise<unknown>> = [];
       for (let i = 0; i < Math.ceil(length / bs); i++) {
-        const block = data.subarray(i * bs, Math.min(length, (i + 1) * bs));
         const o = view.overrides.get(offset / bs + i);
-        if (o)
+        if (o) {
+          const block = data.subarray(i * bs, Math.min(length, (i + 1) * bs));
           older.push(async () => {
             await o.journal.read(block, 0, block.length, o.position);
             if (!blockHash(block).equals(journalEntries.get(offset / bs + i)!))
               throw corrupt(disk, point, offset + i * bs, 'undo journal');
           });
-        else if (blockCrc(block) !== expected.readUInt32LE(i * 4))
+        } else if (actual.readUInt32LE(i * 4) !== expected.readUInt32LE(i * 4))
           throw corrupt(disk, point, offset + i * bs, 'replica');
       }
       await inParallel(older);
+      return data;
+    };
+    const ahead: Array<Promise<Buffer>> = [];
+    let next = 0;
+    const fill = () => {
+      while (ahead.length < READ_AHEAD && next < disk.sizeBytes) {
+        const p = chunk(next);
+        p.catch(() => {});
+        ahead.push(p);
+        next += CHUNK;
+      }
+    };
+    fill();
+    while (ahead.length > 0) {
+      throwIfAborted(options.signal);
+      const data = await ahead.shift()!;
+      fill();
       yield data;
     }
   } finally {
