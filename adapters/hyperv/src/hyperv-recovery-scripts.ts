@@ -158,6 +158,30 @@ try {
 `,
 };
 
+/**
+ * A planned failover's shutdown: the guest asked through its Shutdown integration service
+ * (Stop-VM as a job, so the wait is ours), the VM's state polled until Off or the deadline,
+ * then turned off. Says which it took.
+ */
+export const HYPERV_VM_SHUTDOWN: PsOperation = {
+  name: 'hyperv.vm.shutdown',
+  body: String.raw`
+$vm = Get-VM -Id ([guid]::Parse([string]$in.vmId))
+if ($vm.State.ToString() -eq 'Off') { return @{ how = 'already-off' } }
+$ic = @(Get-VMIntegrationService -VM $vm | Where-Object { $_.Name -eq 'Shutdown' -and $_.Enabled -and $_.PrimaryStatusDescription -eq 'OK' })
+if ($ic.Count -gt 0) {
+  $null = Stop-VM -VM $vm -Force -AsJob
+  $deadline = [DateTime]::UtcNow.AddSeconds([double]$in.timeoutSeconds)
+  while ([DateTime]::UtcNow -lt $deadline) {
+    if ((Get-VM -Id $vm.Id).State.ToString() -eq 'Off') { return @{ how = 'guest' } }
+    Start-Sleep -Milliseconds 500
+  }
+}
+Stop-VM -VM (Get-VM -Id $vm.Id) -TurnOff -Force
+@{ how = 'forced' }
+`,
+};
+
 export const HYPERV_RECOVERY_OPERATIONS: readonly PsOperation[] = [
   HYPERV_RECOVERY_TARGET,
   HYPERV_RECOVERY_CREATE,
@@ -167,4 +191,5 @@ export const HYPERV_RECOVERY_OPERATIONS: readonly PsOperation[] = [
   HYPERV_RECOVERY_GET,
   HYPERV_RECOVERY_REMOVE,
   HYPERV_WRITEBACK_ATTACH,
+  HYPERV_VM_SHUTDOWN,
 ];

@@ -25,6 +25,7 @@ import {
   HYPERV_RECOVERY_MARK,
   HYPERV_RECOVERY_REMOVE,
   HYPERV_RECOVERY_TARGET,
+  HYPERV_VM_SHUTDOWN,
   HYPERV_WRITEBACK_ATTACH,
 } from './hyperv-recovery-scripts.js';
 import { HYPERV_DISK_DETACH } from './hyperv-scripts.js';
@@ -192,6 +193,17 @@ export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
     async remove(machineId, options = {}) {
       await get(machineId, options.signal);
       await invoke(HYPERV_RECOVERY_REMOVE, { vmId: machineId }, options.signal);
+    },
+
+    async shutdown(machineId, options = {}) {
+      const timeoutMs = options.timeoutMs ?? 300_000;
+      const [r] = await (await ctx.runner()).invoke<{ how: 'guest' | 'forced' | 'already-off' }>(
+        HYPERV_VM_SHUTDOWN,
+        { vmId: machineId, timeoutSeconds: Math.ceil(timeoutMs / 1000) },
+        { timeoutMs: timeoutMs + 120_000, ...(options.signal && { signal: options.signal }) },
+      );
+      if (!r?.how) throw new DrkitError('protocol', `shutting ${machineId} down returned nothing`);
+      return r.how;
     },
 
     /**

@@ -181,4 +181,25 @@ describe.skipIf(!PWSH)('Hyper-V recovery against the stub host in real pwsh', ()
     await adapter.recovery!.remove(recovered.machineId);
     expect(await adapter.recovery!.listRecovered(TAG)).toEqual([]);
   }, 240_000);
+  it('shuts a source VM down for a planned failover: its guest first, turned off when it ignores that past the timeout', async () => {
+    const host = pwshStubHost('hyperv-host');
+    cleanup.push(() => host.dispose());
+    const adapter = createHyperVAdapter({ sshRunner: host.runner, endpoint: 'hyperv://hv01' });
+    cleanup.push(() => adapter.close());
+    await adapter.connect();
+    const SQL01 = '6b1e2a4c-8d3f-4e5a-9b7c-1d2e3f4a5b6c';
+    const LEGACY = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    expect(await adapter.recovery!.shutdown!(DC01, { timeoutMs: 10_000 })).toBe('guest');
+    expect(host.state().vms[DC01.toUpperCase()].state).toBe('Off');
+    expect(await adapter.recovery!.shutdown!(LEGACY, { timeoutMs: 10_000 })).toBe('already-off');
+    const vms = host.state().vms;
+    host.setState({
+      ...host.state(),
+      vms: { ...vms, [SQL01.toUpperCase()]: { ...vms[SQL01.toUpperCase()], ignoresShutdown: true } },
+    });
+    const started = Date.now();
+    expect(await adapter.recovery!.shutdown!(SQL01, { timeoutMs: 2_000 })).toBe('forced');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000); // it waited for the guest first
+    expect(host.state().vms[SQL01.toUpperCase()].state).toBe('Off');
+  }, 120_000);
 });

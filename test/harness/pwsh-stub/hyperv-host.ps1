@@ -241,7 +241,15 @@ function Set-StubPower($VM, [string]$power) {
   Update-StubState { param($s) $s.vms[$key].state = $power } | Out-Null
 }
 
-function Stop-VM { [CmdletBinding()] param([Parameter(Mandatory)]$VM, [switch]$Force, [switch]$TurnOff) Set-StubPower $VM 'Off' }
+# A guest shutdown (-AsJob starts it and returns) completes unless the VM's guest ignores it
+# (`ignoresShutdown`, a test's fault); -TurnOff always does.
+function Stop-VM {
+  [CmdletBinding()]
+  param([Parameter(Mandatory)]$VM, [switch]$Force, [switch]$TurnOff, [switch]$AsJob)
+  if (-not $TurnOff -and (Find-StubVm $VM.Id).vm.ignoresShutdown) { if ($AsJob) { return [pscustomobject]@{ Name = 'StopVM'; State = 'Running' } }; Write-Error -Category OperationTimeout -Message "The guest of '$($VM.Name)' did not shut down." -ErrorAction Stop }
+  Set-StubPower $VM 'Off'
+  if ($AsJob) { [pscustomobject]@{ Name = 'StopVM'; State = 'Completed' } }
+}
 function Start-VM { [CmdletBinding()] param([Parameter(Mandatory)]$VM) Set-StubPower $VM 'Running' }
 
 function Start-VMFailover {
