@@ -12,11 +12,8 @@ import {
   type RecoveredMachine,
   type RecoveryOps,
   type RecoveryRequest,
-  type WriteBackResult,
-  writeBack,
 } from '@drkit/core';
-import { openPowerShellBlockReader, uploadFileOverSsh, type PowerShellRunner } from '@drkit/powershell';
-import type { SshRunner } from '@drkit/ssh';
+import { uploadFileOverSsh, type PowerShellRunner } from '@drkit/powershell';
 import {
   HYPERV_RECOVERY_CREATE,
   HYPERV_RECOVERY_FINISH,
@@ -26,19 +23,9 @@ import {
   HYPERV_RECOVERY_REMOVE,
   HYPERV_RECOVERY_TARGET,
   HYPERV_VM_SHUTDOWN,
-  HYPERV_WRITEBACK_ATTACH,
 } from './hyperv-recovery-scripts.js';
-import { HYPERV_DISK_DETACH } from './hyperv-scripts.js';
-import { diskId } from './hyperv-inventory.js';
-import type { VmFacts } from './hyperv-types.js';
-
-export interface HyperVRecoveryContext {
-  runner: () => Promise<PowerShellRunner>;
-  /** The SSH session the disks go up over. */
-  ssh: () => Promise<SshRunner>;
-  /** A VM as discovery last saw it (its disks, for a failback). */
-  vm: (id: string, signal?: AbortSignal) => Promise<VmFacts>;
-}
+import type { HyperVRecoveryContext } from './hyperv-recovery-context.js';
+import { hypervWriteBack } from './hyperv-write-back.js';
 
 interface TargetFacts {
   switches: string[];
@@ -206,67 +193,7 @@ export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
       return r.how;
     },
 
-    /**
-     * Failback: each of the VM's virtual hard disks, the VM off, mounted read-write and set
-     * offline; the block helper hashes it on the host and writes only the blocks that differ
-     * from the point; flushed, then dismounted — also when a write fails.
-     */
-    async writeBack(request) {
-      const { signal } = request;
-      const vm = await ctx.vm(request.machineId.toLowerCase(), signal);
-      const disks = vm.disks.filter((d) => d.vhd);
-      if (disks.length !== request.disks.length)
-        throw new DrkitError(
-          'bad-input',
-          `${vm.name} has ${disks.length} virtual hard disks and the point ${request.disks.length}: a failback writes disk for disk`,
-        );
-      const ssh = await ctx.ssh();
-      const out: WriteBackResult['disks'] = [];
-      for (const [i, disk] of disks.entries()) {
-        const from = request.disks[i]!;
-        const id = diskId(vm.id.toLowerCase(), disk);
-        const [attached] = await invoke<{ device: string; sizeBytes: number; vhdPath: string }>(
-          HYPERV_WRITEBACK_ATTACH,
-          {
-            vmId: vm.id,
-            controller: disk.controller,
-            controllerNumber: disk.controllerNumber,
-            location: disk.location,
-          },
-          signal,
-        );
-        if (!attached?.device) throw new DrkitError('protocol', `mounting ${id} for writing returned no device`);
-        try {
-          const helper = await openPowerShellBlockReader(ssh, attached.device, {
-            write: true,
-            label: `${ssh.where} ${id}`,
-          });
-          try {
-            const done = await writeBack(
-              from.read(),
-              from.sizeBytes,
-              {
-                sizeBytes: Number(attached.sizeBytes),
-                hashBlocks: (offset, length, blockSize) => helper.channel.hash(offset, length, blockSize),
-                write: (offset, data) => helper.channel.write(offset, data),
-              },
-              { ...(signal && { signal }), ...(request.onProgress && { onProgress: request.onProgress }) },
-            );
-            // The helper flushes to the disk as its input ends: dismounting waits for that.
-            helper.channel.close();
-            await helper.proc.done;
-            out.push({ diskId: id, name: from.name, ...done });
-          } catch (error) {
-            helper.proc.kill();
-            await helper.proc.done.catch(() => {});
-            throw error;
-          }
-        } finally {
-          await invoke(HYPERV_DISK_DETACH, { vhdPath: attached.vhdPath });
-        }
-      }
-      return { machineId: request.machineId, disks: out };
-    },
+    writeBack: (request) => hypervWriteBack(ctx, request),
   };
 }
 
