@@ -61,18 +61,16 @@ describe.skipIf(!ready)('drkit recover into a Hyper-V host over SSH', () => {
     expect((await readFile(files[0]!)).equals(os)).toBe(true);
     expect((await readFile(files[1]!)).equals(ntds)).toBe(true);
 
-    // Failback: the recovered machine, protected back into a second store, changes 1% of its OS
-    // disk's blocks; written back into the original DC01 (off), only those blocks cross.
+    // Failback: the recovered machine changes 1% of its OS disk's blocks and is protected back
+    // into a second store; written back into the original DC01 (off), only those blocks cross.
     const back = `dir:${join(await mkdtemp(join(tmpdir(), 'drkit-recover-hv-back-')), 'store')}`;
-    const protect = () =>
-      drkit(['replicate', endpoint, '--machine', 'DC01-test', '--target', back, ...login, '--json']);
-    expect((await protect()).code).toBe(0);
     const live = await readFile(files[0]!);
     const blocks = new Set<number>();
     while (blocks.size < live.length / 4096 / 100) blocks.add(randomInt(live.length / 4096));
     for (const b of blocks) randomBytes(4096).copy(live, b * 4096);
     await writeFile(files[0]!, live);
-    expect((await protect()).code).toBe(0);
+    const protect = await drkit(['replicate', endpoint, '--machine', 'DC01-test', '--target', back, ...login]);
+    expect(protect.code, protect.stderr).toBe(0);
     const failback = ['recover', 'failback', back, '--machine', 'DC01-test=DC01', '--to', endpoint, ...login, '--json'];
     expect((await drkit(failback)).code).toBe(2); // it overwrites disks: --yes, or a terminal
     // Never into a running machine: its disks are in use.
