@@ -59,12 +59,13 @@ const BAD_NAME = /[\\/:*?"<>|\x00-\x1f]|^[. ]|[. ]$|^(con|prn|aux|nul|com\d|lpt\
 export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
   const invoke = async <T>(op: Parameters<PowerShellRunner['invoke']>[0], input: unknown, signal?: AbortSignal) =>
     (await ctx.runner()).invoke<T>(op, input, { ...LONG, ...(signal && { signal }) });
-  const get = async (machineId: string, signal?: AbortSignal) => {
+  /** A VM a drkit recovery made (its Notes say so), or an error: nothing else is ever changed. */
+  const ours = async (machineId: string, signal?: AbortSignal) => {
     const [vm] = await invoke<Listed>(HYPERV_RECOVERY_GET, { vmId: machineId }, signal);
     if (!vm) throw new DrkitError('not-found', `no VM ${machineId} on the host`);
-    const mark = parseRecoveryMark(vm.notes);
-    if (!mark) throw new DrkitError('invalid-state', `${vm.name} was not made by a drkit recovery: left alone`);
-    return { vm, mark };
+    if (!parseRecoveryMark(vm.notes))
+      throw new DrkitError('invalid-state', `${vm.name} was not made by a drkit recovery: left alone`);
+    return vm;
   };
 
   return {
@@ -169,7 +170,7 @@ export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
     },
 
     async commit(machineId, options = {}) {
-      const { vm } = await get(machineId, options.signal);
+      const vm = await ours(machineId, options.signal);
       await invoke(
         HYPERV_RECOVERY_MARK,
         { vmId: machineId, notes: withRecoveryState(vm.notes, 'committed') },
@@ -178,7 +179,7 @@ export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
     },
 
     async remove(machineId, options = {}) {
-      await get(machineId, options.signal);
+      await ours(machineId, options.signal);
       await invoke(HYPERV_RECOVERY_REMOVE, { vmId: machineId }, options.signal);
     },
 

@@ -108,7 +108,7 @@ export async function verifyPointDisk(
   options: VerifyOptions = {},
 ): Promise<string> {
   const files = await openCheckedPoint(layout, slots, point, disk);
-  const { view, replica, crcs, journalEntries } = files;
+  const { replica } = files;
   const bs = disk.blockSize;
   try {
     // Link 2: every block's data against that map.
@@ -120,24 +120,9 @@ export async function verifyPointDisk(
       const length = Math.min(CHUNK, disk.sizeBytes - offset);
       const [actual, expected] = await Promise.all([
         pool.crcFile(replica.fd, size, offset, length, bs),
-        readAt(crcs, Math.ceil(size / bs) * 4, (offset / bs) * 4, Math.ceil(length / bs) * 4),
+        storedCrcs(files, size, bs, offset, length),
       ]);
-      const journalBlocks: Array<() => Promise<unknown>> = [];
-      for (let i = 0; i < Math.ceil(length / bs); i++) {
-        const o = view.overrides.get(offset / bs + i);
-        if (o) {
-          journalBlocks.push(async () => {
-            const blockLength = Math.min(bs, disk.sizeBytes - (offset + i * bs));
-            const data = Buffer.alloc(blockLength);
-            await o.journal.read(data, 0, blockLength, o.position);
-            if (!blockHash(data).equals(journalEntries.get(offset / bs + i)!))
-              throw corrupt(disk, point, offset + i * bs, 'undo journal');
-          });
-        } else if (actual.readUInt32LE(i * 4) !== expected.readUInt32LE(i * 4)) {
-          throw corrupt(disk, point, offset + i * bs, 'replica');
-        }
-      }
-      await inParallel(journalBlocks);
+      await checkChunk(files, point, disk, offset, length, actual, expected);
     };
     const inFlight = Math.max(1, options.inFlight ?? READ_AHEAD);
     const ahead = offsets.slice(0, inFlight).map(check);
@@ -179,7 +164,7 @@ export async function* readPointDisk(
   options: OperationOptions = {},
 ): AsyncGenerator<Buffer> {
   const files = await openCheckedPoint(layout, slots, point, disk);
-  const { view, replica, crcs, journalEntries } = files;
+  const { replica } = files;
   const bs = disk.blockSize;
   try {
     const size = (await replica.stat()).size;
@@ -194,22 +179,9 @@ export async function* readPointDisk(
       if (bytesRead < length) read.fill(0, bytesRead);
       const [{ data, crcs: actual }, expected] = await Promise.all([
         pool.crc(read, bs),
-        readAt(crcs, Math.ceil(size / bs) * 4, (offset / bs) * 4, Math.ceil(length / bs) * 4),
+        storedCrcs(files, size, bs, offset, length),
       ]);
-      const older: Array<() => Promise<unknown>> = [];
-      for (let i = 0; i < Math.ceil(length / bs); i++) {
-        const o = view.overrides.get(offset / bs + i);
-        if (o) {
-          const block = data.subarray(i * bs, Math.min(length, (i + 1) * bs));
-          older.push(async () => {
-            await o.journal.read(block, 0, block.length, o.position);
-            if (!blockHash(block).equals(journalEntries.get(offset / bs + i)!))
-              throw corrupt(disk, point, offset + i * bs, 'undo journal');
-          });
-        } else if (actual.readUInt32LE(i * 4) !== expected.readUInt32LE(i * 4))
-          throw corrupt(disk, point, offset + i * bs, 'replica');
-      }
-      await inParallel(older);
+      await checkChunk(files, point, disk, offset, length, actual, expected, data);
       return data;
     };
     const ahead: Array<Promise<Buffer>> = [];
@@ -232,6 +204,46 @@ export async function* readPointDisk(
   } finally {
     await files.close();
   }
+}
+
+type CheckedPoint = Awaited<ReturnType<typeof openCheckedPoint>>;
+
+/** The CRC-32s the store keeps for a chunk's blocks. */
+function storedCrcs(files: CheckedPoint, size: number, bs: number, offset: number, length: number): Promise<Buffer> {
+  return readAt(files.crcs, Math.ceil(size / bs) * 4, (offset / bs) * 4, Math.ceil(length / bs) * 4);
+}
+
+/**
+ * Link 2 for one chunk: each block's CRC-32 (`actual`) against the store's, or, where the
+ * point's block lies in an undo journal, that block read and hashed against the journal's
+ * entry — into `data` at its place when the chunk is handed on, else into a scratch buffer.
+ */
+async function checkChunk(
+  files: CheckedPoint,
+  point: PointManifest,
+  disk: PointDisk,
+  offset: number,
+  length: number,
+  actual: Buffer,
+  expected: Buffer,
+  data?: Buffer,
+): Promise<void> {
+  const bs = disk.blockSize;
+  const older: Array<() => Promise<unknown>> = [];
+  for (let i = 0; i < Math.ceil(length / bs); i++) {
+    const o = files.view.overrides.get(offset / bs + i);
+    if (o) {
+      older.push(async () => {
+        const blockLength = Math.min(bs, length - i * bs);
+        const block = data ? data.subarray(i * bs, i * bs + blockLength) : Buffer.alloc(blockLength);
+        await o.journal.read(block, 0, blockLength, o.position);
+        if (!blockHash(block).equals(files.journalEntries.get(offset / bs + i)!))
+          throw corrupt(disk, point, offset + i * bs, 'undo journal');
+      });
+    } else if (actual.readUInt32LE(i * 4) !== expected.readUInt32LE(i * 4))
+      throw corrupt(disk, point, offset + i * bs, 'replica');
+  }
+  await inParallel(older);
 }
 
 /**
