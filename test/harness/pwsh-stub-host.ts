@@ -30,7 +30,7 @@ export interface PwshStubHost {
   /** Every operation the host was asked to run, with the input it was given (decoded from stdin). */
   // biome-ignore lint/suspicious/noExplicitAny: stub state is free-form JSON the tests read as they wrote it
   calls: Array<{ name: string; input: any }>;
-  /** Where the stub keeps the files that hold its virtual disks' data (Hyper-V: `DC01-os.raw`, `DC01-ntds.raw`). */
+  /** Where the stub keeps the files that hold its disks' data (Hyper-V: `DC01-os.raw`; a Windows server: `C.raw` and its `C.raw.bitmap`). */
   disksDir: string;
   /** The stub's state as the scripts left it (VMs, snapshots, replication, jobs, events). */
   // biome-ignore lint/suspicious/noExplicitAny: as above
@@ -49,7 +49,7 @@ export interface PwshStubHost {
  * classes are stubs (test/harness/pwsh-stub/*.ps1). State lives in a JSON file per host.
  */
 export function pwshStubHost(
-  stub: 'hyperv-host' | 'vmm-server',
+  stub: 'hyperv-host' | 'vmm-server' | 'windows-server',
   options: { role?: 'primary' | 'replica'; computerName?: string; env?: Record<string, string> } = {},
 ): PwshStubHost {
   if (!PWSH) throw new Error(NO_PWSH_REASON);
@@ -58,7 +58,8 @@ export function pwshStubHost(
   const disksDir = join(dir, 'disks');
   mkdirSync(disksDir);
   const env = {
-    PATH: `${HERE}bin:${process.env.PATH}`,
+    // A Windows server's login is cmd.exe: `uname` is not a command there.
+    PATH: `${HERE}bin:${stub === 'windows-server' ? `${HERE}windows-bin:` : ''}${process.env.PATH}`,
     DRKIT_PWSH: PWSH,
     DRKIT_PS_STUB: `${HERE}${stub}.ps1`,
     DRKIT_STUB_STATE: statePath,
@@ -75,6 +76,8 @@ export function pwshStubHost(
   const exec = runner.exec.bind(runner);
   runner.exec = (command, opts = {}) => {
     if (!('raw' in command)) throw new Error('a Windows host is only ever sent PowerShell');
+    // How the physical adapter tells Windows from Linux: cmd.exe (windows-bin/uname) answers.
+    if (stub === 'windows-server' && command.raw === 'uname -s') return exec(command, opts);
     const { input } = decodeInvocation(command.raw, String(opts.stdin ?? ''));
     if (/[^\x00-\x7f]/.test(input)) throw new Error('stdin must be ASCII JSON');
     calls.push({ name: command.name, input: input ? JSON.parse(input) : undefined });

@@ -1,6 +1,5 @@
 import {
   DrkitError,
-  UnsupportedError,
   type InventoryItem,
   type PreparedSnapshot,
   type SnapshotOps,
@@ -9,7 +8,8 @@ import {
 } from '@drkit/core';
 import { sharedPowerShell, type PowerShellRunner } from '@drkit/powershell';
 import type { HostContext, HostOps } from './host-ops.js';
-import { parseDiskshadow, parseWriters } from './vss-output.js';
+import { parseWriters } from './vss-output.js';
+import { openShadowVolume } from './windows-shadow-source.js';
 import { WINDOWS_DISCOVER, WINDOWS_VSS_DELETE, WINDOWS_VSS_LIST, WINDOWS_VSS_TAKE } from './windows-scripts.js';
 
 export interface WindowsFacts {
@@ -20,7 +20,14 @@ export interface WindowsFacts {
   cpus: number;
   memoryBytes: string;
   disks: Array<{ index: number; deviceId: string; model: string; serial: string; sizeBytes: string }>;
-  volumes: Array<{ deviceId: string; driveLetter: string; fileSystem: string; capacityBytes: string; label: string }>;
+  volumes: Array<{
+    deviceId: string;
+    driveLetter: string;
+    fileSystem: string;
+    capacityBytes: string;
+    clusterBytes: string;
+    label: string;
+  }>;
   nics: Array<{ description: string; mac: string; addresses: string[] }>;
   vss: boolean;
 }
@@ -30,8 +37,8 @@ const SNAPSHOT_FS = new Set(['NTFS', 'ReFS']);
 /**
  * A Windows server through its OpenSSH server and Windows PowerShell: discovery from CIM,
  * app-consistent points as VSS copy-backup shadows with the writers' status reported. VSS
- * freezes, snapshots and thaws in one call, so phases are fused. Disk reads of shadow
- * copies are not implemented yet (declared absent).
+ * freezes, snapshots and thaws in one call, so phases are fused. Each NTFS/ReFS volume with a
+ * drive letter is one disk of a point, read from its shadow copy (windows-shadow-source.ts).
  */
 export async function connectWindows(ctx: HostContext): Promise<HostOps> {
   const ps = async (): Promise<PowerShellRunner> => sharedPowerShell(await ctx.session());
@@ -66,18 +73,23 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
     async take(prepared, options = {}): Promise<TakenSnapshot> {
       const requested = prepared.request.consistency;
       const name = `${prepared.request.tag}.${Date.now()}`;
-      const [r] = await (await ps()).invoke<{ exitCode: number; diskshadow: string; writers: string }>(
+      const [r] = await (await ps()).invoke<{
+        exitCode: number;
+        diskshadow: string;
+        writers: string;
+        shadows: Array<{ volume: string; sizeBytes: string }>;
+      }>(
         WINDOWS_VSS_TAKE,
         { name, tag: prepared.request.tag, volumes: volumes.map((v) => v.driveLetter), writers: requested === 'app' },
         { ...(options.signal && { signal: options.signal }), timeoutMs: 600_000 },
       );
-      const shadows = parseDiskshadow(r?.diskshadow ?? '');
-      if (r?.exitCode !== 0 || shadows.length !== volumes.length) {
+      const shadows = new Map((r?.shadows ?? []).map((s) => [s.volume, Number(s.sizeBytes)]));
+      if (r?.exitCode !== 0 || volumes.some((v) => !(shadows.get(v.driveLetter)! > 0))) {
         await (await ps()).invoke(WINDOWS_VSS_DELETE, { name }).catch(() => {});
         const tail = (r?.diskshadow ?? '').trim().split('\n').slice(-3).join(' ').trim();
         throw new DrkitError(
           'platform',
-          `VSS shadow copy failed (diskshadow exit ${r?.exitCode ?? '?'}, ${shadows.length} of ${volumes.length} volumes): ${tail}`,
+          `VSS shadow copy failed (diskshadow exit ${r?.exitCode ?? '?'}, ${shadows.size} of ${volumes.length} volumes): ${tail}`,
           { fault: 'VssCreateFailed' },
         );
       }
@@ -101,11 +113,12 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
         achieved,
         warnings,
         ...(requested === 'app' && { vss: { backupType: 'copy-only' as const, writers } }),
-        changeTokens: {},
+        // The set's name: a later run resyncs against it (there is no change journal to ask).
+        changeTokens: Object.fromEntries(volumes.map((v) => [volumeId(v.driveLetter), name])),
         disks: volumes.map((v) => ({
           diskId: volumeId(v.driveLetter),
           name: v.driveLetter,
-          sizeBytes: Number(v.capacityBytes),
+          sizeBytes: shadows.get(v.driveLetter)!,
         })),
         tag: prepared.request.tag,
       };
@@ -139,16 +152,20 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
         fusedPhases: true,
         mechanisms: facts.vss ? ['vss'] : [],
       },
-      replication: { diskRead: false, changeTracking: false, remoteHashing: false },
+      replication: { diskRead: true, changeTracking: false, remoteHashing: true },
     },
     site: { product: facts.os.caption, version: facts.os.version, instanceId: machineId },
     inventory: () => windowsInventory(facts, machineId),
     snapshots,
     replication: {
-      async openDisk() {
-        throw new UnsupportedError(
-          'replication.diskRead',
-          'reading Windows shadow copies over SSH is not implemented yet',
+      async openDisk(snapshotId, id, diskId, options = {}) {
+        checkMachine(id);
+        const volume = volumes.find((v) => volumeId(v.driveLetter) === diskId);
+        if (!volume) throw new DrkitError('not-found', `${diskId} is not a volume drkit shadows on ${facts.hostname}`);
+        return openShadowVolume(
+          { runner: ps, ssh: ctx.session },
+          { name: snapshotId, volume: volume.driveLetter, diskId },
+          options,
         );
       },
     },

@@ -1,4 +1,5 @@
 import type { PsOperation } from '@drkit/powershell';
+import { LOAD_VOLUME_HELPER } from './windows-volume-helper.js';
 
 /**
  * The fixed PowerShell scripts of a Windows host (Windows PowerShell 5.1: results projected
@@ -17,7 +18,7 @@ $product = Get-CimInstance -ClassName Win32_ComputerSystemProduct
   os = @{ caption = [string]$os.Caption; version = [string]$os.Version; build = [string]$os.BuildNumber }
   cpus = [int]$cs.NumberOfLogicalProcessors; memoryBytes = [string]$cs.TotalPhysicalMemory
   disks = @(Get-CimInstance -ClassName Win32_DiskDrive | ForEach-Object { @{ index = [int]$_.Index; deviceId = [string]$_.DeviceID; model = [string]$_.Model; serial = ([string]$_.SerialNumber).Trim(); sizeBytes = [string]$_.Size } })
-  volumes = @(Get-CimInstance -ClassName Win32_Volume | ForEach-Object { @{ deviceId = [string]$_.DeviceID; driveLetter = [string]$_.DriveLetter; fileSystem = [string]$_.FileSystem; capacityBytes = [string]$_.Capacity; label = [string]$_.Label } })
+  volumes = @(Get-CimInstance -ClassName Win32_Volume | ForEach-Object { @{ deviceId = [string]$_.DeviceID; driveLetter = [string]$_.DriveLetter; fileSystem = [string]$_.FileSystem; capacityBytes = [string]$_.Capacity; clusterBytes = [string]$_.BlockSize; label = [string]$_.Label } })
   nics = @(Get-CimInstance -ClassName Win32_NetworkAdapterConfiguration -Filter 'IPEnabled = TRUE' | ForEach-Object { @{ description = [string]$_.Description; mac = [string]$_.MACAddress; addresses = @($_.IPAddress | ForEach-Object { [string]$_ }) } })
   vss = [bool](Get-Command diskshadow.exe -ErrorAction SilentlyContinue)
 }
@@ -48,7 +49,17 @@ try { $out = & diskshadow.exe /s $dsh 2>&1 | Out-String; $code = $LASTEXITCODE }
 $ids = @([regex]::Matches($out, 'Shadow copy ID = (\{[0-9a-fA-F-]{36}\})') | ForEach-Object { $_.Groups[1].Value })
 @{ name = $name; tag = $tag; takenAt = (Get-Date).ToUniversalTime().ToString('o'); shadowIds = $ids } | ConvertTo-Json -Compress | Set-Content -LiteralPath (Join-Path $dir ($name + '.json')) -Encoding UTF8
 $writers = if ($in.writers) { & vssadmin.exe list writers 2>&1 | Out-String } else { '' }
-@{ exitCode = [int]$code; diskshadow = $out; writers = $writers }
+# Each volume's shadow, matched by the volume's own name (never by diskshadow's wording), and
+# its length as the device reports it: a file system's capacity leaves out its last sectors.
+${LOAD_VOLUME_HELPER}
+$shadows = foreach ($id in $ids) {
+  $copy = Get-CimInstance -ClassName Win32_ShadowCopy -Filter ("ID='" + $id + "'")
+  if (-not $copy) { continue }
+  $volume = Get-CimInstance -ClassName Win32_Volume | Where-Object { $_.DeviceID -eq $copy.VolumeName } | Select-Object -First 1
+  if (-not $volume -or [string]$volume.DriveLetter -notin $vols) { continue }
+  @{ id = $id; volume = [string]$volume.DriveLetter; device = [string]$copy.DeviceObject; sizeBytes = [string][DrkitVolume]::Length([string]$copy.DeviceObject) }
+}
+@{ exitCode = [int]$code; diskshadow = $out; writers = $writers; shadows = @($shadows) }
 `,
 };
 
@@ -79,5 +90,39 @@ if (Test-Path -LiteralPath $dir) {
     @{ name = [string]$e.name; tag = [string]$e.tag; takenAt = [string]$e.takenAt }
   }
 }
+`,
+};
+
+// One volume of a drkit shadow set, opened for reading: its shadow must still exist; the
+// clusters in use come from the shadow's own file system (FSCTL_GET_VOLUME_BITMAP), as runs
+// packed little-endian, eight bytes per number (a busy volume has too many for JSON).
+export const WINDOWS_SHADOW_OPEN: PsOperation = {
+  name: 'windows.shadow.open',
+  body: String.raw`
+$name = [string]$in.name; $letter = [string]$in.volume
+if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$') { throw [ArgumentException]::new('bad snapshot name') }
+if ($letter -cnotmatch '^[A-Z]:$') { throw [ArgumentException]::new('bad volume') }
+$file = Join-Path (Join-Path $env:ProgramData 'drkit\shadows') ($name + '.json')
+if (-not (Test-Path -LiteralPath $file)) { return @{ error = 'no drkit shadow set of that name' } }
+$entry = Get-Content -LiteralPath $file -Raw | ConvertFrom-Json
+$volume = Get-CimInstance -ClassName Win32_Volume | Where-Object { [string]$_.DriveLetter -eq $letter } | Select-Object -First 1
+if (-not $volume) { return @{ error = 'no volume ' + $letter } }
+$copy = foreach ($id in @($entry.shadowIds)) {
+  if ([string]$id -notmatch '^\{[0-9a-fA-F-]{36}\}$') { continue }
+  Get-CimInstance -ClassName Win32_ShadowCopy -Filter ("ID='" + $id + "'") | Where-Object { $_.VolumeName -eq $volume.DeviceID }
+}
+$copy = @($copy) | Select-Object -First 1
+if (-not $copy) { return @{ error = 'the shadow copy of ' + $letter + ' is gone' } }
+${LOAD_VOLUME_HELPER}
+$device = [string]$copy.DeviceObject
+$out = @{ device = $device; sizeBytes = [string][DrkitVolume]::Length($device); clusterBytes = [string]$volume.BlockSize }
+try {
+  $clusters = 0L
+  $runs = [DrkitVolume]::Runs($device, [ref]$clusters)
+  $bytes = New-Object byte[] ($runs.Length * 8)
+  [Buffer]::BlockCopy($runs, 0, $bytes, 0, $bytes.Length)
+  $out.clusters = [string]$clusters; $out.runs = [Convert]::ToBase64String($bytes)
+} catch { $out.bitmapError = $_.Exception.Message }
+$out
 `,
 };

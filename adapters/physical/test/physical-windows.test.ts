@@ -1,24 +1,44 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { describeAdapterContract } from '@drkit/contract';
-import { fakeWindowsHost } from '../../../test/harness/fake-windows-host.js';
+import { ALLOCATION_GRANULARITY as G, openDirStore, replicateGroup, type Adapter } from '@drkit/core';
+import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
 import { createPhysicalAdapter } from '../src/index.js';
 
-// MOCK: no Windows host here (these scripts are not yet run in pwsh, unlike Hyper-V's and
-// VMM's). The fake answers as Windows Server 2022 does
-// (cmd.exe for `uname`, CIM, diskshadow and vssadmin outputs after Microsoft's documentation).
-describeAdapterContract({
-  name: 'physical against a fake Windows host (transcripts)',
-  adapter: () => createPhysicalAdapter({ runner: fakeWindowsHost().runner }),
-  expect: { machines: 1, hosts: 1 },
+const MiB = 1024 * 1024;
+const CLUSTER = 4096;
+
+// MOCK of Windows, REAL PowerShell: drkit's scripts run unchanged in pwsh 7 against a stub
+// Windows Server 2022 (test/harness/pwsh-stub/windows-server.ps1: the Win32_* classes,
+// diskshadow and vssadmin with their documented output, and the one DeviceIoControl call the
+// volume helper makes, answered from files). The block helper that reads the shadow copies is
+// drkit's C#, compiled and run by pwsh as Windows PowerShell would.
+const hosts: PwshStubHost[] = [];
+const stubHost = () => {
+  const host = pwshStubHost('windows-server');
+  hosts.push(host);
+  return host;
+};
+afterAll(() => {
+  for (const h of hosts) h.dispose();
 });
 
-describe('physical: Windows over OpenSSH and PowerShell (fake host)', () => {
+describe.skipIf(!PWSH)('physical: Windows over OpenSSH and PowerShell', () => {
+  describeAdapterContract({
+    name: 'physical against a stub Windows host in real pwsh',
+    adapter: () => createPhysicalAdapter({ runner: stubHost().runner }),
+    expect: { machines: 1, hosts: 1 },
+  });
+
   it('finds Windows by asking cmd.exe, and discovers it from CIM', async () => {
-    const host = fakeWindowsHost();
+    const host = stubHost();
     const adapter = createPhysicalAdapter({ runner: host.runner });
     const caps = await adapter.connect();
     expect(caps.snapshot).toEqual({ consistency: ['crash', 'app'], fusedPhases: true, mechanisms: ['vss'] });
-    expect(caps.replication.diskRead).toBe(false);
+    expect(caps.replication).toEqual({ diskRead: true, changeTracking: false, remoteHashing: true });
     const items = [];
     for await (const i of adapter.discover()) items.push(i);
     const m = items.find((i) => i.kind === 'machine');
@@ -29,16 +49,18 @@ describe('physical: Windows over OpenSSH and PowerShell (fake host)', () => {
       os: { family: 'windows', name: 'Microsoft Windows Server 2022 Standard' },
       cpuCount: 8,
       memoryBytes: 34359738368,
+      addresses: ['192.0.2.40', '2001:db8::40'],
     });
     expect(m.machine.disks.map((d) => [d.path, d.capacityBytes])).toEqual([
       ['\\\\.\\PHYSICALDRIVE0', 479554560000],
       ['\\\\.\\PHYSICALDRIVE1', 1919850381312],
     ]);
     expect(adapter.site).toMatchObject({ product: 'Microsoft Windows Server 2022 Standard', version: '10.0.20348' });
+    await adapter.close();
   });
 
   it('takes an app-consistent point as a VSS copy backup of every NTFS/ReFS volume, writers reported', async () => {
-    const host = fakeWindowsHost();
+    const host = stubHost();
     const adapter = createPhysicalAdapter({ runner: host.runner });
     await adapter.connect();
     const machineId = adapter.site.instanceId!;
@@ -58,16 +80,24 @@ describe('physical: Windows over OpenSSH and PowerShell (fake host)', () => {
         { name: 'Registry Writer', state: 'Stable', failed: false },
       ],
     });
-    expect(taken.disks.map((d) => d.name)).toEqual(['C:', 'D:']);
+    // Each volume's length as its shadow's device reports it, not the file system's capacity.
+    expect(taken.disks.map((d) => [d.name, d.sizeBytes])).toEqual([
+      ['C:', 12 * MiB],
+      ['D:', 20 * MiB],
+    ]);
+    expect(Object.keys(host.state().shadows)).toHaveLength(2);
     expect((await adapter.snapshots.listTagged('drkit-win')).map((s) => s.id)).toEqual([taken.id]);
     await adapter.snapshots.delete(taken);
     expect(await adapter.snapshots.listTagged('drkit-win')).toEqual([]);
+    expect(host.state().shadows).toEqual({});
+    await adapter.close();
   });
 
   it('says the point is only crash-consistent when a writer failed, and names it', async () => {
-    const host = fakeWindowsHost({ failedWriter: 'SqlServerWriter' });
+    const host = stubHost();
     const adapter = createPhysicalAdapter({ runner: host.runner, disks: ['D:\\'] });
     await adapter.connect();
+    host.setState({ ...host.state(), failedWriter: 'SqlServerWriter' });
     const prepared = await adapter.snapshots.prepare({
       machineId: adapter.site.instanceId!,
       consistency: 'app',
@@ -77,10 +107,153 @@ describe('physical: Windows over OpenSSH and PowerShell (fake host)', () => {
     expect(taken.achieved).toBe('crash');
     expect(taken.warnings.join()).toMatch(/VSS writers failed: SqlServerWriter \(Failed\)/);
     expect(taken.disks.map((d) => d.name)).toEqual(['D:']);
+    await adapter.snapshots.delete(taken);
+    await adapter.close();
   });
 
   it('refuses a volume it cannot shadow', async () => {
-    const adapter = createPhysicalAdapter({ runner: fakeWindowsHost().runner, disks: ['E:'] });
+    const adapter = createPhysicalAdapter({ runner: stubHost().runner, disks: ['E:'] });
     await expect(adapter.connect()).rejects.toThrow(/E: is not an NTFS or ReFS volume/);
+    await adapter.close();
   });
+
+  it('replicates used clusters only, resyncs by host checksums, and releases every shadow', async () => {
+    const host = stubHost();
+    const adapter = createPhysicalAdapter({ runner: host.runner, disks: ['D:'] });
+    await adapter.connect();
+    const volume = stubVolume(host, 'D');
+    // Used: clusters 0–15 (seed), 1 MiB of data at 3 MiB, 8 KiB at 9 MiB. Free space holds
+    // old bytes everywhere else, and the volume's last 512 bytes (past its clusters) a boot
+    // sector copy.
+    volume.fill(0xee, 0, volume.size);
+    volume.write(0, randomBytes(16 * CLUSTER));
+    volume.write(3 * MiB, randomBytes(MiB));
+    volume.write(9 * MiB, randomBytes(2 * CLUSTER));
+    volume.write(volume.size - 512, randomBytes(512));
+    volume.use([
+      [0, 16],
+      [(3 * MiB) / CLUSTER, MiB / CLUSTER],
+      [(9 * MiB) / CLUSTER, 2],
+    ]);
+    const store = await openDirStore(await mkdtemp(join(tmpdir(), 'drkit-win-store-')));
+    const replicate = () => replicateOnce(adapter, store);
+
+    const first = await replicate();
+    const d1 = first.point.members[0]!.disks[0]!;
+    expect(d1).toMatchObject({ name: 'D:', mode: 'initial', sizeBytes: 20 * MiB });
+    // What is used, rounded out to 64 KiB: the metadata, the MiB at 3, the 8 KiB at 9 and the
+    // volume's last 4 KiB (past its last cluster: the boot sector copy).
+    expect(G).toBe(64 * 1024);
+    expect(d1.bytesRead).toBe(G + MiB + G + G);
+    expect(host.state().shadows).toEqual({});
+    const expected1 = volume.asPointSees();
+    expect((await restore(store, first.point.id)).equals(expected1)).toBe(true);
+
+    // A file rewritten in place (one cluster), a file deleted (its clusters freed, bytes left),
+    // free space churned: only the rewritten cluster differs in the point.
+    volume.write(3 * MiB + 5 * CLUSTER, randomBytes(CLUSTER));
+    volume.use([
+      [0, 16],
+      [(3 * MiB) / CLUSTER, MiB / CLUSTER],
+    ]);
+    volume.write(15 * MiB, randomBytes(MiB));
+    const second = await replicate();
+    const d2 = second.point.members[0]!.disks[0]!;
+    expect(d2.mode).toBe('resync');
+    expect(d2.resyncReason).toMatch(/no change journal.*checksums computed on the host/);
+    // The rewritten cluster, and the 64 KiB around the freed 8 KiB that now read as zeros.
+    expect(d2.bytesWritten).toBe(CLUSTER + G);
+    expect((await restore(store, second.point.id)).equals(volume.asPointSees())).toBe(true);
+    expect((await restore(store, first.point.id)).equals(expected1)).toBe(true);
+    expect(host.state().shadows).toEqual({});
+    await store.close();
+    await adapter.close();
+  });
+
+  it('finds a shadow set a crashed run left behind by its tag, and deletes it', async () => {
+    const host = stubHost();
+    const crashed = createPhysicalAdapter({ runner: host.runner });
+    await crashed.connect();
+    const machineId = crashed.site.instanceId!;
+    const taken = await crashed.snapshots.take(
+      await crashed.snapshots.prepare({ machineId, consistency: 'crash', tag: 'drkit-grp' }),
+    );
+    // The run dies here: its connection goes, the shadows stay.
+    await crashed.close();
+    const next = createPhysicalAdapter({ runner: host.runner });
+    await next.connect();
+    const left = await next.snapshots.listTagged('drkit-grp');
+    expect(left.map((s) => s.id)).toEqual([taken.id]);
+    for (const s of left) await next.snapshots.delete(s);
+    expect(host.state().shadows).toEqual({});
+    expect(existsSync(join(host.disksDir, 'HarddiskVolumeShadowCopy11'))).toBe(false);
+    await expect(next.replication.openDisk(taken.id, machineId, `${machineId}/volume-C`)).rejects.toThrow(
+      /no drkit shadow set/,
+    );
+    await next.close();
+  });
+});
+
+async function replicateOnce(adapter: Adapter, store: Awaited<ReturnType<typeof openDirStore>>) {
+  return replicateGroup({
+    members: [{ adapter, machineId: adapter.site.instanceId!, name: 'WIN-SQL01' }],
+    consistency: 'app',
+    store,
+  });
+}
+
+async function restore(store: Awaited<ReturnType<typeof openDirStore>>, pointId: string): Promise<Buffer> {
+  const out = await mkdtemp(join(tmpdir(), 'drkit-win-restore-'));
+  const restored = await store.restore(pointId, out);
+  return readFileSync(restored.files[0]!.path);
+}
+
+function randomBytes(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 4) b.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
+  return b;
+}
+
+/** A lettered volume of the stub host: its bytes, and the cluster bitmap NTFS would keep for it. */
+function stubVolume(host: PwshStubHost, letter: string) {
+  const image = join(host.disksDir, `${letter}.raw`);
+  if (!existsSync(image)) throw new Error(`the stub has no volume ${letter}:`);
+  const data = readFileSync(image);
+  const clusters = Number(readFileSync(`${image}.bitmap`).readBigInt64LE(0));
+  let runs: Array<[number, number]> = [];
+  const save = () => writeFileSync(image, data);
+  return {
+    size: data.length,
+    fill(byte: number, from: number, to: number) {
+      data.fill(byte, from, to);
+      save();
+    },
+    write(at: number, bytes: Buffer) {
+      bytes.copy(data, at);
+      save();
+    },
+    use(next: Array<[number, number]>) {
+      runs = next;
+      const bitmap = Buffer.alloc(8 + Math.ceil(clusters / 8));
+      bitmap.writeBigInt64LE(BigInt(clusters), 0);
+      for (const [first, count] of runs)
+        for (let c = first; c < first + count; c++) bitmap[8 + (c >> 3)]! |= 1 << (c & 7);
+      writeFileSync(`${image}.bitmap`, bitmap);
+    },
+    /** What a point must hold: used clusters (rounded out to 64 KiB) and the tail, free space zero. */
+    asPointSees(): Buffer {
+      const out = Buffer.alloc(data.length);
+      const keep = (from: number, to: number) => data.copy(out, from, from, Math.min(to, data.length));
+      for (const [first, count] of runs) {
+        const from = Math.floor((first * CLUSTER) / G) * G;
+        keep(from, Math.ceil(((first + count) * CLUSTER) / G) * G);
+      }
+      keep(Math.floor((clusters * CLUSTER) / G) * G, data.length);
+      return out;
+    },
+  };
+}
+
+describe.skipIf(PWSH)('physical: Windows', () => {
+  it.skip(`needs pwsh: ${NO_PWSH_REASON}`, () => {});
 });

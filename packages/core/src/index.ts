@@ -35,3 +35,4 @@ export { choosePoint } from './recovery/choose-point.js';
 export { mappedNetworks } from './recovery/mapped-networks.js';
 export { parseRecoveryMark, recoveryMark, recoveryMarkLine, withRecoveryState } from './recovery/recovery-mark.js';
 export { writeBack, type WritableDisk, type WriteBackCounts } from './replication/write-back.js';
+export { maskUnallocated, ALLOCATION_GRANULARITY } from './replication/allocation-mask.js';

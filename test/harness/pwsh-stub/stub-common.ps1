@@ -65,12 +65,13 @@ function Get-StubClass([string]$class) {
   $provider
 }
 
-# The WQL the scripts send: Prop='value' and Prop LIKE 'pattern%', joined by AND;
+# The WQL the scripts send: Prop='value', Prop = TRUE|FALSE and Prop LIKE 'pattern%', joined by AND;
 # string comparison is case-insensitive, as in WMI.
 function Test-StubFilter($instance, [string]$filter) {
   if (-not $filter) { return $true }
   foreach ($term in ($filter -split '\s+AND\s+')) {
     if ($term -match "^\s*(\w+)\s*=\s*'([^']*)'\s*$") { if ([string]$instance.($Matches[1]) -ne $Matches[2]) { return $false } }
+    elseif ($term -match '^\s*(\w+)\s*=\s*(TRUE|FALSE)\s*$') { if ([bool]$instance.($Matches[1]) -ne ($Matches[2] -eq 'TRUE')) { return $false } }
     elseif ($term -match "^\s*(\w+)\s+LIKE\s+'([^']*)'\s*$") { if ([string]$instance.($Matches[1]) -notlike ($Matches[2] -replace '%', '*' -replace '_', '?')) { return $false } }
     else { Write-Error -Category InvalidArgument -Message "Invalid query: $filter" -ErrorAction Stop }
   }
