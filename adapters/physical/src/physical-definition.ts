@@ -20,7 +20,11 @@ export const physicalAdapter = defineAdapter<SessionOpener>({
   connection: 'ssh',
   usage: 'ssh://user@host[:port]',
   options: [
-    { flag: '--disk <device>', description: 'protect only this block device (repeat)', repeat: true },
+    {
+      flag: '--disk <device>',
+      description: 'protect only this block device, or on Windows this volume (D:) (repeat)',
+      repeat: true,
+    },
     { flag: '--pre-hook <command>', description: 'run on the host before an app-consistent freeze (sh -c)' },
     { flag: '--post-hook <command>', description: 'run on the host after the thaw (sh -c)' },
     { flag: '--compress', description: 'compress disk reads on the wire (zlib): for slow links, at host CPU cost' },

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeAdapterContract } from '@drkit/contract';
 import { ALLOCATION_GRANULARITY as G, openDirStore, replicateGroup, type Adapter } from '@drkit/core';
 import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
+import { randomBytes, stubVolume } from '../../../test/harness/stub-windows-volume.js';
 import { createPhysicalAdapter } from '../src/index.js';
 
 const MiB = 1024 * 1024;
@@ -206,52 +207,6 @@ async function restore(store: Awaited<ReturnType<typeof openDirStore>>, pointId:
   const out = await mkdtemp(join(tmpdir(), 'drkit-win-restore-'));
   const restored = await store.restore(pointId, out);
   return readFileSync(restored.files[0]!.path);
-}
-
-function randomBytes(n: number): Buffer {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i += 4) b.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
-  return b;
-}
-
-/** A lettered volume of the stub host: its bytes, and the cluster bitmap NTFS would keep for it. */
-function stubVolume(host: PwshStubHost, letter: string) {
-  const image = join(host.disksDir, `${letter}.raw`);
-  if (!existsSync(image)) throw new Error(`the stub has no volume ${letter}:`);
-  const data = readFileSync(image);
-  const clusters = Number(readFileSync(`${image}.bitmap`).readBigInt64LE(0));
-  let runs: Array<[number, number]> = [];
-  const save = () => writeFileSync(image, data);
-  return {
-    size: data.length,
-    fill(byte: number, from: number, to: number) {
-      data.fill(byte, from, to);
-      save();
-    },
-    write(at: number, bytes: Buffer) {
-      bytes.copy(data, at);
-      save();
-    },
-    use(next: Array<[number, number]>) {
-      runs = next;
-      const bitmap = Buffer.alloc(8 + Math.ceil(clusters / 8));
-      bitmap.writeBigInt64LE(BigInt(clusters), 0);
-      for (const [first, count] of runs)
-        for (let c = first; c < first + count; c++) bitmap[8 + (c >> 3)]! |= 1 << (c & 7);
-      writeFileSync(`${image}.bitmap`, bitmap);
-    },
-    /** What a point must hold: used clusters (rounded out to 64 KiB) and the tail, free space zero. */
-    asPointSees(): Buffer {
-      const out = Buffer.alloc(data.length);
-      const keep = (from: number, to: number) => data.copy(out, from, from, Math.min(to, data.length));
-      for (const [first, count] of runs) {
-        const from = Math.floor((first * CLUSTER) / G) * G;
-        keep(from, Math.ceil(((first + count) * CLUSTER) / G) * G);
-      }
-      keep(Math.floor((clusters * CLUSTER) / G) * G, data.length);
-      return out;
-    },
-  };
 }
 
 describe.skipIf(PWSH)('physical: Windows', () => {
