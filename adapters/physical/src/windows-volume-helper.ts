@@ -1,6 +1,8 @@
+import { loadCompiledType } from '@drkit/powershell';
+
 /**
  * What a shadow copy's device says about itself, in C# that Add-Type compiles once per
- * PowerShell session (a loop over a volume bitmap is far too slow in PowerShell):
+ * host (a loop over a volume bitmap is far too slow in PowerShell):
  * its length (IOCTL_DISK_GET_LENGTH_INFO) and the clusters its file system uses
  * (FSCTL_GET_VOLUME_BITMAP, read 32 MiB of bitmap at a time, as runs of clusters).
  *
@@ -45,11 +47,10 @@ lcn+=bits;if(e==0)break;}
 if(open>=0){runs.Add(open);runs.Add(lcn-open);}
 clusters=lcn;return runs.ToArray();}}`;
 
-/** Loads both classes into the session once; a stub host defines `DrkitVolumeIo` before this runs. */
-export const LOAD_VOLUME_HELPER = String.raw`if (-not ('DrkitVolumeIo' -as [type])) { Add-Type -TypeDefinition @'
-${VOLUME_IO_CS}
-'@ }
-if (-not ('DrkitVolume' -as [type])) { Add-Type -TypeDefinition @'
-${VOLUME_CS}
-'@
-[DrkitVolume]::Control = [Delegate]::CreateDelegate([DrkitVolume+Ioctl], [DrkitVolumeIo].GetMethod('Control')) }`;
+/**
+ * Loads both classes into the session once (each compiled once per host, see
+ * loadCompiledType); a stub host defines `DrkitVolumeIo` before this runs.
+ */
+export const LOAD_VOLUME_HELPER = `${loadCompiledType('DrkitVolumeIo', 'volume-io', VOLUME_IO_CS)}
+${loadCompiledType('DrkitVolume', 'volume', VOLUME_CS)}
+if (-not [DrkitVolume]::Control) { [DrkitVolume]::Control = [Delegate]::CreateDelegate([DrkitVolume+Ioctl], [DrkitVolumeIo].GetMethod('Control')) }`;

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { BlockChannel, type RemoteProcess, type SshRunner } from '@drkit/ssh';
+import { loadCompiledType } from './compiled-type.js';
 import { powershellCommandLine } from './encoded-command.js';
 import { psInput } from './ps-input.js';
 
@@ -39,27 +39,9 @@ if(h[0]==1){if(Z(buf,0,len))Send(o,3,buf,0);else Send(o,0,buf,len);}
 else if(h[0]==2&&bs>0){int n=(len+bs-1)/bs;var d=new byte[n*32];for(int k=0;k<n;k++){int l=Math.Min(bs,len-k*bs);if(!Z(buf,k*bs,l))Buffer.BlockCopy(sha.ComputeHash(buf,k*bs,l),0,d,k*32,32);}Send(o,0,d,d.Length);}
 else Fail(o,"unknown op");}}}}`;
 
-// The cache file is named by the source's digest: a new drkit never loads an old helper.
-const CS_DIGEST = createHash('sha256').update(BLOCK_HELPER_CS).digest('hex').slice(0, 16);
-
-/**
- * Compiling takes ~1.6 s of CPU per process (Roslyn or csc), loading a compiled DLL ~0.1 s:
- * the first helper on a host compiles into the user's own LocalApplicationData (never a shared
- * temp folder another account could plant a DLL in), under a name of its own, then moves it
- * into place; every later one loads it.
- */
+/** The helper: its class loaded (compiled once per host, see loadCompiledType), then serving stdin. */
 export const POWERSHELL_BLOCK_HELPER = String.raw`$ProgressPreference='SilentlyContinue';$ErrorActionPreference='Stop'
-if(-not ('DrkitBlocks' -as [type])){
-$d=Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) 'drkit'
-$dll=Join-Path $d 'blocks-${CS_DIGEST}.dll'
-if(-not (Test-Path -LiteralPath $dll)){
-$null=New-Item -ItemType Directory -Force -Path $d
-$t=Join-Path $d "blocks-${CS_DIGEST}-$PID.dll"
-Add-Type -OutputType Library -OutputAssembly $t -TypeDefinition @'
-${BLOCK_HELPER_CS}
-'@
-try{Move-Item -LiteralPath $t -Destination $dll -ErrorAction Stop}catch{$dll=$t}}
-Add-Type -Path $dll}
+${loadCompiledType('DrkitBlocks', 'blocks', BLOCK_HELPER_CS)}
 $i=[Console]::OpenStandardInput()
 $in=[DrkitBlocks]::Line($i)|ConvertFrom-Json
 [DrkitBlocks]::Serve($i,[string]$in.path,[bool]$in.write)`;

@@ -16,4 +16,5 @@ export { powershellSession, sharedPowerShell, type PowerShellOverSshSession } fr
 export { powershellSessionOver, type PowerShellSession, type PowerShellSessionOptions } from './ps-session.js';
 export { SESSION_LOOP, FRAME_MARK } from './ps-session-loop.js';
 export { openPowerShellBlockReader, POWERSHELL_BLOCK_HELPER } from './block-helper.js';
+export { loadCompiledType } from './compiled-type.js';
 export { POWERSHELL_FILE_RECEIVER, uploadFileOverSsh, type FileUpload } from './file-receiver.js';
