@@ -12,12 +12,29 @@ export const hypervAdapter = defineAdapter<() => Promise<SshRunner>>({
   schemes: ['hyperv'],
   connection: 'ssh',
   usage: 'hyperv://user@host[:port]',
+  options: [
+    {
+      flag: '--ps-sessions <n>',
+      description:
+        "PowerShell processes at once on the host (default 4; OpenSSH allows 10 channels): a group's calls run side by side up to this",
+      integer: true,
+    },
+  ],
   parseEndpoint: (endpoint) => sshEndpoint(endpoint, 'hyperv'),
   create: async (ep, c) =>
-    (await import('./create-hyperv-adapter.js')).createHyperVAdapter({ sshRunner: c.transport, endpoint: ep.display }),
+    (await import('./create-hyperv-adapter.js')).createHyperVAdapter({
+      sshRunner: c.transport,
+      endpoint: ep.display,
+      ...sessions(c.options),
+    }),
   fromFixture: async (fixture, c) =>
     (await import('./create-hyperv-adapter.js')).createHyperVAdapter({
       sshRunner: c.transport,
       endpoint: fixture.endpoint,
     }),
 });
+
+function sessions(options: Record<string, unknown>): { powershellSessions?: number } {
+  const n = options.psSessions;
+  return typeof n === 'number' ? { powershellSessions: n } : {};
+}

@@ -6,7 +6,7 @@ import {
   type TakenSnapshot,
   checkSnapshotTag,
 } from '@drkit/core';
-import type { PowerShellRunner } from '@drkit/powershell';
+import { groupWarmer, type PowerShellRunner } from '@drkit/powershell';
 import { achievedConsistency } from './hyperv-consistency.js';
 import { diskId } from './hyperv-inventory.js';
 import { HYPERV_SNAPSHOT_DELETE, HYPERV_SNAPSHOT_LIST, HYPERV_SNAPSHOT_TAKE } from './hyperv-scripts.js';
@@ -30,14 +30,18 @@ export function hypervSnapshotOps(ctx: HyperVSnapshotContext): SnapshotOps {
     if (!GUID.test(machineId)) throw new DrkitError('not-found', `${machineId} is not a Hyper-V VM id`);
     return machineId.toLowerCase();
   };
+  const warmer = groupWarmer(ctx.runner);
   return {
     async prepare(request: SnapshotRequest): Promise<PreparedSnapshot> {
       checkTag(request.tag);
       const vm = await ctx.vm(checkVm(request.machineId), request.signal);
-      return { machineId: vm.id.toLowerCase(), request, handle: vm };
+      const prepared = { machineId: vm.id.toLowerCase(), request, handle: vm };
+      await warmer.prepared(prepared);
+      return prepared;
     },
 
     async take(prepared, options = {}): Promise<TakenSnapshot> {
+      warmer.done(prepared);
       const vm = prepared.handle as VmFacts;
       const { consistency, tag } = prepared.request;
       const [r] = await (await ctx.runner()).invoke<TakeResult>(
@@ -67,7 +71,9 @@ export function hypervSnapshotOps(ctx: HyperVSnapshotContext): SnapshotOps {
       };
     },
 
-    async release() {},
+    async release(prepared) {
+      warmer.done(prepared);
+    },
 
     async delete(snapshot, options = {}) {
       checkVm(snapshot.machineId);

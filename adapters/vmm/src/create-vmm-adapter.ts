@@ -9,10 +9,14 @@ export interface CreateVmmAdapterOptions {
   /** The VMM server as seen from there. Default `localhost`. */
   server?: string;
   credential?: VmmCredential;
+  /** PowerShell processes at once on the server (DEFAULT_POWERSHELL_SESSIONS): a group's calls run side by side. */
+  powershellSessions?: number;
 }
 
 export function createVmmAdapter(options: CreateVmmAdapterOptions): VmmAdapter {
-  const session = powershellSession(options.ssh);
+  const session = powershellSession(options.ssh, {
+    ...(options.powershellSessions && { sessions: options.powershellSessions }),
+  });
   return new VmmAdapter({
     runner: session.runner,
     close: session.close,

@@ -61,6 +61,7 @@ export class VmmAdapter implements Adapter {
       this.#invoke<T>(op, input, signal);
     this.snapshots = vmmCheckpointOps({
       invoke,
+      runner: options.runner,
       vm: (id, signal) => this.#vm(id, signal),
       vmByVmmId: (id) => this.#site?.vms.find((v) => v.id === id),
     });

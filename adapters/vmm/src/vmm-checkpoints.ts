@@ -7,6 +7,7 @@ import {
   type TakenSnapshot,
   checkSnapshotTag,
 } from '@drkit/core';
+import { groupWarmer, type PowerShellRunner } from '@drkit/powershell';
 import { VMM_CHECKPOINT_DELETE, VMM_CHECKPOINT_LIST, VMM_CHECKPOINT_TAKE } from './vmm-scripts.js';
 import { machineIdOf } from './vmm-inventory.js';
 import type { CheckpointFacts, VmmVm } from './vmm-types.js';
@@ -16,6 +17,8 @@ export interface VmmCheckpointContext {
   invoke: <T>(op: typeof VMM_CHECKPOINT_TAKE, input: Record<string, unknown>, signal?: AbortSignal) => Promise<T[]>;
   vm: (machineId: string, signal?: AbortSignal) => Promise<VmmVm>;
   vmByVmmId: (vmmId: string) => VmmVm | undefined;
+  /** The server's PowerShell, for starting a group's sessions before its takes. */
+  runner: () => Promise<PowerShellRunner>;
 }
 
 /**
@@ -26,12 +29,20 @@ export interface VmmCheckpointContext {
  */
 export function vmmCheckpointOps(ctx: VmmCheckpointContext): SnapshotOps {
   const checkTag = (tag: string) => checkSnapshotTag(tag, { maxLength: 100 });
+  const warmer = groupWarmer(ctx.runner);
   return {
     async prepare(request: SnapshotRequest): Promise<PreparedSnapshot> {
       checkTag(request.tag);
-      return { machineId: request.machineId, request, handle: await ctx.vm(request.machineId, request.signal) };
+      const prepared = {
+        machineId: request.machineId,
+        request,
+        handle: await ctx.vm(request.machineId, request.signal),
+      };
+      await warmer.prepared(prepared);
+      return prepared;
     },
     async take(prepared, options = {}): Promise<TakenSnapshot> {
+      warmer.done(prepared);
       const vm = prepared.handle as VmmVm;
       const [cp] = await ctx.invoke<CheckpointFacts>(
         VMM_CHECKPOINT_TAKE,
@@ -56,7 +67,9 @@ export function vmmCheckpointOps(ctx: VmmCheckpointContext): SnapshotOps {
         tag: prepared.request.tag,
       };
     },
-    async release() {},
+    async release(prepared) {
+      warmer.done(prepared);
+    },
     async delete(snapshot, options = {}) {
       const vm = await ctx.vm(snapshot.machineId, options.signal);
       await ctx.invoke(VMM_CHECKPOINT_DELETE, { vmmId: vm.id, checkpointId: snapshot.id }, options.signal);

@@ -19,13 +19,20 @@ export const vmmAdapter = defineAdapter<() => Promise<SshRunner>>({
         'connect to VMM as this account (Get-SCVMMServer -Credential), its password the secret drkit asks for; SSH then logs in with --identity',
     },
     { flag: '--vmm-server <name>', description: 'the VMM server as seen from the SSH host (default localhost)' },
+    {
+      flag: '--ps-sessions <n>',
+      description:
+        "PowerShell processes at once on the host (default 4; OpenSSH allows 10 channels): a group's calls run side by side up to this",
+      integer: true,
+    },
   ],
   parseEndpoint: (endpoint) => sshEndpoint(endpoint, 'vmm'),
   async create(ep, c) {
-    const { runAs, vmmServer } = c.options as { runAs?: string; vmmServer?: string };
+    const { runAs, vmmServer, psSessions } = c.options as { runAs?: string; vmmServer?: string; psSessions?: number };
     return (await import('./create-vmm-adapter.js')).createVmmAdapter({
       ssh: c.transport,
       endpoint: ep.display,
+      ...(psSessions && { powershellSessions: psSessions }),
       ...(vmmServer && { server: vmmServer }),
       ...(runAs && { credential: { username: runAs, password: c.secret } }),
     });

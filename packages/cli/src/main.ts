@@ -7,6 +7,7 @@ import { DEFAULT_FIXTURE } from './default-fixture.js';
 import type { GroupFlags } from './point-commands.js';
 import type { LinksFlags } from './links-command.js';
 import { adapterModules, loadRegistry, type AdapterRegistry } from './adapter-registry.js';
+import type { AdapterOption } from '@drkit/spec';
 
 // Each command loads its code when it runs: `drkit --help` (and a typo) costs the command
 // table only, not every adapter and transport (0.75 s → see the README's startup bench).
@@ -107,15 +108,27 @@ function connectionOptions(c: Command): Command {
     .option('--fingerprint <SHA256:b64>', "ssh: pin the host key's SHA-256 fingerprint");
 }
 
-/** Each adapter's own options (`--disk`, `--page-size`), from its definition. */
+/**
+ * Each adapter's own options (`--disk`, `--page-size`), from its definition. A flag several
+ * adapters declare alike (`--ps-sessions`) is one option, its help naming each scheme.
+ */
 function adapterOptions(c: Command): Command {
-  for (const d of registry.definitions) {
+  const flags = new Map<string, { option: AdapterOption; schemes: string[] }>();
+  for (const d of registry.definitions)
     for (const o of d.options ?? []) {
-      const help = `${d.schemes.map((s) => `${s}://`).join(', ')}: ${o.description}`;
-      if (o.repeat) c.option(o.flag, help, collect, []);
-      else if (o.integer) c.option(o.flag, help, positiveInt);
-      else c.option(o.flag, help);
+      const seen = flags.get(o.flag);
+      if (seen && (seen.option.description !== o.description || !!seen.option.repeat !== !!o.repeat))
+        throw new Error(
+          `${o.flag} is declared twice with different meanings (${seen.schemes.join(', ')} and ${d.kind})`,
+        );
+      if (seen) seen.schemes.push(...d.schemes);
+      else flags.set(o.flag, { option: o, schemes: [...d.schemes] });
     }
+  for (const { option: o, schemes } of flags.values()) {
+    const help = `${schemes.map((s) => `${s}://`).join(', ')}: ${o.description}`;
+    if (o.repeat) c.option(o.flag, help, collect, []);
+    else if (o.integer) c.option(o.flag, help, positiveInt);
+    else c.option(o.flag, help);
   }
   return c;
 }

@@ -14,7 +14,9 @@ export { powershellLocal, type LocalPowerShellOptions } from './powershell-local
 export { psInput } from './ps-input.js';
 export { powershellSession, sharedPowerShell, type PowerShellOverSshSession } from './ssh-powershell.js';
 export { powershellSessionOver, type PowerShellSession, type PowerShellSessionOptions } from './ps-session.js';
+export { powershellPool, DEFAULT_POWERSHELL_SESSIONS, type PowerShellPoolOptions } from './ps-session-pool.js';
 export { SESSION_LOOP, FRAME_MARK } from './ps-session-loop.js';
 export { openPowerShellBlockReader, POWERSHELL_BLOCK_HELPER } from './block-helper.js';
 export { loadCompiledType } from './compiled-type.js';
+export { groupWarmer } from './group-warmer.js';
 export { POWERSHELL_FILE_RECEIVER, uploadFileOverSsh, type FileUpload } from './file-receiver.js';

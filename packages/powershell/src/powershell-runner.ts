@@ -19,6 +19,8 @@ export interface PowerShellRunner {
     input?: unknown,
     options?: { signal?: AbortSignal; timeoutMs?: number },
   ): Promise<T[]>;
+  /** Where calls run in long-lived processes: start `sessions` of them now (see PowerShellSession). */
+  warm?(sessions?: number): Promise<void>;
 }
 
 /**

@@ -21,12 +21,20 @@ export interface PowerShellSessionOptions {
 export interface PowerShellSession extends PowerShellRunner {
   /** Ends the PowerShell process (end of its stdin; killed if it does not go). */
   close(): Promise<void>;
-  /** PowerShell processes started so far: 1 while nothing went wrong. */
+  /** PowerShell processes started so far: 1 per session while nothing went wrong. */
   readonly starts: number;
+  /** Calls waiting or running: 0 when the session is idle. */
+  readonly pending: number;
+  /**
+   * Starts PowerShell ahead of the calls that will need it: `sessions` processes where a pool
+   * keeps several (a group about to take its snapshots side by side), else the one.
+   */
+  warm(sessions?: number): Promise<void>;
 }
 
 interface Call {
-  operation: PsOperation;
+  /** Absent: only start the process (warm), no request. */
+  operation?: PsOperation;
   input: unknown;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -88,6 +96,7 @@ export function powershellSessionOver(ssh: SshRunner, options: PowerShellSession
   const run = async (call: Call): Promise<unknown[]> => {
     if (call.signal?.aborted) throw abortError(call.signal);
     if (!proc || proc.dead) proc = await start(call);
+    if (!call.operation) return [];
     const live = proc;
     const key = keyOf(call.operation);
     const request = {
@@ -121,41 +130,58 @@ export function powershellSessionOver(ssh: SshRunner, options: PowerShellSession
     return live;
   };
 
+  const enqueue = (
+    operation: PsOperation | undefined,
+    input: unknown,
+    opts: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<unknown[]> => {
+    if (closed)
+      return Promise.reject(
+        new DrkitError('invalid-state', `${operation?.name ?? 'PowerShell'}: the PowerShell session is closed`),
+      );
+    return new Promise<unknown[]>((resolve, reject) => {
+      const call: Call = {
+        ...(operation && { operation }),
+        input,
+        timeoutMs: opts.timeoutMs ?? options.timeoutMs ?? 300_000,
+        ...(opts.signal && { signal: opts.signal }),
+        resolve,
+        reject,
+      };
+      // A call aborted while it waits in line leaves the line; the running one ends its process.
+      if (opts.signal) {
+        call.onAbort = () => {
+          const at = queue.indexOf(call);
+          if (at >= 0) {
+            queue.splice(at, 1);
+            reject(abortError(opts.signal!));
+          }
+        };
+        opts.signal.addEventListener('abort', call.onAbort, { once: true });
+      }
+      queue.push(call);
+      void pump();
+    });
+  };
+
   return {
     get starts() {
       return starts;
     },
+    get pending() {
+      return queue.length + (busy ? 1 : 0);
+    },
     invoke<T>(operation: PsOperation, input?: unknown, opts: { signal?: AbortSignal; timeoutMs?: number } = {}) {
-      if (closed)
-        return Promise.reject(new DrkitError('invalid-state', `${operation.name}: the PowerShell session is closed`));
-      return new Promise<T[]>((resolve, reject) => {
-        const call: Call = {
-          operation,
-          input,
-          timeoutMs: opts.timeoutMs ?? options.timeoutMs ?? 300_000,
-          ...(opts.signal && { signal: opts.signal }),
-          resolve: resolve as (rows: unknown[]) => void,
-          reject,
-        };
-        // A call aborted while it waits in line leaves the line; the running one ends its process.
-        if (opts.signal) {
-          call.onAbort = () => {
-            const at = queue.indexOf(call);
-            if (at >= 0) {
-              queue.splice(at, 1);
-              reject(abortError(opts.signal!));
-            }
-          };
-          opts.signal.addEventListener('abort', call.onAbort, { once: true });
-        }
-        queue.push(call);
-        void pump();
-      });
+      return enqueue(operation, input, opts) as Promise<T[]>;
+    },
+    /** Starts the process now (in line with the calls), so a later call does not wait for it. */
+    async warm() {
+      await enqueue(undefined, undefined, {});
     },
     async close() {
       closed = true;
       for (const c of queue.splice(0))
-        c.reject(new DrkitError('aborted', `${c.operation.name}: the PowerShell session was closed`));
+        c.reject(new DrkitError('aborted', `${c.operation?.name ?? 'PowerShell'}: the PowerShell session was closed`));
       await proc?.end();
       proc = undefined;
     },

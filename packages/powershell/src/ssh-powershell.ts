@@ -1,6 +1,7 @@
 import { SshSession, type SshEndpoint, type SshRunner } from '@drkit/ssh';
 import type { PowerShellRunner } from './powershell-runner.js';
-import { powershellSessionOver, type PowerShellSession } from './ps-session.js';
+import type { PowerShellSession } from './ps-session.js';
+import { powershellPool, type PowerShellPoolOptions } from './ps-session-pool.js';
 
 export interface PowerShellOverSshSession {
   runner: () => Promise<PowerShellRunner>;
@@ -10,16 +11,19 @@ export interface PowerShellOverSshSession {
 }
 
 /**
- * One SSH session, opened on first use and shared by every call, carrying one long-lived
- * PowerShell (see powershellSessionOver): for a Windows host's OpenSSH server (an
+ * One SSH session, opened on first use and shared by every call, carrying long-lived
+ * PowerShell sessions (see powershellPool): for a Windows host's OpenSSH server (an
  * `SshEndpoint`) or any SshRunner (recording, replay, a stub host).
  */
-export function powershellSession(target: SshEndpoint | (() => Promise<SshRunner>)): PowerShellOverSshSession {
+export function powershellSession(
+  target: SshEndpoint | (() => Promise<SshRunner>),
+  options: PowerShellPoolOptions = {},
+): PowerShellOverSshSession {
   let session: Promise<SshRunner> | undefined;
   const open = typeof target === 'function' ? target : () => SshSession.open(target);
   const ssh = () => (session ??= open());
   return {
-    runner: async () => sharedPowerShell(await ssh()),
+    runner: async () => sharedPowerShell(await ssh(), options),
     ssh,
     close: async () => {
       const s = await session?.catch(() => undefined);
@@ -34,11 +38,11 @@ export function powershellSession(target: SshEndpoint | (() => Promise<SshRunner
 
 const shells = new WeakMap<SshRunner, PowerShellSession>();
 
-/** The PowerShell session of this SSH connection, started on its first call and kept while the connection lives. */
-export function sharedPowerShell(ssh: SshRunner): PowerShellSession {
+/** The PowerShell sessions of this SSH connection, started as calls need them and kept while the connection lives. */
+export function sharedPowerShell(ssh: SshRunner, options: PowerShellPoolOptions = {}): PowerShellSession {
   let shell = shells.get(ssh);
   if (!shell) {
-    shell = powershellSessionOver(ssh);
+    shell = powershellPool(ssh, options);
     shells.set(ssh, shell);
   }
   return shell;

@@ -46,6 +46,7 @@ export function recordSsh(connect: () => Promise<SshRunner>, dir: string, redact
         get closed() {
           return inner.closed;
         },
+        singleStream: true,
         async exec(command: RemoteCommand, options: ExecOptions = {}) {
           const entry: (typeof entries)[number] = {
             request: {

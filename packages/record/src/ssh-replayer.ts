@@ -74,6 +74,7 @@ function replayRunner(where: string, queue: SshExchange[], bindings: LiveBinding
     get closed() {
       return closed;
     },
+    singleStream: true,
     async exec(command: RemoteCommand, options: ExecOptions = {}) {
       const line = commandLine(command);
       // Redacted with the recording's default rules first (a password field in JSON input), as HTTP replay does.

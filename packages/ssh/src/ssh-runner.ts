@@ -9,6 +9,11 @@ export interface SshRunner {
   /** `ssh://host:port`, for messages. */
   readonly where: string;
   readonly closed: boolean;
+  /**
+   * A recorder or replayer: long-lived sessions (PowerShell) keep to one stream, since which of
+   * several streams answers a call depends on timing a replay cannot reproduce.
+   */
+  readonly singleStream?: boolean;
   exec(command: RemoteCommand, options?: ExecOptions): Promise<ExecResult>;
   open(
     command: RemoteCommand,

@@ -4,7 +4,8 @@
 # MACs as Hyper-V prints them — and the WMI classes of root\virtualization\v2 that recovery
 # snapshots go through (Msvm_VirtualSystemSnapshotService, jobs, setting data), after
 # Microsoft's documentation. VMMS's fallback event text is approximate.
-# DRKIT_STUB_ROLE=replica makes it the replica side of the pair (HV02).
+# DRKIT_STUB_ROLE=replica makes it the replica side of the pair (HV02); DRKIT_STUB_SNAPSHOT_DELAY_MS
+# holds each CreateSnapshot that long (the fan-out bench).
 . "$PSScriptRoot/stub-common.ps1"
 
 # Microsoft.HyperV.PowerShell enums: names and values as the module defines them.
@@ -408,6 +409,8 @@ $global:StubCim['Msvm_VirtualSystemSnapshotService'] = @{
   Methods = @{
     CreateSnapshot = {
       param($service, $a)
+      # A checkpoint takes time on a real host (VSS in the guest, then the disks): the benches hold it.
+      if ($env:DRKIT_STUB_SNAPSHOT_DELAY_MS) { Start-Sleep -Milliseconds ([int]$env:DRKIT_STUB_SNAPSHOT_DELAY_MS) }
       if ([int]$a.SnapshotType -ne 32768 -and [int]$a.SnapshotType -ne 2) { return [pscustomobject]@{ ReturnValue = [uint32]32773 } }
       $x = Find-StubVm $a.AffectedSystem.Name
       $level = [int](ConvertFrom-StubEmbedded $a.SnapshotSettings).ConsistencyLevel
