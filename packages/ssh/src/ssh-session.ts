@@ -216,13 +216,20 @@ export class SshSession implements SshRunner {
         continue;
       }
       this.slots.opened();
-      return this.track(channel, name, options);
+      return this.track(channel, name, options, !('raw' in command));
     }
   }
 
-  private track(channel: ClientChannel, name: string, options: Pick<ExecOptions, 'signal' | 'timeoutMs'>) {
+  private track(
+    channel: ClientChannel,
+    name: string,
+    options: Pick<ExecOptions, 'signal' | 'timeoutMs'>,
+    announcesPid: boolean,
+  ) {
     let stderr = '';
     let pid: number | undefined;
+    let killedFor: DrkitError | undefined;
+    let closeLater: NodeJS.Timeout | undefined;
     channel.stderr.on('data', (c: Buffer) => {
       if (stderr.length < STDERR_KEPT) stderr += c.toString('utf8');
       if (pid === undefined) {
@@ -230,6 +237,13 @@ export class SshSession implements SshRunner {
         if (m) {
           pid = Number(m[1]);
           stderr = stderr.slice(m[0].length);
+          // Killed before the host said which process it is (a timeout or abort that beat
+          // the first line, e.g. on a busy host): its group is ended now, then the channel.
+          if (killedFor) {
+            this.killGroup(pid);
+            clearTimeout(closeLater);
+            channel.close();
+          }
         }
       }
     });
@@ -238,7 +252,6 @@ export class SshSession implements SshRunner {
       // ssh2 reports a signal with or without the SIG prefix depending on the server.
       exit = code === null || code === undefined ? { signal: (signal ?? 'UNKNOWN').replace(/^SIG/, '') } : { code };
     });
-    let killedFor: DrkitError | undefined;
     const kill = (why?: DrkitError) => {
       killedFor ??= why ?? new DrkitError('aborted', `${name} was stopped`, { retryable: false });
       try {
@@ -247,7 +260,10 @@ export class SshSession implements SshRunner {
         // The channel may already be closing.
       }
       if (pid !== undefined) this.killGroup(pid);
-      channel.close();
+      // Closing the channel does not end a command that has no terminal: until its pid line
+      // arrives, the channel stays open to read it (a few seconds at most).
+      if (pid !== undefined || !announcesPid) channel.close();
+      else closeLater ??= setTimeout(() => channel.close(), 5_000);
     };
     const onAbort = () => kill(abortError(options.signal!));
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -264,6 +280,7 @@ export class SshSession implements SshRunner {
         this.live.delete(lostConnection);
         options.signal?.removeEventListener('abort', onAbort);
         if (timer) clearTimeout(timer);
+        clearTimeout(closeLater);
         this.slots.release(true);
         if (killedFor) resolve({ error: killedFor });
         else if (exit) resolve(exit);
