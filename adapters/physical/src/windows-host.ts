@@ -25,7 +25,6 @@ export interface WindowsFacts {
     driveLetter: string;
     fileSystem: string;
     capacityBytes: string;
-    clusterBytes: string;
     label: string;
   }>;
   nics: Array<{ description: string; mac: string; addresses: string[] }>;
@@ -73,20 +72,27 @@ export async function connectWindows(ctx: HostContext): Promise<HostOps> {
     async take(prepared, options = {}): Promise<TakenSnapshot> {
       const requested = prepared.request.consistency;
       const name = `${prepared.request.tag}.${Date.now()}`;
-      const [r] = await (await ps()).invoke<{
-        exitCode: number;
-        diskshadow: string;
-        writers: string;
-        shadows: Array<{ volume: string; sizeBytes: string }>;
-      }>(
-        WINDOWS_VSS_TAKE,
-        { name, tag: prepared.request.tag, volumes: volumes.map((v) => v.driveLetter), writers: requested === 'app' },
-        { ...(options.signal && { signal: options.signal }), timeoutMs: 600_000 },
-      );
+      const discard = async () => (await ps()).invoke(WINDOWS_VSS_DELETE, { name }).catch(() => {});
+      const [r] = await (await ps())
+        .invoke<{
+          exitCode: number;
+          diskshadow: string;
+          writers: string;
+          shadows: Array<{ volume: string; sizeBytes: string }>;
+        }>(
+          WINDOWS_VSS_TAKE,
+          { name, tag: prepared.request.tag, volumes: volumes.map((v) => v.driveLetter), writers: requested === 'app' },
+          { ...(options.signal && { signal: options.signal }), timeoutMs: 600_000 },
+        )
+        .catch(async (error: unknown) => {
+          // The set may exist (a shadow made, its length then unreadable): never left behind.
+          await discard();
+          throw error;
+        });
       const shadows = new Map((r?.shadows ?? []).map((s) => [s.volume, Number(s.sizeBytes)]));
       if (r?.exitCode !== 0 || volumes.some((v) => !(shadows.get(v.driveLetter)! > 0))) {
-        await (await ps()).invoke(WINDOWS_VSS_DELETE, { name }).catch(() => {});
-        const tail = (r?.diskshadow ?? '').trim().split('\n').slice(-3).join(' ').trim();
+        await discard();
+        const tail = (r?.diskshadow ?? '').trim().split(/\r?\n/).slice(-3).join(' ').trim();
         throw new DrkitError(
           'platform',
           `VSS shadow copy failed (diskshadow exit ${r?.exitCode ?? '?'}, ${shadows.size} of ${volumes.length} volumes): ${tail}`,

@@ -18,7 +18,7 @@ $product = Get-CimInstance -ClassName Win32_ComputerSystemProduct
   os = @{ caption = [string]$os.Caption; version = [string]$os.Version; build = [string]$os.BuildNumber }
   cpus = [int]$cs.NumberOfLogicalProcessors; memoryBytes = [string]$cs.TotalPhysicalMemory
   disks = @(Get-CimInstance -ClassName Win32_DiskDrive | ForEach-Object { @{ index = [int]$_.Index; deviceId = [string]$_.DeviceID; model = [string]$_.Model; serial = ([string]$_.SerialNumber).Trim(); sizeBytes = [string]$_.Size } })
-  volumes = @(Get-CimInstance -ClassName Win32_Volume | ForEach-Object { @{ deviceId = [string]$_.DeviceID; driveLetter = [string]$_.DriveLetter; fileSystem = [string]$_.FileSystem; capacityBytes = [string]$_.Capacity; clusterBytes = [string]$_.BlockSize; label = [string]$_.Label } })
+  volumes = @(Get-CimInstance -ClassName Win32_Volume | ForEach-Object { @{ deviceId = [string]$_.DeviceID; driveLetter = [string]$_.DriveLetter; fileSystem = [string]$_.FileSystem; capacityBytes = [string]$_.Capacity; label = [string]$_.Label } })
   nics = @(Get-CimInstance -ClassName Win32_NetworkAdapterConfiguration -Filter 'IPEnabled = TRUE' | ForEach-Object { @{ description = [string]$_.Description; mac = [string]$_.MACAddress; addresses = @($_.IPAddress | ForEach-Object { [string]$_ }) } })
   vss = [bool](Get-Command diskshadow.exe -ErrorAction SilentlyContinue)
 }

@@ -112,6 +112,26 @@ describe.skipIf(!PWSH)('physical: Windows over OpenSSH and PowerShell', () => {
     await adapter.close();
   });
 
+  it('says why VSS refused a set, and leaves nothing of it on the host', async () => {
+    const host = stubHost();
+    const adapter = createPhysicalAdapter({ runner: host.runner });
+    await adapter.connect();
+    host.setState({ ...host.state(), vssFault: 'The shadow copy provider had an unexpected error.' });
+    const prepared = await adapter.snapshots.prepare({
+      machineId: adapter.site.instanceId!,
+      consistency: 'crash',
+      tag: 'drkit-win',
+    });
+    const failed = await adapter.snapshots.take(prepared).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'platform', fault: 'VssCreateFailed' });
+    expect(String(failed)).toMatch(
+      /VSS shadow copy failed \(diskshadow exit -2147212529, 0 of 2 volumes\).*unexpected error/,
+    );
+    expect(await adapter.snapshots.listTagged('drkit-win')).toEqual([]);
+    expect(host.state().shadows).toEqual({});
+    await adapter.close();
+  });
+
   it('refuses a volume it cannot shadow', async () => {
     const adapter = createPhysicalAdapter({ runner: stubHost().runner, disks: ['E:'] });
     await expect(adapter.connect()).rejects.toThrow(/E: is not an NTFS or ReFS volume/);

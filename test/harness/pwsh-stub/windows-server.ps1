@@ -27,6 +27,7 @@ function New-StubSeed {
       (& $volume '1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e' 'E:' 'CDFS' 0 'DVD'))
     nics = @(@{ description = 'Intel(R) Ethernet 10G 2P X710 Adapter'; mac = '00:00:5E:00:53:10'; addresses = @('192.0.2.40', '2001:db8::40') })
     failedWriter = ''
+    vssFault = ''
     shadows = [ordered]@{}
     nextCopy = 10
   }
@@ -86,6 +87,9 @@ function diskshadow.exe {
   $lines = Get-Content -LiteralPath $args[1]
   $adds = @($lines | Where-Object { $_ -match '^add volume ([A-Z]:) alias (\w+)$' } | ForEach-Object { @{ letter = $Matches[1]; alias = $Matches[2] } })
   if (-not ($lines -contains 'create')) { $global:LASTEXITCODE = 1; return 'no create' }
+  # A test's fault: VSS refuses the set (as when a writer times out or the storage is full).
+  $fault = (Get-StubState).vssFault
+  if ($fault) { $global:LASTEXITCODE = -2147212529; return "DISKSHADOW`r`n`r`nCOM call `"m_pVssBackupComponents->DoSnapshotSet`" failed.`r`n$fault" }
   $set = '{' + [guid]::NewGuid() + '}'
   $text = "Microsoft DiskShadow version 1.0`r`nCopyright (C) 2013 Microsoft Corporation`r`nOn computer:  WIN-SQL01,  11/23/2026 6:30:00 AM`r`n`r`n"
   $made = foreach ($a in $adds) {
