@@ -5,12 +5,6 @@ import type { PwshStubHost } from './pwsh-stub-host.js';
 
 const CLUSTER = 4096;
 
-export function randomBytes(n: number): Buffer {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i += 4) b.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
-  return b;
-}
-
 /** A lettered volume of the stub host: its bytes, and the cluster bitmap NTFS would keep for it. */
 export function stubVolume(host: PwshStubHost, letter: string) {
   const image = join(host.disksDir, `${letter}.raw`);

@@ -52,10 +52,11 @@ $writers = if ($in.writers) { & vssadmin.exe list writers 2>&1 | Out-String } el
 # Each volume's shadow, matched by the volume's own name (never by diskshadow's wording), and
 # its length as the device reports it: a file system's capacity leaves out its last sectors.
 ${LOAD_VOLUME_HELPER}
+$allVolumes = @(Get-CimInstance -ClassName Win32_Volume)
 $shadows = foreach ($id in $ids) {
   $copy = Get-CimInstance -ClassName Win32_ShadowCopy -Filter ("ID='" + $id + "'")
   if (-not $copy) { continue }
-  $volume = Get-CimInstance -ClassName Win32_Volume | Where-Object { $_.DeviceID -eq $copy.VolumeName } | Select-Object -First 1
+  $volume = $allVolumes | Where-Object { $_.DeviceID -eq $copy.VolumeName } | Select-Object -First 1
   if (-not $volume -or [string]$volume.DriveLetter -notin $vols) { continue }
   @{ id = $id; volume = [string]$volume.DriveLetter; device = [string]$copy.DeviceObject; sizeBytes = [string][DrkitVolume]::Length([string]$copy.DeviceObject) }
 }

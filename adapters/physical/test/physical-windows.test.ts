@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeAdapterContract } from '@drkit/contract';
 import { ALLOCATION_GRANULARITY as G, openDirStore, replicateGroup, type Adapter } from '@drkit/core';
 import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
-import { randomBytes, stubVolume } from '../../../test/harness/stub-windows-volume.js';
+import { randomBytes } from 'node:crypto';
+import { stubVolume } from '../../../test/harness/stub-windows-volume.js';
 import { createPhysicalAdapter } from '../src/index.js';
 
 const MiB = 1024 * 1024;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_PWSH_REASON, PWSH, pwshStubHost, type PwshStubHost } from '../../../test/harness/pwsh-stub-host.js';
 import { sshdAvailable, startSshd, type Sshd } from '../../../test/harness/sshd.js';
-import { randomBytes, stubVolume } from '../../../test/harness/stub-windows-volume.js';
+import { randomBytes } from 'node:crypto';
+import { stubVolume } from '../../../test/harness/stub-windows-volume.js';
 import { drkit } from './run-drkit.js';
 
 // The whole path as a user runs it: the drkit binary logs in to a REAL sshd whose logins are

@@ -252,21 +252,7 @@ async function remoteCandidates(
   const map = await writer.readMap(e.offset / bs, count);
   // Runs of differing blocks, fetched all at once: a pipelining source (SSH) answers them
   // in one round trip, and a run is one read, not one per block.
-  const runs: Array<{ first: number; count: number }> = [];
-  for (let i = 0; i < count; ) {
-    if (remote.compare(map, i * HASH_BYTES, (i + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0) {
-      i++;
-      continue;
-    }
-    let j = i + 1;
-    while (
-      j < count &&
-      remote.compare(map, j * HASH_BYTES, (j + 1) * HASH_BYTES, j * HASH_BYTES, (j + 1) * HASH_BYTES) !== 0
-    )
-      j++;
-    runs.push({ first: i, count: j - i });
-    i = j;
-  }
+  const runs = differingRuns(remote, map, count).map(([first, last]) => ({ first, count: last - first }));
   const end = e.offset + e.length;
   const fetched = await Promise.all(
     runs.map(async (r) => {
