@@ -70,9 +70,10 @@ export async function buildPwshReadyToRun(): Promise<string | undefined> {
   }
   await writeFile(join(building, 'pwsh'), `#!/bin/sh\nexec '${dotnet}' '${dir}/pwsh.dll' "$@"\n`);
   await chmod(join(building, 'pwsh'), 0o755);
-  // Whole or not at all: a half-built copy is never found by the next run.
-  await rm(dir, { recursive: true, force: true });
-  await rename(building, dir);
+  // Whole or not at all: a half-built copy is never found by the next run, and a run that
+  // built the same copy meanwhile keeps its own.
+  if (existsSync(launcher)) await rm(building, { recursive: true, force: true });
+  else await rename(building, dir);
   return launcher;
 }
 
