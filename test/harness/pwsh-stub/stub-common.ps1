@@ -42,7 +42,9 @@ function Update-StubState([scriptblock]$change) {
     $out = & $change $state
     $tmp = "$($script:StubStateFile).$PID.tmp"
     Set-Content -LiteralPath $tmp -Value ($state | ConvertTo-Json -Depth 20) -NoNewline
-    Move-Item -LiteralPath $tmp -Destination $script:StubStateFile -Force
+    # rename(2): Move-Item -Force on Linux deletes the old file first, and a session reading
+    # between the two found no state at all.
+    [IO.File]::Move($tmp, $script:StubStateFile, $true)
     $script:StubState = $state
     $script:StubStateStamp = Get-StubStamp
     $out
