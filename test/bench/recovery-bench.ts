@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,8 +29,9 @@ const run = promisify(execFile);
 const sim = await startVcsim({ clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vmsPerPool: 1 });
 const volume = XFS ? await cloningVolume(Math.ceil((VMS * MIB * 3) / 1024) + 2) : undefined;
 if (XFS && !volume) throw new Error('--xfs 1 needs root and mkfs.xfs');
+// The site, the store and their images: ~5 GiB a run, removed however the run ends.
+const dir = await mkdtemp(join(volume?.dir ?? tmpdir(), 'drkit-recovery-bench-'));
 try {
-  const dir = await mkdtemp(join(volume?.dir ?? tmpdir(), 'drkit-recovery-bench-'));
   const site = join(dir, 'site');
   const images: string[] = [];
   for (let i = 0; i < VMS; i++) {
@@ -109,5 +110,6 @@ try {
   );
 } finally {
   await sim.stop();
+  await rm(dir, { recursive: true, force: true });
   await volume?.teardown();
 }

@@ -354,18 +354,26 @@ async function put(
   signal?: AbortSignal,
 ): Promise<void> {
   const url = `/folder/${path.split('/').map(encodeURIComponent).join('/')}?dcPath=${encodeURIComponent(datacenter)}&dsName=${encodeURIComponent(datastore)}`;
-  const response = await ctx.transport.request({
-    method: 'PUT',
-    path: url,
-    headers: {
-      'content-type': 'application/octet-stream',
-      'content-length': String(sizeBytes ?? (body as Buffer).length),
-      ...(ctx.client.cookie && { cookie: ctx.client.cookie }),
-    },
-    body,
-    ...(signal && { signal }),
-  });
-  response.cancel();
+  const headers = {
+    'content-type': 'application/octet-stream',
+    'content-length': String(sizeBytes ?? (body as Buffer).length),
+    ...(ctx.client.cookie && { cookie: ctx.client.cookie }),
+  };
+  const send = async () => {
+    // A disk goes up from an upload thread where the transport has them (ten disks, ten TLS streams).
+    if (body instanceof Readable && ctx.transport.upload)
+      return ctx.transport.upload({ method: 'PUT', path: url, headers, body, ...(signal && { signal }) });
+    const response = await ctx.transport.request({
+      method: 'PUT',
+      path: url,
+      headers,
+      body,
+      ...(signal && { signal }),
+    });
+    response.cancel();
+    return response;
+  };
+  const response = await send();
   if (response.status !== 200 && response.status !== 201)
     throw new DrkitError(
       response.status === 401 ? 'session-expired' : 'platform',

@@ -24,6 +24,21 @@ export interface HttpResponse {
   cancel(): void;
 }
 
+/** A large body (a disk image) sent as it is read; give its content-length header. */
+export interface UploadRequest {
+  method: 'PUT' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body: AsyncIterable<Uint8Array>;
+  signal?: AbortSignal;
+}
+
+/** An upload's answer; its body was read and dropped. */
+export interface UploadResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
 export interface HttpTransport {
   /** scheme://host:port, no credentials, no path. */
   readonly origin: string;
@@ -35,6 +50,11 @@ export interface HttpTransport {
    * back with `fallback` set — callers then use `request`.
    */
   getInto?(request: Omit<HttpRequest, 'method' | 'body'>, into: Buffer): Promise<GetIntoResult>;
+  /**
+   * Sends a large body from a thread of its own (upload-pool.ts), so several uploads encrypt
+   * on several cores. Optional, like getInto: without it callers use `request`.
+   */
+  upload?(request: UploadRequest): Promise<UploadResult>;
   close(): Promise<void>;
 }
 

@@ -1,9 +1,11 @@
 import type { TLSSocket } from 'node:tls';
 import { Pool, buildConnector } from 'undici';
-import type { HttpRequest, HttpResponse, HttpTransport } from './http-transport.js';
+import { Readable } from 'node:stream';
+import type { HttpRequest, HttpResponse, HttpTransport, UploadRequest, UploadResult } from './http-transport.js';
 import { mapNetworkError } from './http-errors.js';
 import { checkPin, normalizeThumbprint, tlsTrustOptions, type TlsPolicy } from './tls-policy.js';
 import { createRangeReader } from './range-reader.js';
+import { createUploadPool, type UploadPool } from './upload-pool.js';
 
 /** API connections per endpoint when the caller does not say (the CLI's `--connections`). */
 export const DEFAULT_CONNECTIONS = 64;
@@ -72,9 +74,23 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     idleTimeoutMs: options.bodyTimeoutMs ?? 120_000,
   });
 
+  // Upload threads start with the first large body (recovery), not with every transport.
+  let uploads: UploadPool | undefined | null = null;
+  const uploadPool = () => {
+    if (uploads === null) uploads = createUploadPool(origin, policy);
+    return uploads;
+  };
+
   return {
     origin,
     getInto: (request, into) => ranges.getInto(request.path, request.headers, into, request.signal),
+    async upload(request: UploadRequest): Promise<UploadResult> {
+      const pool = uploadPool();
+      if (pool) return pool.put(request);
+      const response = await this.request({ ...request, body: Readable.from(request.body) });
+      response.cancel();
+      return { status: response.status, headers: response.headers };
+    },
     async request(request: HttpRequest): Promise<HttpResponse> {
       try {
         const res = await pool.request({
@@ -101,6 +117,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     },
     async close() {
       ranges.close();
+      await uploads?.close();
       await pool.close();
     },
   };
