@@ -77,17 +77,17 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   // Upload threads start with the first large body (recovery), not with every transport.
   let uploads: UploadPool | undefined | null = null;
   const uploadPool = () => {
-    if (uploads === null) uploads = createUploadPool(origin, policy);
+    if (uploads === null) uploads = createUploadPool(origin, policy, options.bodyTimeoutMs ?? 120_000);
     return uploads;
   };
 
-  return {
+  const transport: HttpTransport = {
     origin,
     getInto: (request, into) => ranges.getInto(request.path, request.headers, into, request.signal),
     async upload(request: UploadRequest): Promise<UploadResult> {
       const pool = uploadPool();
       if (pool) return pool.put(request);
-      const response = await this.request({ ...request, body: Readable.from(request.body) });
+      const response = await transport.request({ ...request, body: Readable.from(request.body) });
       response.cancel();
       return { status: response.status, headers: response.headers };
     },
@@ -121,6 +121,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       await pool.close();
     },
   };
+  return transport;
 }
 
 async function* mapBodyErrors(body: AsyncIterable<Uint8Array>, origin: string): AsyncIterable<Uint8Array> {

@@ -45,6 +45,7 @@ interface Upload {
 export function createUploadPool(
   origin: string,
   policy: TlsPolicy,
+  idleTimeoutMs: number,
   threads = Math.min(4, availableParallelism()),
 ): UploadPool | undefined {
   const url = workerUrl();
@@ -55,6 +56,7 @@ export function createUploadPool(
     origin,
     tls: tlsConnectOptions(policy, host),
     ...(policy.mode === 'pin' && { pin: normalizeThumbprint(policy.sha256) }),
+    idleTimeoutMs,
   };
   const workers: Worker[] = [];
   const uploads = new Map<number, Upload>();

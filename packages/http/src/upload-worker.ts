@@ -19,6 +19,8 @@ export interface UploadWorkerData {
   tls: ConnectionOptions;
   /** 64 upper-case hex digits: the certificate must have this SHA-256 thumbprint. */
   pin?: string;
+  /** Longest silence of a connection (no byte taken, no answer) before the upload fails. */
+  idleTimeoutMs: number;
 }
 
 export type ToWorker =
@@ -51,6 +53,9 @@ function serve(data: UploadWorkerData): void {
         agent,
       });
       requests.set(m.id, request);
+      request.setTimeout(data.idleTimeoutMs, () =>
+        request.destroy(Object.assign(new Error(`no progress for ${data.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      );
       let failed = false;
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (failed) return;

@@ -151,6 +151,20 @@ describe('uploads from the transport’s own threads (disk images)', () => {
     expect(pulled).toBe(after);
   });
 
+  it('gives up on a server that takes the body and never answers, after the idle timeout', async () => {
+    const url = await serve((req) => req.resume());
+    const t = createHttpTransport({ url, tls: { mode: 'pin', sha256: cert.thumbprint }, bodyTimeoutMs: 300 });
+    transports.push(t);
+    await expect(
+      t.upload!({
+        method: 'PUT',
+        path: '/folder/silent',
+        headers: { 'content-length': String(1 << 16) },
+        body: chunksOf(randomBytes(1 << 16), 1 << 16),
+      }),
+    ).rejects.toMatchObject({ code: 'timeout' });
+  });
+
   it('ends with the body’s own error, and the upload is dropped', async () => {
     const url = await serve((req) => req.resume());
     const t = transport(url, { mode: 'pin', sha256: cert.thumbprint });
