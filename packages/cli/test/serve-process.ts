@@ -51,10 +51,16 @@ export async function journalLines(stateDir: string): Promise<JournalLine[]> {
     .map((l) => JSON.parse(l) as JournalLine);
 }
 
-export async function until(check: () => Promise<boolean> | boolean, what: string, ms = 45_000): Promise<void> {
+/** Polls `check`; a timeout says what was awaited and, where given, what the service did meanwhile. */
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  ms = 45_000,
+  explain?: () => Promise<string> | string,
+): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${explain ? `\n${await explain()}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
