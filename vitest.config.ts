@@ -20,10 +20,10 @@ export default defineConfig({
     // The simulator build is shared; tests start their own simulator processes.
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
-    // Two files more than there are cores: most of a test's time is waiting on a simulator,
-    // sshd, pwsh or Azurite, not on this process (a full run used ~1.4 of 2 cores with two;
-    // the last minute, ~60 small files, is mostly each file's start).
-    maxWorkers: Math.max(4, availableParallelism() + 2),
+    // One file more than there are cores: most of a test's time is waiting on a simulator,
+    // sshd, pwsh or Azurite, not on this process (a full run used ~1.4 of 2 cores with two).
+    // Two more was measured and is slower here: vitest 383 s against 352-358 s.
+    maxWorkers: Math.max(3, availableParallelism() + 1),
     // The longest files first, also on a clean clone (see heaviest-first.ts).
     sequence: { sequencer: HeaviestFirst },
     // CI asks for a JSON report too (DRKIT_TEST_REPORT=<file>) to print a plain closing line.
