@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
-import type { Duplex } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
+import { CheckedHttpsAgent } from './checked-https-agent.js';
 
 /**
  * An upload thread of upload-pool.ts: it owns its connections and does their TLS, so ten disk
@@ -40,9 +40,19 @@ export const PIN_MISMATCH = 'DRKIT_PIN_MISMATCH';
 function serve(data: UploadWorkerData): void {
   const port = parentPort!;
   const post = (m: FromWorker) => port.postMessage(m);
-  const agent = data.origin.startsWith('https:')
-    ? new PinnedHttpsAgent(data.tls, data.pin)
-    : new http.Agent({ keepAlive: true });
+  const pin = data.pin;
+  const agent = !data.origin.startsWith('https:')
+    ? new http.Agent({ keepAlive: true })
+    : pin
+      ? new CheckedHttpsAgent({ keepAlive: true, ...data.tls }, (socket) => {
+          const seen = (socket.getPeerCertificate().fingerprint256 ?? '').replace(/:/g, '').toUpperCase();
+          if (seen !== pin)
+            throw Object.assign(
+              new Error(`certificate thumbprint ${seen.match(/../g)?.join(':')} does not match the pinned one`),
+              { code: PIN_MISMATCH },
+            );
+        })
+      : new https.Agent({ keepAlive: true, ...data.tls });
   const requests = new Map<number, http.ClientRequest>();
   port.on('message', (m: ToWorker) => {
     if (m.t === 'start') {
@@ -82,49 +92,6 @@ function serve(data: UploadWorkerData): void {
       requests.delete(m.id);
     }
   });
-}
-
-/** Keep-alive HTTPS whose sockets are handed over only once a pinned certificate matched. */
-class PinnedHttpsAgent extends https.Agent {
-  constructor(
-    private readonly trust: ConnectionOptions,
-    private readonly pin: string | undefined,
-  ) {
-    // A resumed session is not re-checked: pinned connections always do a full handshake.
-    super({ keepAlive: true, ...trust, ...(pin && { maxCachedSessions: 0 }) });
-  }
-
-  override createConnection(
-    options: ConnectionOptions,
-    callback: (error: Error | null, socket?: Duplex) => void,
-  ): Duplex | undefined {
-    if (!this.pin) return tls.connect({ ...options, ...this.trust });
-    const socket: TLSSocket = tls.connect({ ...options, ...this.trust, rejectUnauthorized: false });
-    let done = false;
-    const finish = (error: Error | null) => {
-      if (done) return;
-      done = true;
-      if (error) {
-        socket.destroy();
-        callback(error);
-      } else callback(null, socket);
-    };
-    socket.once('secureConnect', () => {
-      const seen = (socket.getPeerCertificate().fingerprint256 ?? '').replace(/:/g, '').toUpperCase();
-      if (seen === this.pin) finish(null);
-      else
-        finish(
-          Object.assign(
-            new Error(`certificate thumbprint ${seen.match(/../g)?.join(':')} does not match the pinned one`),
-            {
-              code: PIN_MISMATCH,
-            },
-          ),
-        );
-    });
-    socket.once('error', (error) => finish(error));
-    return undefined;
-  }
 }
 
 if ((workerData as { role?: string } | undefined)?.role === UPLOAD_WORKER_ROLE) serve(workerData as UploadWorkerData);
