@@ -145,9 +145,5 @@ async function which(command: string): Promise<string | undefined> {
 }
 
 function byVersion(a: string, b: string): number {
-  const x = a.split(/[.-]/).map(Number);
-  const y = b.split(/[.-]/).map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++)
-    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
+  return a.localeCompare(b, 'en', { numeric: true });
 }

@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { DrkitError } from '@drkit/core';
+import { fingerprintHex, formatThumbprint } from './thumbprint.js';
+
+export { fingerprintHex, formatThumbprint };
 
 /**
  * How a TLS endpoint is trusted. Verification is the default; a self-signed endpoint is
@@ -26,15 +29,6 @@ export function normalizeThumbprint(value: string): string {
     );
   }
   return hex;
-}
-
-/** Node's `fingerprint256` (AB:CD:…) as 64 upper-case hex digits. */
-export function fingerprintHex(fingerprint256: string): string {
-  return fingerprint256.replace(/:/g, '').toUpperCase();
-}
-
-export function formatThumbprint(hex: string): string {
-  return hex.match(/../g)?.join(':') ?? hex;
 }
 
 /** What a policy asks of the handshake: CA checks for `verify`, none for `pin` (checkPin does it) and `insecure`. */

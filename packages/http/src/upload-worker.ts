@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CheckedHttpsAgent } from './checked-https-agent.js';
+import { fingerprintHex, formatThumbprint } from './thumbprint.js';
 
 /**
  * An upload thread of upload-pool.ts: it owns its connections and does their TLS, so ten disk
@@ -45,11 +46,13 @@ function serve(data: UploadWorkerData): void {
     ? new http.Agent({ keepAlive: true })
     : pin
       ? new CheckedHttpsAgent({ keepAlive: true, ...data.tls }, (socket) => {
-          const seen = (socket.getPeerCertificate().fingerprint256 ?? '').replace(/:/g, '').toUpperCase();
+          const seen = fingerprintHex(socket.getPeerCertificate().fingerprint256 ?? '');
           if (seen !== pin)
             throw Object.assign(
-              new Error(`certificate thumbprint ${seen.match(/../g)?.join(':')} does not match the pinned one`),
-              { code: PIN_MISMATCH },
+              new Error(`certificate thumbprint ${formatThumbprint(seen)} does not match the pinned one`),
+              {
+                code: PIN_MISMATCH,
+              },
             );
         })
       : new https.Agent({ keepAlive: true, ...data.tls });
