@@ -30,6 +30,8 @@ export interface UploadPool {
 }
 
 interface Upload {
+  /** The thread it went to. */
+  thread: number;
   acked: () => void;
   settle: (result: UploadResult | Error) => void;
 }
@@ -58,12 +60,11 @@ export function createUploadPool(
     ...(policy.mode === 'pin' && { pin: normalizeThumbprint(policy.sha256) }),
     idleTimeoutMs,
   };
-  const workers: Worker[] = [];
+  const workers: Array<Worker | undefined> = [];
   const uploads = new Map<number, Upload>();
   let next = 0;
 
-  const worker = (id: number): Worker => {
-    const index = id % threads;
+  const worker = (index: number): Worker => {
     if (!workers[index]) {
       const w = new Worker(url, { workerData: data });
       w.on('message', (m: FromWorker) => {
@@ -78,8 +79,10 @@ export function createUploadPool(
               : mapNetworkError(Object.assign(new Error(m.message), m.code && { code: m.code }), origin),
           );
       });
+      // A thread that died fails its own uploads only, and the next upload gets a new one.
       w.on('error', (error) => {
-        for (const u of uploads.values()) u.settle(mapNetworkError(error, origin));
+        if (workers[index] === w) workers[index] = undefined;
+        for (const u of [...uploads.values()]) if (u.thread === index) u.settle(mapNetworkError(error, origin));
       });
       // Idle threads must not keep a finished CLI alive.
       w.unref();
@@ -91,13 +94,15 @@ export function createUploadPool(
   return {
     async put(request: UploadRequest): Promise<UploadResult> {
       const id = next++;
-      const w = worker(id);
+      const thread = id % threads;
+      const w = worker(thread);
       const post = (m: ToWorker, transfer?: ArrayBuffer[]) => w.postMessage(m, transfer);
       let unacked = 0;
       let wake: (() => void) | undefined;
       let outcome: UploadResult | Error | undefined;
       const settled = new Promise<UploadResult>((resolve, reject) => {
         uploads.set(id, {
+          thread,
           acked: () => {
             unacked--;
             wake?.();
