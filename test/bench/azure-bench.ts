@@ -149,10 +149,9 @@ try {
     },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  await writeFile(
-    join(dirname(fileURLToPath(import.meta.url)), 'results/azure.json'),
-    `${JSON.stringify(result, null, 2)}\n`,
-  );
+  const results = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  await mkdir(results, { recursive: true });
+  await writeFile(join(results, 'azure.json'), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   await azurite.stop();
   await rm(site, { recursive: true, force: true });
