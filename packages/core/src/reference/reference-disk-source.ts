@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { DrkitError } from '@drkit/spec';
-import type { ChangeSet, DiskSource, Extent } from '@drkit/spec';
+import type { ChangeSet, DiskSource, Extent, ReadOptions } from '@drkit/spec';
 import type { OperationOptions } from '@drkit/spec';
 import { changesBetween } from './reference-change-log.js';
 import type { FaultInjector } from './reference-faults.js';
@@ -38,12 +38,13 @@ export async function openReferenceDisk(args: {
         })(),
       };
     },
-    async read(extent: Extent): Promise<Uint8Array> {
+    async read(extent: Extent, options?: ReadOptions): Promise<Uint8Array> {
       await args.faults.at('read', args.machine, extent.length);
       if (extent.offset + extent.length > sizeBytes)
         throw new DrkitError('bad-input', `read past the end of ${args.diskId}`);
-      // Owning its memory, the buffer can move to a hashing thread without a copy.
-      const buf = ownedBuffer(extent.length);
+      // The engine's recycled buffer where it offers one (no allocation, no GC per chunk); else
+      // one owning its memory, so it can move to a hashing thread without a copy.
+      const buf = options?.into?.length === extent.length ? options.into : ownedBuffer(extent.length);
       const { bytesRead } = await file.read(buf, 0, extent.length, extent.offset);
       if (bytesRead !== extent.length)
         throw new DrkitError('protocol', `short read of ${args.diskId} at ${extent.offset}`);

@@ -25,6 +25,10 @@ export class ChunkBuffers {
     this.#offerNew = false;
   }
 
+  giveAll(list: Buffer[]): void {
+    for (const b of list) this.give(b);
+  }
+
   give(buffer: Buffer): void {
     if (
       buffer.length === this.size &&

@@ -40,6 +40,12 @@ export interface EngineOptions extends OperationOptions {
   limiter?: RateLimiter;
 }
 
+/**
+ * Memory of recycled chunk buffers kept at most: enough for what a writer that sends from the
+ * engine's memory holds in flight (the Azure writer: 64 MiB), so steady state allocates nothing.
+ */
+const KEPT_BUFFER_BYTES = 128 << 20;
+
 /** Chunks in flight at most, however small: bounds promises and per-request state. */
 const MAX_AHEAD = 1024;
 
@@ -102,19 +108,22 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
   // Buffers whose blocks sit in the batch: reusable once it is written, not before.
   let written: Buffer[] = [];
   const flush = async () => {
-    const { undoBytes } = await writer.writeBlocks(batch);
+    const { undoBytes, released } = await writer.writeBlocks(batch);
     counters.undo += undoBytes;
     batch = [];
     batchBytes = 0;
-    for (const b of written) buffers.give(b);
+    const free = written;
     written = [];
+    // A writer sending from this memory (no copy) says when it is done with it.
+    if (released) void released.then(() => buffers.giveAll(free));
+    else buffers.giveAll(free);
   };
 
   // Read and hash ahead, so source I/O, hashing (on worker threads) and store writes
   // overlap. The window is in bytes, not chunks: a sparse delta of 4 KiB extents keeps
   // hundreds of small reads in flight (one round trip each over a network), an initial copy
   // a few 1 MiB chunks. Memory stays bounded by the window plus one batch.
-  const buffers = new ChunkBuffers(chunkBytes, 32);
+  const buffers = new ChunkBuffers(chunkBytes, Math.max(32, KEPT_BUFFER_BYTES / chunkBytes));
   const fetch = (e: Extent) =>
     remote
       ? remoteCandidates(source, remote, e, bs, writer, options)

@@ -62,6 +62,16 @@ export interface StoreRun {
   detach?(): Promise<void>;
 }
 
+export interface BlocksAccepted {
+  undoBytes: number;
+  /**
+   * Present when the writer still reads the blocks' data after returning (it sends them from
+   * the caller's memory rather than copying them): the caller must not reuse that memory until
+   * this settles. It never rejects; a failed write surfaces through the writer's next call.
+   */
+  released?: Promise<void>;
+}
+
 export interface DiskWriter {
   readonly blockSize: number;
   /** False the first time the store sees this disk. */
@@ -73,7 +83,7 @@ export interface DiskWriter {
    * checksums in place. Each item is one or more whole blocks from block `index` (only the
    * disk's last block may be short), with one 32-byte checksum per block in `hash`.
    */
-  writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<{ undoBytes: number }>;
+  writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<BlocksAccepted>;
   /** Fails (`no-space`) before any write when the store cannot take `bytes` of planned changes. */
   reserve?(bytes: number): Promise<void>;
   /** Flushes and returns the root of the disk at this run. */
