@@ -6,8 +6,8 @@ export type FaultAction = 'forward' | 'drop' | { status: number; headers?: Recor
 export interface HttpFaultProxy {
   /** `http://127.0.0.1:<port>`: put it where the real endpoint's origin was. */
   origin: string;
-  /** Every request seen: method, path and query. */
-  requests: Array<{ method: string; url: string; action: 'forward' | 'drop' | number }>;
+  /** Every request seen: method, path and query, its declared body length. */
+  requests: Array<{ method: string; url: string; contentLength: number; action: 'forward' | 'drop' | number }>;
   /** Request bytes passed on to the server: bodies only. */
   bodyBytes(): number;
   /** Request line and headers of every request (as sent on HTTP/1.1). */
@@ -38,6 +38,7 @@ export async function startHttpFaultProxy(
     const entry = {
       method: req.method ?? '',
       url: req.url ?? '',
+      contentLength: Number(req.headers['content-length'] ?? 0),
       action: typeof action === 'object' ? action.status : action,
     };
     requests.push(entry);

@@ -1,5 +1,6 @@
 import type { PageBlobClient } from '@azure/storage-blob';
-import { HASH_BYTES, ZERO_ENTRY, type DiskWriter } from '@drkit/core';
+import { Readable } from 'node:stream';
+import { HASH_BYTES, ZERO_ENTRY, type BlocksAccepted, type DiskWriter } from '@drkit/core';
 import { azureError } from './azure-errors.js';
 import { mapRootOf } from './map-root.js';
 import type { ReplicaMap } from './replica-map.js';
@@ -11,18 +12,18 @@ const PAGE = 512;
 export interface PageWriterOptions {
   /** Put Page / Clear Page requests in flight. Default 8. */
   requests?: number;
-  /** Bytes of data copied and waiting or in flight, at most. Default 64 MiB. */
+  /** Bytes of the caller's data held (waiting or in flight), at most. Default 64 MiB. */
   bufferBytes?: number;
   /** True once the store's lease is gone: no more writes. */
   leaseLost?: () => Error | undefined;
 }
 
 /**
- * Writes one disk's changed blocks into its page blob. A batch is logged dirty, its data
- * copied out (the engine reuses its buffers) and sent as parallel Put Page requests of up to
- * 4 MiB — blocks of zeros as Clear Page, never uploaded — and `writeBlocks` returns while
- * they fly, so reading the source, hashing and uploading overlap; memory stays under
- * `bufferBytes`. When every request of a batch is confirmed its checksums are logged
+ * Writes one disk's changed blocks into its page blob. A batch is logged dirty and sent as
+ * parallel Put Page requests of up to 4 MiB straight from the engine's memory — blocks of
+ * zeros as Clear Page, never uploaded — and `writeBlocks` returns while they fly (with a
+ * `released` promise: the engine reuses those buffers only after it), so reading the source,
+ * hashing and uploading overlap; the data held stays under `bufferBytes`. When every request of a batch is confirmed its checksums are logged
  * (replica-map.ts). The first failure is kept and thrown by the next call.
  */
 export class PageWriter implements DiskWriter {
@@ -31,7 +32,6 @@ export class PageWriter implements DiskWriter {
   #failure: unknown;
   #requests = 0;
   #waiters: Array<() => void> = [];
-  #buffers = new PieceBuffers();
 
   constructor(
     private readonly blob: PageBlobClient,
@@ -47,52 +47,49 @@ export class PageWriter implements DiskWriter {
     return this.map.local.read(firstBlock, count);
   }
 
-  async writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<{ undoBytes: number }> {
+  async writeBlocks(blocks: Array<{ index: number; data: Buffer; hash: Buffer }>): Promise<BlocksAccepted> {
     this.#check();
     if (blocks.length === 0) return { undoBytes: 0 };
     blocks.sort((a, b) => a.index - b.index);
     const bs = this.blockSize;
     // Pieces: runs of consecutive blocks, split where zero and data blocks alternate and at 4 MiB.
-    type Ref = { b: (typeof blocks)[number]; at: number };
-    const pieces: Array<{ first: number; count: number; zero: boolean; refs: Ref[]; data?: Buffer; hashes: Buffer }> =
-      [];
+    // A piece's data stays in the engine's memory (`released` tells it when it may reuse it):
+    // an initial copy would otherwise copy every byte it sends once more.
+    const pieces: Piece[] = [];
     for (const b of blocks) {
       const count = Math.ceil(b.data.length / bs);
       for (let at = 0; at < count; at++) {
-        const zero = b.hash.subarray(at * HASH_BYTES, (at + 1) * HASH_BYTES).equals(ZERO_ENTRY);
+        const hash = b.hash.subarray(at * HASH_BYTES, (at + 1) * HASH_BYTES);
+        const zero = hash.equals(ZERO_ENTRY);
+        const data = zero ? undefined : b.data.subarray(at * bs, (at + 1) * bs);
         const last = pieces.at(-1);
         const index = b.index + at;
         if (last && last.first + last.count === index && last.zero === zero && (last.count + 1) * bs <= MAX_PUT_PAGE) {
           last.count++;
-          last.refs.push({ b, at });
-        } else pieces.push({ first: index, count: 1, zero, refs: [{ b, at }], hashes: Buffer.alloc(0) });
+          last.hashes.push(hash);
+          if (data) appendPart(last.parts, data);
+        } else pieces.push({ first: index, count: 1, zero, parts: data ? [data] : [], hashes: [hash] });
       }
     }
-    // Data and checksums copied out of the engine's buffers: it reuses them once this returns.
     let bytes = 0;
-    for (const p of pieces) {
-      p.hashes = Buffer.allocUnsafe(p.count * HASH_BYTES);
-      const data = p.zero ? undefined : this.#buffers.take(this.#paddedLength(p.first, p.count));
-      let filled = 0;
-      p.refs.forEach(({ b, at }, k) => {
-        b.hash.copy(p.hashes, k * HASH_BYTES, at * HASH_BYTES, (at + 1) * HASH_BYTES);
-        if (data) filled = k * bs + b.data.copy(data, k * bs, at * bs, Math.min(b.data.length, (at + 1) * bs));
-      });
-      // A reused buffer: the padding past the disk's last byte (to a whole page) reads as zeros.
-      data?.fill(0, filled);
-      p.refs = [];
-      if (data) p.data = data;
-      bytes += data?.length ?? 0;
-    }
+    const ready = pieces.map((p) => {
+      const length = this.#paddedLength(p.first, p.count);
+      const held = p.parts.reduce((n, d) => n + d.length, 0);
+      // The disk's last page: the bytes past its end read as zeros.
+      if (!p.zero && held < length) p.parts.push(Buffer.alloc(length - held));
+      bytes += held;
+      // Checksums are small: copied, so the map never depends on the engine's memory.
+      return { first: p.first, length, parts: p.parts, hashes: Buffer.concat(p.hashes) };
+    });
     while (this.#buffered > 0 && this.#buffered + bytes > (this.options.bufferBytes ?? 64 << 20))
       await this.#settleOne();
     this.#check();
     this.#buffered += bytes;
     // The batch's data goes out only once its ranges are logged dirty; the engine goes on meanwhile.
     const sent = this.map
-      .markDirty(pieces.map((p) => [p.first, p.count]))
-      .then(() => Promise.all(pieces.map((p) => this.#send(p))))
-      .then(() => this.map.setHashes(pieces.map((p) => ({ first: p.first, hashes: p.hashes }))))
+      .markDirty(ready.map((p) => [p.first, p.hashes.length / HASH_BYTES]))
+      .then(() => Promise.all(ready.map((p) => this.#send(p))))
+      .then(() => this.map.setHashes(ready.map((p) => ({ first: p.first, hashes: p.hashes }))))
       .catch((error: unknown) => {
         this.#failure ??= error;
       })
@@ -101,7 +98,7 @@ export class PageWriter implements DiskWriter {
         this.#inFlight.delete(sent);
       });
     this.#inFlight.add(sent);
-    return { undoBytes: 0 };
+    return { undoBytes: 0, released: sent };
   }
 
   /** Waits for every request, then returns the root of the map (the point's checksum of this disk). */
@@ -122,17 +119,17 @@ export class PageWriter implements DiskWriter {
     return Math.ceil((end - start) / PAGE) * PAGE;
   }
 
-  async #send(p: { first: number; count: number; zero: boolean; data?: Buffer }): Promise<void> {
+  async #send(p: { first: number; length: number; parts: Buffer[] }): Promise<void> {
     await this.#slot();
     try {
       this.#check();
       const offset = p.first * this.blockSize;
-      const length = p.data?.length ?? this.#paddedLength(p.first, p.count);
-      if (p.data) {
-        await this.blob.uploadPages(p.data, offset, length);
-        this.#buffers.give(p.data);
-        p.data = undefined;
-      } else await this.blob.clearPages(offset, length);
+      const { parts } = p;
+      // Several runs of the engine's memory go out as one body without being joined (a retry
+      // asks for the stream again).
+      if (parts.length === 1) await this.blob.uploadPages(parts[0]!, offset, p.length);
+      else if (parts.length > 1) await this.blob.uploadPages(() => Readable.from(parts), offset, p.length);
+      else await this.blob.clearPages(offset, p.length);
     } catch (error) {
       throw azureError(error, `writing disk blob ${this.blob.name}`);
     } finally {
@@ -161,20 +158,19 @@ export class PageWriter implements DiskWriter {
   }
 }
 
-/**
- * Reused piece buffers, by size (most pieces of a run are the same size): an initial copy
- * sends the disk's data once, and allocating it anew each time cost ~2 s of garbage
- * collection per GiB beside an emulator that needs the same cores.
- */
-class PieceBuffers {
-  #free = new Map<number, Buffer[]>();
-  take(length: number): Buffer {
-    const b = this.#free.get(length)?.pop() ?? Buffer.allocUnsafe(length);
-    return b;
-  }
-  give(b: Buffer): void {
-    const list = this.#free.get(b.length) ?? [];
-    if (list.length < 32) list.push(b);
-    this.#free.set(b.length, list);
-  }
+interface Piece {
+  first: number;
+  count: number;
+  zero: boolean;
+  /** The piece's data as runs of the caller's memory (none for zeros). */
+  parts: Buffer[];
+  hashes: Buffer[];
+}
+
+/** Adds `data` to a piece's runs, extending the last run where the memory continues it. */
+function appendPart(parts: Buffer[], data: Buffer): void {
+  const last = parts.at(-1);
+  if (last && last.buffer === data.buffer && last.byteOffset + last.length === data.byteOffset)
+    parts[parts.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + data.length);
+  else parts.push(data);
 }
