@@ -5,6 +5,7 @@ import {
   mappedNetworks,
   parseRecoveryMark,
   recoveryMark,
+  recoveryStep,
   recoveryMarkLine,
   vhdFooter,
   withRecoveryState,
@@ -86,6 +87,7 @@ export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
           );
       }
       // Everything is checked before anything is made: names, switches, processors.
+      recoveryStep(request, 'check');
       const [target] = await invoke<TargetFacts>(HYPERV_RECOVERY_TARGET, {}, signal);
       if (!target) throw new DrkitError('protocol', 'the host did not describe itself');
       if (target.names.includes(request.name))
@@ -103,6 +105,7 @@ export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
         notes.push("Secure Boot with Hyper-V's default (Windows) template: the point did not record the guest OS");
       if (!request.placement?.datastore) notes.push(`placed under ${target.virtualMachinePath} (the host's default)`);
 
+      recoveryStep(request, 'create');
       const [made] = await invoke<{ id: string; folder: string; disks: string }>(
         HYPERV_RECOVERY_CREATE,
         {
@@ -116,6 +119,7 @@ export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
       if (!made?.id) throw new DrkitError('protocol', `New-VM for ${request.name} returned no VM`);
       const ssh = await ctx.ssh();
       const files: string[] = [];
+      recoveryStep(request, 'upload');
       for (const [i, disk] of request.disks.entries()) {
         const file = `${request.name}_${i}.vhd`;
         await uploadFileOverSsh(ssh, {
@@ -129,6 +133,8 @@ export function hypervRecovery(ctx: HyperVRecoveryContext): RecoveryOps {
         files.push(file);
       }
       const powerOn = request.powerOn !== false;
+      // One script converts, attaches, connects the NICs and starts the VM.
+      recoveryStep(request, 'attach');
       const [finished] = await invoke<{ state: string }>(
         HYPERV_RECOVERY_FINISH,
         {

@@ -6,6 +6,7 @@ import {
   mappedNetworks,
   parseRecoveryMark,
   recoveryMark,
+  recoveryStep,
   withRecoveryState,
   UnsupportedError,
   type RecoveredMachine,
@@ -119,6 +120,7 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
       const notes: string[] = [];
       const d = request.description;
       if (request.disks.length === 0) throw new DrkitError('bad-input', `${request.name}: the point holds no disk`);
+      recoveryStep(request, 'check');
       // A name already taken would put the disks in another VM's folder: refused, whoever owns it.
       const taken = await list('VirtualMachine', ['name'], signal);
       if (taken.some((v) => v.props.get('name')?.text === request.name))
@@ -209,6 +211,7 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
         `<numCPUs>${cpus}</numCPUs><memoryMB>${memoryMB}</memoryMB>` +
         '<deviceChange><operation>add</operation><device xsi:type="VirtualLsiLogicController"><key>-100</key><busNumber>0</busNumber><sharedBus>noSharing</sharedBus></device></deviceChange>' +
         `${ethernet}</config>${morefXml('pool', pool.obj)}`;
+      recoveryStep(request, 'create');
       const created = await ctx.withSession(() =>
         task(client.invoke('CreateVM_Task', folder, spec, { signal }), `creating ${request.name}`, signal),
       );
@@ -237,6 +240,7 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
         vmdk: `${request.name}_${i}.vmdk`,
         flat: `${request.name}_${i}-flat.vmdk`,
       }));
+      recoveryStep(request, 'upload');
       for (const f of files) {
         // 1 MiB reads: with fs's 64 KiB default a 256 MiB PUT took 1.6× as long here (TLS per chunk).
         const body = f.read ? Readable.from(f.read()) : createReadStream(f.path ?? '', { highWaterMark: 1 << 20 });
@@ -253,12 +257,15 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
           );
         })
         .join('');
+      recoveryStep(request, 'attach');
       await reconfigure(vm, `<spec>${disks}</spec>`, `attaching the disks of ${request.name}`, signal);
       const powerOn = request.powerOn !== false;
-      if (powerOn)
+      if (powerOn) {
+        recoveryStep(request, 'power-on');
         await ctx.withSession(() =>
           task(client.invoke('PowerOnVM_Task', vm, '', { signal }), `powering on ${request.name}`, signal),
         );
+      }
       await mark(vm, recoveryMark(request.tag, request.pointId, 'ready'), signal);
       return { machineId, name: request.name, poweredOn: powerOn, notes };
     },

@@ -20,6 +20,7 @@ import { runAction } from './plan-actions.js';
 import { withStore } from './point-commands.js';
 import { progressReporter } from './progress-reporter.js';
 import { readRecoveryPlan, type RecoveryPlan } from './recovery-plan.js';
+import { stepClock } from './step-clock.js';
 
 export interface RecoverFlags extends ConnectionFlags {
   plan?: string;
@@ -48,7 +49,8 @@ interface MachineResult {
   consistency: PointMember['achieved'];
   notes: string[];
   error?: string;
-  ms: { recover?: number };
+  /** Milliseconds per recovery step (check, create, upload, attach, power-on) and `recover` for the whole. */
+  ms: Record<string, number>;
 }
 
 /** What one plan's machines are tagged with: a test and a failover never share a tag. */
@@ -251,8 +253,8 @@ export async function runRecoverPlan(
               const networkMap = test
                 ? Object.fromEntries(description.nics.map((n) => [n.network ?? '(no network)', plan.testNetwork!]))
                 : plan.networkMap;
-              const started = Date.now();
               io.err(`drkit: ${group.name}: creating ${name} from ${member.name}`);
+              const clock = stepClock((step) => io.err(`drkit: ${group.name}: ${name}: ${step}`));
               try {
                 const r = await recovery.recover({
                   name,
@@ -263,20 +265,21 @@ export async function runRecoverPlan(
                   pointId: point.id,
                   placement: plan.placement,
                   signal: io.signal,
+                  onProgress: (e) => clock.onProgress(e),
                 });
                 return {
                   ...base,
                   machineId: r.machineId,
                   state: 'created',
                   notes: [...notes, ...r.notes],
-                  ms: { recover: Date.now() - started },
+                  ms: clock.stop(),
                 };
               } catch (error) {
                 return {
                   ...base,
                   state: 'failed',
                   error: (error as Error).message,
-                  ms: { recover: Date.now() - started },
+                  ms: clock.stop(),
                 };
               }
             }),

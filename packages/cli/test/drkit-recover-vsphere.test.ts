@@ -101,13 +101,19 @@ describe('drkit recover against the vCenter simulator', () => {
     expect(recover.code, recover.stderr).toBe(0);
     const result = JSON.parse(recover.stdout) as {
       test: boolean;
-      machines: Array<{ name: string; state: string; group: string; machineId: string }>;
+      machines: Array<{ name: string; state: string; group: string; machineId: string; ms: Record<string, number> }>;
     };
     expect(result.machines.map((m) => [m.group, m.name, m.state])).toEqual([
       ['db', `${vms[0]!.name}-test`, 'created'],
       ['web', `${vms[1]!.name}-test`, 'created'],
       ['web', `${vms[2]!.name}-test`, 'created'],
     ]);
+    // Each step timed, and said on stderr as it starts.
+    for (const m of result.machines) {
+      expect(Object.keys(m.ms)).toEqual(['check', 'create', 'upload', 'attach', 'power-on', 'recover']);
+      expect(m.ms.recover).toBeGreaterThanOrEqual(m.ms.upload!);
+      expect(recover.stderr).toContain(`${m.name}: upload\n`);
+    }
     expect(await readFile(log, 'utf8')).toBe('web 1\n');
     const after = await inventory();
     for (const m of result.machines) {

@@ -1,6 +1,14 @@
 import type { MachineDescription } from './machine-description.js';
 import type { OperationOptions } from './progress.js';
 
+/**
+ * The steps of one machine's recovery, each reported as a `phase` event when it starts (in
+ * this order; an adapter may skip one): checking names and placement, creating the machine,
+ * uploading its disks, attaching disks and NICs, powering it on.
+ */
+export const RECOVERY_STEPS = ['check', 'create', 'upload', 'attach', 'power-on'] as const;
+export type RecoveryStep = (typeof RECOVERY_STEPS)[number];
+
 /** One machine to bring up on the platform from a recovery point's disks. */
 export interface RecoveryRequest extends OperationOptions {
   /** The new machine's name. */
@@ -36,6 +44,7 @@ export interface RecoveredMachine {
  * (a test failover's cleanup), never anything else.
  */
 export interface RecoveryOps {
+  /** Reports each RECOVERY_STEPS step it starts through `request.onProgress`. */
   recover(request: RecoveryRequest): Promise<RecoveredMachine>;
   listRecovered(tag: string, options?: OperationOptions): Promise<RecoveredEntry[]>;
   /** Ends a failover: the machine's point can no longer be changed by a re-run. */
@@ -77,4 +86,9 @@ export interface RecoveredEntry {
   name: string;
   pointId?: string;
   state: RecoveredState;
+}
+
+/** Reports the start of a recovery step (see RECOVERY_STEPS). */
+export function recoveryStep(request: OperationOptions, step: RecoveryStep): void {
+  request.onProgress?.({ kind: 'phase', phase: step });
 }
