@@ -244,7 +244,7 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
       for (const f of files) {
         // 1 MiB reads: with fs's 64 KiB default a 256 MiB PUT took 1.6× as long here (TLS per chunk).
         const body = f.read ? Readable.from(f.read()) : createReadStream(f.path ?? '', { highWaterMark: 1 << 20 });
-        await put(ctx, dcName, dsName, `${dir}/${f.flat}`, body, f.sizeBytes, signal);
+        await put(ctx, dcName, dsName, `${dir}/${f.flat}`, body, f.sizeBytes, signal, f.recycle);
         await put(ctx, dcName, dsName, `${dir}/${f.vmdk}`, descriptor(f.flat, f.sizeBytes), undefined, signal);
       }
       const disks = files
@@ -359,6 +359,7 @@ async function put(
   body: Buffer | Readable,
   sizeBytes: number | undefined,
   signal?: AbortSignal,
+  recycle?: (chunk: Uint8Array) => void,
 ): Promise<void> {
   const url = `/folder/${path.split('/').map(encodeURIComponent).join('/')}?dcPath=${encodeURIComponent(datacenter)}&dsName=${encodeURIComponent(datastore)}`;
   const headers = {
@@ -369,7 +370,14 @@ async function put(
   const send = async () => {
     // A disk goes up from an upload thread where the transport has them (ten disks, ten TLS streams).
     if (body instanceof Readable && ctx.transport.upload)
-      return ctx.transport.upload({ method: 'PUT', path: url, headers, body, ...(signal && { signal }) });
+      return ctx.transport.upload({
+        method: 'PUT',
+        path: url,
+        headers,
+        body,
+        ...(signal && { signal }),
+        ...(recycle && { recycle }),
+      });
     const response = await ctx.transport.request({
       method: 'PUT',
       path: url,

@@ -245,6 +245,7 @@ export async function runRecoverPlan(
                     name: d.name,
                     sizeBytes: d.sizeBytes,
                     read: () => streamed(point.id, d.key, { signal: io.signal }),
+                    ...(store.recyclePointChunk && { recycle: store.recyclePointChunk.bind(store) }),
                   };
                 const f = restored?.files.find((x) => x.machine === member.name && x.disk === d.name);
                 if (!f) throw new DrkitError('integrity', `${member.name}/${d.name}: not in the restored point`);

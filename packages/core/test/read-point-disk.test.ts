@@ -34,6 +34,34 @@ describe('reading a point disk as a checked stream (what a recovery uploads)', (
     }
   });
 
+  it('reads into chunks handed back by the consumer; the bytes stay right while it scribbles on them', async () => {
+    const site = await makeSite({ vm: { disks: { os: 40 * MiB + 4096 } } });
+    const h = await replicationHarness(site);
+    const first = await h.replicate();
+    await randomWrites(site, 'vm', 'os', 40 * MiB + 4096, 300);
+    const second = await h.replicate();
+    const key = first.point.members[0]!.disks[0]!.key;
+    const expected = (await h.restore(first.point.id)).get('vm/os')!;
+    const store = await h.store();
+    try {
+      const parts: Buffer[] = [];
+      let handedBack = 0;
+      // An older point: chunks carry journal blocks laid over replica blocks.
+      expect(second.point.id).not.toBe(first.point.id);
+      for await (const c of store.readPointDisk(first.point.id, key)) {
+        parts.push(Buffer.from(c));
+        // Given back as an upload thread would, then written over: only reads may fill it again.
+        store.recyclePointChunk!(c);
+        c.fill(0xaa);
+        handedBack++;
+      }
+      expect(handedBack).toBe(11);
+      expect(Buffer.concat(parts).equals(expected)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('ends with an integrity error at a damaged block, never handing it on', async () => {
     const site = await makeSite({ vm: { disks: { os: 12 * MiB } } });
     const h = await replicationHarness(site);

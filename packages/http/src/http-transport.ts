@@ -30,6 +30,12 @@ export interface UploadRequest {
   path: string;
   headers: Record<string, string>;
   body: AsyncIterable<Uint8Array>;
+  /**
+   * Where the upload moved a chunk of `body` to another thread (its memory was the chunk's
+   * alone) or let one read it in place (a SharedArrayBuffer), the chunk comes back through this
+   * once sent: the caller may read into its memory again.
+   */
+  recycle?: (chunk: Uint8Array) => void;
   signal?: AbortSignal;
 }
 

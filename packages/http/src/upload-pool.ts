@@ -32,7 +32,7 @@ export interface UploadPool {
 interface Upload {
   /** The thread it went to. */
   thread: number;
-  acked: () => void;
+  acked: (data?: Uint8Array) => void;
   settle: (result: UploadResult | Error) => void;
 }
 
@@ -70,7 +70,7 @@ export function createUploadPool(
       w.on('message', (m: FromWorker) => {
         const upload = uploads.get(m.id);
         if (!upload) return;
-        if (m.t === 'ack') upload.acked();
+        if (m.t === 'ack') upload.acked(m.data);
         else if (m.t === 'done') upload.settle({ status: m.status, headers: m.headers });
         else
           upload.settle(
@@ -98,13 +98,17 @@ export function createUploadPool(
       const w = worker(thread);
       const post = (m: ToWorker, transfer?: ArrayBuffer[]) => w.postMessage(m, transfer);
       let unacked = 0;
+      // Chunks sent, oldest first (acks come in order): a shared one is the caller's again at its ack.
+      const sent: Array<Uint8Array | undefined> = [];
       let wake: (() => void) | undefined;
       let outcome: UploadResult | Error | undefined;
       const settled = new Promise<UploadResult>((resolve, reject) => {
         uploads.set(id, {
           thread,
-          acked: () => {
+          acked: (data) => {
             unacked--;
+            const shared = sent.shift();
+            if (data ?? shared) request.recycle?.((data ?? shared)!);
             wake?.();
           },
           settle: (result) => {
@@ -133,13 +137,17 @@ export function createUploadPool(
           while (unacked >= UNACKED && !outcome) await new Promise<void>((r) => (wake = r));
           if (outcome) break;
           unacked++;
-          // The thread takes the caller's memory where it is the chunk's alone; else a copy.
+          // The thread reads shared memory in place, takes the caller's memory where it is the
+          // chunk's alone, and else gets a copy.
+          const shared = typeof SharedArrayBuffer !== 'undefined' && chunk.buffer instanceof SharedArrayBuffer;
           const owned =
+            !shared &&
             chunk.byteOffset === 0 &&
             chunk.byteLength === chunk.buffer.byteLength &&
             chunk.buffer instanceof ArrayBuffer;
+          sent.push(shared ? chunk : undefined);
           post(
-            { t: 'chunk', id, data: owned ? chunk : new Uint8Array(chunk) },
+            { t: 'chunk', id, data: owned || shared ? chunk : new Uint8Array(chunk), moved: owned },
             owned ? [chunk.buffer as ArrayBuffer] : undefined,
           );
         }

@@ -26,12 +26,13 @@ export interface UploadWorkerData {
 
 export type ToWorker =
   | { t: 'start'; id: number; method: string; path: string; headers: Record<string, string> }
-  | { t: 'chunk'; id: number; data: Uint8Array }
+  /** `moved`: the chunk's memory was transferred here; it goes back with the ack for reuse. */
+  | { t: 'chunk'; id: number; data: Uint8Array; moved: boolean }
   | { t: 'end'; id: number }
   | { t: 'abort'; id: number };
 
 export type FromWorker =
-  | { t: 'ack'; id: number }
+  | { t: 'ack'; id: number; data?: Uint8Array }
   | { t: 'done'; id: number; status: number; headers: Record<string, string | string[]> }
   | { t: 'error'; id: number; message: string; code?: string };
 
@@ -87,8 +88,14 @@ function serve(data: UploadWorkerData): void {
         response.on('error', (error) => request.emit('error', error));
       });
     } else if (m.t === 'chunk') {
-      // Acknowledged once the socket took it: the pool sends the next chunks as these land.
-      requests.get(m.id)?.write(m.data, () => post({ t: 'ack', id: m.id }));
+      // Acknowledged once the socket took it (encrypted, or in the kernel): the pool sends the
+      // next chunks as these land, and a moved chunk's memory, free now, goes back with the ack
+      // for the caller to read the next ones into rather than into new memory.
+      requests.get(m.id)?.write(m.data, () => {
+        if (m.moved)
+          port.postMessage({ t: 'ack', id: m.id, data: m.data } satisfies FromWorker, [m.data.buffer as ArrayBuffer]);
+        else post({ t: 'ack', id: m.id });
+      });
     } else if (m.t === 'end') requests.get(m.id)?.end();
     else if (m.t === 'abort') {
       requests.get(m.id)?.destroy();

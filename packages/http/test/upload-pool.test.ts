@@ -80,6 +80,49 @@ describe('uploads from the transport’s own threads (disk images)', () => {
     expect(handed.flat().every((c) => c.length === 0)).toBe(true);
   });
 
+  it('gives a moved chunk’s memory back once sent, for the next reads; what was sent stays intact', async () => {
+    const url = await serve(store);
+    const t = transport(url, { mode: 'pin', sha256: cert.thumbprint });
+    const disk = randomBytes(8 * (1 << 20));
+    const back: Uint8Array[] = [];
+    const r = await t.upload!({
+      method: 'PUT',
+      path: '/folder/recycled',
+      headers: { 'content-length': String(disk.length) },
+      body: chunksOf(disk, 1 << 20),
+      // The caller writes over what comes back at once, as a reader filling it again would.
+      recycle: (chunk) => back.push(chunk.fill(0xaa)),
+    });
+    expect(r.status).toBe(201);
+    expect(received.get('/folder/recycled')!.equals(disk)).toBe(true);
+    expect(back.map((c) => c.byteLength)).toEqual(Array(8).fill(1 << 20));
+  });
+
+  it('reads shared memory in place and hands each chunk back itself once sent, intact on the wire', async () => {
+    const url = await serve(store);
+    const t = transport(url, { mode: 'pin', sha256: cert.thumbprint });
+    const disk = randomBytes(8 * (1 << 20));
+    const chunks = Array.from({ length: 8 }, (_, i) => {
+      const c = Buffer.from(new SharedArrayBuffer(1 << 20));
+      disk.copy(c, 0, i << 20, (i + 1) << 20);
+      return c;
+    });
+    const back: Uint8Array[] = [];
+    const r = await t.upload!({
+      method: 'PUT',
+      path: '/folder/shared-memory',
+      headers: { 'content-length': String(disk.length) },
+      body: (async function* () {
+        yield* chunks;
+      })(),
+      recycle: (chunk) => back.push(chunk.fill(0xaa)),
+    });
+    expect(r.status).toBe(201);
+    expect(received.get('/folder/shared-memory')!.equals(disk)).toBe(true);
+    expect(back).toHaveLength(8);
+    for (const [i, c] of back.entries()) expect(c).toBe(chunks[i]);
+  });
+
   it('copies chunks that share their memory, and leaves the caller’s buffer whole', async () => {
     const url = await serve(store);
     const t = transport(url, { mode: 'pin', sha256: cert.thumbprint });
@@ -89,6 +132,7 @@ describe('uploads from the transport’s own threads (disk images)', () => {
       path: '/folder/shared',
       headers: { 'content-length': String(disk.length) },
       body: chunksOf(disk, 64 << 10, false),
+      recycle: () => expect.unreachable('a copy is the pool’s own, never handed back'),
     });
     expect(r.status).toBe(201);
     expect(received.get('/folder/shared')!.equals(disk)).toBe(true);

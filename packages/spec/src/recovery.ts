@@ -18,7 +18,14 @@ export interface RecoveryRequest extends OperationOptions {
    * The point's disks in order: each read from the store as checked chunks (`read`), or a
    * local raw image already restored and checked (`path`).
    */
-  disks: Array<{ name: string; sizeBytes: number; read?: () => AsyncIterable<Uint8Array>; path?: string }>;
+  disks: Array<{
+    name: string;
+    sizeBytes: number;
+    read?: () => AsyncIterable<Uint8Array>;
+    /** Takes back a chunk `read` yielded once the recovery no longer holds any view of it (its memory is reused). */
+    recycle?: (chunk: Uint8Array) => void;
+    path?: string;
+  }>;
   /** Source network name → target network name; a NIC whose network is not mapped is refused. */
   networkMap: Record<string, string>;
   /** Marks everything the recovery creates, so a cleanup removes exactly that. */

@@ -7,7 +7,7 @@ import { syncDir } from './atomic-file.js';
 import { restorePoint, verifyPoint, type RestoreOptions } from './dir-store-restore.js';
 import { DirStoreRun, latestWith } from './dir-store-run.js';
 import type { PointManifest } from './point-manifest.js';
-import { readPointDisk } from './point-reader.js';
+import { readPointDisk, recyclePointChunk } from './point-reader.js';
 import { findSlot, readPointSlots, type PointSlot } from './point-files.js';
 import { replicaSealed, scanReplica, sealedPoint, sealReplica } from './replica-health.js';
 import { repairTouchedBlocks } from './resume-repair.js';
@@ -330,6 +330,10 @@ export class DirStore implements TargetStore {
   async restore(pointId: string, outDir: string, options: RestoreOptions = {}): Promise<RestoreResult> {
     await this.settle();
     return restorePoint(this.layout, await readPointSlots(this.layout), pointId, outDir, options);
+  }
+
+  recyclePointChunk(chunk: Uint8Array): void {
+    recyclePointChunk(chunk);
   }
 
   /** One disk of a point as checked 4 MiB chunks, read once (see readPointDisk): what a recovery uploads. */

@@ -21,6 +21,19 @@ describe('the worker hash pool', () => {
     await pool.close();
   });
 
+  it('reads shared memory in place on a worker: the caller keeps its own Buffer, checksums as in-thread', async () => {
+    const pool = new HashPool(2);
+    const data = Buffer.from(new SharedArrayBuffer(16 * 4096 + 512));
+    randomBytes(data.length).copy(data);
+    const { data: hashed, hashes } = await pool.hash(data, 4096);
+    expect(hashed).toBe(data);
+    expect(hashes.equals(blockHashes(data, 4096))).toBe(true);
+    const { data: checked, crcs } = await pool.crc(data, 4096);
+    expect(checked).toBe(data);
+    expect(crcs.equals(blockCrcs(data, 4096))).toBe(true);
+    await pool.close();
+  });
+
   it('hashes a buffer it cannot transfer (a slice) in the calling thread instead', async () => {
     const pool = new HashPool(1);
     const whole = randomBytes(3 * 4096);

@@ -85,6 +85,7 @@ export class HashPool {
    * back as a new Buffer over the same memory).
    */
   hash(data: Buffer, blockSize: number): Promise<{ data: Buffer; hashes: Buffer }> {
+    if (isShared(data) && this.#workers.length > 0) return this.#shared(data, blockSize, 'sha256');
     if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || this.#workers.length === 0) {
       return Promise.resolve({ data, hashes: blockHashes(data, blockSize) });
     }
@@ -95,6 +96,8 @@ export class HashPool {
 
   /** Per-block CRC-32s (blockCrc's convention) of `data`, which moves to a worker and back as hash() does. */
   crc(data: Buffer, blockSize: number): Promise<{ data: Buffer; crcs: Buffer }> {
+    if (isShared(data) && this.#workers.length > 0)
+      return this.#shared(data, blockSize, 'crc32').then(({ hashes }) => ({ data, crcs: hashes }));
     if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || this.#workers.length === 0)
       return Promise.resolve({ data, crcs: blockCrcs(data, blockSize) });
     return this.#post({ buffer: data.buffer, length: data.length, blockSize, op: 'crc32' }, [
@@ -110,6 +113,21 @@ export class HashPool {
   async crcFile(fd: number, fileSize: number, offset: number, length: number, blockSize: number): Promise<Buffer> {
     if (this.#workers.length === 0) return crcFile(fd, fileSize, offset, length, blockSize);
     return (await this.#post({ fd, fileSize, offset, length, blockSize, op: 'crcFile' })).hashes;
+  }
+
+  /**
+   * Memory shared with the threads (a SharedArrayBuffer) is not moved: the thread reads it in
+   * place and only the checksums come back, so the caller's Buffer stays the one it recycles.
+   */
+  async #shared(data: Buffer, blockSize: number, op: 'sha256' | 'crc32'): Promise<{ data: Buffer; hashes: Buffer }> {
+    const { hashes } = await this.#post({
+      buffer: data.buffer,
+      byteOffset: data.byteOffset,
+      length: data.length,
+      blockSize,
+      op,
+    });
+    return { data, hashes };
   }
 
   #post(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<{ data: Buffer; hashes: Buffer }> {
@@ -142,4 +160,8 @@ export function sharedHashPool(): HashPool {
  */
 export function ownedBuffer(length: number): Buffer {
   return Buffer.allocUnsafeSlow(length);
+}
+
+function isShared(data: Buffer): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer;
 }

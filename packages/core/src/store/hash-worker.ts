@@ -13,8 +13,9 @@ export interface HashJob {
   id: number;
   op: 'sha256' | 'crc32' | 'crcFile';
   blockSize: number;
-  /** sha256: the data, transferred. */
-  buffer?: ArrayBuffer;
+  /** sha256, crc32: the data — transferred, and sent back with the result; or shared, and not. */
+  buffer?: ArrayBuffer | SharedArrayBuffer;
+  byteOffset?: number;
   length?: number;
   /** crcFile: an open descriptor of the caller's, and the range to check. */
   fd?: number;
@@ -61,8 +62,9 @@ if ((workerData as { role?: string } | undefined)?.role === HASH_WORKER_ROLE)
       }
       return;
     }
-    const data = Buffer.from(job.buffer!, 0, job.length);
+    const data = Buffer.from(job.buffer!, job.byteOffset ?? 0, job.length);
     const out = job.op === 'crc32' ? blockCrcs(data, job.blockSize) : blockHashes(data, job.blockSize);
     const hashes = (out.buffer as ArrayBuffer).slice(out.byteOffset, out.byteOffset + out.length);
-    parentPort!.postMessage({ id: job.id, buffer: job.buffer, hashes }, [job.buffer!, hashes]);
+    if (job.buffer instanceof SharedArrayBuffer) parentPort!.postMessage({ id: job.id, hashes }, [hashes]);
+    else parentPort!.postMessage({ id: job.id, buffer: job.buffer, hashes }, [job.buffer!, hashes]);
   });

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { DrkitError, throwIfAborted } from '@drkit/spec';
 import type { OperationOptions } from '@drkit/spec';
+import { ChunkBuffers } from '../replication/chunk-buffers.js';
 import { blockHash, HASH_BYTES } from './block-hash.js';
 import { ownedBuffer, sharedHashPool } from './hash-pool.js';
 import type { PointDisk, PointManifest } from './point-manifest.js';
@@ -13,6 +14,17 @@ import { readUndoJournal } from './undo-journal.js';
 
 const CHUNK = 4 << 20;
 const READ_AHEAD = 3;
+
+/**
+ * Memory of streamed chunks handed back by their consumer (recyclePointChunk): ten disks going
+ * up at once keep about fifty chunks in flight; up to 128 MiB of them are kept for reuse.
+ */
+const chunkBuffers = new ChunkBuffers(CHUNK, 32, { shared: true });
+
+/** A chunk readPointDisk yielded, given back by a consumer that no longer reads it. */
+export function recyclePointChunk(chunk: Uint8Array): void {
+  chunkBuffers.give(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+}
 
 /** Where a block's content at a point lives, when it is not the replica's. */
 export interface Override {
@@ -173,7 +185,7 @@ export async function* readPointDisk(
     // consumed: an upload's TLS has the main thread to itself.
     const chunk = async (offset: number): Promise<Buffer> => {
       const length = Math.min(CHUNK, disk.sizeBytes - offset);
-      const read = ownedBuffer(length);
+      const read = chunkBuffers.take(length) ?? ownedBuffer(length);
       const { bytesRead } =
         offset < size ? await replica.read(read, 0, Math.min(length, size - offset), offset) : { bytesRead: 0 };
       if (bytesRead < length) read.fill(0, bytesRead);

@@ -25,6 +25,12 @@ export interface TargetStore {
    */
   readPointDisk?(pointId: string, key: string, options?: OperationOptions): AsyncIterable<Buffer>;
   /**
+   * Hands back a chunk `readPointDisk` yielded, once the caller is done with it and holds no
+   * view of it: the next reads land in that memory instead of new (allocating gigabytes of
+   * chunks for an upload cost a recovery seconds of garbage collection and page faults).
+   */
+  recyclePointChunk?(chunk: Uint8Array): void;
+  /**
    * Failover in the store's own platform, as far as storage goes: standalone copies of a
    * point's disks that the platform can boot from (Azure: managed-disk-ready VHD page
    * blobs), each checked, and what is left to do there. Absent: the store has no platform
