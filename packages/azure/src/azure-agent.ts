@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { CheckedHttpsAgent, checkPin, tlsTrustOptions, type TlsPolicy } from '@drkit/http';
+import { CheckedHttpsAgent, checkPin, tlsTrustOptions, type TlsPolicy } from '@drkit/http/tls';
 
 /**
  * The connection pool the storage client sends through: keep-alive sockets, up to

@@ -1,5 +1,5 @@
 import { DrkitError, type TargetOpenContext } from '@drkit/core';
-import { chooseTlsPolicy, type TlsPolicy } from '@drkit/http';
+import { chooseTlsPolicy, type TlsPolicy } from '@drkit/http/tls';
 import { storageAgent } from './azure-agent.js';
 import { resolveAzureAccess } from './azure-credentials.js';
 import { parseAzureLocation } from './azure-location.js';

@@ -10,7 +10,6 @@ import {
 import { readGroupConfig, type GroupConfig } from './group-config.js';
 import type { AdapterRegistry } from './adapter-registry.js';
 export type { GroupConfig } from './group-config.js';
-import { volumesBehind } from '@drkit/san';
 import { openAdapter, type ConnectionFlags } from './open-adapter.js';
 
 export interface OpenedGroup {
@@ -64,6 +63,9 @@ export async function openGroup(
       }
     }
     for (const array of config.arrays ?? []) {
+      // Loaded for arrays only: the SAN package brings the HTTP stack, which a group of local or
+      // SSH machines does not need at start-up.
+      const { volumesBehind } = await import('@drkit/san');
       const { adapter } = await openAdapter(array.endpoint, { ...flags, ...array }, warn, registry);
       adapters.push(adapter);
       await adapter.connect();
