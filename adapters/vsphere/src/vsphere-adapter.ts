@@ -139,7 +139,7 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
     native: {
       inventoryWatch: {
         watch(opts = {}) {
-          return watchInventory(client, connected().content, opts.signal ? { signal: opts.signal } : {});
+          return watchInventory(client, connected().content, opts);
         },
       },
       changeTracking: {

@@ -1,4 +1,4 @@
-import { throwIfAborted, type InventoryChange, type Machine } from '@drkit/core';
+import { throwIfAborted, type InventoryChange, type Machine, type OperationOptions } from '@drkit/core';
 import { morefXml, type Vim25Client } from './vim25-client.js';
 import { mapMachine } from './vsphere-inventory-mapper.js';
 import { morefOf, type ServiceContent } from './vsphere-service-content.js';
@@ -17,7 +17,7 @@ const NO_MAPS = new Map<string, string>();
 export async function* watchInventory(
   client: Vim25Client,
   content: ServiceContent,
-  options: { signal?: AbortSignal; maxWaitSeconds?: number } = {},
+  options: OperationOptions & { maxWaitSeconds?: number } = {},
 ): AsyncGenerator<InventoryChange> {
   const collector = content.propertyCollector;
   const view = await createContainerView(client, content, ['VirtualMachine'], options.signal);
@@ -75,6 +75,7 @@ export async function* watchInventory(
             yield { at, change: 'machine-added', machineId: now.id, name: now.name, powerState: now.powerState };
           else if (was && now) yield* diff(at, was, now);
         }
+      if (baseline) options.onProgress?.({ kind: 'phase', phase: 'watching' });
       baseline = false;
     }
   } finally {

@@ -5,6 +5,7 @@ import {
   UnsupportedError,
   type Adapter,
   type Inventory,
+  type ProgressEvent,
 } from '@drkit/core';
 import { formatInventory } from './inventory-table.js';
 import { openAdapter, type ConnectionFlags } from './open-adapter.js';
@@ -59,9 +60,13 @@ async function watch(adapter: Adapter, io: CommandIo): Promise<undefined> {
   const onTerm = () => stop.abort(new DrkitError('aborted', 'stopped by SIGTERM'));
   process.once('SIGTERM', onTerm);
   const signal = AbortSignal.any([io.signal, stop.signal]);
-  io.err(`drkit: watching ${adapter.site.endpoint} for changes (one JSON line each; Ctrl-C to stop)`);
+  // Said once the feed has the inventory as it stands: what changes from then on is printed.
+  const onProgress = (e: ProgressEvent) => {
+    if (e.kind === 'phase' && e.phase === 'watching')
+      io.err(`drkit: watching ${adapter.site.endpoint} for changes (one JSON line each; Ctrl-C to stop)`);
+  };
   try {
-    for await (const change of feed.watch({ signal })) io.out(`${JSON.stringify(change)}\n`);
+    for await (const change of feed.watch({ signal, onProgress })) io.out(`${JSON.stringify(change)}\n`);
   } catch (error) {
     if (!stop.signal.aborted) throw error;
   } finally {

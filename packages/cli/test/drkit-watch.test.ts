@@ -46,8 +46,8 @@ describe('drkit discover --watch against the vCenter simulator', () => {
         while (lines.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       };
       const end = Date.now() + 20_000;
+      // Said once the baseline is in: from here every change is reported.
       while (!stderr.includes('watching') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 500)); // the baseline answer is in
 
       await cloneVm(sim, vms[0]!.nativeId!, 'watched-new');
       await until(1);

@@ -13,6 +13,8 @@ export type InventoryChange = { at: string; machineId: string; name: string } & 
 /**
  * Where the platform pushes inventory changes (vSphere's PropertyCollector), a watch that
  * yields them as they happen, without a full discovery pass. Ends when the signal aborts.
+ * Reports the phase `watching` once it knows the inventory as it stands: every change from
+ * then on is yielded.
  */
 export interface NativeInventoryWatch {
   watch(options?: OperationOptions): AsyncIterable<InventoryChange>;
