@@ -85,6 +85,19 @@ export async function putDatastoreFile(sim: Vcsim, datastorePath: string, data: 
   });
 }
 
+/** Reads a datastore file over /folder (GET), whole. */
+export async function getDatastoreFile(sim: Vcsim, datastorePath: string, dc = 'DC0'): Promise<Buffer> {
+  const m = /^\[([^\]]+)\]\s*(.+)$/.exec(datastorePath)!;
+  return withAdminSession(sim, async (client, cookie) => {
+    const path = `/folder/${m[2]!.split('/').map(encodeURIComponent).join('/')}?dcPath=${dc}&dsName=${encodeURIComponent(m[1]!)}`;
+    const response = await client.transport.request({ method: 'GET', path, headers: { cookie } });
+    const chunks: Buffer[] = [];
+    for await (const c of response.body) chunks.push(Buffer.from(c));
+    if (response.status !== 200) throw new Error(`GET ${path}: HTTP ${response.status}`);
+    return Buffer.concat(chunks);
+  });
+}
+
 /** Powers a VM off through PowerOffVM_Task (the simulator completes tasks at once). */
 export async function powerOff(sim: Vcsim, vmMoref: string): Promise<void> {
   await withAdminSession(sim, async (client) => {

@@ -135,6 +135,8 @@ export function createVSphereAdapter(options: VSphereAdapterOptions): VSphereAda
       transport: options.transport,
       content: () => connected().content,
       withSession,
+      relogin: (stale) => connected().session.relogin(undefined, stale),
+      datacenterOf: (datastore, signal) => withSession(() => datacenters.of(datastore, signal)),
     }),
     native: {
       inventoryWatch: {

@@ -16,6 +16,9 @@ export interface DatastoreFile {
   path: string;
 }
 
+/** What a request to the datastore HTTP interface needs: the transport and the session. */
+export type DatastoreAccess = Pick<VSphereDiskSourceOptions, 'transport' | 'cookie' | 'relogin'>;
+
 export interface VSphereDiskSourceOptions {
   transport: HttpTransport;
   /** The current session cookie; read per request, so a re-login is picked up. */
@@ -53,32 +56,7 @@ export function parseDatastorePath(fileName: string): { datastore: string; path:
  * Bytes past the file's end read as zeros, as a sparse file's do.
  */
 export async function openVSphereDisk(options: VSphereDiskSourceOptions, signal?: AbortSignal): Promise<DiskSource> {
-  const { datastore, path } = parseDatastorePath(options.fileName);
-  const base = { datacenter: options.datacenter, datastore };
-  const flat = path.replace(/\.vmdk$/, '-flat.vmdk');
-  let file: DatastoreFile = { ...base, path: flat };
-  let size = await probeSize(options, file, signal);
-  if (size === undefined) {
-    file = { ...base, path };
-    size = await probeSize(options, file, signal);
-    if (size === undefined)
-      throw new DrkitError(
-        'not-found',
-        `${options.fileName}: neither the flat extent nor the disk file is on the datastore`,
-      );
-    if (
-      size > 0 &&
-      (await getRange(options, file, 0, Math.min(size, 64), signal))
-        .toString('latin1')
-        .startsWith('# Disk DescriptorFile')
-    ) {
-      throw new UnsupportedError(
-        'replication.diskRead',
-        `${options.fileName} is a descriptor whose extent is not a flat file on the datastore (vSAN, vVols, sparse): not readable over /folder`,
-      );
-    }
-  }
-  const fileSize = size;
+  const { file, size: fileSize } = await diskDataFile(options, signal);
   return {
     diskId: options.diskId,
     sizeBytes: options.sizeBytes,
@@ -109,15 +87,48 @@ export async function openVSphereDisk(options: VSphereDiskSourceOptions, signal?
   };
 }
 
+/**
+ * The datastore file holding a disk's data: its flat extent (`<name>-flat.vmdk`), or the disk
+ * file itself where there is none and it is not a descriptor (the simulator's). Refused for a
+ * descriptor whose extent is elsewhere (vSAN, vVols, sparse): /folder cannot reach that data.
+ */
+export async function diskDataFile(
+  options: DatastoreAccess & { fileName: string; datacenter: string },
+  signal?: AbortSignal,
+): Promise<{ file: DatastoreFile; size: number }> {
+  const { datastore, path } = parseDatastorePath(options.fileName);
+  const base = { datacenter: options.datacenter, datastore };
+  const flat = path.replace(/\.vmdk$/, '-flat.vmdk');
+  let file: DatastoreFile = { ...base, path: flat };
+  let size = await probeSize(options, file, signal);
+  if (size === undefined) {
+    file = { ...base, path };
+    size = await probeSize(options, file, signal);
+    if (size === undefined)
+      throw new DrkitError(
+        'not-found',
+        `${options.fileName}: neither the flat extent nor the disk file is on the datastore`,
+      );
+    if (
+      size > 0 &&
+      (await getRange(options, file, 0, Math.min(size, 64), signal))
+        .toString('latin1')
+        .startsWith('# Disk DescriptorFile')
+    ) {
+      throw new UnsupportedError(
+        'replication.diskRead',
+        `${options.fileName} is a descriptor whose extent is not a flat file on the datastore (vSAN, vVols, sparse): not readable over /folder`,
+      );
+    }
+  }
+  return { file, size };
+}
+
 const folderPath = (f: DatastoreFile) =>
   `/folder/${f.path.split('/').map(encodeURIComponent).join('/')}?dcPath=${encodeURIComponent(f.datacenter)}&dsName=${encodeURIComponent(f.datastore)}`;
 
 /** The file's size from a one-byte Range answer; undefined when it does not exist. */
-async function probeSize(
-  o: VSphereDiskSourceOptions,
-  f: DatastoreFile,
-  signal?: AbortSignal,
-): Promise<number | undefined> {
+async function probeSize(o: DatastoreAccess, f: DatastoreFile, signal?: AbortSignal): Promise<number | undefined> {
   const response = await send(o, f, 'bytes=0-0', signal);
   response.cancel();
   if (response.status === 404) return undefined;
@@ -131,7 +142,7 @@ async function probeSize(
 }
 
 async function getRange(
-  o: VSphereDiskSourceOptions,
+  o: DatastoreAccess,
   f: DatastoreFile,
   offset: number,
   length: number,
@@ -190,7 +201,7 @@ const refusal = (f: DatastoreFile, status: number, length: number, offset: numbe
     `${f.path}: HTTP ${status} reading ${length} bytes at ${offset}`,
   );
 
-function send(o: VSphereDiskSourceOptions, f: DatastoreFile, range: string, signal?: AbortSignal) {
+function send(o: DatastoreAccess, f: DatastoreFile, range: string, signal?: AbortSignal) {
   return authorized(
     o,
     (cookie) =>
@@ -206,7 +217,7 @@ function send(o: VSphereDiskSourceOptions, f: DatastoreFile, range: string, sign
 
 /** Makes a call with the session cookie; a 401 (the session expired) logs in again once and repeats it. */
 async function authorized<T extends { status: number }>(
-  o: VSphereDiskSourceOptions,
+  o: DatastoreAccess,
   call: (cookie: string | undefined) => Promise<T>,
   discard?: (refused: T) => void,
 ): Promise<T> {

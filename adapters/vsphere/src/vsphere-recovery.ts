@@ -13,22 +13,17 @@ import {
   type RecoveryOps,
   type RecoveryRequest,
 } from '@drkit/core';
-import type { HttpTransport } from '@drkit/http';
-import { morefXml, type MoRef, type Vim25Client } from './vim25-client.js';
+import { morefXml, type MoRef } from './vim25-client.js';
 import { morefList, retrieveFromView, retrieveObject, type ObjectContent } from './vsphere-property-collector.js';
-import { morefOf, type ServiceContent } from './vsphere-service-content.js';
+import { morefOf } from './vsphere-service-content.js';
 import { waitForTask } from './vsphere-task.js';
 import { findVm, vmState } from './vsphere-vm.js';
 import { children, xmlEscape } from './vim25-xml.js';
 import { createContainerView, destroyView } from './vsphere-views.js';
 import { parseDatastorePath } from './vsphere-disk-source.js';
-
-export interface VSphereRecoveryContext {
-  client: Vim25Client;
-  transport: HttpTransport;
-  content: () => ServiceContent;
-  withSession: <T>(fn: () => Promise<T>) => Promise<T>;
-}
+import { uploadToDatastore } from './datastore-upload.js';
+import { vsphereWriteBack } from './vsphere-write-back.js';
+import type { VSphereRecoveryContext } from './vsphere-recovery-context.js';
 
 // The guest type a recovered VM gets when the point says only the OS family.
 const GUEST_ID = {
@@ -244,8 +239,17 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
       for (const f of files) {
         // 1 MiB reads: with fs's 64 KiB default a 256 MiB PUT took 1.6× as long here (TLS per chunk).
         const body = f.read ? Readable.from(f.read()) : createReadStream(f.path ?? '', { highWaterMark: 1 << 20 });
-        await put(ctx, dcName, dsName, `${dir}/${f.flat}`, body, f.sizeBytes, signal, f.recycle);
-        await put(ctx, dcName, dsName, `${dir}/${f.vmdk}`, descriptor(f.flat, f.sizeBytes), undefined, signal);
+        await uploadToDatastore(ctx, { datacenter: dcName, datastore: dsName, path: `${dir}/${f.flat}` }, body, {
+          sizeBytes: f.sizeBytes,
+          ...(signal && { signal }),
+          ...(f.recycle && { recycle: f.recycle }),
+        });
+        await uploadToDatastore(
+          ctx,
+          { datacenter: dcName, datastore: dsName, path: `${dir}/${f.vmdk}` },
+          descriptor(f.flat, f.sizeBytes),
+          signal ? { signal } : {},
+        );
       }
       const disks = files
         .map((f, i) => {
@@ -314,6 +318,8 @@ export function vsphereRecovery(ctx: VSphereRecoveryContext): RecoveryOps {
       return 'forced';
     },
 
+    writeBack: (request) => vsphereWriteBack(ctx, request),
+
     async remove(machineId, options = {}) {
       const { vm, power } = await ours(machineId, options.signal);
       if (power === 'poweredOn')
@@ -349,49 +355,4 @@ function descriptor(flat: string, sizeBytes: number): Buffer {
       '',
     ].join('\n'),
   );
-}
-
-async function put(
-  ctx: VSphereRecoveryContext,
-  datacenter: string,
-  datastore: string,
-  path: string,
-  body: Buffer | Readable,
-  sizeBytes: number | undefined,
-  signal?: AbortSignal,
-  recycle?: (chunk: Uint8Array) => void,
-): Promise<void> {
-  const url = `/folder/${path.split('/').map(encodeURIComponent).join('/')}?dcPath=${encodeURIComponent(datacenter)}&dsName=${encodeURIComponent(datastore)}`;
-  const headers = {
-    'content-type': 'application/octet-stream',
-    'content-length': String(sizeBytes ?? (body as Buffer).length),
-    ...(ctx.client.cookie && { cookie: ctx.client.cookie }),
-  };
-  const send = async () => {
-    // A disk goes up from an upload thread where the transport has them (ten disks, ten TLS streams).
-    if (body instanceof Readable && ctx.transport.upload)
-      return ctx.transport.upload({
-        method: 'PUT',
-        path: url,
-        headers,
-        body,
-        ...(signal && { signal }),
-        ...(recycle && { recycle }),
-      });
-    const response = await ctx.transport.request({
-      method: 'PUT',
-      path: url,
-      headers,
-      body,
-      ...(signal && { signal }),
-    });
-    response.cancel();
-    return response;
-  };
-  const response = await send();
-  if (response.status !== 200 && response.status !== 201)
-    throw new DrkitError(
-      response.status === 401 ? 'session-expired' : 'platform',
-      `upload of ${path} to [${datastore}]: HTTP ${response.status}`,
-    );
 }

@@ -93,7 +93,10 @@ export interface SnapshotDisk {
   changeId?: string;
 }
 
-/** The disks a snapshot captured: its own configuration's VirtualDisk devices and their backings. */
+/**
+ * The disks a snapshot captured — its own configuration's VirtualDisk devices and their
+ * backings — or, given a VM, the disks it has now (the same property).
+ */
 export async function snapshotDisks(
   client: Vim25Client,
   content: ServiceContent,

@@ -8,7 +8,8 @@ import { connection, type RecoverFlags } from './recover-command.js';
 /**
  * `drkit recover failback <store> --machine <member>[=<original>] --to <endpoint> --yes`: the
  * point's machines (the recovered ones, protected back into `store`) written into the original
- * machines at the original site — each disk hashed there, only the blocks that differ sent.
+ * machines at the original site — each disk hashed there and only the blocks that differ sent
+ * where the platform can (Hyper-V), else written whole (vSphere over HTTP; the JSON says so).
  * The originals must be off; nothing is created or removed.
  */
 export async function runRecoverFailback(storeLocation: string | undefined, flags: RecoverFlags, io: CommandIo) {
@@ -75,7 +76,13 @@ export async function runRecoverFailback(storeLocation: string | undefined, flag
             : `${results
                 .map(
                   (r) =>
-                    `${r.source} → ${r.into}: ${r.disks.map((d) => `${d.name} wrote ${d.bytesWritten} of ${d.bytesCompared} bytes`).join(', ')}`,
+                    `${r.source} → ${r.into}: ${r.disks
+                      .map((d) =>
+                        d.bytesCompared > 0
+                          ? `${d.name} wrote ${d.bytesWritten} of ${d.bytesCompared} bytes`
+                          : `${d.name} written whole, ${d.bytesWritten} bytes (the platform cannot compare in place)`,
+                      )
+                      .join(', ')}`,
                 )
                 .join('\n')}\n`,
         );

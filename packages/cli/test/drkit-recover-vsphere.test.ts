@@ -7,7 +7,7 @@ import { collectInventory, type Inventory, type Machine } from '@drkit/core';
 import { createHttpTransport } from '@drkit/http';
 import { createVSphereAdapter } from '@drkit/vsphere';
 import { startVcsim, type Vcsim } from '../../../test/harness/vcsim.js';
-import { putDatastoreFile, withAdminSession } from '../../../test/harness/vsphere-admin.js';
+import { getDatastoreFile, powerOff, putDatastoreFile, withAdminSession } from '../../../test/harness/vsphere-admin.js';
 import { drkit as run } from './run-drkit.js';
 
 let sim: Vcsim;
@@ -320,5 +320,57 @@ describe('drkit recover against the vCenter simulator', () => {
     expect(failover.code).toBe(2);
     expect(failover.stderr).toMatch(/a failover creates machines on .*: give --yes/);
     expect((await inventory()).machines).toHaveLength(before); // nothing was made
+  });
+
+  it('fails back into the original VM: refused while it runs; once off, its disk holds the point (written whole)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drkit-recover-failback-'));
+    const store = `dir:${join(dir, 'store')}`;
+    const vm = vms[1]!;
+    const disk = flat(vm.disks[0]!.path!);
+    const protectedBytes = randomBytes(vm.disks[0]!.capacityBytes);
+    await putDatastoreFile(sim, disk, protectedBytes);
+    const replicated = await drkit([
+      'replicate',
+      endpoint(),
+      '--machine',
+      vm.name,
+      '--target',
+      store,
+      '--thumbprint',
+      sim.thumbprint,
+    ]);
+    expect(replicated.code, replicated.stderr).toBe(0);
+    // What the original site holds after the failover went the other way: something else.
+    const stale = randomBytes(vm.disks[0]!.capacityBytes);
+    await putDatastoreFile(sim, disk, stale);
+    const failback = () =>
+      drkit([
+        'recover',
+        'failback',
+        store,
+        '--machine',
+        vm.name,
+        '--to',
+        endpoint(),
+        '--thumbprint',
+        sim.thumbprint,
+        '--yes',
+        '--json',
+      ]);
+    const running = await failback();
+    expect(running.code).not.toBe(0);
+    expect(running.stderr).toMatch(/is poweredOn: power it off before a point is written into it/);
+    expect((await getDatastoreFile(sim, disk)).equals(stale)).toBe(true);
+
+    await powerOff(sim, vm.nativeId!);
+    const done = await failback();
+    expect(done.code, done.stderr).toBe(0);
+    const result = JSON.parse(done.stdout) as {
+      machines: Array<{ into: string; disks: Array<{ bytesCompared: number; bytesWritten: number }> }>;
+    };
+    expect(result.machines).toMatchObject([
+      { into: vm.name, disks: [{ bytesCompared: 0, bytesWritten: vm.disks[0]!.capacityBytes }] },
+    ]);
+    expect((await getDatastoreFile(sim, disk)).equals(protectedBytes)).toBe(true);
   });
 });

@@ -80,6 +80,10 @@ export interface WriteBackRequest extends OperationOptions {
   disks: Array<{ name: string; sizeBytes: number; read: () => AsyncIterable<Uint8Array> }>;
 }
 
+/**
+ * Per disk, the bytes hashed where the disk lives and the bytes written. `bytesCompared` 0: the
+ * platform cannot compare in place (vSphere over HTTP) and the disk was written whole.
+ */
 export interface WriteBackResult {
   machineId: string;
   disks: Array<{ diskId: string; name: string; bytesCompared: number; bytesWritten: number }>;
