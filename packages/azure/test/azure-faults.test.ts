@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from '../../../test/harness/azurite.js';
-import { startHttpFaultProxy } from '../../../test/harness/http-fault-proxy.js';
-import { azureSite } from './azure-site.js';
+import { startHttpFaultProxy, type HttpFaultProxy } from '../../../test/harness/http-fault-proxy.js';
+import { azureSite, type AzureSite } from './azure-site.js';
 
 let azurite: Azurite;
 beforeAll(async () => {
@@ -15,6 +15,23 @@ afterAll(async () => {
 });
 
 const MiB = 2 ** 20;
+
+/** One crash-consistent run of the site's `web` machine into its container, through a proxy. */
+async function replicateThrough(s: AzureSite, proxy: HttpFaultProxy) {
+  const options = { accountKeyFile: join(azurite.secrets, 'key'), blobEndpoint: `${proxy.origin}/${azurite.account}` };
+  const store = await s.open({ options });
+  try {
+    const { replicateGroup } = await import('@drkit/core');
+    return await replicateGroup({
+      members: [{ adapter: s.adapter, machineId: 'web', name: 'web' }],
+      consistency: 'crash',
+      store,
+    });
+  } finally {
+    await store.close();
+  }
+}
+
 const isPutPage = (url: string | undefined) => /[?&]comp=page\b/.test(url ?? '');
 
 describe('the Azure store under a storage service that throttles and drops connections', () => {
@@ -29,16 +46,7 @@ describe('the Azure store under a storage service that throttles and drops conne
     });
     try {
       const s = await azureSite(azurite, { web: { os: 4 * MiB } });
-      const endpoint = `${proxy.origin}/${azurite.account}`;
-      const options = { accountKeyFile: join(azurite.secrets, 'key'), blobEndpoint: endpoint };
-      const store = await s.open({ options });
-      const { replicateGroup } = await import('@drkit/core');
-      const result = await replicateGroup({
-        members: [{ adapter: s.adapter, machineId: 'web', name: 'web' }],
-        consistency: 'crash',
-        store,
-      });
-      await store.close();
+      const result = await replicateThrough(s, proxy);
       expect(proxy.requests.filter((r) => r.action === 503).length).toBeGreaterThan(0);
       expect(proxy.requests.filter((r) => r.action === 'drop').length).toBeGreaterThan(0);
       expect((await s.restore(result.point.id)).get('web/os')!.equals((await s.sourceImages()).get('web/os')!)).toBe(
@@ -63,18 +71,7 @@ describe('the Azure store under a storage service that throttles and drops conne
       const size = 9 * MiB + 256;
       const s = await azureSite(azurite, { web: { os: size } });
       await writeFile(join(s.site, 'web', 'os.img'), randomBytes(size));
-      const options = {
-        accountKeyFile: join(azurite.secrets, 'key'),
-        blobEndpoint: `${proxy.origin}/${azurite.account}`,
-      };
-      const store = await s.open({ options });
-      const { replicateGroup } = await import('@drkit/core');
-      const result = await replicateGroup({
-        members: [{ adapter: s.adapter, machineId: 'web', name: 'web' }],
-        consistency: 'crash',
-        store,
-      });
-      await store.close();
+      const result = await replicateThrough(s, proxy);
       const pages = proxy.requests.filter((r) => r.method === 'PUT' && isPutPage(r.url));
       expect(pages.filter((r) => r.action === 'drop')).toHaveLength(1);
       expect(pages.filter((r) => r.action === 'forward' && r.contentLength === 4 * MiB)).toHaveLength(2);
@@ -106,23 +103,8 @@ describe('what the Azure store sends', () => {
     const proxy = await startHttpFaultProxy(azurite.endpoint);
     try {
       const s = await azureSite(azurite, { web: { os: 4 * MiB } });
-      const options = {
-        accountKeyFile: join(azurite.secrets, 'key'),
-        blobEndpoint: `${proxy.origin}/${azurite.account}`,
-      };
-      const { replicateGroup, writeTracked } = await import('@drkit/core');
-      const run = async () => {
-        const store = await s.open({ options });
-        try {
-          return await replicateGroup({
-            members: [{ adapter: s.adapter, machineId: 'web', name: 'web' }],
-            consistency: 'crash',
-            store,
-          });
-        } finally {
-          await store.close();
-        }
-      };
+      const { writeTracked } = await import('@drkit/core');
+      const run = () => replicateThrough(s, proxy);
       const pagePuts = () => proxy.requests.filter((r) => r.method === 'PUT' && isPutPage(r.url));
       await run();
       // azure-site.ts fills half of every 128 KiB: 2 MiB of the 4 MiB are data.

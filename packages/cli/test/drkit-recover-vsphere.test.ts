@@ -29,6 +29,18 @@ const inventory = async (): Promise<Inventory> => {
   }
 };
 const flat = (path: string) => path.replace(/\.vmdk$/, '-flat.vmdk');
+/** `drkit replicate` of simulator VMs into a store, as a user protects them (its point id on --json). */
+const replicateVms = (names: string[], store: string) =>
+  drkit([
+    'replicate',
+    endpoint(),
+    ...names.flatMap((n) => ['--machine', n]),
+    '--target',
+    store,
+    '--thumbprint',
+    sim.thumbprint,
+    '--json',
+  ]);
 async function readFlat(vmName: string, dc = 'DC0'): Promise<Buffer> {
   return withAdminSession(sim, async (client, cookie) => {
     const r = await client.transport.request({
@@ -61,16 +73,10 @@ describe('drkit recover against the vCenter simulator', () => {
     const first = vms.map((vm) => randomBytes(vm.disks[0]!.capacityBytes));
     for (const [i, vm] of vms.entries()) await putDatastoreFile(sim, flat(vm.disks[0]!.path!), first[i]!);
     const replicate = () =>
-      drkit([
-        'replicate',
-        endpoint(),
-        ...vms.flatMap((v) => ['--machine', v.name]),
-        '--target',
+      replicateVms(
+        vms.map((v) => v.name),
         store,
-        '--thumbprint',
-        sim.thumbprint,
-        '--json',
-      ]);
+      );
     const older = await replicate();
     expect(older.code, older.stderr).toBe(0);
     const olderId = (JSON.parse(older.stdout) as { id: string }).id;
@@ -171,17 +177,7 @@ describe('drkit recover against the vCenter simulator', () => {
     const v1 = randomBytes(vm.disks[0]!.capacityBytes);
     await putDatastoreFile(sim, flat(vm.disks[0]!.path!), v1);
     const replicate = async () => {
-      const r = await drkit([
-        'replicate',
-        endpoint(),
-        '--machine',
-        vm.name,
-        '--target',
-        store,
-        '--thumbprint',
-        sim.thumbprint,
-        '--json',
-      ]);
+      const r = await replicateVms([vm.name], store);
       expect(r.code, r.stderr).toBe(0);
       return (JSON.parse(r.stdout) as { id: string }).id;
     };
@@ -244,10 +240,7 @@ describe('drkit recover against the vCenter simulator', () => {
     const store = `dir:${join(dir, 'store')}`;
     const vm = vms[2]!;
     await putDatastoreFile(sim, flat(vm.disks[0]!.path!), randomBytes(vm.disks[0]!.capacityBytes));
-    expect(
-      (await drkit(['replicate', endpoint(), '--machine', vm.name, '--target', store, '--thumbprint', sim.thumbprint]))
-        .code,
-    ).toBe(0);
+    expect((await replicateVms([vm.name], store)).code).toBe(0);
     // Written after the last scheduled point: only the planned failover's final point has it.
     const last = randomBytes(vm.disks[0]!.capacityBytes);
     await putDatastoreFile(sim, flat(vm.disks[0]!.path!), last);
@@ -282,20 +275,7 @@ describe('drkit recover against the vCenter simulator', () => {
   it('refuses a bad plan before anything changes: an unknown machine, an unmapped network (exit 2)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'drkit-recover-bad-'));
     const store = `dir:${join(dir, 'store')}`;
-    expect(
-      (
-        await drkit([
-          'replicate',
-          endpoint(),
-          '--machine',
-          vms[0]!.name,
-          '--target',
-          store,
-          '--thumbprint',
-          sim.thumbprint,
-        ])
-      ).code,
-    ).toBe(0);
+    expect((await replicateVms([vms[0]!.name], store)).code).toBe(0);
     const before = (await inventory()).machines.length;
     const plan = join(dir, 'plan.yaml');
     const write = (groups: string, extra = '') =>
@@ -329,16 +309,7 @@ describe('drkit recover against the vCenter simulator', () => {
     const disk = flat(vm.disks[0]!.path!);
     const protectedBytes = randomBytes(vm.disks[0]!.capacityBytes);
     await putDatastoreFile(sim, disk, protectedBytes);
-    const replicated = await drkit([
-      'replicate',
-      endpoint(),
-      '--machine',
-      vm.name,
-      '--target',
-      store,
-      '--thumbprint',
-      sim.thumbprint,
-    ]);
+    const replicated = await replicateVms([vm.name], store);
     expect(replicated.code, replicated.stderr).toBe(0);
     // What the original site holds after the failover went the other way: something else.
     const stale = randomBytes(vm.disks[0]!.capacityBytes);
