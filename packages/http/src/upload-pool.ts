@@ -108,7 +108,8 @@ export function createUploadPool(
           acked: (data) => {
             unacked--;
             const shared = sent.shift();
-            if (data ?? shared) request.recycle?.((data ?? shared)!);
+            const back = data ?? shared;
+            if (back) request.recycle?.(back);
             wake?.();
           },
           settle: (result) => {
