@@ -69,6 +69,18 @@ describe('replication into a dir: store', () => {
     expect((await h.restore(point.id)).get('vm/os')!.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(true);
   });
 
+  it('a change-tracking state torn by a killed process reads as lost tracking: the next run resyncs, nothing fails', async () => {
+    const site = await makeSite({ vm: { disks: { os: 4 * MiB } } });
+    const h = await replicationHarness(site);
+    await h.replicate();
+    await randomWrites(site, 'vm', 'os', 4 * MiB, 10);
+    // What a SIGKILL between truncating and writing the state file left (before it was replaced whole).
+    await writeFile(join(site, 'vm', '.cbt', 'os.state'), '');
+    const { point } = await h.replicate();
+    expect(point.members[0]!.disks[0]!.mode).toBe('resync');
+    expect((await h.restore(point.id)).get('vm/os')!.equals(await readFile(join(site, 'vm', 'os.img')))).toBe(true);
+  });
+
   it('resyncs when a disk grows or shrinks, and older points keep their own size', async () => {
     const site = await makeSite({ vm: { disks: { os: 2 * MiB } } });
     const h = await replicationHarness(site);

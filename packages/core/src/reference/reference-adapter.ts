@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Adapter, DiscoverOptions } from '@drkit/spec';
 import type { Capabilities } from '@drkit/spec';
@@ -14,6 +14,7 @@ import { currentToken } from './reference-change-log.js';
 import { openReferenceDisk } from './reference-disk-source.js';
 import { FaultInjector, type Fault } from './reference-faults.js';
 import { listMachines, readMachine, SNAPSHOTS } from './reference-site.js';
+import { readJsonFile, replaceFile } from './site-files.js';
 
 export interface ReferenceAdapterOptions {
   /** The site: a folder with one folder of raw `.img` disk files per machine. */
@@ -68,7 +69,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
         if (m.config.app === false)
           throw new DrkitError('platform', `${m.folder} has no application freeze`, { fault: 'FreezeNotAvailable' });
         const deadline = request.freezeDeadline ?? Date.now() + 10_000;
-        await writeFile(join(m.dir, '.frozen'), String(deadline));
+        await replaceFile(join(m.dir, '.frozen'), String(deadline));
         return { machineId: request.machineId, request, frozenAt: Date.now(), handle: m.folder };
       }
       return { machineId: request.machineId, request, handle: m.folder };
@@ -113,7 +114,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
         tokens,
         ...(prepared.request.lifetime === 'run' && { runPid: process.pid }),
       };
-      await writeFile(join(dir, 'meta.json'), JSON.stringify(meta));
+      await replaceFile(join(dir, 'meta.json'), JSON.stringify(meta));
       return {
         id,
         machineId: m.folder,
@@ -137,14 +138,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
     },
     async listTagged(tag) {
       const ids = await readdir(snapshotsDir).catch(() => [] as string[]);
-      const metas = await Promise.all(
-        ids.map((id) =>
-          readFile(join(snapshotsDir, id, 'meta.json'), 'utf8').then(
-            (t) => JSON.parse(t) as SnapshotMeta,
-            () => undefined,
-          ),
-        ),
-      );
+      const metas = await Promise.all(ids.map((id) => readJsonFile<SnapshotMeta>(join(snapshotsDir, id, 'meta.json'))));
       return metas
         .filter((m): m is SnapshotMeta => !!m && m.tag.startsWith(tag))
         .map((m) => ({ id: m.id, machineId: m.machineId, takenAt: m.takenAt }));
@@ -154,10 +148,7 @@ export function createReferenceAdapter(options: ReferenceAdapterOptions): Adapte
   const replication: ReplicationOps = {
     async openDisk(snapshotId, machineId, id) {
       const f = ready();
-      const meta = await readFile(join(snapshotsDir, snapshotId, 'meta.json'), 'utf8').then(
-        (t) => JSON.parse(t) as SnapshotMeta,
-        () => undefined,
-      );
+      const meta = await readJsonFile<SnapshotMeta>(join(snapshotsDir, snapshotId, 'meta.json'));
       if (!meta || meta.machineId !== machineId)
         throw new DrkitError('not-found', `no snapshot ${snapshotId} of ${machineId}`);
       const token = meta.tokens[id];
@@ -286,14 +277,8 @@ async function removeDeadRunSnapshots(snapshotsDir: string): Promise<void> {
       if (!processAlive(partOf)) await rm(dir, { recursive: true, force: true });
       continue;
     }
-    const meta = await readFile(join(dir, 'meta.json'), 'utf8').then(
-      (t) => JSON.parse(t) as SnapshotMeta,
-      () => undefined,
-    );
-    const owner = await readFile(join(dir, OWNER), 'utf8').then(
-      (t) => JSON.parse(t) as { pid?: number },
-      () => undefined,
-    );
+    const meta = await readJsonFile<SnapshotMeta>(join(dir, 'meta.json'));
+    const owner = await readJsonFile<{ pid?: number }>(join(dir, OWNER));
     const pid = meta ? meta.runPid : owner?.pid;
     if (typeof pid === 'number' && !processAlive(pid)) await rm(dir, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DrkitError } from '@drkit/spec';
 import type { Extent } from '@drkit/spec';
+import { readJsonFile, replaceFile } from './site-files.js';
 
 /**
  * Change tracking for the reference adapter, the way a CBT filter driver does it: writes
@@ -72,10 +73,7 @@ export async function currentToken(machineDir: string, disk: string): Promise<st
 async function currentState(machineDir: string, disk: string): Promise<LogState> {
   await mkdir(cbtDir(machineDir), { recursive: true });
   const image = await stat(join(machineDir, `${disk}.img`), { bigint: true });
-  const saved = await readFile(statePath(machineDir, disk), 'utf8').then(
-    (t) => JSON.parse(t) as LogState,
-    () => undefined,
-  );
+  const saved = await readJsonFile<LogState>(statePath(machineDir, disk));
   if (saved && saved.mtimeNs === String(image.mtimeNs) && saved.size === Number(image.size)) return saved;
   // No state, or the file changed behind the log's back: a new generation, an empty log.
   const fresh = { generation: randomUUID(), mtimeNs: String(image.mtimeNs), size: Number(image.size) };
@@ -85,7 +83,7 @@ async function currentState(machineDir: string, disk: string): Promise<LogState>
 }
 
 async function saveState(machineDir: string, disk: string, state: LogState): Promise<void> {
-  await writeFile(statePath(machineDir, disk), JSON.stringify(state));
+  await replaceFile(statePath(machineDir, disk), JSON.stringify(state));
 }
 
 /** Extents written between two tokens of the same generation, or why they cannot be known. */
