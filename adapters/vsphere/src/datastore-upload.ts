@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { DrkitError } from '@drkit/core';
 import type { HttpTransport } from '@drkit/http';
 import type { Vim25Client } from './vim25-client.js';
-import type { DatastoreFile } from './vsphere-disk-source.js';
+import { folderPath, type DatastoreFile } from './vsphere-disk-source.js';
 
 /**
  * One file PUT whole into a datastore over its HTTP interface (`/folder`, the session cookie),
@@ -16,7 +16,7 @@ export async function uploadToDatastore(
   options: { sizeBytes?: number; signal?: AbortSignal; recycle?: (chunk: Uint8Array) => void } = {},
 ): Promise<void> {
   const { signal, recycle } = options;
-  const url = `/folder/${target.path.split('/').map(encodeURIComponent).join('/')}?dcPath=${encodeURIComponent(target.datacenter)}&dsName=${encodeURIComponent(target.datastore)}`;
+  const url = folderPath(target);
   const headers = {
     'content-type': 'application/octet-stream',
     'content-length': String(options.sizeBytes ?? (body as Buffer).length),

@@ -124,7 +124,8 @@ export async function diskDataFile(
   return { file, size };
 }
 
-const folderPath = (f: DatastoreFile) =>
+/** A datastore file's URL path on the HTTP interface: `/folder/<path>?dcPath=&dsName=`. */
+export const folderPath = (f: DatastoreFile) =>
   `/folder/${f.path.split('/').map(encodeURIComponent).join('/')}?dcPath=${encodeURIComponent(f.datacenter)}&dsName=${encodeURIComponent(f.datastore)}`;
 
 /** The file's size from a one-byte Range answer; undefined when it does not exist. */

@@ -23,8 +23,9 @@ export interface PageWriterOptions {
  * parallel Put Page requests of up to 4 MiB straight from the engine's memory — blocks of
  * zeros as Clear Page, never uploaded — and `writeBlocks` returns while they fly (with a
  * `released` promise: the engine reuses those buffers only after it), so reading the source,
- * hashing and uploading overlap; the data held stays under `bufferBytes`. When every request of a batch is confirmed its checksums are logged
- * (replica-map.ts). The first failure is kept and thrown by the next call.
+ * hashing and uploading overlap; the data held stays under `bufferBytes`. When every request
+ * of a batch is confirmed its checksums are logged (replica-map.ts). The first failure is kept
+ * and thrown by the next call.
  */
 export class PageWriter implements DiskWriter {
   #inFlight = new Set<Promise<void>>();

@@ -57,9 +57,9 @@ export async function openAdapter(
     };
   }
   const secretPrompt = ep.secretPrompt;
-  // The HTTP, SSH and recording stacks load only for an endpoint that needs them: a command on
-  // local images and stores starts ~0.1 s sooner without undici and ssh2.
-  const { Redactor, recordHttp, recordSsh } = await import('@drkit/record');
+  // The HTTP, SSH and recording stacks load only for an endpoint (and a --record) that needs
+  // them: a command on local images and stores starts ~0.1 s sooner without undici and ssh2.
+  const recording = flags.record ? await import('@drkit/record') : undefined;
   if (definition.connection === 'https') {
     const { createHttpTransport } = await import('@drkit/http');
     const secret = secretPrompt ? passwordSource({ passwordFile: flags.passwordFile, prompt: secretPrompt }) : noSecret;
@@ -68,17 +68,18 @@ export async function openAdapter(
       tls: await tlsPolicy(flags, warn),
       ...(flags.connections && { connections: flags.connections }),
     });
-    const recorder = flags.record
-      ? await recordHttp(
-          transport,
-          flags.record,
-          new Redactor({
-            secrets: [await secret(), ...(ep.username ? [ep.username] : [])],
-            hosts: ep.host ? [ep.host] : [],
-          }),
-          { volatileTokens: definition.volatileTokens === true },
-        )
-      : undefined;
+    const recorder =
+      flags.record && recording
+        ? await recording.recordHttp(
+            transport,
+            flags.record,
+            new recording.Redactor({
+              secrets: [await secret(), ...(ep.username ? [ep.username] : [])],
+              hosts: ep.host ? [ep.host] : [],
+            }),
+            { volatileTokens: definition.volatileTokens === true },
+          )
+        : undefined;
     if (recorder) transport = recorder;
     const connection: AdapterConnection<HttpTransport> = { transport, secret, options, warn };
     const adapter = await (definition as AdapterDefinition<HttpTransport>).create(ep, connection);
@@ -94,13 +95,14 @@ export async function openAdapter(
     warn,
   );
   const secret = password !== undefined ? async () => password : noSecret;
-  const recorder = flags.record
-    ? recordSsh(
-        () => SshSession.open(ssh),
-        flags.record,
-        new Redactor({ secrets: password ? [password] : [], hosts: ep.host ? [ep.host] : [] }),
-      )
-    : undefined;
+  const recorder =
+    flags.record && recording
+      ? recording.recordSsh(
+          () => SshSession.open(ssh),
+          flags.record,
+          new recording.Redactor({ secrets: password ? [password] : [], hosts: ep.host ? [ep.host] : [] }),
+        )
+      : undefined;
   const transport: Opener = recorder
     ? () => recorder.connect()
     : (signal) => SshSession.open(ssh, { ...(signal && { signal }) });
