@@ -202,6 +202,8 @@ export class AzureStoreRun implements StoreRun {
 
   async detach(): Promise<void> {
     for (const w of this.#writers.values()) await w.drain();
+    // What landed is logged, so a resumed run does not send it again — never once the lease is gone.
+    if (!this.host.lease.lost()) for (const m of this.#maps.values()) await m.logHashes().catch(() => {});
     await this.#closeMaps();
   }
 

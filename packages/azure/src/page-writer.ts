@@ -24,8 +24,8 @@ export interface PageWriterOptions {
  * zeros as Clear Page, never uploaded — and `writeBlocks` returns while they fly (with a
  * `released` promise: the engine reuses those buffers only after it), so reading the source,
  * hashing and uploading overlap; the data held stays under `bufferBytes`. When every request
- * of a batch is confirmed its checksums are logged (replica-map.ts). The first failure is kept
- * and thrown by the next call.
+ * of a batch is confirmed its checksums are kept, and logged with the next append
+ * (replica-map.ts). The first failure is kept and thrown by the next call.
  */
 export class PageWriter implements DiskWriter {
   #inFlight = new Set<Promise<void>>();
@@ -106,6 +106,7 @@ export class PageWriter implements DiskWriter {
   async finish(): Promise<string> {
     while (this.#inFlight.size > 0) await Promise.race(this.#inFlight);
     this.#check();
+    await this.map.logHashes();
     return mapRootOf(this.map.local, this.sizeBytes);
   }
 

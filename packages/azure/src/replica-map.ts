@@ -10,6 +10,8 @@ import { decodeRecords, packRecords, type MapRecord } from './map-log.js';
 /** An Append Block takes at most 4 MiB; a log blob at most 50,000 of them (rolled over before). */
 const APPEND_BYTES = 4 << 20;
 const LOG_BLOCKS = 49_000;
+/** Checksums kept unlogged at most (8,192 blocks: what a crash makes a run rewrite, beside what was in flight). */
+const UNLOGGED_BYTES = 256 << 10;
 
 /** A map entry no block hashes to: the block's content is unknown and will be rewritten. */
 export const UNKNOWN_ENTRY = Buffer.alloc(HASH_BYTES, 0xff);
@@ -28,6 +30,9 @@ export const UNKNOWN_ENTRY = Buffer.alloc(HASH_BYTES, 0xff);
  * `touched` — the blocks made dirty since the last commit — is what a rollback restores.
  */
 export class ReplicaMap {
+  #unlogged: MapRecord[] = [];
+  #unloggedBytes = 0;
+
   private constructor(
     private readonly container: ContainerClient,
     private readonly layout: AzureLayout,
@@ -41,6 +46,8 @@ export class ReplicaMap {
     private logCreated: boolean,
     /** Bytes of log since the last full copy: decides when to write a new one. */
     private logBytes: number,
+    /** Whether the store holds a full copy (a first copy's map is all log until it outgrows one). */
+    private hasCopy: boolean,
   ) {}
 
   static async load(container: ContainerClient, layout: AzureLayout, key: string, blocks: number): Promise<ReplicaMap> {
@@ -48,10 +55,12 @@ export class ReplicaMap {
     try {
       const path = join(dir, 'map');
       const what = `reading the checksum map of disk ${key}`;
+      let hasCopy = true;
       try {
         await container.getBlockBlobClient(layout.map(key)).downloadToFile(path);
       } catch (error) {
         if (!isNotFound(error)) throw azureError(error, what);
+        hasCopy = false;
       }
       const local = await BlockMap.open(path, blocks);
       const logs: string[] = [];
@@ -83,34 +92,62 @@ export class ReplicaMap {
           throw azureError(error, what);
         }
       }
-      return new ReplicaMap(container, layout, key, local, dir, touched, index || 1, count, !!last, logBytes);
+      return new ReplicaMap(container, layout, key, local, dir, touched, index || 1, count, !!last, logBytes, hasCopy);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
   }
 
-  /** Logs ranges as about to be written (before their data is sent). */
+  /** Logs ranges as about to be written (before their data is sent), with the checksums waiting. */
   async markDirty(ranges: Array<[number, number]>): Promise<void> {
-    await this.append(ranges.map(([first, count]) => ({ kind: 'dirty', first, count })));
+    const dirty = ranges.map(([first, count]): MapRecord => ({ kind: 'dirty', first, count }));
+    await this.append([...this.#takeUnlogged(), ...dirty]);
     this.touched.push(...ranges);
   }
 
-  /** Logs, then keeps, the checksums of blocks whose data the service confirmed. */
+  /**
+   * Keeps the checksums of blocks whose data the service confirmed. They are logged with the
+   * next append — the next batch's dirty record, the disk's last `logHashes`, the commit — so a
+   * batch costs one Append Block, not two. A crash before that loses only the news that those
+   * blocks landed: they read as unknown and are rewritten.
+   */
   async setHashes(items: Array<{ first: number; hashes: Buffer }>): Promise<void> {
-    await this.append(items.map((i) => ({ kind: 'set', first: i.first, hashes: i.hashes })));
-    for (const i of items) await this.local.write(i.first, i.hashes);
+    for (const i of items) {
+      await this.local.write(i.first, i.hashes);
+      this.#unlogged.push({ kind: 'set', first: i.first, hashes: i.hashes });
+      this.#unloggedBytes += i.hashes.length;
+    }
+    if (this.#unloggedBytes >= UNLOGGED_BYTES) await this.logHashes();
+  }
+
+  /** Logs the checksums still waiting (before a point is taken of the replica). */
+  async logHashes(): Promise<void> {
+    await this.append(this.#takeUnlogged());
   }
 
   /** A point now holds what was touched: a later rollback goes back to here. */
   async commit(seq: number): Promise<void> {
-    await this.append([{ kind: 'commit', seq }]);
+    await this.append([...this.#takeUnlogged(), { kind: 'commit', seq }]);
     this.touched.length = 0;
   }
 
-  /** Whether the logs outgrew a fresh full copy's worth (an eighth of the map, at least 1 MiB). */
+  #takeUnlogged(): MapRecord[] {
+    const records = this.#unlogged;
+    this.#unlogged = [];
+    this.#unloggedBytes = 0;
+    return records;
+  }
+
+  /**
+   * Whether a fresh full copy pays: the next load reads the copy plus the logs since. With a
+   * copy in the store, once the logs outgrow an eighth of it (at least 1 MiB); with none
+   * (a first copy), only once they outgrow a copy — until then the logs are the cheaper read,
+   * and a first copy of a 1 GiB disk spares an 8 MiB upload at its end.
+   */
   get wantsCompaction(): boolean {
-    return this.logBytes > Math.max(1 << 20, (this.local.blocks * HASH_BYTES) / 8);
+    const copyBytes = this.local.blocks * HASH_BYTES;
+    return this.logBytes > Math.max(1 << 20, this.hasCopy ? copyBytes / 8 : copyBytes);
   }
 
   /** Writes the full map and drops the logs it includes (only between runs' commits). */
@@ -130,6 +167,7 @@ export class ReplicaMap {
     this.logBlocks = 0;
     this.logCreated = false;
     this.logBytes = 0;
+    this.hasCopy = true;
   }
 
   async close(): Promise<void> {

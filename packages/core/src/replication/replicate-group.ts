@@ -3,6 +3,7 @@ import { UnsupportedError } from '@drkit/spec';
 import { takeGroupPoint, type GroupPointRequest } from '../group/group-coordinator.js';
 import type { GroupMember, GroupPoint } from '../group/group-point.js';
 import type { PointDisk, PointManifest, PointMember } from '../store/point-manifest.js';
+import { sharedHashPool } from '../store/hash-pool.js';
 import { diskKey } from '../store/store-layout.js';
 import type { TargetStore } from '../store/target-store.js';
 import { anchorChanges, releaseAnchors, withAnchoredToken } from './change-anchors.js';
@@ -55,6 +56,9 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
       );
     }
   }
+  // The hashing threads boot (~60 ms each, measured) while the point is taken and the store
+  // run begins, instead of when the first chunk is read.
+  sharedHashPool();
   const group = await takeGroupPoint({ ...request, ...(!request.keepSnapshots && { lifetime: 'run' as const }) });
   let result: ReplicationResult | undefined;
   try {
