@@ -56,7 +56,7 @@ export async function replicateGroup(request: ReplicateGroupRequest): Promise<Re
       );
     }
   }
-  // The hashing threads boot (~60 ms each, measured) while the point is taken and the store
+  // The hashing threads boot (~60 ms, measured) while the point is taken and the store
   // run begins, instead of when the first chunk is read.
   sharedHashPool();
   const group = await takeGroupPoint({ ...request, ...(!request.keepSnapshots && { lifetime: 'run' as const }) });
