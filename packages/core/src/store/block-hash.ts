@@ -8,6 +8,8 @@ export const HASH_BYTES = 32;
 /** The map stores this for a block of zeros, so a fresh (sparse, zero-filled) map means "all zero". */
 export const ZERO_ENTRY = Buffer.alloc(HASH_BYTES);
 
+const ZERO_PAGE = Buffer.alloc(65536);
+
 /** SHA-256 of one block; all-zero blocks map to ZERO_ENTRY. */
 export function blockHash(block: Uint8Array): Buffer {
   return isZero(block) ? ZERO_ENTRY : hash('sha256', block, 'buffer');
@@ -16,22 +18,36 @@ export function blockHash(block: Uint8Array): Buffer {
 /** Hashes each block of `data` (a whole number of blocks, except maybe the last) into one buffer. */
 export function blockHashes(data: Uint8Array, blockSize: number): Buffer {
   const count = Math.ceil(data.length / blockSize);
-  const out = Buffer.allocUnsafe(count * HASH_BYTES);
+  // Zero-filled: an all-zero block's entry (ZERO_ENTRY) is already there.
+  const out = Buffer.alloc(count * HASH_BYTES);
+  // A chunk of zeros (a hole, an unused stretch) is common: one scan answers for all its blocks.
+  if (isZero(data)) return out;
+  const buf = asBuffer(data);
   for (let i = 0; i < count; i++) {
-    blockHash(data.subarray(i * blockSize, Math.min(data.length, (i + 1) * blockSize))).copy(out, i * HASH_BYTES);
+    const start = i * blockSize;
+    const end = Math.min(data.length, start + blockSize);
+    if (!zeroAt(buf, start, end)) hash('sha256', buf.subarray(start, end), 'buffer').copy(out, i * HASH_BYTES);
   }
   return out;
 }
 
-const ZERO_PAGE = Buffer.alloc(65536);
-
 export function isZero(data: Uint8Array): boolean {
-  for (let o = 0; o < data.length; o += ZERO_PAGE.length) {
-    const part = data.subarray(o, Math.min(data.length, o + ZERO_PAGE.length));
-    if (!Buffer.from(part.buffer, part.byteOffset, part.byteLength).equals(ZERO_PAGE.subarray(0, part.length)))
-      return false;
+  return zeroAt(asBuffer(data), 0, data.length);
+}
+
+/** Whether bytes [start, end) of `buf` are zero, compared in place: no view per call. */
+function zeroAt(buf: Buffer, start: number, end: number): boolean {
+  // Data usually differs from zero in its first byte: the compare is then never made.
+  if (start < end && buf[start] !== 0) return false;
+  for (let o = start; o < end; o += ZERO_PAGE.length) {
+    const n = Math.min(ZERO_PAGE.length, end - o);
+    if (buf.compare(ZERO_PAGE, 0, n, o, o + n) !== 0) return false;
   }
   return true;
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /**
