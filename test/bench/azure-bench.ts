@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { writeTracked } from '@drkit/core';
-import { startAzurite } from '../harness/azurite.js';
+import { type Azurite, startAzurite } from '../harness/azurite.js';
 import { startHttpFaultProxy } from '../harness/http-fault-proxy.js';
 import { median, numberArg } from './bench-args.js';
 import { cloningVolume } from './cloning-volume.js';
@@ -41,12 +41,21 @@ const OWN_CORE = numberArg('own-core', 0) === 1;
 const MiB = 2 ** 20;
 const size = GIB * 1024 * MiB;
 
-const azurite = await startAzurite();
-if (OWN_CORE) {
-  // -a: every thread of each process (Azurite's I/O and GC threads stay on its core too).
-  await promisify(execFile)('taskset', ['-a', '-p', '-c', '0', String(azurite.pid())]);
-  await promisify(execFile)('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
-}
+/** -a: every thread of the process (Azurite's I/O and GC threads stay on its core too). */
+const pin = (pid: number | undefined, core: number) =>
+  OWN_CORE && promisify(execFile)('taskset', ['-a', '-p', '-c', String(core), String(pid)]);
+/**
+ * An emulator of its own for each timed side: one kept across rounds holds every earlier
+ * side's blobs in its heap (its metadata is an in-memory database), and its major collections
+ * (up to 1.5 CPU-s on its helper threads, measured) then land on whichever side is running.
+ */
+const freshAzurite = async () => {
+  const a = await startAzurite();
+  await pin(a.pid(), 0);
+  return a;
+};
+await pin(process.pid, 1);
+let azurite: Azurite | undefined;
 const volume = await cloningVolume(3 * GIB);
 const site = await mkdtemp(join(volume?.dir ?? tmpdir(), 'drkit-azbench-site-'));
 process.stderr.write(
@@ -70,15 +79,15 @@ try {
     await promisify(execFile)(process.execPath, [DRKIT, ...args], { maxBuffer: 64 << 20 });
     return performance.now() - started;
   };
-  const auth = ['--connection-string-file', join(azurite.secrets, 'connection-string')];
-  const credential = new StorageSharedKeyCredential(azurite.account, azurite.key);
+  const auth = (a: Azurite) => ['--connection-string-file', join(a.secrets, 'connection-string')];
 
   // The peer: a plain loop of parallel `uploadPages` calls over the disk's non-zero ranges,
   // 8 in flight, in this process (no process start, no hashing, no map, and it knows where
   // the data is: it never reads a hole). `disk` reads each range from the image, as a script
   // uploading the disk would; `memory` sends one buffer over and over — the wire alone.
-  const peer = async (container: string, from: 'disk' | 'memory') => {
-    const c = new ContainerClient(`${azurite.endpoint}/${container}`, credential);
+  const peer = async (a: Azurite, from: 'disk' | 'memory') => {
+    const credential = new StorageSharedKeyCredential(a.account, a.key);
+    const c = new ContainerClient(`${a.endpoint}/peer`, credential);
     const image = from === 'disk' ? await open(join(site, 'vm', 'os.img'), 'r') : undefined;
     const started = performance.now();
     try {
@@ -104,30 +113,36 @@ try {
   };
 
   const initial = { drkit: [] as number[], peer: [] as number[], memory: [] as number[] };
+  const sides = {
+    drkit: (a: Azurite) => run(['replicate', `file://${site}`, '--target', `azure://${a.account}/init/s`, ...auth(a)]),
+    peer: (a: Azurite) => peer(a, 'disk'),
+    memory: (a: Azurite) => peer(a, 'memory'),
+  };
+  const order = ['drkit', 'peer', 'memory'] as const;
   for (let i = 0; i < REPEAT; i++) {
-    const target = `azure://${azurite.account}/init-${i}/s`;
-    const sides = {
-      drkit: () => run(['replicate', `file://${site}`, '--target', target, ...auth]),
-      peer: () => peer(`peer-${i}`, 'disk'),
-      memory: () => peer(`memory-${i}`, 'memory'),
-    };
-    const order = ['drkit', 'peer', 'memory'] as const;
     for (const who of i % 2 ? [...order].reverse() : order) {
-      // Each side starts with nothing left to write back: the half gigabyte of extents Azurite
-      // wrote for the one before would otherwise be flushed during (and charged to) this one.
-      await promisify(execFile)('sync');
-      initial[who].push(await sides[who]());
+      const a = await freshAzurite();
+      try {
+        // Each side starts with nothing left to write back: the half gigabyte of extents the
+        // side before wrote would otherwise be flushed during (and charged to) this one.
+        await promisify(execFile)('sync');
+        initial[who].push(await sides[who](a));
+      } finally {
+        await a.stop();
+      }
     }
     process.stderr.write(
       `initial ${i + 1}: drkit ${initial.drkit.at(-1)!.toFixed(0)} ms, uploadPages loop ${initial.peer.at(-1)!.toFixed(0)} ms (from memory ${initial.memory.at(-1)!.toFixed(0)} ms)\n`,
     );
   }
 
+  azurite = await freshAzurite();
   const proxy = await startHttpFaultProxy(azurite.endpoint);
   const delta = { body: [] as number[], total: [] as number[], changed: [] as number[], requests: [] as number[] };
   try {
     const keyFile = join(azurite.secrets, 'key');
-    const target = `azure://${azurite.account}/init-0/s`;
+    const target = `azure://${azurite.account}/delta/s`;
+    await run(['replicate', `file://${site}`, '--target', target, ...auth(azurite)]);
     for (let i = 0; i < REPEAT; i++) {
       const blocks = new Set<number>();
       const want = Math.round((size / 4096) * (PERCENT / 100));
@@ -191,7 +206,7 @@ try {
     `${JSON.stringify(result, null, 2)}\n`,
   );
 } finally {
-  await azurite.stop();
+  await azurite?.stop();
   await rm(site, { recursive: true, force: true });
   await volume?.teardown();
 }
