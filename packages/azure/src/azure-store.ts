@@ -240,13 +240,15 @@ export class AzureStore implements TargetStore {
       for (const key of plan.diskKeys) {
         const holder = latestWith(committed(), key);
         const disk = holder?.members.flatMap((m) => m.disks).find((d) => d.key === key);
-        const there = await this.container
-          .getPageBlobClient(this.layout.replica(key))
-          .exists()
-          .catch((e: unknown) => {
-            throw azureError(e, 'reading the store');
-          });
-        const hadReplica = !!disk && there;
+        // Asked only when a point names the disk: a new one is a first copy whatever is there.
+        const hadReplica =
+          !!disk &&
+          (await this.container
+            .getPageBlobClient(this.layout.replica(key))
+            .exists()
+            .catch((e: unknown) => {
+              throw azureError(e, 'reading the store');
+            }));
         // A first copy starts from nothing: blobs left by a lost replica would claim blocks it never writes.
         if (!hadReplica) await this.#dropDisk(key);
         intent.disks.push({ key, hadReplica, oldSize: hadReplica ? disk!.sizeBytes : 0 });

@@ -55,21 +55,29 @@ export class ReplicaMap {
     try {
       const path = join(dir, 'map');
       const what = `reading the checksum map of disk ${key}`;
-      let hasCopy = true;
-      try {
-        await container.getBlockBlobClient(layout.map(key)).downloadToFile(path);
-      } catch (error) {
-        if (!isNotFound(error)) throw azureError(error, what);
-        hasCopy = false;
-      }
+      // The full copy and the list of logs since are fetched at once.
+      const [hasCopy, logs] = await Promise.all([
+        container
+          .getBlockBlobClient(layout.map(key))
+          .downloadToFile(path)
+          .then(
+            () => true,
+            (error: unknown) => {
+              if (!isNotFound(error)) throw azureError(error, what);
+              return false;
+            },
+          ),
+        (async () => {
+          const names: string[] = [];
+          try {
+            for await (const b of container.listBlobsFlat({ prefix: layout.logPrefix(key) })) names.push(b.name);
+          } catch (error) {
+            throw azureError(error, what);
+          }
+          return names.sort();
+        })(),
+      ]);
       const local = await BlockMap.open(path, blocks);
-      const logs: string[] = [];
-      try {
-        for await (const b of container.listBlobsFlat({ prefix: layout.logPrefix(key) })) logs.push(b.name);
-      } catch (error) {
-        throw azureError(error, what);
-      }
-      logs.sort();
       const touched: Array<[number, number]> = [];
       let logBytes = 0;
       for (const name of logs) {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { DrkitError, processAlive } from '@drkit/core';
-import { azureError } from './azure-errors.js';
+import { azureError, isNotFound } from './azure-errors.js';
 
 /** Azure's shortest lease: a crashed writer's lock frees itself within this. */
 const LEASE_SECONDS = 15;
@@ -31,17 +31,21 @@ export async function acquireStoreLease(
   signal?: AbortSignal,
 ): Promise<StoreLease> {
   const blob = container.getBlockBlobClient(name);
-  try {
-    if (!(await blob.exists())) await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } }).catch(() => {});
-  } catch (error) {
-    throw azureError(error, 'preparing the store lock');
-  }
   const lease = blob.getBlobLeaseClient(randomUUID());
   const deadline = Date.now() + waitMs;
   let tookOverFrom: string | undefined;
   for (;;) {
     try {
-      await lease.acquireLease(LEASE_SECONDS, { abortSignal: signal });
+      // The lock blob is made by the first run only: every later run acquires at once.
+      await lease.acquireLease(LEASE_SECONDS, { abortSignal: signal }).catch(async (error: unknown) => {
+        if (!isNotFound(error)) throw error;
+        await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } }).catch((e: unknown) => {
+          // Another writer made it first: the lease decides between us.
+          const status = (e as { statusCode?: number }).statusCode;
+          if (status !== 409 && status !== 412) throw e;
+        });
+        await lease.acquireLease(LEASE_SECONDS, { abortSignal: signal });
+      });
       // Names this process on the lock — refused if a breaker took the lease meanwhile.
       await blob.setMetadata(holder(), { conditions: { leaseId: lease.leaseId }, abortSignal: signal });
       break;
