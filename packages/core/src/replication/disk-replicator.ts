@@ -105,6 +105,10 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
   const remote = mode === 'resync' && source.hashBlocks ? source.hashBlocks.bind(source) : undefined;
   let batch: Array<{ index: number; data: Buffer; hash: Buffer }> = [];
   let batchBytes = 0;
+  // The first batch is one chunk, and each next one twice the last up to the full size: the
+  // store starts writing (an Azure run, its first Put Page) after one chunk is read, not eight.
+  const fullBatch = options.batchBytes ?? 8 << 20;
+  let batchLimit = Math.min(chunkBytes, fullBatch);
   // Buffers whose blocks sit in the batch: reusable once it is written, not before.
   let written: Buffer[] = [];
   const flush = async () => {
@@ -112,6 +116,7 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
     counters.undo += undoBytes;
     batch = [];
     batchBytes = 0;
+    batchLimit = Math.min(batchLimit * 2, fullBatch);
     const free = written;
     written = [];
     // A writer sending from this memory (no copy) says when it is done with it.
@@ -173,7 +178,7 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
       if (changed === 0 || copyOut) buffers.give(current.recycle);
       else written.push(current.recycle);
     }
-    if (batchBytes >= (options.batchBytes ?? 8 << 20)) await flush();
+    if (batchBytes >= batchLimit) await flush();
     options.onProgress?.({
       kind: 'bytes',
       read: counters.read,
