@@ -106,7 +106,8 @@ export async function replicateDisk(run: StoreRun, job: DiskJob, options: Engine
   let batch: Array<{ index: number; data: Buffer; hash: Buffer }> = [];
   let batchBytes = 0;
   // The first batch is one chunk, and each next one twice the last up to the full size: the
-  // store starts writing (an Azure run, its first Put Page) after one chunk is read, not eight.
+  // store starts writing (an Azure run, its first Put Page) once one chunk has changed blocks,
+  // not once 8 MiB of them have been read and hashed.
   const fullBatch = options.batchBytes ?? 8 << 20;
   let batchLimit = Math.min(chunkBytes, fullBatch);
   // Buffers whose blocks sit in the batch: reusable once it is written, not before.
