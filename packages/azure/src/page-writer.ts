@@ -1,6 +1,6 @@
 import type { PageBlobClient } from '@azure/storage-blob';
 import { Readable } from 'node:stream';
-import { HASH_BYTES, type BlocksAccepted, type DiskWriter } from '@drkit/core';
+import { HASH_BYTES, isZeroRange, type BlocksAccepted, type DiskWriter } from '@drkit/core';
 import { azureError } from './azure-errors.js';
 import { mapRootOf } from './map-root.js';
 import type { ReplicaMap } from './replica-map.js';
@@ -180,8 +180,7 @@ interface Piece {
 
 /** Whether block `i`'s checksum is ZERO_ENTRY (all zero bytes), read in place: no slice per block. */
 function isZeroEntry(hashes: Buffer, i: number): boolean {
-  for (let k = i * HASH_BYTES; k < (i + 1) * HASH_BYTES; k++) if (hashes[k] !== 0) return false;
-  return true;
+  return isZeroRange(hashes, i * HASH_BYTES, (i + 1) * HASH_BYTES);
 }
 
 /** Adds `data` to a piece's runs, extending the last run where the memory continues it. */

@@ -12,7 +12,15 @@ export { dirTarget } from './store/dir-target.js';
 export * from './store/point-manifest.js';
 export { openDirStore, DirStore, type DirStoreOptions } from './store/dir-store.js';
 export { diskKey } from './store/store-layout.js';
-export { DEFAULT_BLOCK_SIZE, HASH_BYTES, ZERO_ENTRY, blockHash, blockHashes, isZero } from './store/block-hash.js';
+export {
+  DEFAULT_BLOCK_SIZE,
+  HASH_BYTES,
+  ZERO_ENTRY,
+  blockHash,
+  blockHashes,
+  isZero,
+  isZeroRange,
+} from './store/block-hash.js';
 export { BlockMap, mapRootDigest } from './store/block-map.js';
 export { latestWith } from './store/dir-store-run.js';
 export { isSafeName } from './store/store-names.js';

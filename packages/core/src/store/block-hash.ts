@@ -26,17 +26,17 @@ export function blockHashes(data: Uint8Array, blockSize: number): Buffer {
   for (let i = 0; i < count; i++) {
     const start = i * blockSize;
     const end = Math.min(data.length, start + blockSize);
-    if (!zeroAt(buf, start, end)) hash('sha256', buf.subarray(start, end), 'buffer').copy(out, i * HASH_BYTES);
+    if (!isZeroRange(buf, start, end)) hash('sha256', buf.subarray(start, end), 'buffer').copy(out, i * HASH_BYTES);
   }
   return out;
 }
 
 export function isZero(data: Uint8Array): boolean {
-  return zeroAt(asBuffer(data), 0, data.length);
+  return isZeroRange(asBuffer(data), 0, data.length);
 }
 
 /** Whether bytes [start, end) of `buf` are zero, compared in place: no view per call. */
-function zeroAt(buf: Buffer, start: number, end: number): boolean {
+export function isZeroRange(buf: Buffer, start: number, end: number): boolean {
   // Data usually differs from zero in its first byte: the compare is then never made.
   if (start < end && buf[start] !== 0) return false;
   for (let o = start; o < end; o += ZERO_PAGE.length) {
